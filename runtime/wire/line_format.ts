@@ -140,7 +140,9 @@ export function formatLine(p: PacketSpec, opts: FormatLineOptions = {}): string 
         parts.push(`ulen ${t.length}`);
       }
       if (wrong(t.checksum, ok)) parts.push(`cksum ${h16(t.checksum!)}`);
-      if (opts.data && t.payload.length) parts.push(`data 0x${hex.encode(t.payload)}`);
+      if (opts.data && t.payload.some((b) => b !== 0)) {
+        parts.push(`data 0x${hex.encode(t.payload)}`);
+      }
       break;
     }
     case "icmpv4":
@@ -164,7 +166,7 @@ export function formatLine(p: PacketSpec, opts: FormatLineOptions = {}): string 
       parts.push(
         `proto ${t.protocol ?? (ip.kind === "ipv4" ? ip.protocol ?? 0 : 59)} (${t.data.length})`,
       );
-      if (opts.data && t.data.length) parts.push(`data 0x${hex.encode(t.data)}`);
+      if (opts.data && t.data.some((b) => b !== 0)) parts.push(`data 0x${hex.encode(t.data)}`);
       if (opts.annotate && t.why) notes.push(t.why);
       break;
     default:
@@ -197,7 +199,7 @@ function icmpParts(t: IcmpSpec, opts: FormatLineOptions): string[] {
   }
   if (canon !== t.rest) out.push(`rest 0x${t.rest.toString(16).padStart(8, "0")}`);
   out.push(`(${t.body.length})`);
-  if (opts.data && t.body.length) out.push(`data 0x${hex.encode(t.body)}`);
+  if (opts.data && t.body.some((b) => b !== 0)) out.push(`data 0x${hex.encode(t.body)}`);
   return out;
 }
 
