@@ -53,8 +53,8 @@ export function parseEthernet(
   }
   return {
     header: {
-      dst: b.slice(start, start + 6),
-      src: b.slice(start + 6, start + 12),
+      dst: b.subarray(start, start + 6),
+      src: b.subarray(start + 6, start + 12),
       vlans,
       etherType: type,
     },

@@ -133,7 +133,7 @@ export function parseIcmp(
     code: b[o + 1],
     checksum: (b[o + 2] << 8) | b[o + 3],
     rest,
-    body: b.slice(o + 8, end),
+    body: b.subarray(o + 8, end),
   };
   let acc = 0;
   if (kind === "icmpv6") {
@@ -165,16 +165,16 @@ export function parseQuoted(q: Uint8Array): QuotedDatagram {
     l4 = (q[0] & 0xf) * 4;
     out.totalLength = (q[2] << 8) | q[3];
     out.protocol = q[9];
-    out.src = q.slice(12, 16);
-    out.dst = q.slice(16, 20);
+    out.src = q.subarray(12, 16);
+    out.dst = q.subarray(16, 20);
     if (l4 < 20) return { ...out, stopped: `quoted IHL ${l4 / 4} is below 5` };
   } else if (version === 6) {
     if (q.length < 40) return { ...out, stopped: `quoted IPv6 header has ${q.length} of 40 bytes` };
     l4 = 40;
     out.totalLength = 40 + ((q[4] << 8) | q[5]);
     out.protocol = q[6];
-    out.src = q.slice(8, 24);
-    out.dst = q.slice(24, 40);
+    out.src = q.subarray(8, 24);
+    out.dst = q.subarray(24, 40);
   } else {
     return { ...out, stopped: `quoted version ${version} is neither 4 nor 6` };
   }

@@ -205,9 +205,9 @@ export function parseIpv4(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
     ttl: b[o + 8],
     protocol: b[o + 9],
     checksum: (b[o + 10] << 8) | b[o + 11],
-    src: b.slice(o + 12, o + 16),
-    dst: b.slice(o + 16, o + 20),
-    options: b.slice(o + 20, o + hdr),
+    src: b.subarray(o + 12, o + 16),
+    dst: b.subarray(o + 16, o + 20),
+    options: b.subarray(o + 20, o + hdr),
     checksumOk: checksum.fold(checksum.sum(b, o, o + hdr, 0)) === 0xffff,
   };
   return { header, payloadStart: o + hdr, payloadEnd: o + totalLength };

@@ -141,7 +141,7 @@ export function parseIpv6(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
         `type ${nh} at byte ${p - o} claims ${hlen} bytes, only ${payloadEnd - p} present`,
       );
     }
-    const ext: Ipv6Extension = { type: nh, bytes: b.slice(p, p + hlen) };
+    const ext: Ipv6Extension = { type: nh, bytes: b.subarray(p, p + hlen) };
     if (nh === 44) {
       const fo = (b[p + 2] << 8) | b[p + 3];
       ext.fragment = {
@@ -164,8 +164,8 @@ export function parseIpv6(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
     payloadLength,
     nextHeader,
     hopLimit: b[o + 7],
-    src: b.slice(o + 8, o + 24),
-    dst: b.slice(o + 24, o + 40),
+    src: b.subarray(o + 8, o + 24),
+    dst: b.subarray(o + 24, o + 40),
     extensions,
   };
   return { header, protocol: nh, laterFragment, fragmented, payloadStart: p, payloadEnd };

@@ -3,6 +3,11 @@
  * `parsePacket` and `emitPacket` are inverse: for every byte string that
  * `parsePacket` accepts, `emitPacket(parsePacket(b))` returns `b` again.
  *
+ * Byte fields of a parsed packet (addresses, options, payload) are views into
+ * the input, not copies: parsing allocates no buffers. Copy the input first
+ * if its memory will be reused. `emitPacket` returns a fresh region that
+ * nothing else shares.
+ *
  * A transport that cannot be decoded (a truncated TCP header, a data offset
  * below 5, a later fragment) is kept as `raw` with the reason, so a crafted
  * or damaged packet still shows its IP header instead of failing whole.
@@ -30,6 +35,7 @@
  * ```
  */
 import { assertNever } from "./assert_never.ts";
+import { allocBytes } from "./byte_pool.ts";
 import { DecodeError } from "./decode_error.ts";
 import {
   emitEthernet,
@@ -147,11 +153,11 @@ export function parsePacket(bytes: Uint8Array, link: LinkKind = "raw"): Packet {
   }
   const pseudo: PseudoHeader = { src: ip.src, dst: ip.dst };
   const transport = fragmentWhy
-    ? { kind: "raw" as const, protocol, data: bytes.slice(from, to), why: fragmentWhy }
+    ? { kind: "raw" as const, protocol, data: bytes.subarray(from, to), why: fragmentWhy }
     : decodeTransport(bytes, from, to, protocol, ip.kind === "ipv6", pseudo);
   const packet: Packet = { ip, transport };
   if (eth) packet.link = eth;
-  if (to < bytes.length) packet.trailer = bytes.slice(to);
+  if (to < bytes.length) packet.trailer = bytes.subarray(to);
   return packet;
 }
 
@@ -170,14 +176,14 @@ function decodeTransport(
     if (protocol === ICMPV6_PROTOCOL && v6) return parseIcmp(b, from, to, "icmpv6", pseudo);
   } catch (e) {
     if (e instanceof DecodeError) {
-      return { kind: "raw", protocol, data: b.slice(from, to), why: e.message };
+      return { kind: "raw", protocol, data: b.subarray(from, to), why: e.message };
     }
     throw e;
   }
   return {
     kind: "raw",
     protocol,
-    data: b.slice(from, to),
+    data: b.subarray(from, to),
     why: `protocol ${protocol} is not decoded`,
   };
 }
@@ -236,7 +242,7 @@ export function emitPacket(spec: PacketSpec): Uint8Array {
   checkAddress(ip.dst, want, "destination");
   const ipLen = v4 ? ipv4HeaderLength(ip) : ipv6HeaderLength(ip);
   const trailer = spec.trailer;
-  const buf = new Uint8Array(linkLen + ipLen + tLen + (trailer ? trailer.length : 0));
+  const buf = allocBytes(linkLen + ipLen + tLen + (trailer ? trailer.length : 0));
   if (spec.link) emitEthernet(spec.link, buf, 0);
   const tAt = linkLen + ipLen;
   const pseudo: PseudoHeader = { src: ip.src, dst: ip.dst };

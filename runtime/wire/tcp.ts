@@ -257,7 +257,7 @@ export function parseTcp(
     checksum: (b[o + 16] << 8) | b[o + 17],
     urgent: (b[o + 18] << 8) | b[o + 19],
     options: hdr > TCP_MIN_HEADER ? parseTcpOptions(b, o + TCP_MIN_HEADER, o + hdr) : [],
-    payload: b.slice(o + hdr, end),
+    payload: b.subarray(o + hdr, end),
     checksumOk: undefined,
   };
   if (pseudo) {

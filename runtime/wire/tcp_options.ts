@@ -77,7 +77,7 @@ export const TcpOptionKind = {
 export const FAST_OPEN_MAGIC = 0xf989;
 
 function rawOf(type: number, bytes: Uint8Array, at: number, len: number, why: string): TcpOption {
-  return { kind: "raw", type, data: bytes.slice(at + 2, at + len), malformed: why };
+  return { kind: "raw", type, data: bytes.subarray(at + 2, at + len), malformed: why };
 }
 
 /**
@@ -91,7 +91,9 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
     const kind = bytes[i];
     if (kind === 0) {
       // RFC 9293 §3.2: EOL ends the list; what follows is padding, kept as-is.
-      out.push(i + 1 < end ? { kind: "eol", trailing: bytes.slice(i + 1, end) } : { kind: "eol" });
+      out.push(
+        i + 1 < end ? { kind: "eol", trailing: bytes.subarray(i + 1, end) } : { kind: "eol" },
+      );
       return out;
     }
     if (kind === 1) {
@@ -102,7 +104,7 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
     if (i + 1 >= end) {
       out.push({
         kind: "malformed",
-        bytes: bytes.slice(i, end),
+        bytes: bytes.subarray(i, end),
         reason: `option kind ${kind} at byte ${i - start} has no length byte`,
       });
       return out;
@@ -111,7 +113,7 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
     if (len < 2) {
       out.push({
         kind: "malformed",
-        bytes: bytes.slice(i, end),
+        bytes: bytes.subarray(i, end),
         reason: `option kind ${kind} at byte ${i - start} has length ${len}, below 2`,
       });
       return out;
@@ -119,7 +121,7 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
     if (i + len > end) {
       out.push({
         kind: "malformed",
-        bytes: bytes.slice(i, end),
+        bytes: bytes.subarray(i, end),
         reason: `option kind ${kind} at byte ${i - start} has length ${len}, past the ${
           end - i
         } bytes left`,
@@ -156,14 +158,14 @@ function decodeOne(b: Uint8Array, at: number, kind: number, len: number): TcpOpt
       return { kind: "ts", val: u32(b, at + 2), ecr: u32(b, at + 6) };
     case TcpOptionKind.MD5:
       if (len !== 18) return rawOf(kind, b, at, len, `MD5 signature option length ${len}, want 18`);
-      return { kind: "md5", digest: b.slice(at + 2, at + 18) };
+      return { kind: "md5", digest: b.subarray(at + 2, at + 18) };
     case TcpOptionKind.FAST_OPEN:
-      return { kind: "fastOpen", cookie: b.slice(at + 2, at + len) };
+      return { kind: "fastOpen", cookie: b.subarray(at + 2, at + len) };
     case TcpOptionKind.EXP_2:
       if (len >= 4 && ((b[at + 2] << 8) | b[at + 3]) === FAST_OPEN_MAGIC) {
-        return { kind: "fastOpenExp", cookie: b.slice(at + 4, at + len) };
+        return { kind: "fastOpenExp", cookie: b.subarray(at + 4, at + len) };
       }
-      return { kind: "raw", type: kind, data: b.slice(at + 2, at + len) };
+      return { kind: "raw", type: kind, data: b.subarray(at + 2, at + len) };
     case TcpOptionKind.ACC_ECN_0:
     case TcpOptionKind.ACC_ECN_1: {
       if ((len - 2) % 3 !== 0 || len > 11) {
@@ -176,7 +178,7 @@ function decodeOne(b: Uint8Array, at: number, kind: number, len: number): TcpOpt
       return { kind: "accEcn", order: kind === TcpOptionKind.ACC_ECN_0 ? 0 : 1, counters };
     }
     default:
-      return { kind: "raw", type: kind, data: b.slice(at + 2, at + len) };
+      return { kind: "raw", type: kind, data: b.subarray(at + 2, at + len) };
   }
 }
 
@@ -332,4 +334,38 @@ function put32(b: Uint8Array, p: number, v: number): void {
   b[p + 1] = v >>> 16;
   b[p + 2] = v >>> 8;
   b[p + 3] = v;
+}
+
+/** The kind number an option is sent with; `-1` for `malformed`, which has none of its own. */
+export function tcpOptionKindOf(o: TcpOption): number {
+  switch (o.kind) {
+    case "eol":
+      return TcpOptionKind.EOL;
+    case "nop":
+      return TcpOptionKind.NOP;
+    case "mss":
+      return TcpOptionKind.MSS;
+    case "wscale":
+      return TcpOptionKind.WSCALE;
+    case "sackOk":
+      return TcpOptionKind.SACK_OK;
+    case "sack":
+      return TcpOptionKind.SACK;
+    case "ts":
+      return TcpOptionKind.TS;
+    case "md5":
+      return TcpOptionKind.MD5;
+    case "fastOpen":
+      return TcpOptionKind.FAST_OPEN;
+    case "fastOpenExp":
+      return TcpOptionKind.EXP_2;
+    case "accEcn":
+      return o.order === 0 ? TcpOptionKind.ACC_ECN_0 : TcpOptionKind.ACC_ECN_1;
+    case "raw":
+      return o.type;
+    case "malformed":
+      return -1;
+    default:
+      return assertNever(o, "TCP option");
+  }
 }

@@ -72,7 +72,7 @@ export function parseUdp(
     dstPort: (b[o + 2] << 8) | b[o + 3],
     length: (b[o + 4] << 8) | b[o + 5],
     checksum: (b[o + 6] << 8) | b[o + 7],
-    payload: b.slice(o + 8, end),
+    payload: b.subarray(o + 8, end),
   };
   if (pseudo) {
     // RFC 768: zero means "no checksum" over IPv4; RFC 8200 §8.1 forbids that over IPv6.
