@@ -1,0 +1,55 @@
+/**
+ * The `synack` command line. Exit codes: 0 success, 1 scenario failure,
+ * 2 usage or input error, each with a one-line message on stderr.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "./main.ts";
+ * assert.equal(await main(["version"]), 0);
+ * assert.equal(await main(["show", "/nonexistent.pcap"]), 2);
+ * ```
+ */
+import { Command, CommanderError } from "commander";
+import { DecodeError } from "../runtime/wire/decode_error.ts";
+import { showCapture } from "./show_capture.ts";
+
+/** synack's version, from package.json. */
+export const VERSION = "0.1.0";
+
+/** Runs the CLI with `args`; returns the exit code instead of exiting. */
+export async function main(args: string[]): Promise<number> {
+  const program = new Command("synack")
+    .description("Packet-crafting REPL and TCP test DSL")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => console.error(s.trimEnd()) })
+    .showHelpAfterError();
+  program.command("version").description("print the version").action(() => {
+    console.log(`synack ${VERSION} (deno ${Deno.version.deno})`);
+  });
+  program.command("show").description("print a pcap or pcapng file in the line syntax")
+    .argument("<file>", "capture file (pcap or pcapng; raw IP or Ethernet)")
+    .option("-v, --verbose", "print every field of every packet")
+    .option("-d, --data", "print payload bytes as data 0x…")
+    .action(async (file: string, o: { verbose?: boolean; data?: boolean }) => {
+      await showCapture(file, { verbose: o.verbose, data: o.data });
+    });
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (
+      e instanceof DecodeError || e instanceof Deno.errors.NotFound ||
+      e instanceof Deno.errors.PermissionDenied
+    ) {
+      console.error(`synack: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
