@@ -21,6 +21,7 @@
 export { address } from "./runtime/wire/address.ts";
 export { allocBytes } from "./runtime/wire/byte_pool.ts";
 export { checksum } from "./runtime/wire/checksum.ts";
+export { concatBytes } from "./runtime/wire/concat_bytes.ts";
 export { DecodeError } from "./runtime/wire/decode_error.ts";
 export {
   emitEthernet,

@@ -4,6 +4,7 @@
  * machine: 1,000,000 builds+serializations/s and 2,000,000 full parses/s
  * (Scapy here: about 2,400 and 6,700).
  */
+import { ipv4Header } from "../runtime/wire/ipv4.ts";
 import { emitPacket, type PacketSpec, parsePacket } from "../runtime/wire/packet.ts";
 
 const SRC = new Uint8Array([192, 0, 2, 1]);
@@ -13,21 +14,7 @@ let isn = 0;
 
 function buildSyn(): PacketSpec {
   return {
-    ip: {
-      kind: "ipv4",
-      version: 4,
-      dscp: 0,
-      ecn: 0,
-      id: 0,
-      reservedFlag: false,
-      df: true,
-      mf: false,
-      fragmentOffset: 0,
-      ttl: 64,
-      src: SRC,
-      dst: DST,
-      options: EMPTY,
-    },
+    ip: { ...ipv4Header(SRC, DST), df: true, options: EMPTY },
     transport: {
       kind: "tcp",
       srcPort: 40000,

@@ -13,6 +13,7 @@
  * assert.ok(HANDSHAKE_LINES[0].includes(" S "));
  * ```
  */
+import { concatBytes } from "../runtime/wire/concat_bytes.ts";
 import { parseLine } from "../runtime/wire/line_parse.ts";
 import { emitPacket } from "../runtime/wire/packet.ts";
 import { LinkType, PcapWriter } from "../runtime/wire/pcap.ts";
@@ -45,13 +46,7 @@ export function writeHandshakePcap(path: string | URL): void {
     const ns = Math.round(time * 1e9);
     w.write({ tsSec: base + Math.floor(ns / 1e9), tsNsec: ns % 1e9, data: emitPacket(packet) });
   }
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  Deno.writeFileSync(path, out);
+  Deno.writeFileSync(path, concatBytes(chunks));
 }
 
 if (import.meta.main) writeHandshakePcap(new URL("./handshake.pcap", import.meta.url));

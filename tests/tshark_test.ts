@@ -5,6 +5,7 @@
  * flags, option kinds, ports and ICMP fields agree with ours.
  */
 import assert from "node:assert/strict";
+import { concatBytes } from "../runtime/wire/concat_bytes.ts";
 import { parseLine } from "../runtime/wire/line_parse.ts";
 import { emitPacket, type Packet, parsePacket } from "../runtime/wire/packet.ts";
 import { type CaptureSink, LinkType, PcapngWriter, PcapWriter } from "../runtime/wire/pcap.ts";
@@ -47,13 +48,7 @@ function capture(kind: "pcap" | "pcapng", link: number, frames: Uint8Array[]): U
     ? new PcapWriter(sink, { linkType: link })
     : new PcapngWriter(sink, { linkType: link });
   frames.forEach((data, i) => w.write({ tsSec: 1700000000, tsNsec: i * 1000, data }));
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 async function tshark(bytes: Uint8Array): Promise<Array<Record<string, string>>> {

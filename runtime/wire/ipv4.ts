@@ -98,6 +98,29 @@ export type Ipv4Spec =
     protocol?: number;
   };
 
+/**
+ * A plain header from `src` to `dst`: no DSCP/ECN, id 0, no flags, TTL 64
+ * (the Linux default, `net.ipv4.ip_default_ttl`), no options. Callers spread
+ * it and override what they need.
+ */
+export function ipv4Header(src: Uint8Array, dst: Uint8Array): Ipv4Spec & { kind: "ipv4" } {
+  return {
+    kind: "ipv4",
+    version: 4,
+    dscp: 0,
+    ecn: 0,
+    id: 0,
+    reservedFlag: false,
+    df: false,
+    mf: false,
+    fragmentOffset: 0,
+    ttl: 64,
+    src,
+    dst,
+    options: new Uint8Array(0),
+  };
+}
+
 /** A mutable view over IPv4 header bytes. */
 export class Ipv4View {
   readonly #dv: DataView;

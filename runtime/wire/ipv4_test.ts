@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DecodeError } from "./decode_error.ts";
-import { emitIpv4Header, type Ipv4Spec, Ipv4View, parseIpv4 } from "./ipv4.ts";
+import { emitIpv4Header, ipv4Header, type Ipv4Spec, Ipv4View, parseIpv4 } from "./ipv4.ts";
 
 // IPv4 header of the 60-byte SYN 192.0.2.1 > 192.168.0.1, DF, TTL 64 (tshark: checksum 0xb811 correct).
 const SYN_BYTES = new Uint8Array([
@@ -27,19 +27,9 @@ const SYN_BYTES = new Uint8Array([
   ...new Array(40).fill(0),
 ]);
 const SPEC: Ipv4Spec = {
-  version: 4,
-  dscp: 0,
-  ecn: 0,
-  id: 0,
-  reservedFlag: false,
+  ...ipv4Header(new Uint8Array([192, 0, 2, 1]), new Uint8Array([192, 168, 0, 1])),
   df: true,
-  mf: false,
-  fragmentOffset: 0,
-  ttl: 64,
   protocol: 6,
-  src: new Uint8Array([192, 0, 2, 1]),
-  dst: new Uint8Array([192, 168, 0, 1]),
-  options: new Uint8Array(0),
 };
 
 Deno.test("Ipv4View reads the header fields (deconstruct)", () => {

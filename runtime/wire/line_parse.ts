@@ -32,7 +32,7 @@ import type { EthernetFields } from "./ethernet.ts";
 import { hex } from "./hex.ts";
 import { icmpNames } from "./icmp_names.ts";
 import { icmpRest } from "./icmp.ts";
-import type { Ipv4Spec } from "./ipv4.ts";
+import { ipv4Header } from "./ipv4.ts";
 import type { Ipv6Extension, Ipv6Spec } from "./ipv6.ts";
 import { ECN, LINE_DEFAULT_TTL } from "./line_format.ts";
 import { LineSyntaxError } from "./line_syntax_error.ts";
@@ -209,21 +209,7 @@ export function parseLine(line: string): ParsedLine {
   }
   const v6 = src.addr.length === 16;
   if (link) link.etherType = v6 ? 0x86dd : 0x0800;
-  const ip4: Ipv4Spec & { kind: "ipv4" } = {
-    kind: "ipv4",
-    version: 4,
-    dscp: 0,
-    ecn: 0,
-    id: 0,
-    reservedFlag: false,
-    df: false,
-    mf: false,
-    fragmentOffset: 0,
-    ttl: LINE_DEFAULT_TTL,
-    src: src.addr,
-    dst: dst.addr,
-    options: new Uint8Array(0),
-  };
+  const ip4 = { ...ipv4Header(src.addr, dst.addr), ttl: LINE_DEFAULT_TTL };
   const ip6: Ipv6Spec & { kind: "ipv6" } = {
     kind: "ipv6",
     version: 6,

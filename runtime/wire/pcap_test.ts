@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "./concat_bytes.ts";
 import { DecodeError } from "./decode_error.ts";
 import {
   CaptureParser,
@@ -16,13 +17,7 @@ function write(kind: "pcap" | "pcapng", n: number): Uint8Array {
   const W = kind === "pcap" ? PcapWriter : PcapngWriter;
   const w = new W((b) => chunks.push(b), { linkType: LinkType.RAW });
   for (let i = 0; i < n; i++) w.write({ tsSec: 1700000000 + i, tsNsec: 123456789, data: PKT });
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 // A classic big-endian microsecond pcap with one 4-byte packet, as older tools write it.
@@ -146,7 +141,7 @@ Deno.test("PcapWriter cuts packets to the snap length and keeps the original len
   const chunks: Uint8Array[] = [];
   const w = new PcapWriter((b) => chunks.push(b), { linkType: LinkType.RAW, snaplen: 8 });
   w.write({ tsSec: 0, tsNsec: 0, data: PKT });
-  const [r] = readCaptureBytes(new Uint8Array(chunks.flatMap((c) => [...c])));
+  const [r] = readCaptureBytes(concatBytes(chunks));
   assert.equal(r.data.length, 8);
   assert.equal(r.origLength, 20);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DecodeError } from "./decode_error.ts";
+import { ipv4Header } from "./ipv4.ts";
 import { formatLine } from "./line_format.ts";
 import { parseLine } from "./line_parse.ts";
 import { emitPacket, type PacketSpec, parsePacket } from "./packet.ts";
@@ -109,21 +110,7 @@ const tcpPacket: fc.Arbitrary<PacketSpec> = fc.record({
       dst: r.dst,
       extensions: [],
     }
-    : {
-      kind: "ipv4",
-      version: 4,
-      dscp: 0,
-      ecn: 0,
-      id: 0,
-      reservedFlag: false,
-      df: true,
-      mf: false,
-      fragmentOffset: 0,
-      ttl: r.ttl,
-      src: r.src.subarray(0, 4),
-      dst: r.dst.subarray(0, 4),
-      options: new Uint8Array(0),
-    },
+    : { ...ipv4Header(r.src.subarray(0, 4), r.dst.subarray(0, 4)), ttl: r.ttl, df: true },
   transport: {
     kind: "tcp",
     srcPort: r.ports[0],
