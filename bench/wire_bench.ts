@@ -14,7 +14,7 @@ let isn = 0;
 
 function buildSyn(): PacketSpec {
   return {
-    ip: { ...ipv4Header(SRC, DST), df: true, options: EMPTY },
+    ip: { ...ipv4Header(SRC, DST), df: true },
     transport: {
       kind: "tcp",
       srcPort: 40000,

@@ -117,9 +117,12 @@ export function ipv4Header(src: Uint8Array, dst: Uint8Array): Ipv4Spec & { kind:
     ttl: 64,
     src,
     dst,
-    options: new Uint8Array(0),
+    options: NO_OPTIONS,
   };
 }
+
+// Shared: a zero-length array cannot be written to, and a fresh one costs an allocation.
+const NO_OPTIONS = new Uint8Array(0);
 
 /** A mutable view over IPv4 header bytes. */
 export class Ipv4View {
