@@ -37,6 +37,7 @@ export {
   type IcmpSpec,
   Icmpv4Type,
   Icmpv6Type,
+  IcmpView,
   parseIcmp,
   parseQuoted,
   type QuotedDatagram,
@@ -98,6 +99,6 @@ export {
   tcpOptionKindOf,
   tcpOptionsLength,
 } from "./runtime/wire/tcp_options.ts";
-export { emitUdp, parseUdp, type UdpFields, type UdpSpec } from "./runtime/wire/udp.ts";
+export { emitUdp, parseUdp, type UdpFields, type UdpSpec, UdpView } from "./runtime/wire/udp.ts";
 export { formatVerbose } from "./runtime/wire/verbose.ts";
 export { checkFields, fieldSchemas } from "./dsl/field_schema.ts";

@@ -107,6 +107,50 @@ export const icmpRest = {
   },
 } as const;
 
+/** A mutable view over an ICMP message's fixed 8 bytes and body. */
+export class IcmpView {
+  readonly #dv: DataView;
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    if (bytes.length < 8) {
+      throw new DecodeError("ICMP message", `need 8 bytes, got ${bytes.length}`);
+    }
+    this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get type(): number {
+    return this.bytes[0];
+  }
+  set type(v: number) {
+    this.bytes[0] = v;
+  }
+  get code(): number {
+    return this.bytes[1];
+  }
+  set code(v: number) {
+    this.bytes[1] = v;
+  }
+  get checksum(): number {
+    return this.#dv.getUint16(2);
+  }
+  set checksum(v: number) {
+    this.#dv.setUint16(2, v);
+  }
+  get rest(): number {
+    return this.#dv.getUint32(4);
+  }
+  set rest(v: number) {
+    this.#dv.setUint32(4, v >>> 0);
+  }
+  /** Recomputes the checksum; ICMPv6 covers the pseudo-header too (RFC 4443 §2.3). */
+  fillChecksum(pseudo?: PseudoHeader): void {
+    this.checksum = 0;
+    const n = this.bytes.length;
+    const acc = pseudo ? checksum.pseudo(pseudo.src, pseudo.dst, ICMPV6_PROTOCOL, n) : 0;
+    this.checksum = checksum.finish(checksum.sum(this.bytes, 0, n, acc));
+  }
+}
+
 function isError(kind: "icmpv4" | "icmpv6", type: number): boolean {
   return kind === "icmpv4"
     ? type === 3 || type === 11 || type === 12 || type === 4 || type === 5

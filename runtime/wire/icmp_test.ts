@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { address } from "./address.ts";
 import { DecodeError } from "./decode_error.ts";
-import { emitIcmp, icmpRest, parseIcmp } from "./icmp.ts";
+import { emitIcmp, icmpRest, IcmpView, parseIcmp } from "./icmp.ts";
 import { parseLine } from "./line_parse.ts";
 import { emitPacket } from "./packet.ts";
 
@@ -69,4 +69,19 @@ Deno.test("parseIcmp() rejects a truncated header", () => {
     () => parseIcmp(FRAG_NEEDED_BYTES, 0, 4, "icmpv4"),
     (e) => e instanceof DecodeError && /need 8 bytes, got 4/.test(e.message),
   );
+});
+
+Deno.test("IcmpView reads the fixed fields (deconstruct)", () => {
+  const v = new IcmpView(FRAG_NEEDED_BYTES);
+  assert.deepEqual([v.type, v.code, v.checksum, v.rest], [3, 4, 0xf783, 1400]);
+});
+
+Deno.test("IcmpView setters build FRAG_NEEDED_BYTES from zeros (construct)", () => {
+  const b = new Uint8Array(8);
+  const v = new IcmpView(b);
+  v.type = 3;
+  v.code = 4;
+  v.rest = 1400;
+  v.fillChecksum();
+  assert.deepEqual(b, FRAG_NEEDED_BYTES);
 });

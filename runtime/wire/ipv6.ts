@@ -87,6 +87,57 @@ export type Ipv6Spec = Omit<Ipv6Fields, "kind" | "payloadLength" | "nextHeader">
   nextHeader?: number;
 };
 
+/** A mutable view over the fixed IPv6 header. */
+export class Ipv6View {
+  readonly #dv: DataView;
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    if (bytes.length < IPV6_HEADER) {
+      throw new DecodeError("IPv6 header", `need ${IPV6_HEADER} bytes, got ${bytes.length}`);
+    }
+    this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get version(): number {
+    return this.bytes[0] >>> 4;
+  }
+  set version(v: number) {
+    this.bytes[0] = (this.bytes[0] & 0x0f) | ((v & 0xf) << 4);
+  }
+  get trafficClass(): number {
+    return (this.#dv.getUint16(0) >>> 4) & 0xff;
+  }
+  set trafficClass(v: number) {
+    const w = this.#dv.getUint16(0);
+    this.#dv.setUint16(0, (w & 0xf00f) | ((v & 0xff) << 4));
+  }
+  get flowLabel(): number {
+    return this.#dv.getUint32(0) & 0xfffff;
+  }
+  set flowLabel(v: number) {
+    const w = this.#dv.getUint32(0);
+    this.#dv.setUint32(0, ((w & 0xfff00000) | (v & 0xfffff)) >>> 0);
+  }
+  get payloadLength(): number {
+    return this.#dv.getUint16(4);
+  }
+  set payloadLength(v: number) {
+    this.#dv.setUint16(4, v);
+  }
+  get nextHeader(): number {
+    return this.bytes[6];
+  }
+  set nextHeader(v: number) {
+    this.bytes[6] = v;
+  }
+  get hopLimit(): number {
+    return this.bytes[7];
+  }
+  set hopLimit(v: number) {
+    this.bytes[7] = v;
+  }
+}
+
 /** The result of `parseIpv6`. */
 export interface Ipv6Parse {
   header: Ipv6Fields;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { address } from "./address.ts";
 import { DecodeError } from "./decode_error.ts";
-import { emitIpv6Header, type Ipv6Spec, parseIpv6 } from "./ipv6.ts";
+import { emitIpv6Header, type Ipv6Spec, Ipv6View, parseIpv6 } from "./ipv6.ts";
 
 // fd3d:fa7b:d17d::1 > fd3d:a0b:17d6::1, next header TCP, 24-byte payload (tshark-checked).
 const HDR_BYTES = new Uint8Array([
@@ -120,4 +120,30 @@ Deno.test("parseIpv6() rejects truncated headers", () => {
   const b = new Uint8Array(44);
   emitIpv6Header(SPEC, b, 0, 4, 60);
   assert.throws(() => parseIpv6(b), /type 60 at byte 40 claims 8 bytes, only 4 present/);
+});
+
+Deno.test("Ipv6View reads the fixed header (deconstruct)", () => {
+  const v = new Ipv6View(HDR_BYTES);
+  assert.deepEqual([
+    v.version,
+    v.trafficClass,
+    v.flowLabel,
+    v.payloadLength,
+    v.nextHeader,
+    v.hopLimit,
+  ], [6, 0, 0, 24, 6, 64]);
+});
+
+Deno.test("Ipv6View setters build HDR_BYTES from zeros (construct)", () => {
+  const b = new Uint8Array(64);
+  b.set(HDR_BYTES.subarray(8, 40), 8);
+  const v = new Ipv6View(b);
+  v.version = 6;
+  v.payloadLength = 24;
+  v.nextHeader = 6;
+  v.hopLimit = 64;
+  assert.deepEqual(b, HDR_BYTES);
+  v.trafficClass = 0xb9;
+  v.flowLabel = 0xabcde;
+  assert.deepEqual([v.version, v.trafficClass, v.flowLabel], [6, 0xb9, 0xabcde]);
 });

@@ -28,6 +28,7 @@ import { address } from "./address.ts";
 import { assertNever } from "./assert_never.ts";
 import type { EthernetFields } from "./ethernet.ts";
 import { hex } from "./hex.ts";
+import { seq } from "./seq.ts";
 import { icmpNames } from "./icmp_names.ts";
 import { icmpRest, type IcmpSpec } from "./icmp.ts";
 import { formatOptionList } from "./option_list.ts";
@@ -119,7 +120,7 @@ export function formatLine(p: PacketSpec, opts: FormatLineOptions = {}): string 
   switch (t.kind) {
     case "tcp": {
       const len = t.payload.length;
-      parts.push(formatTcpFlags(t.flags), `${t.seq}:${(t.seq + len) >>> 0}(${len})`);
+      parts.push(formatTcpFlags(t.flags), `${t.seq}:${seq.add(t.seq, len)}(${len})`);
       if (t.flags & TcpFlag.ACK || t.ack !== 0) parts.push(`ack ${t.ack}`);
       parts.push(`win ${t.window}`);
       if (t.flags & TcpFlag.URG || t.urgent !== 0) parts.push(`urg ${t.urgent}`);

@@ -30,6 +30,7 @@
 import { address } from "./address.ts";
 import type { EthernetFields } from "./ethernet.ts";
 import { hex } from "./hex.ts";
+import { seq } from "./seq.ts";
 import { icmpNames } from "./icmp_names.ts";
 import { icmpRest } from "./icmp.ts";
 import { ipv4Header } from "./ipv4.ts";
@@ -321,10 +322,10 @@ export function parseLine(line: string): ParsedLine {
     }
     const sq = Number(m[1]);
     payloadLen = Number(m[3]);
-    if (((sq + payloadLen) >>> 0) !== Number(m[2])) {
+    if (seq.add(sq, payloadLen) !== Number(m[2])) {
       throw new LineSyntaxError(
         st.col,
-        `END = SEQ + LEN = ${(sq + payloadLen) >>> 0}`,
+        `END = SEQ + LEN = ${seq.add(sq, payloadLen)}`,
         JSON.stringify(st.text),
       );
     }

@@ -52,6 +52,50 @@ export type UdpSpec = Omit<UdpFields, "kind" | "length" | "checksum" | "checksum
   checksum?: number;
 };
 
+/** A mutable view over UDP header bytes. */
+export class UdpView {
+  readonly #dv: DataView;
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    if (bytes.length < 8) throw new DecodeError("UDP header", `need 8 bytes, got ${bytes.length}`);
+    this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get srcPort(): number {
+    return this.#dv.getUint16(0);
+  }
+  set srcPort(v: number) {
+    this.#dv.setUint16(0, v);
+  }
+  get dstPort(): number {
+    return this.#dv.getUint16(2);
+  }
+  set dstPort(v: number) {
+    this.#dv.setUint16(2, v);
+  }
+  get length(): number {
+    return this.#dv.getUint16(4);
+  }
+  set length(v: number) {
+    this.#dv.setUint16(4, v);
+  }
+  get checksum(): number {
+    return this.#dv.getUint16(6);
+  }
+  set checksum(v: number) {
+    this.#dv.setUint16(6, v);
+  }
+  /** Recomputes the checksum over the whole view; a computed zero is sent as all ones (RFC 768). */
+  fillChecksum(pseudo: PseudoHeader): void {
+    this.checksum = 0;
+    const n = this.bytes.length;
+    const sum = checksum.finish(
+      checksum.sum(this.bytes, 0, n, checksum.pseudo(pseudo.src, pseudo.dst, UDP_PROTOCOL, n)),
+    );
+    this.checksum = sum === 0 ? 0xffff : sum;
+  }
+}
+
 /**
  * Decodes a datagram from `bytes[start, end)`. Everything after the header is
  * payload, whatever the length field says, so a wrong length survives the

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DecodeError } from "./decode_error.ts";
-import { emitUdp, parseUdp } from "./udp.ts";
+import { emitUdp, parseUdp, UdpView } from "./udp.ts";
 
 // 192.0.2.1:53 > 192.168.0.1:4000 with payload 01 02 03 04 (tshark: checksum 0x6950 correct).
 const UDP_BYTES = new Uint8Array([
@@ -51,4 +51,20 @@ Deno.test("parseUdp() rejects a truncated header", () => {
     () => parseUdp(UDP_BYTES.subarray(0, 7)),
     (e) => e instanceof DecodeError && /need 8 bytes, got 7/.test(e.message),
   );
+});
+
+Deno.test("UdpView reads the header fields (deconstruct)", () => {
+  const v = new UdpView(UDP_BYTES);
+  assert.deepEqual([v.srcPort, v.dstPort, v.length, v.checksum], [53, 4000, 12, 0x6950]);
+});
+
+Deno.test("UdpView setters build UDP_BYTES from zeros (construct)", () => {
+  const b = new Uint8Array(12);
+  b.set([1, 2, 3, 4], 8);
+  const v = new UdpView(b);
+  v.srcPort = 53;
+  v.dstPort = 4000;
+  v.length = 12;
+  v.fillChecksum(PSEUDO);
+  assert.deepEqual(b, UDP_BYTES);
 });
