@@ -54,6 +54,7 @@ export {
   type Ipv6Extension,
   type Ipv6Fields,
   type Ipv6Spec,
+  Ipv6View,
   parseIpv6,
 } from "./runtime/wire/ipv6.ts";
 export { formatLine, type FormatLineOptions } from "./runtime/wire/line_format.ts";
