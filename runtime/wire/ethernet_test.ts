@@ -3,25 +3,10 @@ import { DecodeError } from "./decode_error.ts";
 import { emitEthernet, ethernetLength, parseEthernet } from "./ethernet.ts";
 
 // 02:00:00:00:00:02 > 02:00:00:00:00:01, one 802.1Q tag (VID 100), IPv4.
+// deno-fmt-ignore
 const VLAN_BYTES = new Uint8Array([
-  0x02,
-  0,
-  0,
-  0,
-  0,
-  0x01,
-  0x02,
-  0,
-  0,
-  0,
-  0,
-  0x02,
-  0x81,
-  0x00,
-  0x00,
-  0x64,
-  0x08,
-  0x00,
+  0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x81, 0x00, 0x00, 0x64,
+  0x08, 0x00,
 ]);
 
 Deno.test("parseEthernet() decodes an 802.1Q-tagged frame", () => {

@@ -3,19 +3,9 @@ import { DecodeError } from "./decode_error.ts";
 import { emitUdp, parseUdp, UdpView } from "./udp.ts";
 
 // 192.0.2.1:53 > 192.168.0.1:4000 with payload 01 02 03 04 (tshark: checksum 0x6950 correct).
+// deno-fmt-ignore
 const UDP_BYTES = new Uint8Array([
-  0x00,
-  0x35,
-  0x0f,
-  0xa0,
-  0x00,
-  0x0c,
-  0x69,
-  0x50,
-  0x01,
-  0x02,
-  0x03,
-  0x04,
+  0x00, 0x35, 0x0f, 0xa0, 0x00, 0x0c, 0x69, 0x50, 0x01, 0x02, 0x03, 0x04,
 ]);
 const PSEUDO = { src: new Uint8Array([192, 0, 2, 1]), dst: new Uint8Array([192, 168, 0, 1]) };
 
