@@ -40,6 +40,7 @@ import { LineSyntaxError } from "./line_syntax_error.ts";
 import { parseOptionList } from "./option_list.ts";
 import type { PacketSpec } from "./packet.ts";
 import { parseTcpFlags, type TcpSpec } from "./tcp.ts";
+import { type Token, TokenCursor } from "./token_cursor.ts";
 import type { TcpOption } from "./tcp_options.ts";
 
 /** What `parseLine` returns. */
@@ -49,13 +50,8 @@ export interface ParsedLine {
   packet: PacketSpec;
 }
 
-interface Tok {
-  text: string;
-  col: number;
-}
-
-function tokenize(line: string): Tok[] {
-  const out: Tok[] = [];
+function tokenize(line: string): Token[] {
+  const out: Token[] = [];
   let i = 0;
   while (i < line.length) {
     const c = line[i];
@@ -89,45 +85,12 @@ function tokenize(line: string): Tok[] {
   return out;
 }
 
-class Cursor {
-  i = 0;
-  constructor(readonly toks: Tok[], readonly endCol: number) {}
-  peek(): Tok | undefined {
-    return this.toks[this.i];
-  }
-  next(want: string): Tok {
-    const t = this.toks[this.i++];
-    if (!t) throw new LineSyntaxError(this.endCol, want, "end of line");
-    return t;
-  }
-  int(max: number, want = `an integer 0..${max}`): number {
-    const t = this.next(want);
-    const n = /^(0x[0-9a-fA-F]+|\d+)$/.test(t.text) ? Number(t.text) : NaN;
-    if (!Number.isSafeInteger(n) || n > max) {
-      throw new LineSyntaxError(t.col, want, JSON.stringify(t.text));
-    }
-    return n;
-  }
-  bytes(want: string): Uint8Array {
-    const t = this.next(want);
-    try {
-      return hex.decode(t.text);
-    } catch {
-      throw new LineSyntaxError(t.col, want, JSON.stringify(t.text));
-    }
-  }
-  expect(word: string): void {
-    const t = this.next(`"${word}"`);
-    if (t.text !== word) throw new LineSyntaxError(t.col, `"${word}"`, JSON.stringify(t.text));
-  }
-}
-
 interface Endpoint {
   addr: Uint8Array;
   port?: number;
 }
 
-function parseEndpoint(t: Tok): Endpoint {
+function parseEndpoint(t: Token): Endpoint {
   const bad = () =>
     new LineSyntaxError(
       t.col,
@@ -157,7 +120,7 @@ function parseEndpoint(t: Tok): Endpoint {
   return { addr, port: n };
 }
 
-function parseMac(t: Tok): Uint8Array {
+function parseMac(t: Token): Uint8Array {
   if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(t.text)) {
     throw new LineSyntaxError(t.col, "a MAC address aa:bb:cc:dd:ee:ff", JSON.stringify(t.text));
   }
@@ -170,7 +133,7 @@ const FIELD_NAMES =
 
 /** Reads one line. */
 export function parseLine(line: string): ParsedLine {
-  const c = new Cursor(tokenize(line), line.length + 1);
+  const c = new TokenCursor(tokenize(line), line.length + 1, "end of line");
   let time: number | undefined;
   const first = c.peek();
   if (first && /^\d+(\.\d+)?$/.test(first.text)) {
@@ -345,7 +308,7 @@ export function parseLine(line: string): ParsedLine {
   const ip: PacketSpec["ip"] = v6 ? ip6 : ip4;
   let trailer: Uint8Array | undefined;
   const tcp = transport.kind === "tcp" ? transport : undefined;
-  const onlyFor = (t: Tok, ok: unknown, what: string) => {
+  const onlyFor = (t: Token, ok: unknown, what: string) => {
     if (!ok) {
       throw new LineSyntaxError(t.col, `a field that ${what} packets have`, JSON.stringify(t.text));
     }

@@ -22,6 +22,7 @@
 import { assertNever } from "./assert_never.ts";
 import { hex } from "./hex.ts";
 import { LineSyntaxError } from "./line_syntax_error.ts";
+import { TokenCursor } from "./token_cursor.ts";
 import type { TcpOption } from "./tcp_options.ts";
 
 /** Prints one option as it appears inside `<…>`. */
@@ -65,49 +66,6 @@ export function formatOptionList(opts: readonly TcpOption[]): string {
   return `<${opts.map(formatOption).join(",")}>`;
 }
 
-/** A cursor over the words of one option, tracking columns for errors. */
-class Words {
-  readonly words: Array<{ text: string; col: number }> = [];
-  i = 0;
-  constructor(text: string, col: number, readonly endCol: number) {
-    const re = /\S+/g;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text))) this.words.push({ text: m[0], col: col + m.index });
-  }
-  peek(): { text: string; col: number } | undefined {
-    return this.words[this.i];
-  }
-  next(expected: string): { text: string; col: number } {
-    const w = this.words[this.i++];
-    if (!w) throw new LineSyntaxError(this.endCol, expected, `">"`);
-    return w;
-  }
-  int(max: number, what = `an integer 0..${max}`): number {
-    const w = this.next(what);
-    return toInt(w.text, w.col, max, what);
-  }
-  bytes(what: string): Uint8Array {
-    const w = this.next(what);
-    try {
-      return hex.decode(w.text);
-    } catch {
-      throw new LineSyntaxError(w.col, what, JSON.stringify(w.text));
-    }
-  }
-  keyword(k: string): void {
-    const w = this.next(`"${k}"`);
-    if (w.text !== k) throw new LineSyntaxError(w.col, `"${k}"`, JSON.stringify(w.text));
-  }
-}
-
-function toInt(text: string, col: number, max: number, what: string): number {
-  const n = /^(0x[0-9a-fA-F]+|\d+)$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n > max) {
-    throw new LineSyntaxError(col, what, JSON.stringify(text));
-  }
-  return n;
-}
-
 const U32 = 0xffffffff;
 
 /**
@@ -125,7 +83,7 @@ export function parseOptionList(text: string, col = 1): TcpOption[] {
   for (const item of inner.split(",")) {
     const itemCol = col + 1 + at;
     at += item.length + 1;
-    const w = new Words(item, itemCol, itemCol + item.length);
+    const w = new TokenCursor(TokenCursor.words(item, itemCol), itemCol + item.length, `">"`);
     out.push(parseOne(w, itemCol));
     const extra = w.peek();
     if (extra) throw new LineSyntaxError(extra.col, `"," or ">"`, JSON.stringify(extra.text));
@@ -133,7 +91,7 @@ export function parseOptionList(text: string, col = 1): TcpOption[] {
   return out;
 }
 
-function parseOne(w: Words, col: number): TcpOption {
+function parseOne(w: TokenCursor, col: number): TcpOption {
   const head = w.next("an option name");
   switch (head.text) {
     case "eol": {
@@ -166,9 +124,9 @@ function parseOne(w: Words, col: number): TcpOption {
       return { kind: "sack", blocks };
     }
     case "TS": {
-      w.keyword("val");
+      w.expect("val");
       const val = w.int(U32);
-      w.keyword("ecr");
+      w.expect("ecr");
       return { kind: "ts", val, ecr: w.int(U32) };
     }
     case "md5":
