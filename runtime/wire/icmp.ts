@@ -31,6 +31,7 @@
  */
 import { checksum } from "./checksum.ts";
 import { DecodeError } from "./decode_error.ts";
+import { icmpNames } from "./icmp_names.ts";
 import type { PseudoHeader } from "./tcp.ts";
 
 /** IP protocol numbers. */
@@ -186,10 +187,8 @@ export function parseIcmp(
   if (kind === "icmpv4" || pseudo) {
     m.checksumOk = checksum.fold(checksum.sum(b, o, end, acc)) === 0xffff;
   }
-  const echo = kind === "icmpv4" ? type === 0 || type === 8 : type === 128 || type === 129;
-  if (echo) m.echo = { id: rest >>> 16, seq: rest & 0xffff };
-  if (kind === "icmpv4" && type === 3 && m.code === 4) m.mtu = rest & 0xffff;
-  if (kind === "icmpv6" && type === 2) m.mtu = rest;
+  if (icmpNames.isEcho(kind, type)) m.echo = { id: rest >>> 16, seq: rest & 0xffff };
+  if (icmpNames.hasMtu(kind, type, m.code)) m.mtu = icmpRest.mtu(rest, kind === "icmpv6");
   if (isError(kind, type)) m.quoted = parseQuoted(m.body);
   return m;
 }
