@@ -32,7 +32,7 @@ import { seq } from "./seq.ts";
 import { icmpNames } from "./icmp_names.ts";
 import { icmpRest, type IcmpSpec } from "./icmp.ts";
 import { formatOptionList } from "./option_list.ts";
-import { type PacketSpec, protocolOf } from "./packet.ts";
+import { type PacketSpec, protocolOf, transportLength } from "./packet.ts";
 import { formatTcpFlags, TcpFlag, tcpHeaderLength, type TcpSpec } from "./tcp.ts";
 import { tcpOptionsLength } from "./tcp_options.ts";
 
@@ -49,20 +49,9 @@ export interface FormatLineOptions {
 /** Default IPv4 TTL / IPv6 hop limit that the line syntax leaves unprinted. */
 export const LINE_DEFAULT_TTL = 64;
 
-function transportLength(t: PacketSpec["transport"]): number {
-  switch (t.kind) {
-    case "tcp":
-      return safeTcpHeader(t) + t.payload.length;
-    case "udp":
-      return 8 + t.payload.length;
-    case "icmpv4":
-    case "icmpv6":
-      return 8 + t.body.length;
-    case "raw":
-      return t.data.length;
-    default:
-      return assertNever(t, "transport");
-  }
+/** Like `transportLength`, but an over-long TCP option list counts as written rather than throwing. */
+function lineTransportLength(t: PacketSpec["transport"]): number {
+  return t.kind === "tcp" ? safeTcpHeader(t) + t.payload.length : transportLength(t);
 }
 
 function safeTcpHeader(t: TcpSpec): number {
@@ -207,7 +196,7 @@ function icmpParts(t: IcmpSpec, opts: FormatLineOptions): string[] {
 function ipParts(p: PacketSpec): string[] {
   const out: string[] = [];
   const ip = p.ip;
-  const tLen = transportLength(p.transport);
+  const tLen = lineTransportLength(p.transport);
   const proto = protocolOf(p.transport);
   if (ip.kind === "ipv4") {
     if (ip.version !== 4) out.push(`ipver ${ip.version}`);

@@ -188,7 +188,8 @@ function decodeTransport(
   };
 }
 
-function transportLength(t: PacketSpec["transport"]): number {
+/** Bytes the transport takes on the wire; throws as `tcpLength` does for over-long options. */
+export function transportLength(t: PacketSpec["transport"]): number {
   switch (t.kind) {
     case "tcp":
       return tcpLength(t);
