@@ -1,10 +1,15 @@
 /**
  * synack: a packet-crafting REPL and TCP test DSL for Deno.
  *
- * This module is the public API. So far it holds the wire layer: codecs for
- * IPv4, IPv6, TCP (with every option), UDP, ICMPv4/v6 and Ethernet, the
- * packetdrill-style line syntax, pcap/pcapng streaming, sequence arithmetic
- * and the zod schemas of user-facing field specs.
+ * This module is the public API:
+ * - the DSL: packet builders (`syn()`, `ack().opts({ ts: false })`), option
+ *   literals, expectations (`expect(rst()).seqEquals(ack)`), socket calls and
+ *   `scenario()`, which also registers with `Deno.test`;
+ * - the engine: the runner, virtual and real clocks, traces (pcap and JSON);
+ * - the built-in TCP stack with its `linux` and `rfc7323-strict` profiles;
+ * - the wire layer: codecs for IPv4, IPv6, TCP (every option), UDP,
+ *   ICMPv4/v6 and Ethernet, the packetdrill-style line syntax, pcap/pcapng,
+ *   sequence arithmetic and the zod schemas of user-facing field specs.
  *
  * @example
  * ```ts
@@ -103,3 +108,104 @@ export {
 export { emitUdp, parseUdp, type UdpFields, type UdpSpec, UdpView } from "./runtime/wire/udp.ts";
 export { formatVerbose } from "./runtime/wire/verbose.ts";
 export { checkFields, fieldSchemas } from "./dsl/field_schema.ts";
+export { any, type FieldMatch, type Matcher, range, where } from "./dsl/matcher.ts";
+export { type Duration, parseDuration } from "./dsl/duration.ts";
+export {
+  eol,
+  mss,
+  nop,
+  type OptionInput,
+  type OptionOverride,
+  type OptionSpec,
+  sack,
+  sackOk,
+  ts,
+  wscale,
+} from "./dsl/option_spec.ts";
+export {
+  ack,
+  anyOpts,
+  challengeAck,
+  checksum as badChecksum,
+  data,
+  field,
+  fin,
+  finAck,
+  flags,
+  icmp,
+  IcmpBuilder,
+  ip,
+  named,
+  opts,
+  optsInclude,
+  type PacketDef,
+  payload,
+  rst,
+  rstAck,
+  syn,
+  synAck,
+  tcp,
+  TcpBuilder,
+  udp,
+  UdpBuilder,
+} from "./dsl/packet_builder.ts";
+export {
+  type CallDef,
+  type CallWant,
+  expect,
+  ExpectBuilder,
+  expectNothing,
+  inject,
+  oneOf,
+  type Relation,
+  type Step,
+  type StepInput,
+  sysctl,
+  toSteps,
+  useProfile,
+  wait,
+} from "./dsl/steps.ts";
+export {
+  accept,
+  bind,
+  CallBuilder,
+  close,
+  connect,
+  fcntl,
+  getsockopt,
+  listen,
+  peer,
+  read,
+  setsockopt,
+  shutdown,
+  socket,
+  write,
+} from "./dsl/socket_steps.ts";
+export {
+  defineScenario,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioOptions,
+  type StepOutcome,
+} from "./dsl/scenario_def.ts";
+export { formatLocation, ScenarioError, type SourceLoc } from "./dsl/source_location.ts";
+export { stepsFromJSON, stepsToJSON } from "./dsl/step_codec.ts";
+export { openTarget, runScenarioOn, scenario } from "./runtime/scenario.ts";
+export { type RunConfig, type RunResult, runScenario } from "./runtime/engine/runner.ts";
+export { ScenarioFailure } from "./runtime/engine/failure.ts";
+export { type Clock, DEFAULT_TOLERANCE, RealClock, timingTolerance, VirtualClock } from "./runtime/engine/clock.ts";
+export { Trace, type TraceEvent } from "./runtime/engine/trace.ts";
+export type { Backend, Endpoints, Peer, SocketApi, Target } from "./runtime/engine/target.ts";
+export { MemoryLink } from "./runtime/backend/memory_link.ts";
+export { checkProfile, profiles, type StackProfile } from "./runtime/stack/profile.ts";
+export { Stack } from "./runtime/stack/stack.ts";
+export { builtinPeer, builtinTarget } from "./runtime/stack/builtin_target.ts";
+export {
+  Errno,
+  type ErrnoName,
+  formatCall,
+  type SocketCall,
+  type SysResult,
+  type TcpInfo,
+  TcpState,
+} from "./runtime/wire/socket_call.ts";

@@ -13,6 +13,10 @@
 import { Command, CommanderError } from "commander";
 import { DecodeError } from "../runtime/wire/decode_error.ts";
 import { showCapture } from "./show_capture.ts";
+import { compileCommand } from "./compile_command.ts";
+import { runCommand } from "./run_command.ts";
+import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
+import { ScenarioError } from "../dsl/source_location.ts";
 
 /** synack's version, from package.json. */
 export const VERSION = "0.1.0";
@@ -34,6 +38,21 @@ export async function main(args: string[]): Promise<number> {
     .action(async (file: string, o: { verbose?: boolean; data?: boolean }) => {
       await showCapture(file, { verbose: o.verbose, data: o.data });
     });
+  let code = 0;
+  program.command("run").description("run scenario files on a target and report each")
+    .argument("<paths...>", "scenario files, folders or URLs")
+    .option("-t, --target <target>", "builtin or builtin:<profile>", "builtin")
+    .option("--pcap <file>", "save each run's packets as pcap")
+    .option("--trace <file>", "save each run's trace as JSON")
+    .option("--filter <text>", "only scenarios whose name contains text")
+    .action(async (paths: string[], o: { target: string; pcap?: string; trace?: string; filter?: string }) => {
+      code = await runCommand(paths, o);
+    });
+  program.command("compile").description("print the packets scenario files describe, without running them")
+    .argument("<paths...>", "scenario files, folders or URLs")
+    .action(async (paths: string[]) => {
+      code = await compileCommand(paths);
+    });
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {
@@ -42,14 +61,15 @@ export async function main(args: string[]): Promise<number> {
     }
     if (
       e instanceof DecodeError || e instanceof Deno.errors.NotFound ||
-      e instanceof Deno.errors.PermissionDenied
+      e instanceof Deno.errors.PermissionDenied || e instanceof LineSyntaxError ||
+      e instanceof ScenarioError || e instanceof RangeError
     ) {
       console.error(`synack: ${e.message}`);
       return 2;
     }
     throw e;
   }
-  return 0;
+  return code;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

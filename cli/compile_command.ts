@@ -1,0 +1,142 @@
+/**
+ * `synack compile`: prints a scenario's packet sequence in the line syntax
+ * without running anything, as packetdrill reads a script. `>` lines are
+ * packets the script injects, with every unset field filled in; `<` lines are
+ * expected packets, with `*` where any value is accepted. Expected packets
+ * are assumed to arrive exactly as written, and the stack's ISN is taken as
+ * 0, so the numbers are the relative ones the scenario uses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileScenario } from "./compile_command.ts";
+ * import { defineScenario } from "../dsl/scenario_def.ts";
+ * import { ack, syn, synAck } from "../dsl/packet_builder.ts";
+ * import { listen } from "../dsl/socket_steps.ts";
+ * import { expect, inject } from "../dsl/steps.ts";
+ * const sc = defineScenario("hs", [listen(8080), inject(syn()), expect(synAck()), inject(ack())]);
+ * const lines = compileScenario(sc).map((l) => l.replace(/^\S+ +/, ""));
+ * assert.equal(lines[3], "> 192.0.2.1:40000 > 192.168.0.1:8080 S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
+ * assert.equal(lines[4], "< 192.168.0.1:8080 > 192.0.2.1:40000 S. 0:0(0) ack 1");
+ * assert.equal(lines[5], "> 192.0.2.1:40000 > 192.168.0.1:8080 . 1:1(0) ack 1 win 511 <nop,nop,TS val 100 ecr 0>");
+ * ```
+ */
+import type { Scenario } from "../dsl/scenario_def.ts";
+import { formatLocation } from "../dsl/source_location.ts";
+import type { Step } from "../dsl/steps.ts";
+import { layoutOptions } from "../dsl/option_spec.ts";
+import { Flows } from "../runtime/engine/flow.ts";
+import { formatPattern, type Pattern, relate, resolvePattern } from "../runtime/engine/pattern.ts";
+import { DEFAULT_ADDRESSES } from "../runtime/stack/builtin_target.ts";
+import { assertNever } from "../runtime/wire/assert_never.ts";
+import { formatLine } from "../runtime/wire/line_format.ts";
+import { type Packet, parsePacket } from "../runtime/wire/packet.ts";
+import { emitPacket } from "../runtime/wire/packet.ts";
+import { formatCallArgs } from "../runtime/wire/socket_call.ts";
+import { TcpFlag } from "../runtime/wire/tcp.ts";
+import { loadScenarios } from "./load_scenarios.ts";
+
+function num(m: unknown, fallback: number): number {
+  return typeof m === "number" ? m : fallback;
+}
+
+/** The packet a pattern describes, with free fields at their likeliest value. */
+function synthesize(p: Pattern, flows: Flows, local: Uint8Array, remote: Uint8Array): Packet {
+  const f = flows.current;
+  const flags = num(p.flags, TcpFlag.ACK);
+  const syn = (flags & TcpFlag.SYN) !== 0;
+  const offered = f?.peerSyn;
+  const options = p.options?.mode === "exact"
+    ? [...p.options.list]
+    : syn
+    ? layoutOptions({ mss: 1460, sackOk: true, ts: offered?.ts ? { val: 0, ecr: 0 } : undefined, wscale: offered?.wscale !== undefined ? 7 : undefined })
+    : [];
+  const len = typeof p.payload === "number" ? p.payload : p.payload.length;
+  return parsePacket(emitPacket({
+    ip: { kind: "ipv4", version: 4, dscp: 0, ecn: 0, id: 0, reservedFlag: false, df: false, mf: false, fragmentOffset: 0, ttl: 64, src: local, dst: remote, options: new Uint8Array(0) },
+    transport: {
+      kind: "tcp",
+      srcPort: num(p.srcPort, f?.localPort ?? 0),
+      dstPort: num(p.dstPort, f?.remotePort ?? 0),
+      seq: (num(p.seq.want, 0) + p.seq.base) >>> 0,
+      ack: (num(p.ack.want, 0) + p.ack.base) >>> 0,
+      flags,
+      window: num(p.win, 0),
+      urgent: 0,
+      options,
+      payload: typeof p.payload === "number" ? new Uint8Array(len) : p.payload,
+    },
+  }));
+}
+
+/** The lines `synack compile` prints for one scenario. */
+export function compileScenario(sc: Scenario): string[] {
+  const where = formatLocation(sc.at);
+  if (!sc.steps) return [`# ${sc.name} (${where}): written as code; run it to see its packets`];
+  const family = sc.options.family ?? 4;
+  const addrs = family === 4 ? DEFAULT_ADDRESSES.v4 : DEFAULT_ADDRESSES.v6;
+  const flows = new Flows(addrs, sc.options.remotePort ?? 40000, () => 0);
+  const sent = new Map<number, Packet>();
+  const out = [`# ${sc.name} (${where})`];
+  let bound: number | undefined;
+  const line = (s: Step, text: string) => out.push(`${s.at.file}:${s.at.line}  ${text}`);
+  sc.steps.forEach((s, i) => {
+    switch (s.kind) {
+      case "inject": {
+        const p = parsePacket(emitPacket(flows.resolve(s.packet)));
+        flows.sent(p);
+        sent.set(i, p);
+        line(s, `> ${formatLine(p)}`);
+        break;
+      }
+      case "expect": {
+        const pats = s.alternatives.map((d) => {
+          let p = resolvePattern(d, flows.current);
+          for (const r of s.relations) {
+            const ref = "step" in r.ref ? sent.get(r.ref.step) : undefined;
+            if (ref?.transport.kind === "tcp") p = relate(p, r.kind, ref.transport);
+          }
+          return p;
+        });
+        line(s, `< ${pats.map((p) => formatPattern(p, addrs.local, addrs.remote)).join("  |  ")}`);
+        if (s.alternatives[0].proto === "tcp") flows.seen(synthesize(pats[0], flows, addrs.local, addrs.remote));
+        break;
+      }
+      case "call": {
+        const c = s.call;
+        if (c.name === "bind") bound = c.port;
+        if (c.name === "listen" && s.side === "target" && bound !== undefined) flows.listening(bound);
+        const shown = { ...c, fd: "fd" in c && c.fd !== undefined ? c.fd : "fd" } as never;
+        const want = s.want.kind === "errno" ? ` = -1 ${s.want.errno}` : s.want.kind === "value" ? ` = ${JSON.stringify(s.want.value)}` : "";
+        line(s, `  ${s.side === "peer" ? "peer." : ""}${c.name}(${formatCallArgs(shown)})${want}`);
+        break;
+      }
+      case "expectNothing":
+        line(s, `< nothing for ${s.ms} ms`);
+        break;
+      case "wait":
+        line(s, `  wait ${s.ms} ms`);
+        break;
+      case "sysctl":
+        line(s, `  sysctl ${s.name}=${s.value}`);
+        break;
+      case "profile":
+        line(s, `  profile ${typeof s.profile === "string" ? s.profile : JSON.stringify(s.profile)}`);
+        break;
+      case "peer":
+        line(s, `  peer ${s.mode}`);
+        break;
+      default:
+        assertNever(s, "step");
+    }
+  });
+  return out;
+}
+
+/** `synack compile <paths…>`. */
+export async function compileCommand(paths: readonly string[], print = (l: string) => console.log(l)): Promise<number> {
+  const scenarios = await loadScenarios(paths);
+  if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
+  for (const sc of scenarios) for (const l of compileScenario(sc)) print(l);
+  return 0;
+}

@@ -1,0 +1,61 @@
+/**
+ * Loads the scenarios a file, a folder (its `.ts` files, recursively) or a
+ * URL defines: every `scenario()` the module ran while loading, and every
+ * exported scenario made with `defineScenario`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadScenarios } from "./load_scenarios.ts";
+ * const found = await loadScenarios(["examples/rst_closed_port.ts"]);
+ * assert.equal(found.length, 3);
+ * await assert.rejects(() => loadScenarios(["nope.ts"]), /Cannot load nope\.ts: no such file/);
+ * ```
+ */
+import type { Scenario } from "../dsl/scenario_def.ts";
+import { definedScenarios } from "../runtime/scenario.ts";
+
+function isScenario(v: unknown): v is Scenario {
+  return typeof v === "object" && v !== null && "name" in v && "at" in v && "options" in v &&
+    ("steps" in v || "body" in v);
+}
+
+async function files(path: string): Promise<string[]> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Deno.errors.NotFound(`Cannot load ${path}: no such file`);
+    throw e;
+  }
+  if (!info.isDirectory) return [path];
+  const out: string[] = [];
+  for await (const e of Deno.readDir(path)) {
+    const p = `${path.replace(/\/$/, "")}/${e.name}`;
+    if (e.isDirectory) out.push(...await files(p));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) out.push(p);
+  }
+  return out.sort();
+}
+
+function urlOf(path: string): string {
+  if (/^https?:\/\//.test(path)) return path;
+  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  return new URL(`file://${abs}`).href;
+}
+
+/** The scenarios the given paths or URLs define, in definition order. */
+export async function loadScenarios(paths: readonly string[]): Promise<Scenario[]> {
+  const out: Scenario[] = [];
+  for (const p of paths) {
+    const list = /^https?:\/\//.test(p) ? [p] : await files(p);
+    for (const f of list) {
+      const before = definedScenarios.length;
+      const mod = await import(urlOf(f)) as Record<string, unknown>;
+      const found = definedScenarios.slice(before);
+      for (const v of Object.values(mod)) if (isScenario(v) && !found.includes(v)) found.push(v);
+      out.push(...found);
+    }
+  }
+  return out;
+}

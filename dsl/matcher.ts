@@ -1,0 +1,75 @@
+/**
+ * Field matchers for expected packets and call results: a field may be an
+ * exact number, `any`, a `range(lo, hi)`, or a predicate `where(fn, "why")`.
+ * `any` and `range` are plain data and survive serialization; a predicate
+ * serializes as its description only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { any, describeValue, matches, range, where } from "./matcher.ts";
+ * assert.ok(matches(any, 5));
+ * assert.ok(matches(range(100, 200), 150));
+ * assert.ok(!matches(range(100, 200), 201));
+ * assert.ok(matches(where((v) => v % 2 === 0, "even"), 4));
+ * assert.ok(matches(7, 7));
+ * assert.equal(describeValue(range(1, 2)), "1..2");
+ * ```
+ */
+
+/** A matcher that is not a plain value. */
+export type Matcher =
+  | { readonly matcher: "any" }
+  | { readonly matcher: "range"; readonly min: number; readonly max: number }
+  | { readonly matcher: "where"; readonly description: string; readonly test?: (v: number) => boolean };
+
+/** A field of a pattern: an exact number or a matcher. */
+export type FieldMatch = number | Matcher;
+
+/** Matches any value. */
+export const any: Matcher = Object.freeze({ matcher: "any" });
+
+/** Matches `min <= v <= max`. */
+export function range(min: number, max: number): Matcher {
+  if (!(min <= max)) throw new RangeError(`range(): want min <= max, got ${min} > ${max}`);
+  return Object.freeze({ matcher: "range", min, max });
+}
+
+/** Matches when `test(v)` holds; `description` is shown in diffs. */
+export function where(test: (v: number) => boolean, description: string): Matcher {
+  return Object.freeze({ matcher: "where", description, test });
+}
+
+/** Whether `x` is a matcher rather than a number. */
+export function isMatcher(x: unknown): x is Matcher {
+  return typeof x === "object" && x !== null && "matcher" in x;
+}
+
+/** Whether `v` satisfies `m`. */
+export function matches(m: FieldMatch, v: number): boolean {
+  if (typeof m === "number") return m === v;
+  switch (m.matcher) {
+    case "any":
+      return true;
+    case "range":
+      return v >= m.min && v <= m.max;
+    case "where":
+      if (!m.test) {
+        throw new RangeError(`Cannot run predicate "${m.description}": it was loaded from a saved file`);
+      }
+      return m.test(v);
+  }
+}
+
+/** Text for a field value in diffs. */
+export function describeValue(m: FieldMatch): string {
+  if (typeof m === "number") return String(m);
+  switch (m.matcher) {
+    case "any":
+      return "any";
+    case "range":
+      return `${m.min}..${m.max}`;
+    case "where":
+      return m.description;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * A scenario as data: a name, where it was written, its options, and either a
+ * step list (the declarative form) or an async function that drives the same
+ * steps one at a time (the code form). `defineScenario` validates the list
+ * and resolves references between steps (`seqEquals(ack)`) to step indexes,
+ * so the result can be serialized and run anywhere.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack, rst } from "./packet_builder.ts";
+ * import { defineScenario } from "./scenario_def.ts";
+ * import { expect, inject } from "./steps.ts";
+ * const offending = ack().ack(1000);
+ * const sc = defineScenario("passive RST", [inject(offending), expect(rst()).seqEquals(offending)]);
+ * const e = sc.steps![1];
+ * assert.ok(e.kind === "expect");
+ * assert.deepEqual(e.relations[0].ref, { step: 0 });
+ * assert.throws(
+ *   () => defineScenario("bad", [expect(rst()).seqEquals(offending)]),
+ *   /seqEquals\(\): the referenced segment is not injected before this step/,
+ * );
+ * ```
+ */
+import type { SysResult } from "../runtime/wire/socket_call.ts";
+import type { Packet } from "../runtime/wire/packet.ts";
+import { callerLocation, ScenarioError, type SourceLoc } from "./source_location.ts";
+import { type Ref, type Step, type StepInput, toSteps } from "./steps.ts";
+
+/** How a scenario runs. Every field has a default. */
+export interface ScenarioOptions {
+  /** The built-in stack's profile (ignored by other targets): a name or a profile object. Default `linux`. */
+  profile?: string | Readonly<Record<string, unknown>>;
+  /** What to do with packets still unexpected at the end: fail (default), warn, or ignore. */
+  strict?: "fail" | "warn" | "ignore";
+  /** Timing tolerance. Default packetdrill's: max(4 ms, 12.5 % of the gap). */
+  tolerance?: { minMs: number; fraction: number };
+  /** How long an `expect` without timing waits, in ms. Default 5 minutes of virtual time, 10 s real. */
+  expectTimeoutMs?: number;
+  /** The script's port for flows it starts. Default 40000. */
+  remotePort?: number;
+  /** IPv4 or IPv6 addresses. Default 4. */
+  family?: 4 | 6;
+  /** The built-in stack's random seed (ISNs, timestamps, ports). */
+  seed?: number;
+  /** Register with `Deno.test` (default true). Turn off inside a running test. */
+  register?: boolean;
+}
+
+/** What one executed step produced. */
+export type StepOutcome =
+  | { kind: "packet"; packet: Packet; bytes: Uint8Array; time: number }
+  | { kind: "result"; result: SysResult | undefined; time: number }
+  | { kind: "none"; time: number };
+
+/** The `s` of a code-form scenario: runs steps one at a time and returns what each produced. */
+export interface ScenarioContext {
+  /** Runs steps in order; returns the outcome of the last. */
+  run(...steps: StepInput[]): Promise<StepOutcome>;
+  /** Milliseconds since the run started, on the run's clock. */
+  readonly now: number;
+}
+
+/** A scenario. */
+export interface Scenario {
+  readonly name: string;
+  readonly at: SourceLoc;
+  readonly options: Readonly<ScenarioOptions>;
+  /** The declarative form: the steps, with references resolved to step indexes. */
+  readonly steps?: readonly Step[];
+  /** The code form. */
+  readonly body?: (s: ScenarioContext) => Promise<void>;
+}
+
+/**
+ * Resolves each relation's `{ def }` or `{ label }` to the latest earlier
+ * inject step with that definition or label. `known` are steps run before
+ * (the code form resolves one step at a time).
+ */
+export function resolveRefs(steps: readonly Step[], known: readonly Step[] = []): Step[] {
+  const all = [...known];
+  const out: Step[] = [];
+  for (const s of steps) {
+    let r = s;
+    if (s.kind === "expect" && s.relations.length) {
+      r = Object.freeze({
+        ...s,
+        relations: s.relations.map((rel) => ({ ...rel, ref: find(all, rel.ref, rel.kind, s.at) })),
+      });
+    }
+    all.push(r);
+    out.push(r);
+  }
+  return out;
+}
+
+function find(all: readonly Step[], ref: Ref, what: string, at: SourceLoc): Ref {
+  if ("step" in ref) return ref;
+  for (let i = all.length - 1; i >= 0; i--) {
+    const s = all[i];
+    if (s.kind !== "inject") continue;
+    if ("def" in ref ? s.packet === ref.def : s.packet.label === ref.label) return { step: i };
+  }
+  const name = "label" in ref ? ` "${ref.label}"` : "";
+  throw new ScenarioError(`${what}(): the referenced segment${name} is not injected before this step`, at);
+}
+
+/** Builds a scenario from a step list or an async body. */
+export function defineScenario(
+  name: string,
+  body: readonly StepInput[] | ((s: ScenarioContext) => Promise<void>),
+  options: ScenarioOptions = {},
+): Scenario {
+  const at = callerLocation();
+  if (typeof name !== "string" || !name.trim()) {
+    throw new ScenarioError(`scenario(): want a name, got ${JSON.stringify(name)}`, at);
+  }
+  if (typeof body === "function") return Object.freeze({ name, at, options: Object.freeze({ ...options }), body });
+  if (!Array.isArray(body)) {
+    throw new ScenarioError("scenario(): want a list of steps or an async function", at);
+  }
+  const steps = Object.freeze(resolveRefs(toSteps(body)));
+  return Object.freeze({ name, at, options: Object.freeze({ ...options }), steps });
+}

@@ -1,0 +1,181 @@
+/**
+ * Socket calls as scenario steps. A call runs on the stack under test (or,
+ * through `peer.*`, on the script's own built-in stack) and its result is
+ * checked as packetdrill checks it: `.returns(v)`, `.fails("ECONNREFUSED")`,
+ * or by default that it did not fail. The fd defaults to the scenario's
+ * current socket: the last one `socket()` or `accept()` returned, and for
+ * `accept()` the listening one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { accept, connect, listen, setsockopt } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const steps = toSteps([listen(8080), accept().returns(4), connect(80).fails("ECONNREFUSED")]);
+ * assert.deepEqual(steps.map((s) => s.kind === "call" && s.call.name), ["socket", "bind", "listen", "accept", "connect"]);
+ * assert.deepEqual(steps[4].kind === "call" && steps[4].want, { kind: "errno", errno: "ECONNREFUSED" });
+ * assert.throws(() => connect(80).fails("ECONFUSED"), /want an errno name such as ECONNREFUSED, got "ECONFUSED"/);
+ * assert.equal(setsockopt("SO_LINGER", { onoff: true, linger: 0 }).step.call.name, "setsockopt");
+ * ```
+ */
+import { z } from "zod";
+import { type GetSockOptName, isErrnoName, type SockOpt } from "../runtime/wire/socket_call.ts";
+import { type Duration, parseDuration } from "./duration.ts";
+import { checkFields, fieldSchemas } from "./field_schema.ts";
+import type { FieldMatch } from "./matcher.ts";
+import { callerLocation } from "./source_location.ts";
+import type { CallDef, CallWant, Side, Step, StepSource } from "./steps.ts";
+
+type CallStep = Extract<Step, { kind: "call" }>;
+
+const port = fieldSchemas.tcp.shape.srcPort;
+const enc = new TextEncoder();
+
+/** A socket call step. Immutable: each method returns a new builder. */
+export class CallBuilder implements StepSource {
+  readonly step: CallStep;
+  readonly #before: readonly CallStep[];
+  constructor(step: CallStep, before: readonly CallStep[] = []) {
+    this.step = Object.freeze(step);
+    this.#before = before;
+  }
+  #with(s: Partial<CallStep>): CallBuilder {
+    return new CallBuilder({ ...this.step, ...s }, this.#before);
+  }
+  /** The call must return `v`: a number (or matcher), bytes or text for read(), fields for getsockopt. */
+  returns(v: FieldMatch | Uint8Array | string | Readonly<Record<string, unknown>>): CallBuilder {
+    return this.#with({ want: { kind: "value", value: v } });
+  }
+  /** The call must fail with this errno (`-1 ECONNREFUSED`). */
+  fails(errno: string): CallBuilder {
+    if (!isErrnoName(errno)) {
+      throw new RangeError(`want an errno name such as ECONNREFUSED, got ${JSON.stringify(errno)}`);
+    }
+    return this.#with({ want: { kind: "errno", errno } });
+  }
+  /** Any result is fine. */
+  anyResult(): CallBuilder {
+    return this.#with({ want: { kind: "any" } });
+  }
+  /** The call acts on this fd instead of the current socket. */
+  on(fd: number): CallBuilder {
+    checkFields(z.number().int().min(0), fd, "fd");
+    return this.#with({ call: { ...this.step.call, fd } as CallDef });
+  }
+  /** Must return no later than `d` after the previous step. */
+  within(d: Duration): CallBuilder {
+    return this.#with({ timing: { kind: "within", ms: parseDuration(d) } });
+  }
+  /** Must return `d` after the previous step. */
+  after(d: Duration): CallBuilder {
+    return this.#with({ timing: { kind: "after", ms: parseDuration(d) } });
+  }
+  toSteps(): Step[] {
+    return [...this.#before, this.step];
+  }
+}
+
+function call(side: Side, c: CallDef, before: CallStep[] = []): CallBuilder {
+  const at = callerLocation();
+  return new CallBuilder({ kind: "call", at, side, call: c, want: { kind: "ok" } }, before.map((b) => ({ ...b, at })));
+}
+
+function plain(side: Side, c: CallDef): CallStep {
+  return { kind: "call", at: callerLocation(), side, call: c, want: { kind: "ok" } };
+}
+
+function bytes(d: Uint8Array | string): Uint8Array {
+  return typeof d === "string" ? enc.encode(d) : d;
+}
+
+/** The calls, for one side. */
+function calls(side: Side) {
+  return {
+    /** socket(AF_INET or AF_INET6, SOCK_STREAM); `nonblock` adds O_NONBLOCK. */
+    socket: (o: { family?: 4 | 6; nonblock?: boolean } = {}) => call(side, { name: "socket", ...o }),
+    /** bind(fd, addr:port). */
+    bind: (p: number, addr?: string) => {
+      checkFields(port, p, "bind.port");
+      return call(side, { name: "bind", port: p, addr });
+    },
+    /**
+     * listen(fd, backlog). With a port, the socket() and bind() before it are
+     * included: `listen(8080)`.
+     */
+    listen: (p?: number, backlog?: number) => {
+      if (p === undefined) return call(side, { name: "listen", backlog });
+      checkFields(port, p, "listen.port");
+      return call(side, { name: "listen", backlog }, [
+        plain(side, { name: "socket" }),
+        plain(side, { name: "bind", port: p }),
+      ]);
+    },
+    /** accept(listening fd). Returns the new fd, which becomes the current socket. */
+    accept: () => call(side, { name: "accept" }),
+    /** connect(fd, addr:port); the address defaults to the other end. */
+    connect: (p: number, addr?: string) => {
+      checkFields(port, p, "connect.port");
+      return call(side, { name: "connect", port: p, addr });
+    },
+    /** write(fd, data). */
+    write: (d: Uint8Array | string) => call(side, { name: "write", data: bytes(d) }),
+    /** read(fd, count). */
+    read: (count = 65536) => call(side, { name: "read", count }),
+    /** shutdown(fd, how). */
+    shutdown: (how: "SHUT_RD" | "SHUT_WR" | "SHUT_RDWR" = "SHUT_WR") => call(side, { name: "shutdown", how }),
+    /** close(fd). */
+    close: () => call(side, { name: "close" }),
+    /** setsockopt(fd, …): SO_LINGER, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, SO_KEEPALIVE, TCP_MAXSEG. */
+    setsockopt: <N extends SockOpt["name"]>(
+      name: N,
+      value: Omit<Extract<SockOpt, { name: N }>, "name"> | number | boolean,
+    ) => {
+      const opt = (typeof value === "object" ? { name, ...value } : { name, value }) as SockOpt;
+      return call(side, { name: "setsockopt", opt });
+    },
+    /** getsockopt(fd, name); TCP_INFO returns named fields. */
+    getsockopt: (name: GetSockOptName) => call(side, { name: "getsockopt", opt: name }),
+    /** fcntl(fd, F_SETFL, O_NONBLOCK or 0). */
+    fcntl: (nonblock: boolean) => call(side, { name: "fcntl", nonblock }),
+  };
+}
+
+const target = calls("target");
+/** socket() on the stack under test. */
+export const socket = target.socket;
+/** bind() on the stack under test. */
+export const bind = target.bind;
+/** listen() on the stack under test; `listen(8080)` also creates and binds the socket. */
+export const listen = target.listen;
+/** accept() on the stack under test. */
+export const accept = target.accept;
+/** connect() on the stack under test. */
+export const connect = target.connect;
+/** write() on the stack under test. */
+export const write = target.write;
+/** read() on the stack under test. */
+export const read = target.read;
+/** shutdown() on the stack under test. */
+export const shutdown = target.shutdown;
+/** close() on the stack under test. */
+export const close = target.close;
+/** setsockopt() on the stack under test. */
+export const setsockopt = target.setsockopt;
+/** getsockopt() on the stack under test. */
+export const getsockopt = target.getsockopt;
+/** fcntl() on the stack under test. */
+export const fcntl = target.fcntl;
+
+/**
+ * The script's own end, played by a built-in stack. `peer.auto()` hands the
+ * packets the stack under test sends to it, so `peer.connect(8080)`,
+ * `peer.write("hi")` and `peer.close()` do the handshake, data and close,
+ * while single segments can still be injected by hand.
+ */
+export const peer = {
+  ...calls("peer"),
+  /** From here on, the peer stack answers the stack under test. */
+  auto: (): Step => Object.freeze({ kind: "peer", at: callerLocation(), mode: "auto" }),
+  /** From here on, only the script answers. */
+  manual: (): Step => Object.freeze({ kind: "peer", at: callerLocation(), mode: "manual" }),
+};

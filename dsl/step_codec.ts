@@ -1,0 +1,129 @@
+/**
+ * Step lists to and from JSON (superjson, so bytes and `undefined` survive),
+ * validated with zod on the way in. This is the form the REPL's `.save`, the
+ * CLI and a later `.pkt` parser exchange. Predicate matchers (`where`) keep
+ * their description only: a loaded step that uses one reports that it cannot
+ * run it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { syn } from "./packet_builder.ts";
+ * import { listen } from "./socket_steps.ts";
+ * import { stepsFromJSON, stepsToJSON } from "./step_codec.ts";
+ * import { inject, toSteps } from "./steps.ts";
+ * const steps = toSteps([listen(8080), inject(syn().payload("hi"))]);
+ * const back = stepsFromJSON(stepsToJSON(steps));
+ * assert.deepEqual(back, steps);
+ * assert.throws(() => stepsFromJSON('{"json":{"version":1,"steps":[{"kind":"jump"}]}}'), /steps\.0\.kind/);
+ * ```
+ */
+import superjson from "superjson";
+import { z } from "zod";
+import { checkFields } from "./field_schema.ts";
+import type { Step } from "./steps.ts";
+
+const loc = z.strictObject({ file: z.string(), line: z.number().int(), col: z.number().int() });
+const matcher = z.union([
+  z.number(),
+  z.strictObject({ matcher: z.literal("any") }),
+  z.strictObject({ matcher: z.literal("range"), min: z.number(), max: z.number() }),
+  z.strictObject({ matcher: z.literal("where"), description: z.string() }),
+]);
+const ipDef = z.strictObject({
+  src: z.string().optional(),
+  dst: z.string().optional(),
+  ttl: matcher.optional(),
+  tos: z.number().optional(),
+  ecn: z.number().optional(),
+  df: z.boolean().optional(),
+});
+const common = {
+  name: z.string(),
+  ip: ipDef,
+  label: z.string().optional(),
+  payload: z.union([z.instanceof(Uint8Array), z.number()]).optional(),
+  checksum: z.union([z.number(), z.literal("bad")]).optional(),
+};
+const packetDef = z.discriminatedUnion("proto", [
+  z.strictObject({
+    proto: z.literal("tcp"),
+    ...common,
+    flags: matcher,
+    srcPort: matcher.optional(),
+    dstPort: matcher.optional(),
+    seq: matcher.optional(),
+    ack: matcher.optional(),
+    win: matcher.optional(),
+    urg: matcher.optional(),
+    options: z.union([
+      z.strictObject({ mode: z.literal("exact"), list: z.array(z.looseObject({ kind: z.string() })) }),
+      z.strictObject({ mode: z.literal("override"), set: z.record(z.string(), z.unknown()) }),
+    ]).optional(),
+    optionsMatch: z.enum(["exact", "subset", "ignore"]).optional(),
+  }),
+  z.strictObject({ proto: z.literal("udp"), ...common, srcPort: z.number().optional(), dstPort: z.number().optional() }),
+  z.strictObject({
+    proto: z.literal("icmp"),
+    ...common,
+    type: z.number(),
+    code: z.number(),
+    rest: z.number().optional(),
+    quote: z.string().optional(),
+  }),
+]);
+const ref = z.union([z.strictObject({ step: z.number().int().min(0) }), z.strictObject({ label: z.string() })]);
+const timing = z.strictObject({ kind: z.enum(["within", "after"]), ms: z.number().min(0) }).optional();
+const stepSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("inject"), at: loc, packet: packetDef }),
+  z.strictObject({
+    kind: z.literal("expect"),
+    at: loc,
+    alternatives: z.array(packetDef).min(1),
+    relations: z.array(z.strictObject({ kind: z.enum(["seqEquals", "ackEquals", "answers"]), ref })),
+    timing,
+  }),
+  z.strictObject({ kind: z.literal("expectNothing"), at: loc, ms: z.number().min(0) }),
+  z.strictObject({
+    kind: z.literal("call"),
+    at: loc,
+    side: z.enum(["target", "peer"]),
+    call: z.looseObject({ name: z.string() }),
+    want: z.looseObject({ kind: z.enum(["ok", "value", "errno", "any"]) }),
+    timing,
+  }),
+  z.strictObject({ kind: z.literal("wait"), at: loc, ms: z.number().min(0) }),
+  z.strictObject({ kind: z.literal("sysctl"), at: loc, name: z.string(), value: z.union([z.number(), z.string()]) }),
+  z.strictObject({
+    kind: z.literal("profile"),
+    at: loc,
+    profile: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  }),
+  z.strictObject({ kind: z.literal("peer"), at: loc, mode: z.enum(["auto", "manual"]) }),
+], { error: "want a step kind: inject, expect, expectNothing, call, wait, sysctl, profile, peer" });
+
+const fileSchema = z.strictObject({ version: z.literal(1), steps: z.array(stepSchema) });
+
+function stripPredicates(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripPredicates);
+  if (v instanceof Uint8Array || v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  if (o.matcher === "where") return { matcher: "where", description: o.description };
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, stripPredicates(x)]));
+}
+
+/** Serializes steps (references must already be step indexes, as `defineScenario` leaves them). */
+export function stepsToJSON(steps: readonly Step[]): string {
+  return superjson.stringify({ version: 1, steps: stripPredicates(steps) });
+}
+
+/** Reads and validates what `stepsToJSON` wrote. */
+export function stepsFromJSON(text: string): Step[] {
+  let raw: unknown;
+  try {
+    raw = superjson.parse(text);
+  } catch (e) {
+    throw new RangeError(`Cannot read steps: want superjson text, got ${(e as Error).message}`);
+  }
+  return checkFields(fileSchema, raw, "file").steps as unknown as Step[];
+}

@@ -1,0 +1,180 @@
+/**
+ * Scenario steps as plain data. The DSL's functions (`inject`, `expect`,
+ * `accept`, `wait`, …) each return a step, or a builder of one, carrying the
+ * file:line where it was written. A scenario is a list of these; the runner
+ * executes them, `synack compile` prints them, and `step_codec.ts` validates
+ * and serializes them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack, rst } from "./packet_builder.ts";
+ * import { expect, inject, toSteps, wait } from "./steps.ts";
+ * const late = ack().seq(1).ack(1000);
+ * const steps = toSteps([inject(late), expect(rst()).seqEquals(late).within("10ms"), wait("1s")]);
+ * assert.deepEqual(steps.map((s) => s.kind), ["inject", "expect", "wait"]);
+ * const e = steps[1];
+ * assert.ok(e.kind === "expect" && e.timing?.kind === "within" && e.timing.ms === 10);
+ * assert.ok(e.kind === "expect" && e.relations[0].kind === "seqEquals");
+ * assert.match(steps[0].at.file, /\.ts$/);
+ * ```
+ */
+import type { SocketCall } from "../runtime/wire/socket_call.ts";
+import { type Duration, parseDuration } from "./duration.ts";
+import type { FieldMatch } from "./matcher.ts";
+import type { AnyBuilder, PacketDef, TcpBuilder } from "./packet_builder.ts";
+import { callerLocation, type SourceLoc } from "./source_location.ts";
+
+/** A reference to an earlier injected packet: its step index, its label, or its definition. */
+export type Ref = { step: number } | { label: string } | { def: PacketDef };
+
+/** A relation between an expected packet and an earlier injected one. */
+export interface Relation {
+  /**
+   * - `seqEquals`: this packet's seq equals the ACK field of the referenced one;
+   * - `ackEquals`: this packet's ack equals the referenced one's seq + SYN + FIN + payload length;
+   * - `answers`: the whole reset rule of RFC 9293 §3.10.7.1 for the referenced segment.
+   */
+  kind: "seqEquals" | "ackEquals" | "answers";
+  ref: Ref;
+}
+
+/** When a packet or call result must arrive, relative to the previous step. */
+export type Timing = { kind: "within"; ms: number } | { kind: "after"; ms: number };
+
+/** A socket call as written: fd and address default to the scenario's current socket and peer. */
+export type CallDef = SocketCall extends infer C ? C extends { fd: number } ? Omit<C, "fd"> & { fd?: number } : C
+  : never;
+
+/** What a call must return. */
+export type CallWant =
+  | { kind: "ok" }
+  | { kind: "value"; value: FieldMatch | Uint8Array | string | Readonly<Record<string, unknown>> }
+  | { kind: "errno"; errno: string }
+  | { kind: "any" };
+
+/** Which stack a call runs on: the one under test, or the script's own peer stack. */
+export type Side = "target" | "peer";
+
+/** One step of a scenario. */
+export type Step =
+  | { kind: "inject"; at: SourceLoc; packet: PacketDef }
+  | {
+    kind: "expect";
+    at: SourceLoc;
+    alternatives: readonly PacketDef[];
+    relations: readonly Relation[];
+    timing?: Timing;
+  }
+  | { kind: "expectNothing"; at: SourceLoc; ms: number }
+  | { kind: "call"; at: SourceLoc; side: Side; call: CallDef; want: CallWant; timing?: Timing }
+  | { kind: "wait"; at: SourceLoc; ms: number }
+  | { kind: "sysctl"; at: SourceLoc; name: string; value: number | string }
+  | { kind: "profile"; at: SourceLoc; profile: string | Readonly<Record<string, unknown>> }
+  | { kind: "peer"; at: SourceLoc; mode: "auto" | "manual" };
+
+/** Anything that turns into steps. */
+export interface StepSource {
+  toSteps(): Step[];
+}
+
+/** What a scenario's step list may hold: steps, step builders, and nested lists of them. */
+export type StepInput = Step | StepSource | readonly StepInput[];
+
+function isSource(x: unknown): x is StepSource {
+  return typeof x === "object" && x !== null && "toSteps" in x;
+}
+
+/** Flattens a step list. */
+export function toSteps(items: readonly StepInput[]): Step[] {
+  const out: Step[] = [];
+  for (const it of items) {
+    if (Array.isArray(it)) out.push(...toSteps(it));
+    else if (isSource(it)) out.push(...it.toSteps());
+    else out.push(it as Step);
+  }
+  return out;
+}
+
+function refOf(r: TcpBuilder | string): Ref {
+  return typeof r === "string" ? { label: r } : { def: r.def };
+}
+
+/** Sends a packet to the stack under test. */
+export function inject(b: AnyBuilder): Step {
+  return Object.freeze({ kind: "inject", at: callerLocation(), packet: b.def });
+}
+
+/** Alternatives for one expected packet: `oneOf(rst(), challengeAck())`. */
+export class OneOf {
+  readonly alternatives: readonly AnyBuilder[];
+  constructor(alternatives: readonly AnyBuilder[]) {
+    if (!alternatives.length) throw new RangeError("oneOf(): want at least one pattern, got none");
+    this.alternatives = Object.freeze([...alternatives]);
+  }
+}
+
+/** A pattern that matches if any of `patterns` does. */
+export function oneOf(...patterns: AnyBuilder[]): OneOf {
+  return new OneOf(patterns);
+}
+
+/** An expected packet, with relations and timing. Immutable like the packet builders. */
+export class ExpectBuilder implements StepSource {
+  readonly step: Extract<Step, { kind: "expect" }>;
+  constructor(step: Extract<Step, { kind: "expect" }>) {
+    this.step = Object.freeze(step);
+  }
+  #with(s: Partial<Extract<Step, { kind: "expect" }>>): ExpectBuilder {
+    return new ExpectBuilder({ ...this.step, ...s });
+  }
+  /** The packet's seq must equal the ACK field of `ref` (a passive RST answering an ACK). */
+  seqEquals(ref: TcpBuilder | string): ExpectBuilder {
+    return this.#with({ relations: [...this.step.relations, { kind: "seqEquals", ref: refOf(ref) }] });
+  }
+  /** The packet's ack must equal `ref`'s seq plus what it occupies (SYN, FIN, payload). */
+  ackEquals(ref: TcpBuilder | string): ExpectBuilder {
+    return this.#with({ relations: [...this.step.relations, { kind: "ackEquals", ref: refOf(ref) }] });
+  }
+  /** The packet must be the reset RFC 9293 §3.10.7.1 prescribes for `ref`. */
+  answers(ref: TcpBuilder | string): ExpectBuilder {
+    return this.#with({ relations: [...this.step.relations, { kind: "answers", ref: refOf(ref) }] });
+  }
+  /** Must arrive no later than `d` after the previous step (with tolerance). */
+  within(d: Duration): ExpectBuilder {
+    return this.#with({ timing: { kind: "within", ms: parseDuration(d) } });
+  }
+  /** Must arrive `d` after the previous step (with tolerance either side). */
+  after(d: Duration): ExpectBuilder {
+    return this.#with({ timing: { kind: "after", ms: parseDuration(d) } });
+  }
+  toSteps(): Step[] {
+    return [this.step];
+  }
+}
+
+/** Expects the stack under test to send a packet matching `p`. */
+export function expect(p: AnyBuilder | OneOf): ExpectBuilder {
+  const alternatives = p instanceof OneOf ? p.alternatives.map((b) => b.def) : [p.def];
+  return new ExpectBuilder({ kind: "expect", at: callerLocation(), alternatives, relations: [] });
+}
+
+/** Expects no packet at all for `d`. */
+export function expectNothing(d: Duration): Step {
+  return Object.freeze({ kind: "expectNothing", at: callerLocation(), ms: parseDuration(d) });
+}
+
+/** Lets `d` pass. */
+export function wait(d: Duration): Step {
+  return Object.freeze({ kind: "wait", at: callerLocation(), ms: parseDuration(d) });
+}
+
+/** Sets a sysctl on the stack under test (inside its private namespace for the kernel). */
+export function sysctl(name: string, value: number | string): Step {
+  return Object.freeze({ kind: "sysctl", at: callerLocation(), name, value });
+}
+
+/** Switches the built-in stack's profile: a name (`"rfc7323-strict"`) or a profile object. */
+export function useProfile(profile: string | Readonly<Record<string, unknown>>): Step {
+  return Object.freeze({ kind: "profile", at: callerLocation(), profile });
+}

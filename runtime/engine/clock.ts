@@ -1,0 +1,226 @@
+/**
+ * Clocks for scenario runs. Both count milliseconds from the start of the run.
+ *
+ * - `VirtualClock`: time moves only when someone waits. Due timers fire
+ *   in (time, creation) order, so a run is deterministic and a minute of
+ *   protocol time costs microseconds.
+ * - `RealClock`: wall time from `performance.now()`, with timers on
+ *   `setTimeout`. Packets from a kernel or a remote host arrive on their own
+ *   schedule, and timing checks use `timingTolerance`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VirtualClock } from "./clock.ts";
+ * const clock = new VirtualClock();
+ * const fired: number[] = [];
+ * clock.setTimer(3000, () => fired.push(clock.now()));
+ * clock.setTimer(1000, () => fired.push(clock.now()));
+ * assert.equal(await clock.waitFor(() => fired.length === 2, 10_000), true);
+ * assert.deepEqual(fired, [1000, 3000]);
+ * assert.equal(clock.now(), 3000);
+ * ```
+ */
+export interface Clock {
+  readonly kind: "virtual" | "real";
+  /** Milliseconds since the clock started. */
+  now(): number;
+  /** Calls `fn` once the clock reaches `at` (ms). */
+  setTimer(at: number, fn: () => void): Timer;
+  /** Stops a timer; harmless if it already fired. */
+  cancel(t: Timer | undefined): void;
+  /**
+   * Lets time pass, firing due timers, until `ready()` holds or the clock
+   * reaches `deadline`. Resolves to `ready()`. A virtual clock with nothing
+   * left to fire stops at once; the deadline then still becomes the time.
+   */
+  waitFor(ready: () => boolean, deadline: number): Promise<boolean>;
+  /** Wakes a pending `waitFor` so it checks `ready` again (something arrived). */
+  poke(): void;
+}
+
+/** A timer handle. */
+export interface Timer {
+  readonly at: number;
+  cancelled: boolean;
+}
+
+interface VirtualTimer extends Timer {
+  readonly order: number;
+  readonly fn: () => void;
+}
+
+function before(a: VirtualTimer, b: VirtualTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
+}
+
+/** Deterministic time: a binary heap of timers and a cursor. */
+export class VirtualClock implements Clock {
+  readonly kind = "virtual";
+  #now = 0;
+  #order = 0;
+  #heap: VirtualTimer[] = [];
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(at: number, fn: () => void): Timer {
+    const t: VirtualTimer = { at: Math.max(at, this.#now), order: this.#order++, fn, cancelled: false };
+    const h = this.#heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+    return t;
+  }
+
+  cancel(t: Timer | undefined): void {
+    if (t) t.cancelled = true;
+  }
+
+  /** When the next live timer is due, or undefined when none is left. */
+  nextAt(): number | undefined {
+    this.#dropCancelled();
+    return this.#heap[0]?.at;
+  }
+
+  /** Moves time to `t`, firing every timer due on the way. */
+  advanceTo(t: number): void {
+    for (;;) {
+      const at = this.nextAt();
+      if (at === undefined || at > t) break;
+      this.#fireNext();
+    }
+    if (t > this.#now) this.#now = t;
+  }
+
+  waitFor(ready: () => boolean, deadline: number): Promise<boolean> {
+    return Promise.resolve(this.runUntil(ready, deadline));
+  }
+
+  /** The synchronous core of `waitFor`. */
+  runUntil(ready: () => boolean, deadline: number): boolean {
+    for (;;) {
+      if (ready()) return true;
+      const at = this.nextAt();
+      if (at === undefined || at > deadline) {
+        if (Number.isFinite(deadline) && deadline > this.#now) this.#now = deadline;
+        return ready();
+      }
+      this.#fireNext();
+    }
+  }
+
+  poke(): void {}
+
+  #dropCancelled(): void {
+    while (this.#heap.length && this.#heap[0].cancelled) this.#pop();
+  }
+
+  #fireNext(): void {
+    const t = this.#pop();
+    if (t.at > this.#now) this.#now = t.at;
+    t.cancelled = true;
+    t.fn();
+  }
+
+  #pop(): VirtualTimer {
+    const h = this.#heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** Wall-clock time. */
+export class RealClock implements Clock {
+  readonly kind = "real";
+  readonly #start = performance.now();
+  #wake: (() => void) | undefined;
+
+  now(): number {
+    return performance.now() - this.#start;
+  }
+
+  setTimer(at: number, fn: () => void): Timer {
+    const t: Timer & { id?: ReturnType<typeof setTimeout> } = { at, cancelled: false };
+    t.id = setTimeout(() => {
+      if (t.cancelled) return;
+      t.cancelled = true;
+      fn();
+      this.poke();
+    }, Math.max(0, at - this.now()));
+    return t;
+  }
+
+  cancel(t: (Timer & { id?: ReturnType<typeof setTimeout> }) | undefined): void {
+    if (!t || t.cancelled) return;
+    t.cancelled = true;
+    clearTimeout(t.id);
+  }
+
+  async waitFor(ready: () => boolean, deadline: number): Promise<boolean> {
+    for (;;) {
+      if (ready()) return true;
+      const left = deadline - this.now();
+      if (left <= 0) return ready();
+      await new Promise<void>((resolve) => {
+        const id = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
+        this.#wake = () => {
+          clearTimeout(id);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  poke(): void {
+    this.#wake?.();
+  }
+}
+
+/** How far a real event may stray from its scripted time. */
+export interface Tolerance {
+  /** The floor, in ms. packetdrill: 4 ms. */
+  minMs: number;
+  /** The share of the gap since the previous event. packetdrill: 12.5 %. */
+  fraction: number;
+}
+
+/** packetdrill's rule: max(4 ms, 12.5 % of the gap since the previous event). */
+export const DEFAULT_TOLERANCE: Tolerance = Object.freeze({ minMs: 4, fraction: 0.125 });
+
+/**
+ * The allowed error, in ms, for an event scripted `gapMs` after the previous one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { timingTolerance } from "./clock.ts";
+ * assert.equal(timingTolerance(0), 4);
+ * assert.equal(timingTolerance(1000), 125);
+ * assert.equal(timingTolerance(1000, { minMs: 10, fraction: 0 }), 10);
+ * ```
+ */
+export function timingTolerance(gapMs: number, tol: Tolerance = DEFAULT_TOLERANCE): number {
+  return Math.max(tol.minMs, tol.fraction * Math.abs(gapMs));
+}

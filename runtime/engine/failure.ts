@@ -1,0 +1,80 @@
+/**
+ * Failure reports. A failing step reads:
+ *
+ * ```text
+ * examples/rst_closed_port.ts:14:3: expect(rst) did not match
+ *   want: 192.168.0.1:8080 > 192.0.2.1:40000 R 1000:1000(0)
+ *   got:  192.168.0.1:8080 > 192.0.2.1:40000 R. 0:0(0) ack 1 win 0
+ *   tcp.flags: want R, got R.
+ *   tcp.seq: want 1000, got 0
+ * trace (last 3 of 3):
+ *   0.000000 > 192.0.2.1:40000 > 192.168.0.1:8080 . 1:1(0) ack 1000 win 65535
+ *   …
+ * ```
+ *
+ * Sequence numbers are relative to each sender's ISN, as the scenario writes them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ScenarioFailure } from "./failure.ts";
+ * const f = new ScenarioFailure("expect(rst) did not match", { file: "a.ts", line: 3, col: 1 }, ["tcp.seq: want 1, got 0"]);
+ * assert.match(f.message, /^a\.ts:3:1: expect\(rst\) did not match\n  tcp\.seq: want 1, got 0$/);
+ * ```
+ */
+import { formatLocation, type SourceLoc } from "../../dsl/source_location.ts";
+import { formatLine } from "../wire/line_format.ts";
+import { type Packet, parsePacket } from "../wire/packet.ts";
+import { formatCall } from "../wire/socket_call.ts";
+import type { Flows } from "./flow.ts";
+import type { Trace } from "./trace.ts";
+
+/** A scenario step that did not hold. */
+export class ScenarioFailure extends Error {
+  readonly at: SourceLoc | undefined;
+  readonly details: readonly string[];
+  constructor(summary: string, at: SourceLoc | undefined, details: readonly string[] = []) {
+    super([at ? `${formatLocation(at)}: ${summary}` : summary, ...details.map((d) => `  ${d}`)].join("\n"));
+    this.name = "ScenarioFailure";
+    this.at = at;
+    this.details = details;
+  }
+}
+
+/** `p` in the line syntax with seq/ack relative to the ISNs the flows know. */
+export function relativeLine(p: Packet, dir: "in" | "out", flows: Flows): string {
+  const t = p.transport;
+  if (t.kind !== "tcp") return formatLine(p);
+  const f = dir === "out"
+    ? flows.peek(p)
+    : flows.peek({ ...p, transport: { ...t, srcPort: t.dstPort, dstPort: t.srcPort } });
+  if (!f) return formatLine(p);
+  const seqBase = dir === "out" ? f.localIsn ?? 0 : f.peerIsn;
+  const ackBase = dir === "out" ? f.peerIsn : f.localIsn ?? 0;
+  return formatLine({
+    ...p,
+    transport: { ...t, seq: (t.seq - seqBase) >>> 0, ack: (t.ack - ackBase) >>> 0, checksum: undefined },
+  });
+}
+
+/** The last `n` packets and calls of a trace, one per line. */
+export function traceTail(trace: Trace, flows: Flows, n = 8): string[] {
+  const shown = trace.events.filter((e) => e.kind === "packet" || e.kind === "call");
+  const tail = shown.slice(-n);
+  const lines = [`trace (last ${tail.length} of ${shown.length}):`];
+  for (const e of tail) {
+    const time = (e.time / 1000).toFixed(6);
+    if (e.kind === "packet") {
+      let text: string;
+      try {
+        text = relativeLine(parsePacket(e.bytes), e.dir, flows);
+      } catch {
+        text = `${e.bytes.length} bytes that do not parse`;
+      }
+      lines.push(`  ${time} ${e.dir === "in" ? ">" : "<"} ${text}`);
+    } else if (e.kind === "call") {
+      lines.push(`  ${time} ${e.side === "peer" ? "peer." : ""}${formatCall(e.call, e.result)}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,407 @@
+/**
+ * Runs a scenario's steps, in order, against a target, recording the trace.
+ * It stops at the first step that does not hold and reports it with the
+ * step's file:line, the expected pattern and the actual packet in the line
+ * syntax, a field-by-field diff and the tail of the trace. At the end it
+ * reports packets nobody expected, as strict as the scenario asks.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineScenario } from "../../dsl/scenario_def.ts";
+ * import { rstAck, syn } from "../../dsl/packet_builder.ts";
+ * import { expect, inject } from "../../dsl/steps.ts";
+ * import { builtinTarget } from "../stack/builtin_target.ts";
+ * import { runScenario } from "./runner.ts";
+ * const sc = defineScenario("closed port", [inject(syn().ports(40000, 9)), expect(rstAck().seq(0).ack(1))], { register: false });
+ * const r = await runScenario(sc, { target: builtinTarget() });
+ * assert.equal(r.ok, true, r.failure?.message);
+ * assert.equal(r.trace.events.filter((e) => e.kind === "packet").length, 2);
+ * ```
+ */
+import type { Scenario, ScenarioContext, ScenarioOptions, StepOutcome } from "../../dsl/scenario_def.ts";
+import { resolveRefs } from "../../dsl/scenario_def.ts";
+import { type Step, type StepInput, toSteps } from "../../dsl/steps.ts";
+import { address } from "../wire/address.ts";
+import { assertNever } from "../wire/assert_never.ts";
+import { emitPacket, type Packet, parsePacket } from "../wire/packet.ts";
+import { formatCall, formatResult, type SocketCall } from "../wire/socket_call.ts";
+import { TcpView } from "../wire/tcp.ts";
+import { DEFAULT_TOLERANCE, timingTolerance } from "./clock.ts";
+import { checkResult } from "./call_check.ts";
+import { relativeLine, ScenarioFailure, traceTail } from "./failure.ts";
+import { Flows } from "./flow.ts";
+import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
+import type { CallHandle, Peer, PeerFactory, Received, Target } from "./target.ts";
+import { Trace } from "./trace.ts";
+
+/** What `runScenario` needs besides the scenario. */
+export interface RunConfig {
+  target: Target;
+  /** Builds the script's peer stack for `peer.auto()` and `peer.*` calls. */
+  makePeer?: PeerFactory;
+}
+
+/** The verdict of a run. */
+export interface RunResult {
+  ok: boolean;
+  failure?: ScenarioFailure;
+  /** Unexpected packets under `strict: "warn"`. */
+  warnings: string[];
+  trace: Trace;
+  /** Clock milliseconds the run took. */
+  elapsedMs: number;
+}
+
+interface Pending {
+  step: Extract<Step, { kind: "call" }>;
+  index: number;
+  handle: CallHandle;
+  call: SocketCall;
+  since: number;
+}
+
+interface Fds {
+  current?: number;
+  listener?: number;
+  boundPort?: number;
+}
+
+/** Runs one scenario to its end or first failure. */
+export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResult> {
+  const r = new Runner(sc.options, cfg);
+  let failure: ScenarioFailure | undefined;
+  try {
+    if (sc.steps) await r.runAll(sc.steps);
+    else if (sc.body) await sc.body(r.context());
+    await r.finish();
+  } catch (e) {
+    if (!(e instanceof ScenarioFailure)) throw e;
+    failure = e;
+    r.trace.add({ kind: "failure", time: cfg.target.clock.now(), message: e.message });
+  }
+  return { ok: !failure, failure, warnings: r.warnings, trace: r.trace, elapsedMs: cfg.target.clock.now() };
+}
+
+class Runner {
+  readonly trace = new Trace();
+  readonly warnings: string[] = [];
+  readonly #t: Target;
+  readonly #o: ScenarioOptions;
+  readonly #makePeer?: PeerFactory;
+  readonly #flows: Flows;
+  readonly #done: Step[] = [];
+  readonly #sent = new Map<number, Packet>();
+  #pending: Pending[] = [];
+  #fds: Record<"target" | "peer", Fds> = { target: {}, peer: {} };
+  #last = 0;
+  #peer: Peer | undefined;
+  #auto = false;
+  readonly #family: 4 | 6;
+
+  constructor(o: ScenarioOptions, cfg: RunConfig) {
+    this.#o = o;
+    this.#t = cfg.target;
+    this.#makePeer = cfg.makePeer;
+    this.#family = o.family ?? 4;
+    const addrs = this.#family === 4 ? cfg.target.v4 : cfg.target.v6;
+    this.#flows = new Flows(addrs, o.remotePort ?? 40000, () => cfg.target.clock.now());
+    if (o.profile !== undefined) cfg.target.configure({ kind: "profile", profile: o.profile });
+  }
+
+  get #timeout(): number {
+    return this.#o.expectTimeoutMs ?? (this.#t.clock.kind === "virtual" ? 300_000 : 10_000);
+  }
+
+  context(): ScenarioContext {
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    return {
+      async run(...steps: StepInput[]): Promise<StepOutcome> {
+        let out: StepOutcome = { kind: "none", time: self.#t.clock.now() };
+        for (const s of resolveRefs(toSteps(steps), self.#done)) out = await self.#step(s);
+        return out;
+      },
+      get now() {
+        return self.#t.clock.now();
+      },
+    };
+  }
+
+  async runAll(steps: readonly Step[]): Promise<void> {
+    for (const s of steps) await this.#step(s);
+  }
+
+  async #step(s: Step): Promise<StepOutcome> {
+    const index = this.#done.length;
+    this.#done.push(s);
+    const out = await this.#exec(s, index);
+    await this.#settle(false);
+    return out;
+  }
+
+  async #exec(s: Step, index: number): Promise<StepOutcome> {
+    const clock = this.#t.clock;
+    switch (s.kind) {
+      case "inject": {
+        let spec;
+        try {
+          spec = this.#flows.resolve(s.packet);
+        } catch (e) {
+          throw new ScenarioFailure(`inject(${s.packet.name}): ${(e as Error).message}`, s.at);
+        }
+        const bytes = emitPacket(spec);
+        if (s.packet.checksum === "bad") corruptChecksum(bytes);
+        const packet = parsePacket(bytes);
+        this.#sent.set(index, packet);
+        await this.#inject(bytes, packet, "script", index);
+        this.#last = clock.now();
+        return { kind: "packet", packet, bytes, time: this.#last };
+      }
+      case "expect":
+        return await this.#expect(s, index);
+      case "expectNothing": {
+        const until = this.#last + s.ms;
+        const got = await this.#receive(until);
+        if (got) {
+          throw this.#fail(`expectNothing(${s.ms}ms): the stack sent a packet`, s, [
+            `got:  ${relativeLine(got.packet, "out", this.#flows)}`,
+          ]);
+        }
+        this.#last = clock.now();
+        return { kind: "none", time: this.#last };
+      }
+      case "call":
+        return await this.#call(s, index);
+      case "wait":
+        await clock.waitFor(() => false, clock.now() + s.ms);
+        this.#last = clock.now();
+        return { kind: "none", time: this.#last };
+      case "sysctl":
+      case "profile":
+        try {
+          this.#t.configure(
+            s.kind === "sysctl"
+              ? { kind: "sysctl", name: s.name, value: s.value }
+              : { kind: "profile", profile: s.profile },
+          );
+        } catch (e) {
+          throw new ScenarioFailure(`${s.kind}(): ${(e as Error).message}`, s.at);
+        }
+        return { kind: "none", time: clock.now() };
+      case "peer":
+        this.#auto = s.mode === "auto";
+        if (this.#auto) this.#ensurePeer(s);
+        this.#t.backend.onPacket = this.#auto ? (b) => this.#toPeer(b) : undefined;
+        return { kind: "none", time: clock.now() };
+      default:
+        return assertNever(s, "step");
+    }
+  }
+
+  async #inject(bytes: Uint8Array, packet: Packet, by: "script" | "peer", step?: number): Promise<void> {
+    this.trace.add({ kind: "packet", dir: "in", time: this.#t.clock.now(), bytes, step, by });
+    this.#flows.sent(packet);
+    await this.#t.backend.send(bytes);
+  }
+
+  #ensurePeer(s: Step): Peer {
+    if (this.#peer) return this.#peer;
+    if (!this.#makePeer) throw new ScenarioFailure("peer: this run has no peer stack", s.at);
+    const t = this.#t;
+    this.#peer = this.#makePeer(t.clock, (bytes) => {
+      void this.#inject(bytes, parsePacket(bytes), "peer");
+    }, { v4: t.v4, v6: t.v6 });
+    return this.#peer;
+  }
+
+  #toPeer(bytes: Uint8Array): void {
+    const c = this.#t.clock;
+    // Deferred to a timer so the stack under test is never re-entered from its own output.
+    c.setTimer(c.now(), () => this.#peer?.input(bytes));
+  }
+
+  async #receive(deadline: number): Promise<(Received & { packet: Packet }) | undefined> {
+    const r = await this.#t.backend.receive(deadline);
+    if (!r) return undefined;
+    this.trace.add({ kind: "packet", dir: "out", time: r.time, bytes: r.bytes });
+    let packet: Packet;
+    try {
+      packet = parsePacket(r.bytes);
+    } catch (e) {
+      throw new ScenarioFailure(`the stack sent a packet that does not parse: ${(e as Error).message}`, undefined);
+    }
+    this.#flows.seen(packet);
+    return { ...r, packet };
+  }
+
+  #patterns(s: Extract<Step, { kind: "expect" }>): Pattern[] {
+    return s.alternatives.map((def) => {
+      let p = resolvePattern(def, this.#flows.current);
+      for (const rel of s.relations) {
+        const ref = "step" in rel.ref ? this.#sent.get(rel.ref.step) : undefined;
+        if (!ref || ref.transport.kind !== "tcp") {
+          throw new ScenarioFailure(`${rel.kind}(): the referenced step did not inject a TCP segment`, s.at);
+        }
+        p = relate(p, rel.kind, ref.transport);
+      }
+      return p;
+    });
+  }
+
+  async #expect(s: Extract<Step, { kind: "expect" }>, index: number): Promise<StepOutcome> {
+    const tol = this.#o.tolerance ?? DEFAULT_TOLERANCE;
+    const name = `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
+    const deadline = s.timing ? this.#last + s.timing.ms + timingTolerance(s.timing.ms, tol) : this.#t.clock.now() + this.#timeout;
+    const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
+    for (;;) {
+      // Resolved before receiving: the packet itself must not move what it is checked against.
+      const patterns = this.#patterns(s);
+      const got = await this.#receive(deadline);
+      if (!got) {
+        throw this.#fail(`${name} got nothing within ${((deadline - this.#last) / 1000).toFixed(3)} s`, s, [
+          ...patterns.map((p) => `want: ${formatPattern(p, addrs.local, addrs.remote)}`),
+        ]);
+      }
+      const diffs = patterns.map((p) => comparePattern(p, got.packet));
+      const hit = diffs.findIndex((d) => d.length === 0);
+      if (hit < 0) {
+        if (this.#auto) continue; // the peer stack handles the traffic; look further
+        const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
+        throw this.#fail(`${name} did not match`, s, [
+          `want: ${formatPattern(patterns[best], addrs.local, addrs.remote)}`,
+          `got:  ${relativeLine(got.packet, "out", this.#flows)}`,
+          ...diffs[best],
+        ]);
+      }
+      this.#checkTiming(name, s, got.time, tol);
+      const last = this.trace.events[this.trace.events.length - 1];
+      if (last.kind === "packet") last.step = index;
+      this.#last = got.time;
+      return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
+    }
+  }
+
+  #checkTiming(
+    name: string,
+    s: { at: Step["at"]; timing?: { kind: "within" | "after"; ms: number } },
+    at: number,
+    tol = this.#o.tolerance ?? DEFAULT_TOLERANCE,
+  ): void {
+    if (!s.timing) return;
+    const gap = at - this.#last;
+    const slack = timingTolerance(s.timing.ms, tol);
+    const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+    const ok = s.timing.kind === "within"
+      ? gap <= s.timing.ms + slack
+      : Math.abs(gap - s.timing.ms) <= slack;
+    if (!ok) {
+      const want = s.timing.kind === "within"
+        ? `at most ${sec(s.timing.ms)} (+${sec(slack)})`
+        : `${sec(s.timing.ms)} ± ${sec(slack)}`;
+      throw this.#fail(`${name} came at the wrong time`, s, [
+        `timing: want ${want} after the previous step, got ${sec(gap)}`,
+      ]);
+    }
+  }
+
+  #resolveCall(s: Extract<Step, { kind: "call" }>): SocketCall {
+    const fds = this.#fds[s.side];
+    const c = s.call;
+    const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
+    if (c.name === "socket") return { ...c, family: c.family ?? this.#family };
+    const fd = "fd" in c && c.fd !== undefined ? c.fd : c.name === "accept" ? fds.listener : fds.current;
+    if (fd === undefined) {
+      throw new ScenarioFailure(`${c.name}(): no socket yet: call socket() or listen(port) first, or pass .on(fd)`, s.at);
+    }
+    if (c.name === "connect" && c.addr === undefined) {
+      const other = s.side === "target" ? addrs.remote : addrs.local;
+      return { ...c, fd, addr: address.format(other) };
+    }
+    return { ...c, fd } as SocketCall;
+  }
+
+  async #call(s: Extract<Step, { kind: "call" }>, index: number): Promise<StepOutcome> {
+    const clock = this.#t.clock;
+    const call = this.#resolveCall(s);
+    const api = s.side === "peer" ? this.#ensurePeer(s).sockets : this.#t.sockets;
+    const handle = api.call(call);
+    const since = this.#last;
+    await clock.waitFor(() => handle.result !== undefined, clock.now());
+    const p: Pending = { step: s, index, handle, call, since };
+    if (handle.result === undefined) {
+      this.trace.add({ kind: "note", time: clock.now(), text: `${formatCall(call)} blocks` });
+      this.#pending.push(p);
+      return { kind: "result", result: undefined, time: clock.now() };
+    }
+    this.#complete(p);
+    this.#last = handle.time ?? clock.now();
+    return { kind: "result", result: handle.result, time: this.#last };
+  }
+
+  #complete(p: Pending): void {
+    const r = p.handle.result!;
+    const s = p.step;
+    this.trace.add({ kind: "call", time: p.handle.time ?? this.#t.clock.now(), step: p.index, side: s.side, call: p.call, result: r });
+    const problem = checkResult(s.want, r);
+    const label = `${s.side === "peer" ? "peer." : ""}${formatCall(p.call)}`;
+    if (problem) throw this.#fail(`${label} = ${formatResult(r)}`, s, [problem]);
+    const saved = this.#last;
+    this.#last = p.since;
+    this.#checkTiming(label, s, p.handle.time ?? this.#t.clock.now());
+    this.#last = saved;
+    const fds = this.#fds[s.side];
+    const c = p.call;
+    if (r.ok && (c.name === "socket" || c.name === "accept")) fds.current = Number(r.value);
+    if (r.ok && c.name === "bind") fds.boundPort = c.port;
+    if (r.ok && c.name === "listen") {
+      fds.listener = c.fd;
+      if (s.side === "target" && fds.boundPort !== undefined) this.#flows.listening(fds.boundPort);
+    }
+  }
+
+  /** Checks blocked calls that have returned; at the end, waits for the rest. */
+  async #settle(final: boolean): Promise<void> {
+    if (!this.#pending.length) return;
+    const clock = this.#t.clock;
+    if (final) {
+      await clock.waitFor(() => this.#pending.every((p) => p.handle.result !== undefined), clock.now() + this.#timeout);
+    }
+    const still: Pending[] = [];
+    for (const p of this.#pending) {
+      if (p.handle.result !== undefined) this.#complete(p);
+      else still.push(p);
+    }
+    this.#pending = still;
+    if (final && still.length) {
+      const p = still[0];
+      throw this.#fail(`${formatCall(p.call)} had not returned when the scenario ended`, p.step, []);
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.#settle(true);
+    const strict = this.#o.strict ?? "fail";
+    if (strict === "ignore" || this.#auto) return;
+    const extra: string[] = [];
+    while (this.#t.backend.pending() > 0) {
+      const got = await this.#receive(this.#t.clock.now());
+      if (got) extra.push(`unexpected: ${relativeLine(got.packet, "out", this.#flows)}`);
+    }
+    if (!extra.length) return;
+    if (strict === "warn") this.warnings.push(...extra);
+    else throw this.#fail(`the stack sent ${extra.length} packet(s) no step expected`, undefined, extra);
+  }
+
+  #fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure {
+    return new ScenarioFailure(summary, s?.at, [...details, ...traceTail(this.trace, this.#flows)]);
+  }
+}
+
+/** Writes a checksum that cannot verify: the right one, inverted. */
+function corruptChecksum(bytes: Uint8Array): void {
+  const ihl = (bytes[0] >> 4) === 4 ? (bytes[0] & 0xf) * 4 : 40;
+  if (bytes[(bytes[0] >> 4) === 4 ? 9 : 6] !== 6) return;
+  const v = new TcpView(bytes.subarray(ihl));
+  v.checksum = ~v.checksum & 0xffff;
+}

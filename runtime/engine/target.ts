@@ -1,0 +1,100 @@
+/**
+ * The contract between the runner and a stack under test. A target is a
+ * backend that carries packets (`send` injects one, `receive` returns the
+ * next one the stack sent), a socket API that makes calls on the stack, and
+ * the clock both run on. The built-in stack implements it over an in-memory
+ * link; the kernel (TUN) and a remote host (raw socket) implement it too.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Backend, Received } from "./target.ts";
+ * const queue: Received[] = [{ bytes: new Uint8Array([0x45]), time: 0 }];
+ * const loop: Backend = {
+ *   send: (bytes) => void queue.push({ bytes, time: 0 }),
+ *   receive: () => Promise.resolve(queue.shift()),
+ *   pending: () => queue.length,
+ *   close: () => {},
+ * };
+ * assert.equal((await loop.receive(0))?.bytes[0], 0x45);
+ * ```
+ */
+import type { SocketCall, SysResult } from "../wire/socket_call.ts";
+import type { Clock } from "./clock.ts";
+
+/** A packet the stack under test sent, with the clock time it was seen. */
+export interface Received {
+  bytes: Uint8Array;
+  time: number;
+}
+
+/** Carries packets to and from the stack under test. */
+export interface Backend {
+  /** Hands one IP datagram to the stack under test. */
+  send(bytes: Uint8Array): void | Promise<void>;
+  /** The next datagram the stack sent, waiting until `deadline` (clock ms); undefined if none came. */
+  receive(deadline: number): Promise<Received | undefined>;
+  /** How many datagrams are waiting to be received right now. */
+  pending(): number;
+  /** Releases the link. */
+  close(): void | Promise<void>;
+  /**
+   * Called with every datagram as the stack sends it, besides queueing it for
+   * `receive` (the script's peer stack listens here). Must not re-enter the stack.
+   */
+  onPacket?: ((bytes: Uint8Array) => void) | undefined;
+}
+
+/**
+ * A call in progress. `result` and `time` are set when the call returns;
+ * a call that blocks (accept with an empty queue, a blocking connect)
+ * returns later, when the stack's state allows.
+ */
+export interface CallHandle {
+  result?: SysResult;
+  time?: number;
+}
+
+/** Makes socket calls on a stack. */
+export interface SocketApi {
+  call(c: SocketCall): CallHandle;
+}
+
+/** A setting a scenario applies to the stack under test. */
+export type TargetSetting =
+  | { kind: "sysctl"; name: string; value: number | string }
+  | { kind: "profile"; profile: string | Readonly<Record<string, unknown>> };
+
+/** Addresses of the two ends: the stack under test (`local`) and the script (`remote`). */
+export interface Endpoints {
+  local: Uint8Array;
+  remote: Uint8Array;
+}
+
+/** A stack under test, ready to run one scenario. */
+export interface Target {
+  /** `builtin:linux`, `kernel`, … */
+  readonly name: string;
+  readonly clock: Clock;
+  readonly backend: Backend;
+  readonly sockets: SocketApi;
+  readonly v4: Endpoints;
+  readonly v6: Endpoints;
+  /** Applies a sysctl or profile; throws a `RangeError` naming what is supported. */
+  configure(s: TargetSetting): void;
+  close(): Promise<void>;
+}
+
+/** The script side's own built-in stack, for `peer.auto()`. */
+export interface Peer {
+  /** Feeds one datagram that the stack under test sent. */
+  input(bytes: Uint8Array): void;
+  readonly sockets: SocketApi;
+}
+
+/** Builds a peer on the script side: `send` injects into the target. */
+export type PeerFactory = (
+  clock: Clock,
+  send: (bytes: Uint8Array) => void,
+  addrs: { v4: Endpoints; v6: Endpoints },
+) => Peer;

@@ -1,0 +1,83 @@
+/**
+ * `scenario()`, the form users write: it defines the scenario and, unless
+ * told not to, registers it with `Deno.test`, so a scenario file runs under
+ * `deno test` as it is. Under `deno run` (and `synack run`) registration is
+ * a no-op. `runScenarioOn` runs one against a target named by a string
+ * (`builtin`, `builtin:rfc7323-strict`).
+ *
+ * This lives above dsl/ because registering means running, which needs the
+ * engine and the stack; dsl/ itself stays plain data.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scenario, runScenarioOn } from "./scenario.ts";
+ * import { listen } from "../dsl/socket_steps.ts";
+ * const sc = scenario("listen only", [listen(8080)], { register: false });
+ * const r = await runScenarioOn(sc, "builtin");
+ * assert.equal(r.ok, true);
+ * ```
+ */
+import { defineScenario, type Scenario, type ScenarioContext, type ScenarioOptions } from "../dsl/scenario_def.ts";
+import type { StepInput } from "../dsl/steps.ts";
+import { type RunResult, runScenario } from "./engine/runner.ts";
+import type { Target } from "./engine/target.ts";
+import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
+
+/**
+ * Opens the target a spec names: `builtin` or `builtin:<profile>`. The
+ * scenario's own profile applies unless the spec names one.
+ */
+export function openTarget(spec: string, sc?: Scenario): Target {
+  const [kind, profile] = spec.split(":", 2);
+  if (kind === "builtin") {
+    return builtinTarget({ profile: profile ?? sc?.options.profile ?? "linux", seed: sc?.options.seed });
+  }
+  throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want builtin or builtin:<profile>`);
+}
+
+/** Runs `sc` on the target `spec` names and closes it. */
+export async function runScenarioOn(sc: Scenario, spec = "builtin"): Promise<RunResult> {
+  const target = openTarget(spec, sc);
+  const named = spec.includes(":");
+  try {
+    return await runScenario(named ? { ...sc, options: { ...sc.options, profile: undefined } } : sc, {
+      target,
+      makePeer: builtinPeer,
+    });
+  } finally {
+    await target.close();
+  }
+}
+
+/** The target for scenarios registered with `Deno.test`: $SYNACK_TARGET, else `builtin`. */
+function testTarget(): string {
+  try {
+    return Deno.env.get("SYNACK_TARGET") ?? "builtin";
+  } catch {
+    return "builtin";
+  }
+}
+
+/** Every scenario defined in this process, in order: `synack run` runs those a file defined. */
+export const definedScenarios: Scenario[] = [];
+
+/**
+ * Defines a scenario from a step list or an async function, and registers it
+ * with `Deno.test` (pass `{ register: false }` inside a running test).
+ */
+export function scenario(
+  name: string,
+  body: readonly StepInput[] | ((s: ScenarioContext) => Promise<void>),
+  options: ScenarioOptions = {},
+): Scenario {
+  const sc = defineScenario(name, body, options);
+  definedScenarios.push(sc);
+  if (options.register !== false && typeof Deno !== "undefined" && typeof Deno.test === "function") {
+    Deno.test(name, async () => {
+      const r = await runScenarioOn(sc, testTarget());
+      if (!r.ok) throw r.failure;
+    });
+  }
+  return sc;
+}

@@ -1,0 +1,276 @@
+/**
+ * synack's built-in TCP stack: one host with its addresses, connections,
+ * listeners and sockets. `input` takes IP datagrams; `output` is called
+ * with each datagram the stack sends; `call` makes socket calls. Everything
+ * runs on the given clock, so on a `VirtualClock` a run is deterministic
+ * (ISNs, timestamp offsets and ephemeral ports come from a seeded generator).
+ *
+ * Segments that match no connection get the passive reset of RFC 9293
+ * §3.10.7.1, as Linux's `tcp_v4_send_reset` sends it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VirtualClock } from "../engine/clock.ts";
+ * import { emitPacket, parsePacket } from "../wire/packet.ts";
+ * import { parseLine } from "../wire/line_parse.ts";
+ * import { Stack } from "./stack.ts";
+ * const out: Uint8Array[] = [];
+ * const stack = new Stack({ clock: new VirtualClock(), addresses: ["192.168.0.1"] });
+ * stack.output = (b) => out.push(b);
+ * stack.input(emitPacket(parseLine("192.0.2.1:40000 > 192.168.0.1:9 . 1:1(0) ack 5000 win 100").packet));
+ * const rst = parsePacket(out[0]).transport;
+ * assert.equal(rst.kind === "tcp" && [rst.flags, rst.seq].join(), "4,5000");
+ * ```
+ */
+import type { Clock } from "../engine/clock.ts";
+import type { CallHandle, SocketApi } from "../engine/target.ts";
+import { address } from "../wire/address.ts";
+import { emitPacket, type IpFields, type PacketSpec, parsePacket } from "../wire/packet.ts";
+import { seq } from "../wire/seq.ts";
+import type { SocketCall } from "../wire/socket_call.ts";
+import { TcpFlag, type TcpFields } from "../wire/tcp.ts";
+import { profiles, type StackProfile } from "./profile.ts";
+import { SocketLayer } from "./socket_layer.ts";
+import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
+import { segmentArrives } from "./tcb_input.ts";
+
+/** How to build a stack. */
+export interface StackOptions {
+  clock: Clock;
+  /** The host's addresses, IPv4 and/or IPv6. */
+  addresses: ReadonlyArray<string | Uint8Array>;
+  profile?: StackProfile;
+  /** Seed of the generator behind ISNs, timestamp offsets and ephemeral ports. */
+  seed?: number;
+}
+
+/** A passive open in progress or waiting for accept(). */
+export interface Listener {
+  port: number;
+  addr: Uint8Array | undefined;
+  backlog: number;
+  /** Established connections not yet accepted. */
+  queue: Tcb[];
+  opts: TcbOptions;
+}
+
+/** Counters of segments the stack did not take. */
+export interface StackCounters {
+  malformed: number;
+  badChecksum: number;
+  notOurs: number;
+  passiveResets: number;
+  listenDrops: number;
+}
+
+const { FIN, SYN, RST, ACK } = TcpFlag;
+
+function addrKey(a: Uint8Array): string | number {
+  return a.length === 4 ? ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0 : a.join(".");
+}
+
+/** mulberry32: small, fast and good enough for ISNs in a test stack. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** The built-in stack. */
+export class Stack implements SocketApi, TcbHost {
+  readonly clock: Clock;
+  profile: StackProfile;
+  readonly addresses: readonly Uint8Array[];
+  /** Called with every datagram the stack sends. */
+  output: (bytes: Uint8Array) => void = () => {};
+  readonly counters: StackCounters = {
+    malformed: 0,
+    badChecksum: 0,
+    notOurs: 0,
+    passiveResets: 0,
+    listenDrops: 0,
+  };
+  readonly random: () => number;
+  readonly #conns = new Map<string, Tcb>();
+  readonly listeners = new Map<number, Listener>();
+  readonly #sockets: SocketLayer;
+
+  constructor(o: StackOptions) {
+    this.clock = o.clock;
+    this.profile = o.profile ?? profiles.linux;
+    this.addresses = o.addresses.map((a) => typeof a === "string" ? address.parse(a) : a);
+    this.random = generator(o.seed ?? 0x5eed);
+    this.#sockets = new SocketLayer(this);
+  }
+
+  /** Makes a socket call; blocking calls return once the connection allows. */
+  call(c: SocketCall): CallHandle {
+    return this.#sockets.call(c);
+  }
+
+  /** Every connection, listeners excluded. */
+  connections(): Tcb[] {
+    return [...this.#conns.values()];
+  }
+
+  /** Whether `a` is one of this host's addresses. */
+  owns(a: Uint8Array): boolean {
+    return this.addresses.some((x) => address.equal(x, a));
+  }
+
+  /** The first address of a family, for connect() from an unbound socket. */
+  addressFor(family: 4 | 16): Uint8Array | undefined {
+    return this.addresses.find((a) => a.length === family);
+  }
+
+  // --- TcbHost -------------------------------------------------------------------
+
+  emit(spec: PacketSpec): void {
+    this.output(emitPacket(spec));
+  }
+
+  established(t: Tcb): void {
+    const l = this.listeners.get(t.tuple.localPort);
+    if (l) l.queue.push(t);
+    this.#sockets.kick();
+  }
+
+  removed(t: Tcb): void {
+    const k = this.#key(t.tuple.localAddr, t.tuple.localPort, t.tuple.remoteAddr, t.tuple.remotePort);
+    if (this.#conns.get(k) === t) this.#conns.delete(k);
+    this.#sockets.kick();
+  }
+
+  // --- Connections ------------------------------------------------------------------
+
+  #key(la: Uint8Array, lp: number, ra: Uint8Array, rp: number): string {
+    return `${lp}|${rp}|${addrKey(ra)}|${addrKey(la)}`;
+  }
+
+  /** Opens an active connection (connect()). */
+  openActive(tuple: Tuple, opts: TcbOptions): Tcb | undefined {
+    const k = this.#key(tuple.localAddr, tuple.localPort, tuple.remoteAddr, tuple.remotePort);
+    if (this.#conns.has(k)) return undefined;
+    const t = new Tcb(this, tuple, opts, this.random(), this.random());
+    this.#conns.set(k, t);
+    t.setState("SYN_SENT");
+    t.rcvWscale = this.profile.windowScaling ? this.profile.wscale : 0;
+    t.sendSyn();
+    return t;
+  }
+
+  /** Whether any connection uses local port `port`. */
+  portInUse(port: number): boolean {
+    for (const t of this.#conns.values()) if (t.tuple.localPort === port) return true;
+    return this.listeners.has(port);
+  }
+
+  /** A free ephemeral port (Linux ip_local_port_range 32768..60999). */
+  ephemeralPort(): number | undefined {
+    for (let i = 0; i < 64; i++) {
+      const p = 32768 + (this.random() % (60999 - 32768 + 1));
+      if (!this.portInUse(p)) return p;
+    }
+    for (let p = 32768; p <= 60999; p++) if (!this.portInUse(p)) return p;
+    return undefined;
+  }
+
+  // --- Input ----------------------------------------------------------------------------
+
+  /** Takes one IP datagram from the wire. */
+  input(bytes: Uint8Array): void {
+    let ip: IpFields;
+    let seg: TcpFields;
+    try {
+      const p = parsePacket(bytes);
+      if (p.transport.kind !== "tcp") {
+        this.counters.notOurs++;
+        return;
+      }
+      ip = p.ip;
+      seg = p.transport;
+    } catch {
+      this.counters.malformed++;
+      return;
+    }
+    if (!this.owns(ip.dst)) {
+      this.counters.notOurs++;
+      return;
+    }
+    if (seg.checksumOk === false) {
+      this.counters.badChecksum++;
+      return;
+    }
+    const t = this.#conns.get(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+    if (t) segmentArrives(t, seg);
+    else {
+      const l = this.listeners.get(seg.dstPort);
+      if (l && (!l.addr || address.equal(l.addr, ip.dst))) this.#listenInput(l, ip, seg);
+      else this.#passiveReset(ip, seg);
+    }
+    this.#sockets.kick();
+  }
+
+  /** RFC 9293 §3.10.7.2, LISTEN. */
+  #listenInput(l: Listener, ip: IpFields, seg: TcpFields): void {
+    const f = seg.flags;
+    if (f & RST) return;
+    if (f & ACK) {
+      this.#passiveReset(ip, seg);
+      return;
+    }
+    if (!(f & SYN)) return;
+    if (l.queue.length >= l.backlog) {
+      // Linux drops a SYN while the accept queue is full; the client will retry.
+      this.counters.listenDrops++;
+      return;
+    }
+    const tuple = { localAddr: ip.dst, localPort: seg.dstPort, remoteAddr: ip.src, remotePort: seg.srcPort };
+    const t = new Tcb(this, tuple, { ...l.opts }, this.random(), this.random());
+    t.passive = true;
+    t.segsIn++;
+    t.irs = seg.seq;
+    t.rcvNxt = seq.add(seg.seq, 1);
+    t.negotiate(seg.options, true);
+    t.peerSynOptions = seg.options;
+    t.sndWnd = t.maxSndWnd = seg.window;
+    t.sndWl1 = seg.seq;
+    this.#conns.set(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort), t);
+    t.setState("SYN_RECV");
+    t.sendSynAck();
+  }
+
+  /**
+   * RFC 9293 §3.10.7.1 for a segment no connection owns: with ACK, the reset
+   * takes its sequence number from the ACK field; without, it is sequence 0
+   * with ACK set and acknowledges everything the segment occupied.
+   */
+  #passiveReset(ip: IpFields, seg: TcpFields): void {
+    const f = seg.flags;
+    if (f & RST) return;
+    this.counters.passiveResets++;
+    const hasAck = (f & ACK) !== 0;
+    const occupied = seg.payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+    this.emit({
+      ip: ipHeader(ip.dst, ip.src),
+      transport: {
+        kind: "tcp",
+        srcPort: seg.dstPort,
+        dstPort: seg.srcPort,
+        seq: hasAck ? seg.ack : 0,
+        ack: hasAck ? 0 : seq.add(seg.seq, occupied),
+        flags: hasAck ? RST : RST | ACK,
+        window: 0,
+        urgent: 0,
+        options: [],
+        payload: new Uint8Array(0),
+      },
+    });
+  }
+}

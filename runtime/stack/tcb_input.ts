@@ -1,0 +1,293 @@
+/**
+ * SEGMENT ARRIVES (RFC 9293 §3.10.7.3 and §3.10.7.4) for a connection that
+ * exists: SYN-SENT and the synchronized states. LISTEN and CLOSED are the
+ * stack's, in `stack.ts`. The steps keep the RFC's order: timestamps (RFC
+ * 7323), sequence check, RST, SYN, ACK, text, FIN.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { segmentArrives } from "./tcb_input.ts";
+ * assert.equal(typeof segmentArrives, "function"); // driven end to end in tests/stack_*_test.ts
+ * ```
+ */
+import { allocBytes } from "../wire/byte_pool.ts";
+import { seq } from "../wire/seq.ts";
+import { TcpFlag, type TcpFields } from "../wire/tcp.ts";
+import type { Tcb } from "./tcb.ts";
+
+const { FIN, SYN, RST, ACK } = TcpFlag;
+/** RFC 7323 §5.5: a ts.recent older than 24 days no longer guards PAWS. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
+/** Processes one segment addressed to `t`. */
+export function segmentArrives(t: Tcb, seg: TcpFields): void {
+  t.segsIn++;
+  if (seg.payload.length) t.dataSegsIn++;
+  if (t.state === "SYN_SENT") synSent(t, seg);
+  else if (t.state !== "CLOSE" && t.state !== "LISTEN") synchronized(t, seg);
+  if (t.state !== "CLOSE") t.trySend();
+}
+
+function tsOf(seg: TcpFields): { val: number; ecr: number } | undefined {
+  for (const o of seg.options) if (o.kind === "ts") return o;
+  return undefined;
+}
+
+/** A reset answering `seg` from inside a connection, per RFC 9293 §3.10.7.1 (seg has ACK here). */
+function resetFor(t: Tcb, seg: TcpFields): void {
+  t.send(RST, seg.ack, EMPTY, []);
+}
+
+function synSent(t: Tcb, seg: TcpFields): void {
+  const f = seg.flags;
+  if (f & ACK) {
+    if (seq.le(seg.ack, t.iss) || seq.gt(seg.ack, t.sndMax)) {
+      if (!(f & RST)) resetFor(t, seg);
+      return;
+    }
+  }
+  if (f & RST) {
+    // Only a reset that acknowledges our SYN refuses the connection.
+    if (f & ACK) t.abort("ECONNREFUSED");
+    return;
+  }
+  if (!(f & SYN)) return;
+  t.irs = seg.seq;
+  t.rcvNxt = t.rcvAdvEdge = seq.add(seg.seq, 1);
+  t.negotiate(seg.options, true);
+  t.rcvMss = Math.min(536, t.effMss);
+  // RFC 7323 §2.2: the window of a SYN is never scaled.
+  t.sndWnd = t.maxSndWnd = seg.window;
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = seg.ack;
+  if (f & ACK) {
+    t.sndUna = seg.ack;
+    if (t.retransmits === 0 && t.rttProbe) t.rttSample(t.host.clock.now() - t.rttProbe.at);
+    t.rttProbe = undefined;
+    t.retransmits = t.backoff = 0;
+    t.restartRto();
+    t.setState("ESTABLISHED");
+    t.sendAck();
+    return;
+  }
+  // Simultaneous open (RFC 9293 §3.5, figure 8).
+  t.setState("SYN_RECV");
+  t.sendSynAck();
+}
+
+function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
+  const wnd = Math.max(0, seq.diff(t.rcvAdvEdge, t.rcvNxt));
+  if (segLen === 0) {
+    return wnd === 0 ? seg.seq === t.rcvNxt : seq.inWindow(seg.seq, t.rcvNxt, wnd);
+  }
+  if (wnd === 0) return false;
+  return seq.inWindow(seg.seq, t.rcvNxt, wnd) ||
+    seq.inWindow(seq.add(seg.seq, segLen - 1), t.rcvNxt, wnd);
+}
+
+function synchronized(t: Tcb, seg: TcpFields): void {
+  const f = seg.flags;
+  const len = seg.payload.length;
+  const segLen = len + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+  const ts = tsOf(seg);
+  const now = t.host.clock.now();
+
+  // RFC 7323 §3.2: after negotiation a non-RST segment without TSopt SHOULD be dropped.
+  if (t.tsOk && !ts && !(f & RST) && !t.profile.acceptMissingTs) return;
+  // PAWS, RFC 7323 §5.3: an old timestamp means drop, and ACK unless it is a reset.
+  if (t.tsOk && ts && !(f & RST) && seq.lt(ts.val, t.tsRecent) && now < PAWS_IDLE_MS) {
+    t.sendAck();
+    return;
+  }
+
+  if (t.state === "TIME_WAIT" && f & FIN && seq.add(seg.seq, len + 1) === t.rcvNxt) {
+    // A retransmitted FIN: our last ACK was lost. ACK again and restart the 2MSL wait.
+    t.sendAck();
+    t.enterTimeWait();
+    return;
+  }
+
+  // First: the sequence number.
+  if (!acceptable(t, seg, segLen)) {
+    if (!(f & RST)) t.sendAck();
+    return;
+  }
+  // RFC 7323 §4.3: remember the timestamp of a segment that covers rcv.nxt.
+  if (t.tsOk && ts && seq.le(seg.seq, t.rcvNxt)) t.tsRecent = ts.val;
+
+  // Second: RST. RFC 5961 §3.2 resets only on an exact match; in-window otherwise gets a challenge ACK.
+  if (f & RST) {
+    if (t.profile.challengeAcks && seg.seq !== t.rcvNxt) {
+      t.sendAck();
+      return;
+    }
+    rstArrives(t);
+    return;
+  }
+
+  // Fourth: SYN in a synchronized state.
+  if (f & SYN) {
+    if (t.state === "SYN_RECV" && seg.seq === t.irs) {
+      // The peer retransmitted its SYN: our SYN-ACK was lost. Linux answers with the SYN-ACK again.
+      t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
+      return;
+    }
+    if (t.profile.challengeAcks) {
+      t.sendAck(); // RFC 5961 §4.2
+      return;
+    }
+    t.sendActiveReset(); // RFC 9293 §3.10.7.4 fourth (without RFC 5961)
+    t.abort("ECONNRESET");
+    return;
+  }
+
+  // Fifth: ACK.
+  if (!(f & ACK)) return;
+  if (t.state === "SYN_RECV") {
+    if (!seq.gt(seg.ack, t.sndUna) || seq.gt(seg.ack, t.sndMax)) {
+      resetFor(t, seg);
+      return;
+    }
+    t.sndWnd = t.maxSndWnd = seg.window << t.sndWscale;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = seg.ack;
+    t.rcvMss = Math.min(536, t.effMss);
+    t.setState("ESTABLISHED");
+  }
+  if (seq.gt(seg.ack, t.sndMax)) {
+    t.sendAck(); // RFC 9293: an ACK for something not yet sent
+    return;
+  }
+  if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg, ts);
+  if (seq.le(t.sndUna, seg.ack) &&
+    (seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))) {
+    t.sndWnd = seg.window << t.sndWscale;
+    if (t.sndWnd > t.maxSndWnd) t.maxSndWnd = t.sndWnd;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = seg.ack;
+  }
+  switch (t.state) {
+    case "FIN_WAIT1":
+      if (t.finAcked) t.setState("FIN_WAIT2");
+      break;
+    case "CLOSING":
+      if (t.finAcked) t.enterTimeWait();
+      break;
+    case "LAST_ACK":
+      if (t.finAcked) {
+        t.setState("CLOSE");
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+
+  // Seventh: segment text.
+  let fin = (f & FIN) !== 0;
+  if (len > 0 || fin) {
+    const s = t.state;
+    if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
+    let start = seg.seq;
+    let data = seg.payload;
+    if (seq.lt(start, t.rcvNxt)) {
+      data = data.subarray(Math.min(data.length, seq.diff(t.rcvNxt, start)));
+      start = t.rcvNxt;
+    }
+    const room = seq.diff(t.rcvAdvEdge, start);
+    if (data.length > room) {
+      data = data.subarray(0, Math.max(0, room));
+      fin = false; // the FIN lies beyond the window
+    }
+    if (len >= t.rcvMss) t.rcvMss = Math.min(len, t.advMss);
+    if (start !== t.rcvNxt) {
+      if (data.length || fin) t.recvBuf.store(start, copy(data), fin);
+      t.sendAck(); // RFC 5681 §4.2: out-of-order data is ACKed at once
+      return;
+    }
+    const gap = t.recvBuf.oooBytes > 0;
+    t.rcvNxt = t.recvBuf.append(t.rcvNxt, copy(data));
+    if (gap) {
+      const d = t.recvBuf.drain(t.rcvNxt);
+      t.rcvNxt = d.next;
+      fin ||= d.fin;
+    }
+    if (fin) finArrives(t);
+    else if (gap) t.sendAck(); // filling a hole is ACKed at once
+    else if (data.length) t.ackData(len >= t.rcvMss);
+  }
+}
+
+function copy(data: Uint8Array): Uint8Array {
+  if (!data.length) return EMPTY;
+  const out = allocBytes(data.length);
+  out.set(data);
+  return out;
+}
+
+function newAck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | undefined): void {
+  const acked = seq.diff(seg.ack, t.sndUna);
+  const dataAcked = Math.min(Math.max(0, seq.diff(seg.ack, t.sendBuf.seq)), t.sendBuf.length);
+  t.sendBuf.consume(dataAcked);
+  t.sndUna = seg.ack;
+  if (seq.lt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+  const now = t.host.clock.now();
+  // RTT: from the echoed timestamp (RFC 7323 §4.1), else from the timed segment (Karn).
+  if (t.tsOk && ts && ts.ecr !== 0) {
+    t.rttSample(Math.max(0, seq.diff(t.tsVal(), ts.ecr)));
+    t.rttProbe = undefined;
+  } else if (t.rttProbe && seq.ge(seg.ack, t.rttProbe.seq)) {
+    t.rttSample(now - t.rttProbe.at);
+    t.rttProbe = undefined;
+  }
+  t.retransmits = t.backoff = 0;
+  // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
+  // An ACK of only our SYN or FIN grows nothing.
+  if (dataAcked > 0) {
+    if (t.cwnd < t.ssthresh) t.cwnd += Math.min(acked, t.effMss);
+    else t.cwnd += Math.max(1, Math.floor((t.effMss * t.effMss) / t.cwnd));
+  }
+  t.restartRto();
+}
+
+function rstArrives(t: Tcb): void {
+  switch (t.state) {
+    case "SYN_RECV":
+      // A passive open goes quietly; an active (simultaneous) one is refused.
+      t.abort(t.passive ? undefined : "ECONNREFUSED");
+      return;
+    case "ESTABLISHED":
+    case "FIN_WAIT1":
+    case "FIN_WAIT2":
+    case "CLOSE_WAIT":
+      t.recvBuf.clear();
+      t.abort("ECONNRESET");
+      return;
+    default:
+      t.abort(undefined);
+  }
+}
+
+function finArrives(t: Tcb): void {
+  t.rcvNxt = seq.add(t.rcvNxt, 1);
+  t.finReceived = true;
+  t.sendAck();
+  switch (t.state) {
+    case "SYN_RECV":
+    case "ESTABLISHED":
+      t.setState("CLOSE_WAIT");
+      break;
+    case "FIN_WAIT1":
+      if (t.finAcked) t.enterTimeWait();
+      else t.setState("CLOSING");
+      break;
+    case "FIN_WAIT2":
+      t.enterTimeWait();
+      break;
+    default:
+      break;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

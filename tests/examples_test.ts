@@ -1,0 +1,5 @@
+// The examples register their scenarios with Deno.test as they load.
+import "../examples/gvisor_timestamp_handshake.ts";
+import "../examples/rst_closed_port.ts";
+import "../examples/rst_linger_zero.ts";
+import "../examples/rst_unread_data.ts";
