@@ -193,7 +193,13 @@ export { stepsFromJSON, stepsToJSON } from "./dsl/step_codec.ts";
 export { openTarget, runScenarioOn, scenario } from "./runtime/scenario.ts";
 export { type RunConfig, type RunResult, runScenario } from "./runtime/engine/runner.ts";
 export { ScenarioFailure } from "./runtime/engine/failure.ts";
-export { type Clock, DEFAULT_TOLERANCE, RealClock, timingTolerance, VirtualClock } from "./runtime/engine/clock.ts";
+export {
+  type Clock,
+  DEFAULT_TOLERANCE,
+  RealClock,
+  timingTolerance,
+  VirtualClock,
+} from "./runtime/engine/clock.ts";
 export { Trace, type TraceEvent } from "./runtime/engine/trace.ts";
 export type { Backend, Endpoints, Peer, SocketApi, Target } from "./runtime/engine/target.ts";
 export { MemoryLink } from "./runtime/backend/memory_link.ts";

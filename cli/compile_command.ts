@@ -46,14 +46,31 @@ function synthesize(p: Pattern, flows: Flows, local: Uint8Array, remote: Uint8Ar
   const flags = num(p.flags, TcpFlag.ACK);
   const syn = (flags & TcpFlag.SYN) !== 0;
   const offered = f?.peerSyn;
-  const options = p.options?.mode === "exact"
-    ? [...p.options.list]
-    : syn
-    ? layoutOptions({ mss: 1460, sackOk: true, ts: offered?.ts ? { val: 0, ecr: 0 } : undefined, wscale: offered?.wscale !== undefined ? 7 : undefined })
+  const options = p.options?.mode === "exact" ? [...p.options.list] : syn
+    ? layoutOptions({
+      mss: 1460,
+      sackOk: true,
+      ts: offered?.ts ? { val: 0, ecr: 0 } : undefined,
+      wscale: offered?.wscale !== undefined ? 7 : undefined,
+    })
     : [];
   const len = typeof p.payload === "number" ? p.payload : p.payload.length;
   return parsePacket(emitPacket({
-    ip: { kind: "ipv4", version: 4, dscp: 0, ecn: 0, id: 0, reservedFlag: false, df: false, mf: false, fragmentOffset: 0, ttl: 64, src: local, dst: remote, options: new Uint8Array(0) },
+    ip: {
+      kind: "ipv4",
+      version: 4,
+      dscp: 0,
+      ecn: 0,
+      id: 0,
+      reservedFlag: false,
+      df: false,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      src: local,
+      dst: remote,
+      options: new Uint8Array(0),
+    },
     transport: {
       kind: "tcp",
       srcPort: num(p.srcPort, f?.localPort ?? 0),
@@ -99,15 +116,23 @@ export function compileScenario(sc: Scenario): string[] {
           return p;
         });
         line(s, `< ${pats.map((p) => formatPattern(p, addrs.local, addrs.remote)).join("  |  ")}`);
-        if (s.alternatives[0].proto === "tcp") flows.seen(synthesize(pats[0], flows, addrs.local, addrs.remote));
+        if (s.alternatives[0].proto === "tcp") {
+          flows.seen(synthesize(pats[0], flows, addrs.local, addrs.remote));
+        }
         break;
       }
       case "call": {
         const c = s.call;
         if (c.name === "bind") bound = c.port;
-        if (c.name === "listen" && s.side === "target" && bound !== undefined) flows.listening(bound);
+        if (c.name === "listen" && s.side === "target" && bound !== undefined) {
+          flows.listening(bound);
+        }
         const shown = { ...c, fd: "fd" in c && c.fd !== undefined ? c.fd : "fd" } as never;
-        const want = s.want.kind === "errno" ? ` = -1 ${s.want.errno}` : s.want.kind === "value" ? ` = ${JSON.stringify(s.want.value)}` : "";
+        const want = s.want.kind === "errno"
+          ? ` = -1 ${s.want.errno}`
+          : s.want.kind === "value"
+          ? ` = ${JSON.stringify(s.want.value)}`
+          : "";
         line(s, `  ${s.side === "peer" ? "peer." : ""}${c.name}(${formatCallArgs(shown)})${want}`);
         break;
       }
@@ -121,7 +146,10 @@ export function compileScenario(sc: Scenario): string[] {
         line(s, `  sysctl ${s.name}=${s.value}`);
         break;
       case "profile":
-        line(s, `  profile ${typeof s.profile === "string" ? s.profile : JSON.stringify(s.profile)}`);
+        line(
+          s,
+          `  profile ${typeof s.profile === "string" ? s.profile : JSON.stringify(s.profile)}`,
+        );
         break;
       case "peer":
         line(s, `  peer ${s.mode}`);
@@ -134,7 +162,10 @@ export function compileScenario(sc: Scenario): string[] {
 }
 
 /** `synack compile <paths…>`. */
-export async function compileCommand(paths: readonly string[], print = (l: string) => console.log(l)): Promise<number> {
+export async function compileCommand(
+  paths: readonly string[],
+  print = (l: string) => console.log(l),
+): Promise<number> {
   const scenarios = await loadScenarios(paths);
   if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
   for (const sc of scenarios) for (const l of compileScenario(sc)) print(l);

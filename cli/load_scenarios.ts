@@ -25,7 +25,9 @@ async function files(path: string): Promise<string[]> {
   try {
     info = await Deno.stat(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Deno.errors.NotFound(`Cannot load ${path}: no such file`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Cannot load ${path}: no such file`);
+    }
     throw e;
   }
   if (!info.isDirectory) return [path];
@@ -44,16 +46,24 @@ function urlOf(path: string): string {
   return new URL(`file://${abs}`).href;
 }
 
+// A module runs once per process; remember what it defined for later loads.
+const byModule = new Map<string, Scenario[]>();
+
 /** The scenarios the given paths or URLs define, in definition order. */
 export async function loadScenarios(paths: readonly string[]): Promise<Scenario[]> {
   const out: Scenario[] = [];
   for (const p of paths) {
     const list = /^https?:\/\//.test(p) ? [p] : await files(p);
     for (const f of list) {
-      const before = definedScenarios.length;
-      const mod = await import(urlOf(f)) as Record<string, unknown>;
-      const found = definedScenarios.slice(before);
-      for (const v of Object.values(mod)) if (isScenario(v) && !found.includes(v)) found.push(v);
+      const url = urlOf(f);
+      let found = byModule.get(url);
+      if (!found) {
+        const before = definedScenarios.length;
+        const mod = await import(url) as Record<string, unknown>;
+        found = definedScenarios.slice(before);
+        for (const v of Object.values(mod)) if (isScenario(v) && !found.includes(v)) found.push(v);
+        byModule.set(url, found);
+      }
       out.push(...found);
     }
   }

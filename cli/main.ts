@@ -45,10 +45,17 @@ export async function main(args: string[]): Promise<number> {
     .option("--pcap <file>", "save each run's packets as pcap")
     .option("--trace <file>", "save each run's trace as JSON")
     .option("--filter <text>", "only scenarios whose name contains text")
-    .action(async (paths: string[], o: { target: string; pcap?: string; trace?: string; filter?: string }) => {
-      code = await runCommand(paths, o);
-    });
-  program.command("compile").description("print the packets scenario files describe, without running them")
+    .action(
+      async (
+        paths: string[],
+        o: { target: string; pcap?: string; trace?: string; filter?: string },
+      ) => {
+        code = await runCommand(paths, o);
+      },
+    );
+  program.command("compile").description(
+    "print the packets scenario files describe, without running them",
+  )
     .argument("<paths...>", "scenario files, folders or URLs")
     .action(async (paths: string[]) => {
       code = await compileCommand(paths);

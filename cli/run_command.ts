@@ -33,7 +33,10 @@ function numbered(path: string, i: number, n: number): string {
 }
 
 /** Runs every scenario the paths define (those whose name contains `filter`). */
-export async function runCommand(paths: readonly string[], o: RunCommandOptions = {}): Promise<number> {
+export async function runCommand(
+  paths: readonly string[],
+  o: RunCommandOptions = {},
+): Promise<number> {
   const print = o.print ?? ((l: string) => console.log(l));
   let scenarios = await loadScenarios(paths);
   if (o.filter) scenarios = scenarios.filter((s) => s.name.includes(o.filter!));

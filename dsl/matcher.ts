@@ -21,7 +21,11 @@
 export type Matcher =
   | { readonly matcher: "any" }
   | { readonly matcher: "range"; readonly min: number; readonly max: number }
-  | { readonly matcher: "where"; readonly description: string; readonly test?: (v: number) => boolean };
+  | {
+    readonly matcher: "where";
+    readonly description: string;
+    readonly test?: (v: number) => boolean;
+  };
 
 /** A field of a pattern: an exact number or a matcher. */
 export type FieldMatch = number | Matcher;
@@ -55,7 +59,9 @@ export function matches(m: FieldMatch, v: number): boolean {
       return v >= m.min && v <= m.max;
     case "where":
       if (!m.test) {
-        throw new RangeError(`Cannot run predicate "${m.description}": it was loaded from a saved file`);
+        throw new RangeError(
+          `Cannot run predicate "${m.description}": it was loaded from a saved file`,
+        );
       }
       return m.test(v);
   }

@@ -121,7 +121,9 @@ export function optionSpec(items: readonly OptionInput[]): OptionSpec {
     if (typeof item === "string") {
       const text = item.trim();
       // An item such as `ts:false` (a word, then a colon) makes the list an override.
-      if (/^<.*>$/.test(text) && text.slice(1, -1).split(",").some((i) => /^\s*[A-Za-z]+\s*:/.test(i))) {
+      if (
+        /^<.*>$/.test(text) && text.slice(1, -1).split(",").some((i) => /^\s*[A-Za-z]+\s*:/.test(i))
+      ) {
         set = { ...set, ...parseOverrides(text, 1) };
       } else {
         exact = [...(exact ?? []), ...parseOptionList(text, 1)];
@@ -145,7 +147,9 @@ export function optionSpec(items: readonly OptionInput[]): OptionSpec {
 /** Chains two specs: an exact list replaces; overrides apply on top of what was there. */
 export function combineOptionSpecs(a: OptionSpec | undefined, b: OptionSpec): OptionSpec {
   if (!a || b.mode === "exact") return b;
-  if (a.mode === "override") return Object.freeze({ mode: "override", set: Object.freeze({ ...a.set, ...b.set }) });
+  if (a.mode === "override") {
+    return Object.freeze({ mode: "override", set: Object.freeze({ ...a.set, ...b.set }) });
+  }
   return Object.freeze({ mode: "exact", list: Object.freeze(applyOverride(a.list, b.set)) });
 }
 
@@ -213,10 +217,16 @@ export function applyOverride(
   if (o.wscale !== undefined) v.wscale = o.wscale === false ? undefined : o.wscale;
   if (o.sackOk !== undefined) v.sackOk = o.sackOk;
   if (o.sack !== undefined) v.sack = o.sack === false ? undefined : o.sack;
-  if (o.ts !== undefined) v.ts = o.ts === false ? undefined : o.ts === true ? (v.ts ?? tsDefault) : o.ts;
+  if (o.ts !== undefined) {
+    v.ts = o.ts === false ? undefined : o.ts === true ? (v.ts ?? tsDefault) : o.ts;
+  }
   if (o.md5 !== undefined) v.md5 = o.md5 === false ? undefined : o.md5;
   if (o.fastOpen !== undefined) {
-    v.fastOpen = o.fastOpen === false ? undefined : o.fastOpen === true ? (v.fastOpen ?? new Uint8Array(0)) : o.fastOpen;
+    v.fastOpen = o.fastOpen === false
+      ? undefined
+      : o.fastOpen === true
+      ? (v.fastOpen ?? new Uint8Array(0))
+      : o.fastOpen;
   }
   return layoutOptions(v);
 }

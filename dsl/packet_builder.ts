@@ -32,7 +32,12 @@ import { parseTcpFlags, TcpFlag } from "../runtime/wire/tcp.ts";
 import { ECN } from "../runtime/wire/line_format.ts";
 import { checkFields, fieldSchemas } from "./field_schema.ts";
 import { type FieldMatch, isMatcher } from "./matcher.ts";
-import { combineOptionSpecs, type OptionInput, type OptionSpec, optionSpec } from "./option_spec.ts";
+import {
+  combineOptionSpecs,
+  type OptionInput,
+  type OptionSpec,
+  optionSpec,
+} from "./option_spec.ts";
 
 /** IP-level settings of a packet; unset fields come from the connection. */
 export interface IpDef {
@@ -348,7 +353,8 @@ export const data = (p: Uint8Array | string | number, ...mods: Modifier<TcpDef>[
  */
 export const challengeAck = (...mods: Modifier<TcpDef>[]) => make("challengeAck", ACK, mods);
 /** A UDP datagram. */
-export const udp = (...mods: Modifier<UdpDef>[]) => new UdpBuilder({ proto: "udp", name: "udp", ip: {} }).with(...mods);
+export const udp = (...mods: Modifier<UdpDef>[]) =>
+  new UdpBuilder({ proto: "udp", name: "udp", ip: {} }).with(...mods);
 /** An ICMP message of `type`/`code` (numbers as in RFC 792 or RFC 4443 by family). */
 export const icmp = (type: number, code = 0, ...mods: Modifier<IcmpDef>[]) => {
   checkFields(fieldSchemas.icmp, { type, code }, "icmp");

@@ -102,7 +102,10 @@ function find(all: readonly Step[], ref: Ref, what: string, at: SourceLoc): Ref 
     if ("def" in ref ? s.packet === ref.def : s.packet.label === ref.label) return { step: i };
   }
   const name = "label" in ref ? ` "${ref.label}"` : "";
-  throw new ScenarioError(`${what}(): the referenced segment${name} is not injected before this step`, at);
+  throw new ScenarioError(
+    `${what}(): the referenced segment${name} is not injected before this step`,
+    at,
+  );
 }
 
 /** Builds a scenario from a step list or an async body. */
@@ -115,7 +118,9 @@ export function defineScenario(
   if (typeof name !== "string" || !name.trim()) {
     throw new ScenarioError(`scenario(): want a name, got ${JSON.stringify(name)}`, at);
   }
-  if (typeof body === "function") return Object.freeze({ name, at, options: Object.freeze({ ...options }), body });
+  if (typeof body === "function") {
+    return Object.freeze({ name, at, options: Object.freeze({ ...options }), body });
+  }
   if (!Array.isArray(body)) {
     throw new ScenarioError("scenario(): want a list of steps or an async function", at);
   }

@@ -24,7 +24,7 @@ import { type Duration, parseDuration } from "./duration.ts";
 import { checkFields, fieldSchemas } from "./field_schema.ts";
 import type { FieldMatch } from "./matcher.ts";
 import { callerLocation } from "./source_location.ts";
-import type { CallDef, CallWant, Side, Step, StepSource } from "./steps.ts";
+import type { CallDef, Side, Step, StepSource } from "./steps.ts";
 
 type CallStep = Extract<Step, { kind: "call" }>;
 
@@ -77,7 +77,10 @@ export class CallBuilder implements StepSource {
 
 function call(side: Side, c: CallDef, before: CallStep[] = []): CallBuilder {
   const at = callerLocation();
-  return new CallBuilder({ kind: "call", at, side, call: c, want: { kind: "ok" } }, before.map((b) => ({ ...b, at })));
+  return new CallBuilder(
+    { kind: "call", at, side, call: c, want: { kind: "ok" } },
+    before.map((b) => ({ ...b, at })),
+  );
 }
 
 function plain(side: Side, c: CallDef): CallStep {
@@ -92,7 +95,8 @@ function bytes(d: Uint8Array | string): Uint8Array {
 function calls(side: Side) {
   return {
     /** socket(AF_INET or AF_INET6, SOCK_STREAM); `nonblock` adds O_NONBLOCK. */
-    socket: (o: { family?: 4 | 6; nonblock?: boolean } = {}) => call(side, { name: "socket", ...o }),
+    socket: (o: { family?: 4 | 6; nonblock?: boolean } = {}) =>
+      call(side, { name: "socket", ...o }),
     /** bind(fd, addr:port). */
     bind: (p: number, addr?: string) => {
       checkFields(port, p, "bind.port");
@@ -122,7 +126,8 @@ function calls(side: Side) {
     /** read(fd, count). */
     read: (count = 65536) => call(side, { name: "read", count }),
     /** shutdown(fd, how). */
-    shutdown: (how: "SHUT_RD" | "SHUT_WR" | "SHUT_RDWR" = "SHUT_WR") => call(side, { name: "shutdown", how }),
+    shutdown: (how: "SHUT_RD" | "SHUT_WR" | "SHUT_RDWR" = "SHUT_WR") =>
+      call(side, { name: "shutdown", how }),
     /** close(fd). */
     close: () => call(side, { name: "close" }),
     /** setsockopt(fd, …): SO_LINGER, TCP_NODELAY, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, SO_KEEPALIVE, TCP_MAXSEG. */

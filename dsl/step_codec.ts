@@ -57,12 +57,20 @@ const packetDef = z.discriminatedUnion("proto", [
     win: matcher.optional(),
     urg: matcher.optional(),
     options: z.union([
-      z.strictObject({ mode: z.literal("exact"), list: z.array(z.looseObject({ kind: z.string() })) }),
+      z.strictObject({
+        mode: z.literal("exact"),
+        list: z.array(z.looseObject({ kind: z.string() })),
+      }),
       z.strictObject({ mode: z.literal("override"), set: z.record(z.string(), z.unknown()) }),
     ]).optional(),
     optionsMatch: z.enum(["exact", "subset", "ignore"]).optional(),
   }),
-  z.strictObject({ proto: z.literal("udp"), ...common, srcPort: z.number().optional(), dstPort: z.number().optional() }),
+  z.strictObject({
+    proto: z.literal("udp"),
+    ...common,
+    srcPort: z.number().optional(),
+    dstPort: z.number().optional(),
+  }),
   z.strictObject({
     proto: z.literal("icmp"),
     ...common,
@@ -72,15 +80,21 @@ const packetDef = z.discriminatedUnion("proto", [
     quote: z.string().optional(),
   }),
 ]);
-const ref = z.union([z.strictObject({ step: z.number().int().min(0) }), z.strictObject({ label: z.string() })]);
-const timing = z.strictObject({ kind: z.enum(["within", "after"]), ms: z.number().min(0) }).optional();
+const ref = z.union([
+  z.strictObject({ step: z.number().int().min(0) }),
+  z.strictObject({ label: z.string() }),
+]);
+const timing = z.strictObject({ kind: z.enum(["within", "after"]), ms: z.number().min(0) })
+  .optional();
 const stepSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("inject"), at: loc, packet: packetDef }),
   z.strictObject({
     kind: z.literal("expect"),
     at: loc,
     alternatives: z.array(packetDef).min(1),
-    relations: z.array(z.strictObject({ kind: z.enum(["seqEquals", "ackEquals", "answers"]), ref })),
+    relations: z.array(
+      z.strictObject({ kind: z.enum(["seqEquals", "ackEquals", "answers"]), ref }),
+    ),
     timing,
   }),
   z.strictObject({ kind: z.literal("expectNothing"), at: loc, ms: z.number().min(0) }),
@@ -93,7 +107,12 @@ const stepSchema = z.discriminatedUnion("kind", [
     timing,
   }),
   z.strictObject({ kind: z.literal("wait"), at: loc, ms: z.number().min(0) }),
-  z.strictObject({ kind: z.literal("sysctl"), at: loc, name: z.string(), value: z.union([z.number(), z.string()]) }),
+  z.strictObject({
+    kind: z.literal("sysctl"),
+    at: loc,
+    name: z.string(),
+    value: z.union([z.number(), z.string()]),
+  }),
   z.strictObject({
     kind: z.literal("profile"),
     at: loc,

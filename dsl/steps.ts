@@ -43,7 +43,8 @@ export interface Relation {
 export type Timing = { kind: "within"; ms: number } | { kind: "after"; ms: number };
 
 /** A socket call as written: fd and address default to the scenario's current socket and peer. */
-export type CallDef = SocketCall extends infer C ? C extends { fd: number } ? Omit<C, "fd"> & { fd?: number } : C
+export type CallDef = SocketCall extends infer C
+  ? C extends { fd: number } ? Omit<C, "fd"> & { fd?: number } : C
   : never;
 
 /** What a call must return. */
@@ -130,15 +131,21 @@ export class ExpectBuilder implements StepSource {
   }
   /** The packet's seq must equal the ACK field of `ref` (a passive RST answering an ACK). */
   seqEquals(ref: TcpBuilder | string): ExpectBuilder {
-    return this.#with({ relations: [...this.step.relations, { kind: "seqEquals", ref: refOf(ref) }] });
+    return this.#with({
+      relations: [...this.step.relations, { kind: "seqEquals", ref: refOf(ref) }],
+    });
   }
   /** The packet's ack must equal `ref`'s seq plus what it occupies (SYN, FIN, payload). */
   ackEquals(ref: TcpBuilder | string): ExpectBuilder {
-    return this.#with({ relations: [...this.step.relations, { kind: "ackEquals", ref: refOf(ref) }] });
+    return this.#with({
+      relations: [...this.step.relations, { kind: "ackEquals", ref: refOf(ref) }],
+    });
   }
   /** The packet must be the reset RFC 9293 §3.10.7.1 prescribes for `ref`. */
   answers(ref: TcpBuilder | string): ExpectBuilder {
-    return this.#with({ relations: [...this.step.relations, { kind: "answers", ref: refOf(ref) }] });
+    return this.#with({
+      relations: [...this.step.relations, { kind: "answers", ref: refOf(ref) }],
+    });
   }
   /** Must arrive no later than `d` after the previous step (with tolerance). */
   within(d: Duration): ExpectBuilder {

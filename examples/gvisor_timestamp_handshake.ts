@@ -26,26 +26,30 @@ import {
 /** The ACK that completes the handshake, without the TS option. */
 const ackWithoutTs = ack().opts({ ts: false });
 
-export const strict = scenario("gVisor (rfc7323-strict): a TS-less ACK leaves the handshake hanging", [
-  listen(8080),
-  fcntl(true),
-  inject(syn()),
-  expect(synAck().optsInclude({ ts: true })),
-  inject(ackWithoutTs),
-  // Dropped: no ACK, no connection to accept, and the SYN-ACK comes back with backoff.
-  accept().fails("EAGAIN"),
-  expect(synAck()).after("1s"),
-  expect(synAck()).after("2s"),
-  expect(synAck()).after("4s"),
-  expect(synAck()).after("8s"),
-  expect(synAck()).after("16s"),
-  // After five retries (tcp_synack_retries) the half-open connection is gone.
-  expectNothing("40s"),
-  accept().fails("EAGAIN"),
-  // The client thinks it is connected; its data now meets the listener and gets a passive RST.
-  inject(ackWithoutTs.payload("GET / HTTP/1.1\r\n\r\n").flags("P.")),
-  expect(rst()).seqEquals(ackWithoutTs),
-], { profile: "rfc7323-strict" });
+export const strict = scenario(
+  "gVisor (rfc7323-strict): a TS-less ACK leaves the handshake hanging",
+  [
+    listen(8080),
+    fcntl(true),
+    inject(syn()),
+    expect(synAck().optsInclude({ ts: true })),
+    inject(ackWithoutTs),
+    // Dropped: no ACK, no connection to accept, and the SYN-ACK comes back with backoff.
+    accept().fails("EAGAIN"),
+    expect(synAck()).after("1s"),
+    expect(synAck()).after("2s"),
+    expect(synAck()).after("4s"),
+    expect(synAck()).after("8s"),
+    expect(synAck()).after("16s"),
+    // After five retries (tcp_synack_retries) the half-open connection is gone.
+    expectNothing("40s"),
+    accept().fails("EAGAIN"),
+    // The client thinks it is connected; its data now meets the listener and gets a passive RST.
+    inject(ackWithoutTs.payload("GET / HTTP/1.1\r\n\r\n").flags("P.")),
+    expect(rst()).seqEquals(ackWithoutTs),
+  ],
+  { profile: "rfc7323-strict" },
+);
 
 export const linux = scenario("Linux: the same TS-less ACK completes the handshake", [
   listen(8080),

@@ -5,7 +5,21 @@
  *
  * Run: `npx deno task synack run examples/rst_linger_zero.ts`, or `deno test`.
  */
-import { accept, ack, close, expect, getsockopt, inject, listen, rst, rstAck, scenario, setsockopt, syn, synAck } from "../mod.ts";
+import {
+  accept,
+  ack,
+  close,
+  expect,
+  getsockopt,
+  inject,
+  listen,
+  rst,
+  rstAck,
+  scenario,
+  setsockopt,
+  syn,
+  synAck,
+} from "../mod.ts";
 
 export const lingerZero = scenario("SO_LINGER {1, 0} close sends an active RST with ACK", [
   listen(8080),

@@ -5,7 +5,21 @@
  *
  * Run: `npx deno task synack run examples/rst_unread_data.ts`, or `deno test`.
  */
-import { accept, ack, close, data, expect, inject, listen, read, rstAck, scenario, syn, synAck, finAck } from "../mod.ts";
+import {
+  accept,
+  ack,
+  close,
+  data,
+  expect,
+  finAck,
+  inject,
+  listen,
+  read,
+  rstAck,
+  scenario,
+  syn,
+  synAck,
+} from "../mod.ts";
 
 export const unread = scenario("close() with unread data sends an active RST with ACK", [
   listen(8080),

@@ -18,7 +18,12 @@
  * assert.equal(r.ok, true);
  * ```
  */
-import { defineScenario, type Scenario, type ScenarioContext, type ScenarioOptions } from "../dsl/scenario_def.ts";
+import {
+  defineScenario,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioOptions,
+} from "../dsl/scenario_def.ts";
 import type { StepInput } from "../dsl/steps.ts";
 import { type RunResult, runScenario } from "./engine/runner.ts";
 import type { Target } from "./engine/target.ts";
@@ -31,7 +36,10 @@ import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
 export function openTarget(spec: string, sc?: Scenario): Target {
   const [kind, profile] = spec.split(":", 2);
   if (kind === "builtin") {
-    return builtinTarget({ profile: profile ?? sc?.options.profile ?? "linux", seed: sc?.options.seed });
+    return builtinTarget({
+      profile: profile ?? sc?.options.profile ?? "linux",
+      seed: sc?.options.seed,
+    });
   }
   throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want builtin or builtin:<profile>`);
 }
@@ -41,10 +49,13 @@ export async function runScenarioOn(sc: Scenario, spec = "builtin"): Promise<Run
   const target = openTarget(spec, sc);
   const named = spec.includes(":");
   try {
-    return await runScenario(named ? { ...sc, options: { ...sc.options, profile: undefined } } : sc, {
-      target,
-      makePeer: builtinPeer,
-    });
+    return await runScenario(
+      named ? { ...sc, options: { ...sc.options, profile: undefined } } : sc,
+      {
+        target,
+        makePeer: builtinPeer,
+      },
+    );
   } finally {
     await target.close();
   }
@@ -73,7 +84,9 @@ export function scenario(
 ): Scenario {
   const sc = defineScenario(name, body, options);
   definedScenarios.push(sc);
-  if (options.register !== false && typeof Deno !== "undefined" && typeof Deno.test === "function") {
+  if (
+    options.register !== false && typeof Deno !== "undefined" && typeof Deno.test === "function"
+  ) {
     Deno.test(name, async () => {
       const r = await runScenarioOn(sc, testTarget());
       if (!r.ok) throw r.failure;

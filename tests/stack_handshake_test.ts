@@ -1,8 +1,8 @@
 // The built-in stack: connection setup, both directions (RFC 9293 §3.5).
 import {
   accept,
-  any,
   ack,
+  any,
   connect,
   expect,
   getsockopt,

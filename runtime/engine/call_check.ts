@@ -36,7 +36,9 @@ function field(name: string, want: unknown, got: unknown): string | undefined {
       ? undefined
       : `${name}: want ${describeValue(want as FieldMatch)}, got ${JSON.stringify(got)}`;
   }
-  return want === got ? undefined : `${name}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`;
+  return want === got
+    ? undefined
+    : `${name}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`;
 }
 
 /** The mismatch between `want` and `r`, or undefined when they agree. */
@@ -47,21 +49,31 @@ export function checkResult(want: CallWant, r: SysResult): string | undefined {
     case "ok":
       return r.ok ? undefined : `result: want success, got ${formatResult(r)}`;
     case "errno":
-      return !r.ok && r.errno === want.errno ? undefined : `result: want -1 ${want.errno}, got ${formatResult(r)}`;
+      return !r.ok && r.errno === want.errno
+        ? undefined
+        : `result: want -1 ${want.errno}, got ${formatResult(r)}`;
     case "value": {
       if (!r.ok) return `result: want ${show(want.value)}, got ${formatResult(r)}`;
       const w = want.value;
       const v = r.value;
       if (typeof w === "string" || w instanceof Uint8Array) {
         const wb = typeof w === "string" ? enc.encode(w) : w;
-        if (!(v instanceof Uint8Array)) return `result: want ${wb.length} bytes, got ${formatResult(r)}`;
-        return sameBytes(wb, v) ? undefined : `result: want ${v.length === wb.length ? text(wb) : `${wb.length} bytes ${text(wb)}`}, got ${v.length} bytes ${text(v)}`;
+        if (!(v instanceof Uint8Array)) {
+          return `result: want ${wb.length} bytes, got ${formatResult(r)}`;
+        }
+        return sameBytes(wb, v)
+          ? undefined
+          : `result: want ${
+            v.length === wb.length ? text(wb) : `${wb.length} bytes ${text(wb)}`
+          }, got ${v.length} bytes ${text(v)}`;
       }
       if (typeof w === "number" || isMatcher(w)) {
         const n = v instanceof Uint8Array ? v.length : v;
         return field("result", w, n);
       }
-      if (typeof v !== "object" || v instanceof Uint8Array) return `result: want ${show(w)}, got ${formatResult(r)}`;
+      if (typeof v !== "object" || v instanceof Uint8Array) {
+        return `result: want ${show(w)}, got ${formatResult(r)}`;
+      }
       for (const [k, x] of Object.entries(w)) {
         const problem = field(`result.${k}`, x, (v as unknown as Record<string, unknown>)[k]);
         if (problem) return problem;

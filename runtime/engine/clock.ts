@@ -66,7 +66,12 @@ export class VirtualClock implements Clock {
   }
 
   setTimer(at: number, fn: () => void): Timer {
-    const t: VirtualTimer = { at: Math.max(at, this.#now), order: this.#order++, fn, cancelled: false };
+    const t: VirtualTimer = {
+      at: Math.max(at, this.#now),
+      order: this.#order++,
+      fn,
+      cancelled: false,
+    };
     const h = this.#heap;
     h.push(t);
     let i = h.length - 1;

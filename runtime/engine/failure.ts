@@ -26,6 +26,7 @@ import { formatLocation, type SourceLoc } from "../../dsl/source_location.ts";
 import { formatLine } from "../wire/line_format.ts";
 import { type Packet, parsePacket } from "../wire/packet.ts";
 import { formatCall } from "../wire/socket_call.ts";
+import { TcpFlag } from "../wire/tcp.ts";
 import type { Flows } from "./flow.ts";
 import type { Trace } from "./trace.ts";
 
@@ -34,7 +35,11 @@ export class ScenarioFailure extends Error {
   readonly at: SourceLoc | undefined;
   readonly details: readonly string[];
   constructor(summary: string, at: SourceLoc | undefined, details: readonly string[] = []) {
-    super([at ? `${formatLocation(at)}: ${summary}` : summary, ...details.map((d) => `  ${d}`)].join("\n"));
+    super(
+      [at ? `${formatLocation(at)}: ${summary}` : summary, ...details.map((d) => `  ${d}`)].join(
+        "\n",
+      ),
+    );
     this.name = "ScenarioFailure";
     this.at = at;
     this.details = details;
@@ -53,7 +58,12 @@ export function relativeLine(p: Packet, dir: "in" | "out", flows: Flows): string
   const ackBase = dir === "out" ? f.peerIsn : f.localIsn ?? 0;
   return formatLine({
     ...p,
-    transport: { ...t, seq: (t.seq - seqBase) >>> 0, ack: (t.ack - ackBase) >>> 0, checksum: undefined },
+    transport: {
+      ...t,
+      seq: (t.seq - seqBase) >>> 0,
+      ack: t.flags & TcpFlag.ACK ? (t.ack - ackBase) >>> 0 : t.ack,
+      checksum: undefined,
+    },
   });
 }
 

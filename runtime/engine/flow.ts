@@ -25,7 +25,7 @@ import { address } from "../wire/address.ts";
 import { ipv4Header } from "../wire/ipv4.ts";
 import type { Packet, PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
-import { TcpFlag, type TcpFields } from "../wire/tcp.ts";
+import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import type { Endpoints } from "./target.ts";
 
@@ -64,7 +64,9 @@ function occupied(t: Pick<TcpFields, "flags" | "payload">): number {
 function num(def: PacketDef, key: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
   if (isMatcher(v)) {
-    throw new RangeError(`${def.name}(): ${key} is a matcher, which only patterns can hold; inject needs a number`);
+    throw new RangeError(
+      `${def.name}(): ${key} is a matcher, which only patterns can hold; inject needs a number`,
+    );
   }
   return v as number;
 }
@@ -130,7 +132,9 @@ export class Flows {
 
   /** The window the script advertises: its buffer, scaled if both sides offered scaling. */
   #window(f: Flow): number {
-    const shift = f.peerSyn?.wscale !== undefined && f.localSyn?.wscale !== undefined ? f.peerSyn.wscale : 0;
+    const shift = f.peerSyn?.wscale !== undefined && f.localSyn?.wscale !== undefined
+      ? f.peerSyn.wscale
+      : 0;
     return Math.min(0xffff, Math.floor(SCRIPT_WINDOW / 2 ** shift) || 1);
   }
 
@@ -246,7 +250,8 @@ export class Flows {
       f.peerIsn = f.sndNxt = t.seq;
       f.peerSyn = {
         ts: t.options.some((o) => o.kind === "ts"),
-        wscale: (t.options.find((o) => o.kind === "wscale") as { shift: number } | undefined)?.shift,
+        wscale: (t.options.find((o) => o.kind === "wscale") as { shift: number } | undefined)
+          ?.shift,
       };
     }
     const end = seq.add(t.seq, occupied(t));
@@ -268,7 +273,8 @@ export class Flows {
       f.rcvNxt = seq.add(t.seq, 1);
       f.localSyn = {
         ts: t.options.some((o) => o.kind === "ts"),
-        wscale: (t.options.find((o) => o.kind === "wscale") as { shift: number } | undefined)?.shift,
+        wscale: (t.options.find((o) => o.kind === "wscale") as { shift: number } | undefined)
+          ?.shift,
       };
     } else {
       const end = seq.add(t.seq, occupied(t));

@@ -93,7 +93,8 @@ export function resolvePattern(def: PacketDef, flow: Flow | undefined): Pattern 
       base: localBase,
     },
     ack: {
-      want: def.ack ?? (f !== undefined && f & ACK && flow ? seq.diff(flow.sndNxt, peerBase) >>> 0 : any),
+      want: def.ack ??
+        (f !== undefined && f & ACK && flow ? seq.diff(flow.sndNxt, peerBase) >>> 0 : any),
       base: peerBase,
     },
     win: def.win ?? any,
@@ -113,7 +114,14 @@ function occupied(t: { flags: number; payload: Uint8Array }): number {
 export function relate(
   p: Pattern,
   kind: "seqEquals" | "ackEquals" | "answers",
-  ref: { seq: number; ack: number; flags: number; payload: Uint8Array; srcPort: number; dstPort: number },
+  ref: {
+    seq: number;
+    ack: number;
+    flags: number;
+    payload: Uint8Array;
+    srcPort: number;
+    dstPort: number;
+  },
 ): Pattern {
   switch (kind) {
     case "seqEquals":
@@ -121,7 +129,10 @@ export function relate(
     case "ackEquals":
       return {
         ...p,
-        ack: { want: seq.diff(seq.add(ref.seq, occupied(ref)), p.ack.base) >>> 0, base: p.ack.base },
+        ack: {
+          want: seq.diff(seq.add(ref.seq, occupied(ref)), p.ack.base) >>> 0,
+          base: p.ack.base,
+        },
       };
     case "answers": {
       // RFC 9293 §3.10.7.1: <SEQ=SEG.ACK><CTL=RST>, or <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
@@ -147,13 +158,17 @@ function optionsDiff(p: Pattern, got: readonly TcpOption[]): string[] {
   const spec = p.options;
   if (p.optionsMatch === "ignore" || !spec) return [];
   if (spec.mode === "exact" && p.optionsMatch === "subset") {
-    return spec.list.filter((o) => o.kind !== "nop" && o.kind !== "eol" && !got.some((g) => sameOption(o, g)))
+    return spec.list.filter((o) =>
+      o.kind !== "nop" && o.kind !== "eol" && !got.some((g) => sameOption(o, g))
+    )
       .map((o) => `tcp.options: want ${formatOption(o)} among them, got ${formatOptionList(got)}`);
   }
   if (spec.mode === "exact") {
     const same = spec.list.length === got.length &&
       spec.list.every((o, i) => sameOption(o, got[i]));
-    return same ? [] : [`tcp.options: want ${formatOptionList(spec.list)}, got ${formatOptionList(got)}`];
+    return same
+      ? []
+      : [`tcp.options: want ${formatOptionList(spec.list)}, got ${formatOptionList(got)}`];
   }
   const out: string[] = [];
   const find = (k: TcpOption["kind"]) => got.find((o) => o.kind === k);
@@ -166,7 +181,11 @@ function optionsDiff(p: Pattern, got: readonly TcpOption[]): string[] {
       if (have) out.push(`tcp.options.${key}: want absent, got ${shown}`);
     } else if (!have) out.push(`tcp.options.${key}: want present, got absent`);
     else if (typeof v === "number") {
-      const value = have.kind === "mss" ? have.value : have.kind === "wscale" ? have.shift : undefined;
+      const value = have.kind === "mss"
+        ? have.value
+        : have.kind === "wscale"
+        ? have.shift
+        : undefined;
       if (value !== v) out.push(`tcp.options.${key}: want ${v}, got ${shown}`);
     } else if (key === "ts" && typeof v === "object" && have.kind === "ts") {
       const want = v as { ecr: number };
@@ -224,9 +243,18 @@ export function comparePattern(p: Pattern, got: Packet | PacketSpec): string[] {
   check("tcp.urg", p.urg, t.urgent);
   out.push(...optionsDiff(p, t.options));
   if (typeof p.payload === "number") {
-    if (t.payload.length !== p.payload) out.push(`tcp.payload: want ${p.payload} bytes, got ${t.payload.length}`);
-  } else if (t.payload.length !== p.payload.length || t.payload.some((b, i) => b !== (p.payload as Uint8Array)[i])) {
-    out.push(`tcp.payload: want ${p.payload.length} bytes ${preview(p.payload)}, got ${t.payload.length} bytes ${preview(t.payload)}`);
+    if (t.payload.length !== p.payload) {
+      out.push(`tcp.payload: want ${p.payload} bytes, got ${t.payload.length}`);
+    }
+  } else if (
+    t.payload.length !== p.payload.length ||
+    t.payload.some((b, i) => b !== (p.payload as Uint8Array)[i])
+  ) {
+    out.push(
+      `tcp.payload: want ${p.payload.length} bytes ${
+        preview(p.payload)
+      }, got ${t.payload.length} bytes ${preview(t.payload)}`,
+    );
   }
   return out;
 }
@@ -241,8 +269,12 @@ export function formatPattern(p: Pattern, local: Uint8Array, remote: Uint8Array)
   const d = p.def;
   const src = address.format(p.src ?? local);
   const dst = address.format(p.dst ?? remote);
-  const star = (m: FieldMatch) => (typeof m === "number" ? String(m) : m === any ? "*" : describeValue(m));
-  if (d.proto !== "tcp") return `${src} > ${dst} ${d.proto}${d.proto === "icmp" ? ` ${d.type} ${d.code}` : ""}`;
+  const star = (
+    m: FieldMatch,
+  ) => (typeof m === "number" ? String(m) : m === any ? "*" : describeValue(m));
+  if (d.proto !== "tcp") {
+    return `${src} > ${dst} ${d.proto}${d.proto === "icmp" ? ` ${d.type} ${d.code}` : ""}`;
+  }
   const len = typeof p.payload === "number" ? p.payload : p.payload.length;
   const s = p.seq.want;
   const seqText = typeof s === "number" ? `${s}:${(s + len) >>> 0}(${len})` : `${star(s)}(${len})`;
@@ -251,11 +283,19 @@ export function formatPattern(p: Pattern, local: Uint8Array, remote: Uint8Array)
     typeof p.flags === "number" ? formatTcpFlags(p.flags) : star(p.flags),
     seqText,
   ];
-  if (p.ack.want !== any || typeof p.flags !== "number" || p.flags & ACK) parts.push(`ack ${star(p.ack.want)}`);
+  if (p.ack.want !== any || typeof p.flags !== "number" || p.flags & ACK) {
+    parts.push(`ack ${star(p.ack.want)}`);
+  }
   if (p.win !== any) parts.push(`win ${star(p.win)}`);
-  if (p.optionsMatch === "exact" && p.options?.mode === "exact") parts.push(formatOptionList(p.options.list));
-  else if (p.optionsMatch === "subset" && p.options?.mode === "override") {
-    parts.push(`<${Object.entries(p.options.set).map(([k, v]) => `${k}:${typeof v === "object" ? "…" : v}`).join(",")}…>`);
+  if (p.optionsMatch === "exact" && p.options?.mode === "exact") {
+    parts.push(formatOptionList(p.options.list));
+  } else if (p.optionsMatch === "subset" && p.options?.mode === "override") {
+    parts.push(
+      `<${
+        Object.entries(p.options.set).map(([k, v]) => `${k}:${typeof v === "object" ? "…" : v}`)
+          .join(",")
+      }…>`,
+    );
   }
   return parts.join(" ");
 }

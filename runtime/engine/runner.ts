@@ -19,7 +19,12 @@
  * assert.equal(r.trace.events.filter((e) => e.kind === "packet").length, 2);
  * ```
  */
-import type { Scenario, ScenarioContext, ScenarioOptions, StepOutcome } from "../../dsl/scenario_def.ts";
+import type {
+  Scenario,
+  ScenarioContext,
+  ScenarioOptions,
+  StepOutcome,
+} from "../../dsl/scenario_def.ts";
 import { resolveRefs } from "../../dsl/scenario_def.ts";
 import { type Step, type StepInput, toSteps } from "../../dsl/steps.ts";
 import { address } from "../wire/address.ts";
@@ -80,7 +85,13 @@ export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResu
     failure = e;
     r.trace.add({ kind: "failure", time: cfg.target.clock.now(), message: e.message });
   }
-  return { ok: !failure, failure, warnings: r.warnings, trace: r.trace, elapsedMs: cfg.target.clock.now() };
+  return {
+    ok: !failure,
+    failure,
+    warnings: r.warnings,
+    trace: r.trace,
+    elapsedMs: cfg.target.clock.now(),
+  };
 }
 
 class Runner {
@@ -199,7 +210,12 @@ class Runner {
     }
   }
 
-  async #inject(bytes: Uint8Array, packet: Packet, by: "script" | "peer", step?: number): Promise<void> {
+  async #inject(
+    bytes: Uint8Array,
+    packet: Packet,
+    by: "script" | "peer",
+    step?: number,
+  ): Promise<void> {
     this.trace.add({ kind: "packet", dir: "in", time: this.#t.clock.now(), bytes, step, by });
     this.#flows.sent(packet);
     await this.#t.backend.send(bytes);
@@ -229,7 +245,10 @@ class Runner {
     try {
       packet = parsePacket(r.bytes);
     } catch (e) {
-      throw new ScenarioFailure(`the stack sent a packet that does not parse: ${(e as Error).message}`, undefined);
+      throw new ScenarioFailure(
+        `the stack sent a packet that does not parse: ${(e as Error).message}`,
+        undefined,
+      );
     }
     this.#flows.seen(packet);
     return { ...r, packet };
@@ -241,7 +260,10 @@ class Runner {
       for (const rel of s.relations) {
         const ref = "step" in rel.ref ? this.#sent.get(rel.ref.step) : undefined;
         if (!ref || ref.transport.kind !== "tcp") {
-          throw new ScenarioFailure(`${rel.kind}(): the referenced step did not inject a TCP segment`, s.at);
+          throw new ScenarioFailure(
+            `${rel.kind}(): the referenced step did not inject a TCP segment`,
+            s.at,
+          );
         }
         p = relate(p, rel.kind, ref.transport);
       }
@@ -252,16 +274,22 @@ class Runner {
   async #expect(s: Extract<Step, { kind: "expect" }>, index: number): Promise<StepOutcome> {
     const tol = this.#o.tolerance ?? DEFAULT_TOLERANCE;
     const name = `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
-    const deadline = s.timing ? this.#last + s.timing.ms + timingTolerance(s.timing.ms, tol) : this.#t.clock.now() + this.#timeout;
+    const deadline = s.timing
+      ? this.#last + s.timing.ms + timingTolerance(s.timing.ms, tol)
+      : this.#t.clock.now() + this.#timeout;
     const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
     for (;;) {
       // Resolved before receiving: the packet itself must not move what it is checked against.
       const patterns = this.#patterns(s);
       const got = await this.#receive(deadline);
       if (!got) {
-        throw this.#fail(`${name} got nothing within ${((deadline - this.#last) / 1000).toFixed(3)} s`, s, [
-          ...patterns.map((p) => `want: ${formatPattern(p, addrs.local, addrs.remote)}`),
-        ]);
+        throw this.#fail(
+          `${name} got nothing within ${((deadline - this.#last) / 1000).toFixed(3)} s`,
+          s,
+          [
+            ...patterns.map((p) => `want: ${formatPattern(p, addrs.local, addrs.remote)}`),
+          ],
+        );
       }
       const diffs = patterns.map((p) => comparePattern(p, got.packet));
       const hit = diffs.findIndex((d) => d.length === 0);
@@ -310,9 +338,16 @@ class Runner {
     const c = s.call;
     const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
     if (c.name === "socket") return { ...c, family: c.family ?? this.#family };
-    const fd = "fd" in c && c.fd !== undefined ? c.fd : c.name === "accept" ? fds.listener : fds.current;
+    const fd = "fd" in c && c.fd !== undefined
+      ? c.fd
+      : c.name === "accept"
+      ? fds.listener
+      : fds.current;
     if (fd === undefined) {
-      throw new ScenarioFailure(`${c.name}(): no socket yet: call socket() or listen(port) first, or pass .on(fd)`, s.at);
+      throw new ScenarioFailure(
+        `${c.name}(): no socket yet: call socket() or listen(port) first, or pass .on(fd)`,
+        s.at,
+      );
     }
     if (c.name === "connect" && c.addr === undefined) {
       const other = s.side === "target" ? addrs.remote : addrs.local;
@@ -342,7 +377,14 @@ class Runner {
   #complete(p: Pending): void {
     const r = p.handle.result!;
     const s = p.step;
-    this.trace.add({ kind: "call", time: p.handle.time ?? this.#t.clock.now(), step: p.index, side: s.side, call: p.call, result: r });
+    this.trace.add({
+      kind: "call",
+      time: p.handle.time ?? this.#t.clock.now(),
+      step: p.index,
+      side: s.side,
+      call: p.call,
+      result: r,
+    });
     const problem = checkResult(s.want, r);
     const label = `${s.side === "peer" ? "peer." : ""}${formatCall(p.call)}`;
     if (problem) throw this.#fail(`${label} = ${formatResult(r)}`, s, [problem]);
@@ -365,7 +407,10 @@ class Runner {
     if (!this.#pending.length) return;
     const clock = this.#t.clock;
     if (final) {
-      await clock.waitFor(() => this.#pending.every((p) => p.handle.result !== undefined), clock.now() + this.#timeout);
+      await clock.waitFor(
+        () => this.#pending.every((p) => p.handle.result !== undefined),
+        clock.now() + this.#timeout,
+      );
     }
     const still: Pending[] = [];
     for (const p of this.#pending) {
@@ -375,7 +420,11 @@ class Runner {
     this.#pending = still;
     if (final && still.length) {
       const p = still[0];
-      throw this.#fail(`${formatCall(p.call)} had not returned when the scenario ended`, p.step, []);
+      throw this.#fail(
+        `${formatCall(p.call)} had not returned when the scenario ended`,
+        p.step,
+        [],
+      );
     }
   }
 
@@ -390,7 +439,11 @@ class Runner {
     }
     if (!extra.length) return;
     if (strict === "warn") this.warnings.push(...extra);
-    else throw this.#fail(`the stack sent ${extra.length} packet(s) no step expected`, undefined, extra);
+    else {throw this.#fail(
+        `the stack sent ${extra.length} packet(s) no step expected`,
+        undefined,
+        extra,
+      );}
   }
 
   #fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure {

@@ -34,7 +34,14 @@ export type TraceEvent =
     /** Who sent an `in` packet: the script by hand, or the peer stack. */
     by?: "script" | "peer";
   }
-  | { kind: "call"; time: number; step: number; side: "target" | "peer"; call: SocketCall; result?: SysResult }
+  | {
+    kind: "call";
+    time: number;
+    step: number;
+    side: "target" | "peer";
+    call: SocketCall;
+    result?: SysResult;
+  }
   | { kind: "failure"; time: number; step?: number; message: string }
   | { kind: "note"; time: number; text: string };
 

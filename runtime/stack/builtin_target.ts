@@ -59,7 +59,9 @@ export function builtinTarget(o: BuiltinTargetOptions = {}): Target {
     v4,
     v6,
     configure(s: TargetSetting) {
-      stack.profile = s.kind === "profile" ? resolveProfile(s.profile) : applySysctl(stack.profile, s.name, s.value);
+      stack.profile = s.kind === "profile"
+        ? resolveProfile(s.profile)
+        : applySysctl(stack.profile, s.name, s.value);
     },
     close() {
       link.close();

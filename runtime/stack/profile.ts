@@ -168,7 +168,9 @@ export function applySysctl(p: StackProfile, name: string, value: number | strin
   const field = SYSCTLS[name];
   if (!field) {
     throw new RangeError(
-      `sysctl ${name} is not modelled by the built-in stack: want one of ${Object.keys(SYSCTLS).join(", ")}`,
+      `sysctl ${name} is not modelled by the built-in stack: want one of ${
+        Object.keys(SYSCTLS).join(", ")
+      }`,
     );
   }
   const n = Number(value);

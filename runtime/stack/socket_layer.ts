@@ -27,8 +27,8 @@ import {
   Errno,
   type ErrnoName,
   type GetSockOptName,
-  type SockOpt,
   type SocketCall,
+  type SockOpt,
   type SysResult,
   type TcpInfo,
   type TcpStateName,
@@ -182,7 +182,13 @@ export class SocketLayer {
       s.listener.backlog = cap;
       return ok(0);
     }
-    const l: Listener = { port: s.bound!.port, addr: s.bound!.addr, backlog: cap, queue: [], opts: s.opts };
+    const l: Listener = {
+      port: s.bound!.port,
+      addr: s.bound!.addr,
+      backlog: cap,
+      queue: [],
+      opts: s.opts,
+    };
     this.#stack.listeners.set(l.port, l);
     s.listener = l;
     return ok(0);
@@ -353,7 +359,11 @@ export class SocketLayer {
         return ok(e ? Errno[e] : 0);
       }
       case "SO_LINGER":
-        return ok({ name, onoff: s.opts.linger?.onoff ?? false, linger: s.opts.linger?.linger ?? 0 });
+        return ok({
+          name,
+          onoff: s.opts.linger?.onoff ?? false,
+          linger: s.opts.linger?.linger ?? 0,
+        });
       case "TCP_NODELAY":
         return ok({ name, value: s.opts.nodelay });
       case "SO_RCVBUF":

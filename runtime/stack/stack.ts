@@ -29,7 +29,7 @@ import { address } from "../wire/address.ts";
 import { emitPacket, type IpFields, type PacketSpec, parsePacket } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import type { SocketCall } from "../wire/socket_call.ts";
-import { TcpFlag, type TcpFields } from "../wire/tcp.ts";
+import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
 import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
@@ -142,7 +142,12 @@ export class Stack implements SocketApi, TcbHost {
   }
 
   removed(t: Tcb): void {
-    const k = this.#key(t.tuple.localAddr, t.tuple.localPort, t.tuple.remoteAddr, t.tuple.remotePort);
+    const k = this.#key(
+      t.tuple.localAddr,
+      t.tuple.localPort,
+      t.tuple.remoteAddr,
+      t.tuple.remotePort,
+    );
     if (this.#conns.get(k) === t) this.#conns.delete(k);
     this.#sockets.kick();
   }
@@ -231,7 +236,12 @@ export class Stack implements SocketApi, TcbHost {
       this.counters.listenDrops++;
       return;
     }
-    const tuple = { localAddr: ip.dst, localPort: seg.dstPort, remoteAddr: ip.src, remotePort: seg.srcPort };
+    const tuple = {
+      localAddr: ip.dst,
+      localPort: seg.dstPort,
+      remoteAddr: ip.src,
+      remotePort: seg.srcPort,
+    };
     const t = new Tcb(this, tuple, { ...l.opts }, this.random(), this.random());
     t.passive = true;
     t.segsIn++;

@@ -96,6 +96,8 @@ export class Tcb {
   sndNxt = 0;
   /** Highest sequence number sent plus one; `sndNxt` rewinds below it on timeout. */
   sndMax = 0;
+  /** End of the last small (sub-MSS) segment sent, for Minshall's Nagle. */
+  sndSml = 0;
   sndWnd = 0;
   /** The largest window the peer has offered (RFC 9293 §3.8.6.2.1, "Fs × max window"). */
   maxSndWnd = 0;
@@ -160,7 +162,12 @@ export class Tcb {
     this.tuple = tuple;
     this.opts = opts;
     const p = host.profile;
-    this.iss = this.sndUna = this.sndNxt = this.sndMax = iss >>> 0;
+    this.iss =
+      this.sndUna =
+      this.sndNxt =
+      this.sndMax =
+      this.sndSml =
+        iss >>> 0;
     this.sendBuf = new SendBuffer(seq.add(iss, 1));
     this.tsOffset = tsOffset >>> 0;
     const v6 = tuple.localAddr.length === 16;
@@ -287,7 +294,6 @@ export class Tcb {
     return field;
   }
 
-
   // --- Output ---------------------------------------------------------------------
 
   /** Sends one segment from this connection. */
@@ -341,14 +347,15 @@ export class Tcb {
 
   /** Sends our SYN (active open). */
   sendSyn(): void {
-    this.send(SYN, this.iss, EMPTY, this.synOptions(false));
+    // State first: the segment may be answered before send() returns.
     this.#synSent();
+    this.send(SYN, this.iss, EMPTY, this.synOptions(false));
   }
 
   /** Sends our SYN-ACK (passive open). */
   sendSynAck(): void {
-    this.send(SYN | ACK, this.iss, EMPTY, this.synOptions(true));
     this.#synSent();
+    this.send(SYN | ACK, this.iss, EMPTY, this.synOptions(true));
   }
 
   #synSent(): void {
@@ -365,7 +372,10 @@ export class Tcb {
   /** Sends what the windows, Nagle (RFC 9293 §3.7.4) and the FIN allow. */
   trySend(): void {
     const s = this.state;
-    if (s !== "ESTABLISHED" && s !== "CLOSE_WAIT" && s !== "FIN_WAIT1" && s !== "LAST_ACK" && s !== "CLOSING") return;
+    if (
+      s !== "ESTABLISHED" && s !== "CLOSE_WAIT" && s !== "FIN_WAIT1" && s !== "LAST_ACK" &&
+      s !== "CLOSING"
+    ) return;
     const mss = this.effMss;
     for (;;) {
       const offset = seq.diff(this.sndNxt, this.sendBuf.seq);
@@ -376,7 +386,12 @@ export class Tcb {
         if (n <= 0) break;
         // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1), with Fs = 1/2.
         if (n < mss && n < avail && n < this.maxSndWnd >> 1) break;
-        if (n < mss && !this.opts.nodelay && this.inflight > 0 && this.sndNxt === this.sndMax) break;
+        // Nagle (RFC 9293 §3.7.4) with Minshall's change, as Linux: hold a small segment
+        // only while an earlier small one is unacknowledged.
+        if (
+          n < mss && !this.opts.nodelay && seq.gt(this.sndSml, this.sndUna) &&
+          this.sndNxt === this.sndMax
+        ) break;
         const last = n === avail;
         const fin = last && this.finQueued;
         const flags = ACK | (last ? PSH : 0) | (fin ? FIN : 0);
@@ -386,12 +401,16 @@ export class Tcb {
         if (retx) this.totalRetrans++;
         else if (!this.rttProbe) this.rttProbe = { seq: seq.add(at, n), at: this.host.clock.now() };
         this.sndNxt = seq.add(at, n + (fin ? 1 : 0));
+        if (n < mss) this.sndSml = seq.add(at, n);
         if (fin) this.finSeq = seq.add(at, n);
         if (seq.gt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
         this.#armRto();
         continue;
       }
-      if (this.finQueued && (this.finSeq === undefined || seq.lt(this.sndNxt, seq.add(this.finSeq, 1)))) {
+      if (
+        this.finQueued &&
+        (this.finSeq === undefined || seq.lt(this.sndNxt, seq.add(this.finSeq, 1)))
+      ) {
         const at = this.sndNxt;
         if (seq.lt(at, this.sndMax)) this.totalRetrans++;
         this.send(FIN | ACK, at, EMPTY);
@@ -602,5 +621,14 @@ export function ipHeader(src: Uint8Array, dst: Uint8Array): PacketSpec["ip"] {
       options: EMPTY,
     };
   }
-  return { kind: "ipv6", version: 6, trafficClass: 0, flowLabel: 0, hopLimit: 64, src, dst, extensions: [] };
+  return {
+    kind: "ipv6",
+    version: 6,
+    trafficClass: 0,
+    flowLabel: 0,
+    hopLimit: 64,
+    src,
+    dst,
+    extensions: [],
+  };
 }

@@ -13,7 +13,7 @@
  */
 import { allocBytes } from "../wire/byte_pool.ts";
 import { seq } from "../wire/seq.ts";
-import { TcpFlag, type TcpFields } from "../wire/tcp.ts";
+import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import type { Tcb } from "./tcb.ts";
 
 const { FIN, SYN, RST, ACK } = TcpFlag;
@@ -160,8 +160,10 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     return;
   }
   if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg, ts);
-  if (seq.le(t.sndUna, seg.ack) &&
-    (seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))) {
+  if (
+    seq.le(t.sndUna, seg.ack) &&
+    (seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))
+  ) {
     t.sndWnd = seg.window << t.sndWscale;
     if (t.sndWnd > t.maxSndWnd) t.maxSndWnd = t.sndWnd;
     t.sndWl1 = seg.seq;

@@ -158,7 +158,11 @@ function arg(v: unknown): string {
 export function formatCallArgs(c: SocketCall): string {
   switch (c.name) {
     case "socket":
-      return [c.family === 6 ? "AF_INET6" : "AF_INET", "SOCK_STREAM", c.nonblock ? "O_NONBLOCK" : ""]
+      return [
+        c.family === 6 ? "AF_INET6" : "AF_INET",
+        "SOCK_STREAM",
+        c.nonblock ? "O_NONBLOCK" : "",
+      ]
         .filter(Boolean).join(", ");
     case "bind":
     case "connect":

@@ -1,0 +1,91 @@
+// The built-in stack: teardown from either side, TIME-WAIT (RFC 9293 §3.6).
+import {
+  accept,
+  ack,
+  close,
+  expect,
+  expectNothing,
+  fin,
+  finAck,
+  getsockopt,
+  inject,
+  listen,
+  read,
+  rst,
+  scenario,
+  shutdown,
+  syn,
+  synAck,
+  wait,
+} from "../mod.ts";
+
+const established = [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+];
+
+scenario("active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT for 60 s, then CLOSED", [
+  ...established,
+  close(),
+  expect(finAck().seq(1).ack(1)),
+  inject(ack().ack(2)),
+  inject(finAck().seq(1).ack(2)),
+  expect(ack().seq(2).ack(2)),
+  // A retransmitted FIN in TIME-WAIT is ACKed again.
+  wait("10s"),
+  inject(finAck().seq(1).ack(2)),
+  expect(ack().seq(2).ack(2)),
+  // 60 s after that, TIME-WAIT ends and the tuple is free: a late ACK meets no socket.
+  wait("59s"),
+  inject(ack().seq(2).ack(2).named("late1")),
+  expectNothing("100ms"),
+  wait("1s"),
+  inject(ack().seq(2).ack(2).named("late2")),
+  expect(rst()).answers("late2"),
+], { strict: "fail" });
+
+scenario("passive close: CLOSE-WAIT, then LAST-ACK, then CLOSED", [
+  ...established,
+  inject(finAck()),
+  expect(ack().ack(2)),
+  getsockopt("TCP_INFO").returns({ state: "CLOSE_WAIT" }),
+  read().returns(""),
+  close(),
+  expect(finAck().seq(1).ack(2)),
+  inject(ack().seq(2).ack(2)),
+  getsockopt("TCP_INFO").on(3).returns({ state: "LISTEN" }),
+]);
+
+scenario("simultaneous close: FIN-WAIT-1 → CLOSING → TIME-WAIT", [
+  ...established,
+  shutdown("SHUT_WR"),
+  expect(finAck().seq(1).ack(1)),
+  inject(finAck().seq(1).ack(1)),
+  expect(ack().seq(2).ack(2)),
+  getsockopt("TCP_INFO").returns({ state: "CLOSING" }),
+  inject(ack().seq(2).ack(2)),
+  getsockopt("TCP_INFO").returns({ state: "TIME_WAIT" }),
+]);
+
+scenario("a FIN without ACK in ESTABLISHED is dropped (RFC 9293: no ACK bit, drop)", [
+  ...established,
+  inject(fin()),
+  expectNothing("1s"),
+  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),
+]);
+
+scenario("a reset in ESTABLISHED: exact seq resets, read() fails with ECONNRESET", [
+  ...established,
+  inject(rst().seq(1)),
+  read().fails("ECONNRESET"),
+]);
+
+scenario("an in-window reset with the wrong seq gets a challenge ACK (RFC 5961 §3.2)", [
+  ...established,
+  inject(rst().seq(100)),
+  expect(ack().seq(1).ack(1)),
+  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),
+]);

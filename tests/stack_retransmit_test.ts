@@ -1,0 +1,53 @@
+// The built-in stack: retransmission timing on the virtual clock (RFC 6298).
+import {
+  accept,
+  ack,
+  connect,
+  data,
+  expect,
+  getsockopt,
+  inject,
+  listen,
+  scenario,
+  socket,
+  syn,
+  synAck,
+  write,
+} from "../mod.ts";
+
+scenario("SYN retransmission: 1 s, then doubling; connect() fails with ETIMEDOUT after 6 retries", [
+  socket(),
+  connect(9000).fails("ETIMEDOUT").after("127s"),
+  expect(syn()),
+  expect(syn()).after("1s"),
+  expect(syn()).after("2s"),
+  expect(syn()).after("4s"),
+  expect(syn()).after("8s"),
+  expect(syn()).after("16s"),
+  expect(syn()).after("32s"),
+]);
+
+scenario("data retransmission: RTO 200 ms (Linux floor), then backoff; TCP_INFO counts it", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+  write("hello"),
+  expect(data("hello").seq(1)),
+  expect(data("hello").seq(1)).after("200ms"),
+  expect(data("hello").seq(1)).after("400ms"),
+  expect(data("hello").seq(1)).after("800ms"),
+  getsockopt("TCP_INFO").returns({ retransmits: 3, backoff: 3, totalRetrans: 3, rto: 1_600_000 }),
+  inject(ack().ack(6)),
+  getsockopt("TCP_INFO").returns({ retransmits: 0, backoff: 0 }),
+]);
+
+scenario("SYN-ACK retransmission when the final ACK is lost, then the handshake completes", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  expect(synAck()).after("1s"),
+  inject(ack()),
+  accept().returns(4),
+]);
