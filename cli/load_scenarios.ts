@@ -13,7 +13,7 @@
  * ```
  */
 import type { Scenario } from "../dsl/scenario_def.ts";
-import { definedScenarios } from "../runtime/scenario.ts";
+import { definedScenarios, withoutRegistration } from "../runtime/scenario.ts";
 
 function isScenario(v: unknown): v is Scenario {
   return typeof v === "object" && v !== null && "name" in v && "at" in v && "options" in v &&
@@ -59,7 +59,7 @@ export async function loadScenarios(paths: readonly string[]): Promise<Scenario[
       let found = byModule.get(url);
       if (!found) {
         const before = definedScenarios.length;
-        const mod = await import(url) as Record<string, unknown>;
+        const mod = await withoutRegistration(() => import(url)) as Record<string, unknown>;
         found = definedScenarios.slice(before);
         for (const v of Object.values(mod)) if (isScenario(v) && !found.includes(v)) found.push(v);
         byModule.set(url, found);

@@ -70,6 +70,22 @@ function testTarget(): string {
   }
 }
 
+let registering = true;
+
+/**
+ * Runs `load` (an import of scenario files) without registering its
+ * scenarios with `Deno.test`: the caller runs them itself, as `synack run` does.
+ */
+export async function withoutRegistration<T>(load: () => Promise<T>): Promise<T> {
+  const was = registering;
+  registering = false;
+  try {
+    return await load();
+  } finally {
+    registering = was;
+  }
+}
+
 /** Every scenario defined in this process, in order: `synack run` runs those a file defined. */
 export const definedScenarios: Scenario[] = [];
 
@@ -85,7 +101,8 @@ export function scenario(
   const sc = defineScenario(name, body, options);
   definedScenarios.push(sc);
   if (
-    options.register !== false && typeof Deno !== "undefined" && typeof Deno.test === "function"
+    registering && options.register !== false && typeof Deno !== "undefined" &&
+    typeof Deno.test === "function"
   ) {
     Deno.test(name, async () => {
       const r = await runScenarioOn(sc, testTarget());

@@ -36,9 +36,8 @@ function field(name: string, want: unknown, got: unknown): string | undefined {
       ? undefined
       : `${name}: want ${describeValue(want as FieldMatch)}, got ${JSON.stringify(got)}`;
   }
-  return want === got
-    ? undefined
-    : `${name}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`;
+  const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  return want === got ? undefined : `${name}: want ${show(want)}, got ${show(got)}`;
 }
 
 /** The mismatch between `want` and `r`, or undefined when they agree. */
