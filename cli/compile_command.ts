@@ -29,6 +29,7 @@ import { Flows } from "../runtime/engine/flow.ts";
 import { formatPattern, type Pattern, relate, resolvePattern } from "../runtime/engine/pattern.ts";
 import { DEFAULT_ADDRESSES } from "../runtime/stack/builtin_target.ts";
 import { assertNever } from "../runtime/wire/assert_never.ts";
+import { ipv4Header } from "../runtime/wire/ipv4.ts";
 import { formatLine } from "../runtime/wire/line_format.ts";
 import { type Packet, parsePacket } from "../runtime/wire/packet.ts";
 import { emitPacket } from "../runtime/wire/packet.ts";
@@ -56,21 +57,7 @@ function synthesize(p: Pattern, flows: Flows, local: Uint8Array, remote: Uint8Ar
     : [];
   const len = typeof p.payload === "number" ? p.payload : p.payload.length;
   return parsePacket(emitPacket({
-    ip: {
-      kind: "ipv4",
-      version: 4,
-      dscp: 0,
-      ecn: 0,
-      id: 0,
-      reservedFlag: false,
-      df: false,
-      mf: false,
-      fragmentOffset: 0,
-      ttl: 64,
-      src: local,
-      dst: remote,
-      options: new Uint8Array(0),
-    },
+    ip: ipv4Header(local, remote),
     transport: {
       kind: "tcp",
       srcPort: num(p.srcPort, f?.localPort ?? 0),

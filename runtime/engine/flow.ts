@@ -25,11 +25,11 @@ import { address } from "../wire/address.ts";
 import { ipv4Header } from "../wire/ipv4.ts";
 import type { Packet, PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
-import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
+import { segmentLength, TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import type { Endpoints } from "./target.ts";
 
-const { FIN, SYN, RST, ACK } = TcpFlag;
+const { SYN, RST, ACK } = TcpFlag;
 
 /** One TCP flow between the script (remote) and the stack under test (local). */
 export interface Flow {
@@ -56,10 +56,6 @@ export const SCRIPT_MSS = 1460;
 export const SCRIPT_WSCALE = 7;
 /** The script's receive buffer, for the window it advertises. */
 const SCRIPT_WINDOW = 65535;
-
-function occupied(t: Pick<TcpFields, "flags" | "payload">): number {
-  return t.payload.length + (t.flags & SYN ? 1 : 0) + (t.flags & FIN ? 1 : 0);
-}
 
 function num(def: PacketDef, key: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -254,7 +250,7 @@ export class Flows {
           ?.shift,
       };
     }
-    const end = seq.add(t.seq, occupied(t));
+    const end = seq.add(t.seq, segmentLength(t));
     if (seq.gt(end, f.sndNxt)) f.sndNxt = end;
     this.current = f;
   }
@@ -277,7 +273,7 @@ export class Flows {
           ?.shift,
       };
     } else {
-      const end = seq.add(t.seq, occupied(t));
+      const end = seq.add(t.seq, segmentLength(t));
       if (t.flags & RST) return f; // a reset says nothing about the stack's numbering
       if (f.rcvNxt === undefined) f.localIsn ??= t.seq;
       if (f.rcvNxt === undefined || seq.gt(end, f.rcvNxt)) f.rcvNxt = end;

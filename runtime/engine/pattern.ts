@@ -24,11 +24,11 @@ import { address } from "../wire/address.ts";
 import { formatOption, formatOptionList } from "../wire/option_list.ts";
 import type { Packet, PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
-import { formatTcpFlags, TcpFlag } from "../wire/tcp.ts";
+import { formatTcpFlags, segmentLength, TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import type { Flow } from "./flow.ts";
 
-const { FIN, SYN, ACK } = TcpFlag;
+const { SYN, ACK } = TcpFlag;
 
 /** A sequence-space field: `want` applies to `(actual - base) mod 2^32`. */
 export interface SeqWant {
@@ -106,10 +106,6 @@ export function resolvePattern(def: PacketDef, flow: Flow | undefined): Pattern 
   };
 }
 
-function occupied(t: { flags: number; payload: Uint8Array }): number {
-  return t.payload.length + (t.flags & SYN ? 1 : 0) + (t.flags & FIN ? 1 : 0);
-}
-
 /** Narrows a pattern by a relation to an earlier injected segment (absolute fields). */
 export function relate(
   p: Pattern,
@@ -130,7 +126,7 @@ export function relate(
       return {
         ...p,
         ack: {
-          want: seq.diff(seq.add(ref.seq, occupied(ref)), p.ack.base) >>> 0,
+          want: seq.diff(seq.add(ref.seq, segmentLength(ref)), p.ack.base) >>> 0,
           base: p.ack.base,
         },
       };
@@ -143,7 +139,9 @@ export function relate(
         srcPort: ref.dstPort,
         dstPort: ref.srcPort,
         seq: { want: withAck ? ref.ack : 0, base: 0 },
-        ack: withAck ? { want: any, base: 0 } : { want: seq.add(ref.seq, occupied(ref)), base: 0 },
+        ack: withAck
+          ? { want: any, base: 0 }
+          : { want: seq.add(ref.seq, segmentLength(ref)), base: 0 },
         payload: 0,
       };
     }

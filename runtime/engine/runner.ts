@@ -302,7 +302,7 @@ class Runner {
           ...diffs[best],
         ]);
       }
-      this.#checkTiming(name, s, got.time, tol);
+      this.#checkTiming(name, s, got.time);
       const last = this.trace.events[this.trace.events.length - 1];
       if (last.kind === "packet") last.step = index;
       this.#last = got.time;
@@ -314,10 +314,11 @@ class Runner {
     name: string,
     s: { at: Step["at"]; timing?: { kind: "within" | "after"; ms: number } },
     at: number,
-    tol = this.#o.tolerance ?? DEFAULT_TOLERANCE,
+    since = this.#last,
   ): void {
     if (!s.timing) return;
-    const gap = at - this.#last;
+    const tol = this.#o.tolerance ?? DEFAULT_TOLERANCE;
+    const gap = at - since;
     const slack = timingTolerance(s.timing.ms, tol);
     const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
     const ok = s.timing.kind === "within"
@@ -388,10 +389,7 @@ class Runner {
     const problem = checkResult(s.want, r);
     const label = `${s.side === "peer" ? "peer." : ""}${formatCall(p.call)}`;
     if (problem) throw this.#fail(`${label} = ${formatResult(r)}`, s, [problem]);
-    const saved = this.#last;
-    this.#last = p.since;
-    this.#checkTiming(label, s, p.handle.time ?? this.#t.clock.now());
-    this.#last = saved;
+    this.#checkTiming(label, s, p.handle.time ?? this.#t.clock.now(), p.since);
     const fds = this.#fds[s.side];
     const c = p.call;
     if (r.ok && (c.name === "socket" || c.name === "accept")) fds.current = Number(r.value);

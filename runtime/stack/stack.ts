@@ -29,7 +29,7 @@ import { address } from "../wire/address.ts";
 import { emitPacket, type IpFields, type PacketSpec, parsePacket } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import type { SocketCall } from "../wire/socket_call.ts";
-import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
+import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
 import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
@@ -64,7 +64,7 @@ export interface StackCounters {
   listenDrops: number;
 }
 
-const { FIN, SYN, RST, ACK } = TcpFlag;
+const { SYN, RST, ACK } = TcpFlag;
 
 function addrKey(a: Uint8Array): string | number {
   return a.length === 4 ? ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0 : a.join(".");
@@ -266,7 +266,6 @@ export class Stack implements SocketApi, TcbHost {
     if (f & RST) return;
     this.counters.passiveResets++;
     const hasAck = (f & ACK) !== 0;
-    const occupied = seg.payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
     this.emit({
       ip: ipHeader(ip.dst, ip.src),
       transport: {
@@ -274,7 +273,7 @@ export class Stack implements SocketApi, TcbHost {
         srcPort: seg.dstPort,
         dstPort: seg.srcPort,
         seq: hasAck ? seg.ack : 0,
-        ack: hasAck ? 0 : seq.add(seg.seq, occupied),
+        ack: hasAck ? 0 : seq.add(seg.seq, segmentLength(seg)),
         flags: hasAck ? RST : RST | ACK,
         window: 0,
         urgent: 0,

@@ -31,6 +31,7 @@ import type { Clock, Timer } from "../engine/clock.ts";
 import type { ErrnoName, TcpInfo, TcpStateName } from "../wire/socket_call.ts";
 import { TcpiOpt } from "../wire/socket_call.ts";
 import type { PacketSpec } from "../wire/packet.ts";
+import { ipv4Header } from "../wire/ipv4.ts";
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
@@ -604,23 +605,7 @@ const EMPTY = new Uint8Array(0);
 
 /** The IP header of our segments: TTL 64, DF set (Linux does path MTU discovery, RFC 1191). */
 export function ipHeader(src: Uint8Array, dst: Uint8Array): PacketSpec["ip"] {
-  if (src.length === 4) {
-    return {
-      kind: "ipv4",
-      version: 4,
-      dscp: 0,
-      ecn: 0,
-      id: 0,
-      reservedFlag: false,
-      df: true,
-      mf: false,
-      fragmentOffset: 0,
-      ttl: 64,
-      src,
-      dst,
-      options: EMPTY,
-    };
-  }
+  if (src.length === 4) return { ...ipv4Header(src, dst), df: true };
   return {
     kind: "ipv6",
     version: 6,

@@ -13,7 +13,7 @@
  */
 import { allocBytes } from "../wire/byte_pool.ts";
 import { seq } from "../wire/seq.ts";
-import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
+import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import type { Tcb } from "./tcb.ts";
 
 const { FIN, SYN, RST, ACK } = TcpFlag;
@@ -89,7 +89,7 @@ function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
 function synchronized(t: Tcb, seg: TcpFields): void {
   const f = seg.flags;
   const len = seg.payload.length;
-  const segLen = len + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+  const segLen = segmentLength(seg);
   const ts = tsOf(seg);
   const now = t.host.clock.now();
 

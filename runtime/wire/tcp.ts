@@ -267,6 +267,14 @@ export function parseTcp(
   return fields;
 }
 
+/**
+ * SEG.LEN of RFC 9293 §3.3.1: the sequence space a segment occupies, its
+ * payload plus one for SYN and one for FIN.
+ */
+export function segmentLength(t: { flags: number; payload: Uint8Array }): number {
+  return t.payload.length + (t.flags & TcpFlag.SYN ? 1 : 0) + (t.flags & TcpFlag.FIN ? 1 : 0);
+}
+
 /** Bytes of header (with options and padding) that `emitTcp` writes for `spec`. */
 export function tcpHeaderLength(spec: TcpSpec): number {
   const optLen = tcpOptionsLength(spec.options);
