@@ -67,6 +67,38 @@ export interface StackProfile {
   doubleBufOpts: boolean;
   /** Listen backlog cap (net.core.somaxconn, Linux 4096). */
   somaxconn: number;
+  /**
+   * What the final ACK of a handshake meets when the accept queue is full:
+   * `false` drops it, so the SYN-ACK is retransmitted later (Linux default);
+   * `true` answers with a reset (net.ipv4.tcp_abort_on_overflow).
+   */
+  abortOnOverflow: boolean;
+  /** net.ipv4.tcp_dsack: report duplicate segments with D-SACK (RFC 2883). */
+  dsack: boolean;
+  /**
+   * An acceptable RST in SYN-SENT: RFC 9293 §3.10.7.3 signals "connection
+   * reset" (ECONNRESET); Linux's tcp_reset reports ECONNREFUSED there.
+   */
+  synSentRst: "linux" | "rfc9293";
+  /** RFC 5961 §7: challenge ACKs the whole stack may send per second (net.ipv4.tcp_challenge_ack_limit). */
+  challengeAckLimit: number;
+  /**
+   * Per connection, the least time between two ACKs answering invalid
+   * segments (out of window, PAWS, challenges): net.ipv4.tcp_invalid_ratelimit, 500 ms.
+   */
+  invalidRateLimitMs: number;
+  /** An orphaned connection's FIN-WAIT-2 lifetime (net.ipv4.tcp_fin_timeout, 60 s). */
+  finTimeoutMs: number;
+  /** Idle time before the first keepalive probe (net.ipv4.tcp_keepalive_time, 7200 s). */
+  keepaliveTimeMs: number;
+  /** Time between keepalive probes (net.ipv4.tcp_keepalive_intvl, 75 s). */
+  keepaliveIntvlMs: number;
+  /** Unanswered keepalive probes before the connection is reset (net.ipv4.tcp_keepalive_probes, 9). */
+  keepaliveProbes: number;
+  /** Duplicate ACKs that start fast retransmit (RFC 5681 §3.2 DupThresh; net.ipv4.tcp_reordering, 3). */
+  dupThresh: number;
+  /** The lowest path MTU an ICMP message may set (Linux ip_rt_min_pmtu: 552; IPv6 is always 1280). */
+  minPmtu: number;
 }
 
 const int = (min: number, max: number) => {
@@ -101,6 +133,17 @@ export const profileSchema = z.strictObject({
   sndBuf: int(256, 1 << 30),
   doubleBufOpts: bool,
   somaxconn: int(1, 65535),
+  abortOnOverflow: bool,
+  dsack: bool,
+  synSentRst: z.enum(["linux", "rfc9293"], { error: '"linux" or "rfc9293"' }),
+  challengeAckLimit: int(0, 2 ** 31 - 1),
+  invalidRateLimitMs: int(0, 600_000),
+  finTimeoutMs: int(0, 3_600_000),
+  keepaliveTimeMs: int(1000, 32_767_000),
+  keepaliveIntvlMs: int(1000, 32_767_000),
+  keepaliveProbes: int(1, 127),
+  dupThresh: int(1, 300),
+  minPmtu: int(68, 65535),
 });
 
 const linux: StackProfile = Object.freeze({
@@ -126,6 +169,17 @@ const linux: StackProfile = Object.freeze({
   sndBuf: 16_384,
   doubleBufOpts: true,
   somaxconn: 4096,
+  abortOnOverflow: false,
+  dsack: true,
+  synSentRst: "linux",
+  challengeAckLimit: 1000,
+  invalidRateLimitMs: 500,
+  finTimeoutMs: 60_000,
+  keepaliveTimeMs: 7_200_000,
+  keepaliveIntvlMs: 75_000,
+  keepaliveProbes: 9,
+  dupThresh: 3,
+  minPmtu: 552,
 });
 
 /** The built-in profiles. */
@@ -136,18 +190,29 @@ export const profiles: Readonly<Record<"linux" | "rfc7323-strict", StackProfile>
 });
 
 /**
- * sysctl names the built-in stack models, and the profile field each sets.
- * Booleans take 0/1 as the kernel's do.
+ * sysctl names the built-in stack models, the profile field each sets, and
+ * the factor from the kernel's unit to the field's (seconds to ms). Booleans
+ * take 0/1 as the kernel's do.
  */
-export const SYSCTLS: Readonly<Record<string, keyof StackProfile>> = Object.freeze({
-  "net.ipv4.tcp_timestamps": "timestamps",
-  "net.ipv4.tcp_sack": "sack",
-  "net.ipv4.tcp_window_scaling": "windowScaling",
-  "net.ipv4.tcp_syn_retries": "synRetries",
-  "net.ipv4.tcp_synack_retries": "synAckRetries",
-  "net.ipv4.tcp_retries2": "dataRetries",
-  "net.core.somaxconn": "somaxconn",
-});
+export const SYSCTLS: Readonly<Record<string, readonly [keyof StackProfile, number]>> = Object
+  .freeze({
+    "net.ipv4.tcp_timestamps": ["timestamps", 1],
+    "net.ipv4.tcp_sack": ["sack", 1],
+    "net.ipv4.tcp_dsack": ["dsack", 1],
+    "net.ipv4.tcp_window_scaling": ["windowScaling", 1],
+    "net.ipv4.tcp_syn_retries": ["synRetries", 1],
+    "net.ipv4.tcp_synack_retries": ["synAckRetries", 1],
+    "net.ipv4.tcp_retries2": ["dataRetries", 1],
+    "net.ipv4.tcp_abort_on_overflow": ["abortOnOverflow", 1],
+    "net.ipv4.tcp_challenge_ack_limit": ["challengeAckLimit", 1],
+    "net.ipv4.tcp_invalid_ratelimit": ["invalidRateLimitMs", 1],
+    "net.ipv4.tcp_fin_timeout": ["finTimeoutMs", 1000],
+    "net.ipv4.tcp_keepalive_time": ["keepaliveTimeMs", 1000],
+    "net.ipv4.tcp_keepalive_intvl": ["keepaliveIntvlMs", 1000],
+    "net.ipv4.tcp_keepalive_probes": ["keepaliveProbes", 1],
+    "net.ipv4.tcp_reordering": ["dupThresh", 1],
+    "net.core.somaxconn": ["somaxconn", 1],
+  });
 
 /** Validates a user's profile; errors read `profile.field: want …, got …`. */
 export function checkProfile(input: unknown): StackProfile {
@@ -165,15 +230,16 @@ export function resolveProfile(p: string | Readonly<Record<string, unknown>>): S
 
 /** Applies a modelled sysctl to a profile, returning a new profile. */
 export function applySysctl(p: StackProfile, name: string, value: number | string): StackProfile {
-  const field = SYSCTLS[name];
-  if (!field) {
+  const entry = Object.hasOwn(SYSCTLS, name) ? SYSCTLS[name] : undefined;
+  if (!entry) {
     throw new RangeError(
       `sysctl ${name} is not modelled by the built-in stack: want one of ${
         Object.keys(SYSCTLS).join(", ")
       }`,
     );
   }
+  const [field, scale] = entry;
   const n = Number(value);
-  const v = typeof p[field] === "boolean" ? n !== 0 : n;
+  const v = typeof p[field] === "boolean" ? n !== 0 : n * scale;
   return checkProfile({ ...p, [field]: v });
 }

@@ -60,6 +60,18 @@ export class RecvBuffer {
     this.#oooBytes += data.length;
   }
 
+  /** Whether held out-of-order data already covers all of `[s, e)`. */
+  holds(s: number, e: number): boolean {
+    let at = s;
+    for (const h of this.#ooo) {
+      if (seq.gt(h.seq, at)) break;
+      const end = seq.add(h.seq, h.data.length);
+      if (seq.gt(end, at)) at = end;
+      if (seq.ge(at, e)) return true;
+    }
+    return seq.ge(at, e) && seq.lt(s, e);
+  }
+
   /**
    * Moves held segments that now continue at `next` into the ready data.
    * Returns the new `rcv.nxt` (without the FIN) and whether a held FIN was reached.

@@ -35,6 +35,7 @@ import {
 } from "../wire/socket_call.ts";
 import type { Listener, Stack } from "./stack.ts";
 import type { Tcb, TcbOptions } from "./tcb.ts";
+import { armKeepalive } from "./tcb_timers.ts";
 
 interface Sock {
   fd: number;
@@ -42,7 +43,6 @@ interface Sock {
   nonblock: boolean;
   opts: TcbOptions;
   reuseaddr: boolean;
-  keepalive: boolean;
   bound?: { addr: Uint8Array | undefined; port: number };
   listener?: Listener;
   tcb?: Tcb;
@@ -140,9 +140,8 @@ export class SocketLayer {
       fd,
       family,
       nonblock,
-      opts: { nodelay: false, rcvBuf: p.rcvBuf, sndBuf: p.sndBuf },
+      opts: { nodelay: false, cork: false, keepalive: false, rcvBuf: p.rcvBuf, sndBuf: p.sndBuf },
       reuseaddr: false,
-      keepalive: false,
     });
     return ok(fd);
   }
@@ -177,7 +176,8 @@ export class SocketLayer {
       const r = this.#bind(s, undefined, 0);
       if (!r.ok) return r;
     }
-    const cap = Math.max(1, Math.min(backlog ?? 128, this.#stack.profile.somaxconn));
+    // Linux __sys_listen: the backlog is capped at somaxconn; 0 still admits one connection.
+    const cap = Math.max(0, Math.min(backlog ?? 128, this.#stack.profile.somaxconn));
     if (s.listener) {
       s.listener.backlog = cap;
       return ok(0);
@@ -277,7 +277,11 @@ export class SocketLayer {
     const t = s.tcb;
     if (!t) return err("ENOTCONN");
     const attempt = (): SysResult | undefined => {
-      if (t.recvBuf.readable > 0 && !t.readShut) return ok(t.recvBuf.take(count));
+      if (t.recvBuf.readable > 0 && !t.readShut) {
+        const got = t.recvBuf.take(count);
+        t.afterRead();
+        return ok(got);
+      }
       if (t.error) {
         const e = t.error;
         t.error = undefined;
@@ -337,12 +341,30 @@ export class SocketLayer {
         s.reuseaddr = o.value;
         return ok(0);
       case "SO_KEEPALIVE":
-        s.keepalive = o.value;
+        s.opts.keepalive = o.value;
+        if (s.tcb) armKeepalive(s.tcb);
         return ok(0);
       case "TCP_MAXSEG":
         // tcp(7): values outside 88..32767 are EINVAL.
         if (o.value < 88 || o.value > 32767) return err("EINVAL");
         s.opts.maxseg = o.value;
+        return ok(0);
+      case "TCP_KEEPIDLE":
+      case "TCP_KEEPINTVL":
+        // tcp(7): 1..32767 seconds (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL).
+        if (!Number.isInteger(o.value) || o.value < 1 || o.value > 32767) return err("EINVAL");
+        if (o.name === "TCP_KEEPIDLE") s.opts.keepIdleMs = o.value * 1000;
+        else s.opts.keepIntvlMs = o.value * 1000;
+        if (s.tcb && s.opts.keepalive) armKeepalive(s.tcb);
+        return ok(0);
+      case "TCP_KEEPCNT":
+        // tcp(7): 1..127 (MAX_TCP_KEEPCNT).
+        if (!Number.isInteger(o.value) || o.value < 1 || o.value > 127) return err("EINVAL");
+        s.opts.keepCnt = o.value;
+        return ok(0);
+      case "TCP_CORK":
+        s.opts.cork = o.value;
+        if (!o.value) s.tcb?.trySend();
         return ok(0);
       default:
         return assertNever(o, "socket option");
@@ -373,9 +395,23 @@ export class SocketLayer {
       case "SO_REUSEADDR":
         return ok({ name, value: s.reuseaddr });
       case "SO_KEEPALIVE":
-        return ok({ name, value: s.keepalive });
+        return ok({ name, value: s.opts.keepalive });
       case "TCP_MAXSEG":
         return ok({ name, value: s.tcb?.effMss ?? s.opts.maxseg ?? 536 });
+      case "TCP_KEEPIDLE":
+        return ok({
+          name,
+          value: (s.opts.keepIdleMs ?? this.#stack.profile.keepaliveTimeMs) / 1000,
+        });
+      case "TCP_KEEPINTVL":
+        return ok({
+          name,
+          value: (s.opts.keepIntvlMs ?? this.#stack.profile.keepaliveIntvlMs) / 1000,
+        });
+      case "TCP_KEEPCNT":
+        return ok({ name, value: s.opts.keepCnt ?? this.#stack.profile.keepaliveProbes });
+      case "TCP_CORK":
+        return ok({ name, value: s.opts.cork });
       default:
         return assertNever(name, "socket option");
     }
@@ -388,6 +424,7 @@ function idleInfo(state: TcpStateName, stack: Stack): TcpInfo {
     state,
     caState: 0,
     retransmits: 0,
+    probes: 0,
     backoff: 0,
     options: 0,
     sndWscale: 0,
@@ -396,6 +433,7 @@ function idleInfo(state: TcpStateName, stack: Stack): TcpInfo {
     sndMss: 536,
     rcvMss: 536,
     unacked: 0,
+    sacked: 0,
     lost: 0,
     retrans: 0,
     rtt: 0,

@@ -33,7 +33,8 @@ import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
 import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
-import { segmentArrives } from "./tcb_input.ts";
+import { icmpArrives } from "./icmp_input.ts";
+import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
 
 /** How to build a stack. */
 export interface StackOptions {
@@ -61,7 +62,17 @@ export interface StackCounters {
   badChecksum: number;
   notOurs: number;
   passiveResets: number;
+  /** SYNs dropped because the accept queue was full (LINUX_MIB_LISTENOVERFLOWS). */
   listenDrops: number;
+  /** Challenge ACKs not sent because the stack-wide budget was spent (RFC 5961 §7). */
+  challengeAcksSkipped: number;
+  /** ICMP errors that matched no connection or quoted a sequence number outside the window. */
+  icmpIgnored: number;
+}
+
+/** Linux sk_acceptq_is_full: more waiting than the backlog (so backlog 0 still takes one). */
+function queueFull(l: Listener): boolean {
+  return l.queue.length > l.backlog;
 }
 
 const { SYN, RST, ACK } = TcpFlag;
@@ -95,8 +106,12 @@ export class Stack implements SocketApi, TcbHost {
     notOurs: 0,
     passiveResets: 0,
     listenDrops: 0,
+    challengeAcksSkipped: 0,
+    icmpIgnored: 0,
   };
   readonly random: () => number;
+  /** RFC 5961 §7: the challenge-ACK budget of the current second. */
+  #challenge = { second: -1, left: 0 };
   readonly #conns = new Map<string, Tcb>();
   readonly listeners = new Map<number, Listener>();
   readonly #sockets: SocketLayer;
@@ -139,6 +154,26 @@ export class Stack implements SocketApi, TcbHost {
     const l = this.listeners.get(t.tuple.localPort);
     if (l) l.queue.push(t);
     this.#sockets.kick();
+  }
+
+  acceptQueueFull(t: Tcb): boolean {
+    const l = this.listeners.get(t.tuple.localPort);
+    return l !== undefined && queueFull(l);
+  }
+
+  challengeAckAllowed(): boolean {
+    const second = Math.floor(this.clock.now() / 1000);
+    const c = this.#challenge;
+    if (c.second !== second) {
+      c.second = second;
+      c.left = this.profile.challengeAckLimit;
+    }
+    if (c.left <= 0) {
+      this.counters.challengeAcksSkipped++;
+      return false;
+    }
+    c.left--;
+    return true;
   }
 
   removed(t: Tcb): void {
@@ -194,6 +229,13 @@ export class Stack implements SocketApi, TcbHost {
     let seg: TcpFields;
     try {
       const p = parsePacket(bytes);
+      if (p.transport.kind === "icmpv4" || p.transport.kind === "icmpv6") {
+        if (this.owns(p.ip.dst) && p.transport.checksumOk !== false) {
+          icmpArrives(this, p.transport);
+          this.#sockets.kick();
+        } else this.counters.notOurs++;
+        return;
+      }
       if (p.transport.kind !== "tcp") {
         this.counters.notOurs++;
         return;
@@ -212,18 +254,38 @@ export class Stack implements SocketApi, TcbHost {
       this.counters.badChecksum++;
       return;
     }
-    const t = this.#conns.get(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+    let t = this.#conns.get(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+    let isn: number | undefined;
+    if (t?.state === "TIME_WAIT" && (seg.flags & (SYN | ACK | RST)) === SYN) {
+      isn = timeWaitReuse(t, seg);
+      if (isn === undefined) t.sendOowAck();
+      else {
+        t.setState("CLOSE");
+        t = undefined;
+      }
+      if (t) return;
+    }
     if (t) segmentArrives(t, seg);
     else {
       const l = this.listeners.get(seg.dstPort);
-      if (l && (!l.addr || address.equal(l.addr, ip.dst))) this.#listenInput(l, ip, seg);
+      if (l && (!l.addr || address.equal(l.addr, ip.dst))) this.#listenInput(l, ip, seg, isn);
       else this.#passiveReset(ip, seg);
     }
     this.#sockets.kick();
   }
 
-  /** RFC 9293 §3.10.7.2, LISTEN. */
-  #listenInput(l: Listener, ip: IpFields, seg: TcpFields): void {
+  /** The connection an ICMP error's quoted segment belongs to (we sent it, so we are its source). */
+  connectionFor(
+    local: Uint8Array,
+    lport: number,
+    remote: Uint8Array,
+    rport: number,
+  ): Tcb | undefined {
+    return this.#conns.get(this.#key(local, lport, remote, rport));
+  }
+
+  /** RFC 9293 §3.10.7.2, LISTEN. `isn` is set when a SYN reuses a TIME-WAIT tuple. */
+  #listenInput(l: Listener, ip: IpFields, seg: TcpFields, isn?: number): void {
     const f = seg.flags;
     if (f & RST) return;
     if (f & ACK) {
@@ -231,7 +293,7 @@ export class Stack implements SocketApi, TcbHost {
       return;
     }
     if (!(f & SYN)) return;
-    if (l.queue.length >= l.backlog) {
+    if (queueFull(l)) {
       // Linux drops a SYN while the accept queue is full; the client will retry.
       this.counters.listenDrops++;
       return;
@@ -242,7 +304,7 @@ export class Stack implements SocketApi, TcbHost {
       remoteAddr: ip.src,
       remotePort: seg.srcPort,
     };
-    const t = new Tcb(this, tuple, { ...l.opts }, this.random(), this.random());
+    const t = new Tcb(this, tuple, { ...l.opts }, isn ?? this.random(), this.random());
     t.passive = true;
     t.segsIn++;
     t.irs = seg.seq;

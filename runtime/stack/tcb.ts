@@ -1,7 +1,10 @@
 /**
  * One TCP connection of the built-in stack: the transmission control block of
- * RFC 9293 §3.3.1, its output path and its timers. Segment arrival is in
- * `tcb_input.ts`; sockets, demultiplexing and passive resets in `stack.ts`.
+ * RFC 9293 §3.3.1, its options, windows and application calls. The rest of a
+ * connection lives beside it: segment arrival in `tcb_input.ts`, sending and
+ * retransmission in `tcb_output.ts`, timers in `tcb_timers.ts`, congestion
+ * control and loss recovery in `congestion.ts`; sockets, demultiplexing and
+ * passive resets in `stack.ts`.
  *
  * State names are Linux's (`SYN_RECV`, `FIN_WAIT1`, …) so TCP_INFO and the
  * kernel target read the same. Sequence numbers are absolute; all comparison
@@ -37,7 +40,11 @@ import { TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import type { StackProfile } from "./profile.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
+import { SackBlocks } from "./sack_blocks.ts";
 import { SendBuffer } from "./send_buffer.ts";
+import { SeqRanges } from "./seq_ranges.ts";
+import { trySend } from "./tcb_output.ts";
+import * as timers from "./tcb_timers.ts";
 
 /** What a connection needs from its stack. */
 export interface TcbHost {
@@ -47,8 +54,12 @@ export interface TcbHost {
   emit(spec: PacketSpec): void;
   /** A passive connection reached ESTABLISHED: queue it for accept(). */
   established(t: Tcb): void;
+  /** Whether the listener a passive connection came from has a full accept queue. */
+  acceptQueueFull(t: Tcb): boolean;
   /** The connection reached CLOSED: free its 4-tuple. */
   removed(t: Tcb): void;
+  /** Takes one challenge ACK from the stack-wide budget (RFC 5961 §7); false when spent. */
+  challengeAckAllowed(): boolean;
 }
 
 /** The 4-tuple. Addresses are 4 or 16 bytes. */
@@ -59,7 +70,7 @@ export interface Tuple {
   remotePort: number;
 }
 
-const { FIN, SYN, RST, PSH, ACK } = TcpFlag;
+const { SYN, RST, ACK } = TcpFlag;
 /** RFC 7323 §3.2: TSopt with two NOPs in front takes 12 bytes. */
 const TS_ALIGNED = 12;
 /** RFC 9293 §3.7.1: the MSS to assume when the peer sends none (IPv4 536, IPv6 1220). */
@@ -67,18 +78,30 @@ const DEFAULT_MSS_V4 = 536;
 const DEFAULT_MSS_V6 = 1220;
 /** RFC 7323 §2.3: shifts above 14 are treated as 14. */
 const MAX_WSCALE = 14;
+/** 40 bytes of option space: 4 SACK blocks alone, 3 beside a timestamp (RFC 2018 §3). */
+const MAX_SACK_BLOCKS = 4;
+
+/** Linux's congestion-avoidance states, as TCP_INFO's ca_state numbers them. */
+export const CaState = { OPEN: 0, DISORDER: 1, RECOVERY: 3, LOSS: 4 } as const;
 
 /** Per-socket options that shape a connection. */
 export interface TcbOptions {
   nodelay: boolean;
+  /** TCP_CORK: send only full segments until uncorked. */
+  cork: boolean;
   linger?: { onoff: boolean; linger: number };
   rcvBuf: number;
   sndBuf: number;
   /** TCP_MAXSEG: a cap on the MSS we advertise. */
   maxseg?: number;
+  keepalive: boolean;
+  /** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT in ms and probes; unset means the profile's. */
+  keepIdleMs?: number;
+  keepIntvlMs?: number;
+  keepCnt?: number;
 }
 
-/** A connection. Fields are public to `tcb_input.ts` and TCP_INFO; the socket layer uses the methods. */
+/** A connection. Fields are public to the modules beside it and TCP_INFO; the socket layer uses the methods. */
 export class Tcb {
   readonly host: TcbHost;
   readonly tuple: Tuple;
@@ -90,6 +113,8 @@ export class Tcb {
   orphan = false;
   /** A pending socket error, reported once by the next call (sk_err). */
   error: ErrnoName | undefined;
+  /** The last ICMP error while established, reported only if the connection times out (sk_err_soft). */
+  softError: ErrnoName | undefined;
 
   // Send sequence space (RFC 9293 §3.3.1).
   iss = 0;
@@ -124,9 +149,15 @@ export class Tcb {
   tsOffset: number;
   /** Options the peer put on its SYN, kept so SYN-ACK retransmissions repeat them. */
   peerSynOptions: readonly TcpOption[] = [];
+  /** Path MTU learnt from ICMP (RFC 1191, RFC 8201); 0 until one arrives. */
+  pmtu = 0;
 
   readonly sendBuf: SendBuffer;
   readonly recvBuf = new RecvBuffer();
+  /** Out-of-order blocks to report in our ACKs (RFC 2018). */
+  readonly sackBlocks = new SackBlocks();
+  /** What the peer has SACKed above snd.una: the scoreboard of RFC 6675 §3. */
+  readonly scoreboard = new SeqRanges();
   /** close()/shutdown(SHUT_WR) asked for a FIN. */
   finQueued = false;
   /** Sequence number of our FIN once sent. */
@@ -135,9 +166,15 @@ export class Tcb {
   finReceived = false;
   readShut = false;
 
-  // Congestion control (RFC 5681) and retransmission (RFC 6298).
+  // Congestion control (RFC 5681, 6582, 6675) and retransmission (RFC 6298).
   cwnd: number;
   ssthresh = 0x7fffffff;
+  caState: number = CaState.OPEN;
+  dupAcks = 0;
+  /** RFC 6582 `recover` / RFC 6675 RecoveryPoint: snd.max when recovery began. */
+  recover = 0;
+  /** RFC 6675 HighRxt, as an end: retransmissions in this recovery reached here. */
+  highRxt = 0;
   srtt = 0;
   rttvar = 0;
   rto: number;
@@ -146,11 +183,22 @@ export class Tcb {
   totalRetrans = 0;
   /** Karn's algorithm: the one segment being timed, unless retransmitted. */
   rttProbe: { seq: number; at: number } | undefined;
+  /** When the retransmission timer is due; the timer itself may be set earlier (it re-arms). */
+  rtoAt = 0;
   rtoTimer: Timer | undefined;
+  persistTimer: Timer | undefined;
+  keepaliveTimer: Timer | undefined;
+  /** Zero-window or keepalive probes sent and not answered (icsk_probes_out). */
+  probesOut = 0;
+  /** When a segment last arrived, for keepalive. */
+  lastRecv = 0;
+  /** When we last answered an invalid segment (tcp_invalid_ratelimit). */
+  lastOowAck = -Infinity;
   // Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
   ackTimer: Timer | undefined;
   unackedSegs = 0;
   quickAcks: number;
+  /** TIME-WAIT or FIN-WAIT-2 lifetime. */
   otherTimer: Timer | undefined;
   // Counters for TCP_INFO.
   segsOut = 0;
@@ -177,21 +225,27 @@ export class Tcb {
     this.cwnd = p.initialCwnd * p.mss;
     this.rto = p.rtoInitMs;
     this.quickAcks = p.quickAcks;
+    this.lastRecv = host.clock.now();
   }
 
   get profile(): StackProfile {
     return this.host.profile;
   }
 
+  get v6(): boolean {
+    return this.tuple.localAddr.length === 16;
+  }
+
   /** The local MSS we advertise: the profile's, less 20 more bytes of IPv6 header. */
   get advMss(): number {
-    const mss = this.tuple.localAddr.length === 16 ? this.profile.mss - 20 : this.profile.mss;
+    const mss = this.v6 ? this.profile.mss - 20 : this.profile.mss;
     return this.opts.maxseg ? Math.min(mss, this.opts.maxseg) : mss;
   }
 
-  /** Payload bytes per segment once options are counted. */
+  /** Payload bytes per segment once options are counted, and the path MTU. */
   get effMss(): number {
-    return this.sndMss - (this.tsOk ? TS_ALIGNED : 0);
+    const mss = this.pmtu ? Math.min(this.sndMss, this.pmtu - (this.v6 ? 60 : 40)) : this.sndMss;
+    return mss - (this.tsOk ? TS_ALIGNED : 0);
   }
 
   /** The timestamp clock: ms since the run started plus a random offset (RFC 7323 §5.4). */
@@ -199,9 +253,14 @@ export class Tcb {
     return (this.tsOffset + Math.floor(this.host.clock.now())) >>> 0;
   }
 
-  /** Bytes in flight. */
+  /** Bytes sent and not yet acknowledged or rewound. */
   get inflight(): number {
     return seq.diff(this.sndNxt, this.sndUna);
+  }
+
+  /** RFC 5681's FlightSize: everything sent and not yet acknowledged. */
+  get flightSize(): number {
+    return seq.diff(this.sndMax, this.sndUna);
   }
 
   // --- State ---------------------------------------------------------------
@@ -209,7 +268,11 @@ export class Tcb {
   setState(s: TcpStateName): void {
     const was = this.state;
     this.state = s;
-    if (s === "ESTABLISHED" && was === "SYN_RECV" && this.passive) this.host.established(this);
+    if (s === "ESTABLISHED") {
+      if (was === "SYN_RECV" && this.passive) this.host.established(this);
+      timers.armKeepalive(this);
+    }
+    if (s === "FIN_WAIT2" && this.orphan) timers.startFinWait2(this);
     if (s === "CLOSE") this.#teardown();
   }
 
@@ -220,11 +283,7 @@ export class Tcb {
   }
 
   #teardown(): void {
-    const c = this.host.clock;
-    c.cancel(this.rtoTimer);
-    c.cancel(this.ackTimer);
-    c.cancel(this.otherTimer);
-    this.rtoTimer = this.ackTimer = this.otherTimer = undefined;
+    timers.cancelAll(this);
     this.sendBuf.clear();
     this.host.removed(this);
   }
@@ -252,14 +311,16 @@ export class Tcb {
     let ws: number | undefined;
     let ts: { val: number } | undefined;
     let sack = false;
+    let mss: number | undefined;
     for (const o of options) {
-      if (o.kind === "mss") this.sndMss = Math.min(o.value, this.advMss);
+      if (o.kind === "mss") mss = o.value;
       else if (o.kind === "wscale") ws = o.shift;
       else if (o.kind === "ts") ts = o;
       else if (o.kind === "sackOk") sack = true;
     }
-    const mssSeen = options.some((o) => o.kind === "mss");
-    if (!mssSeen) this.sndMss = Math.min(this.sndMss, this.advMss);
+    // RFC 9293 §3.7.1: no MSS option means 536 (IPv4) or 1220 (IPv6); Linux floors a tiny one at 48.
+    if (mss !== undefined) this.sndMss = Math.max(48, Math.min(mss, this.advMss));
+    else this.sndMss = Math.min(this.sndMss, this.advMss);
     this.wscaleOk = ws !== undefined && p.windowScaling && weOffered;
     this.sndWscale = this.wscaleOk ? Math.min(ws!, MAX_WSCALE) : 0;
     this.rcvWscale = this.wscaleOk ? p.wscale : 0;
@@ -272,22 +333,29 @@ export class Tcb {
   // --- Windows -----------------------------------------------------------------
 
   /** Receive space: half the buffer (tcp_adv_win_scale = 1), less what is queued. */
-  #space(): number {
+  space(): number {
     return Math.max(0, (this.opts.rcvBuf >> 1) - this.recvBuf.readable - this.recvBuf.oooBytes);
   }
 
   /** The window on a SYN or SYN-ACK: never scaled (RFC 7323 §2.2), rounded down to whole segments. */
   synWindow(): number {
     const m = this.advMss - (this.tsOk ? TS_ALIGNED : 0);
-    const w = Math.min(this.#space(), 65535);
+    const w = Math.min(this.space(), 65535);
     this.rcvWndClamp = Math.floor(w / m) * m;
     return this.rcvWndClamp;
+  }
+
+  /** What the window would be now, before the never-shrink rule (receiver SWS avoidance, RFC 9293 §3.8.6.2.2). */
+  freshWindow(): number {
+    const w = Math.min(this.space(), this.rcvWndClamp);
+    // Offer nothing rather than a sliver: less than a segment (or half the buffer) waits.
+    return w < Math.min(this.rcvMss, this.rcvWndClamp >> 1) ? 0 : w;
   }
 
   /** The window field for a non-SYN segment, scaled, and never moving the right edge left. */
   windowField(): number {
     const unit = 1 << this.rcvWscale;
-    let w = Math.min(this.#space(), this.rcvWndClamp);
+    let w = this.freshWindow();
     const promised = seq.diff(this.rcvAdvEdge, this.rcvNxt);
     if (promised > w) w = promised;
     const field = Math.min(Math.ceil(w / unit), 0xffff);
@@ -303,6 +371,10 @@ export class Tcb {
     let opts = options;
     if (!opts) {
       opts = this.tsOk ? [{ kind: "nop" }, { kind: "nop" }, this.#tsOption()] : [];
+      if (this.sackOk && flags & ACK && !(flags & RST) && !this.sackBlocks.empty) {
+        const blocks = this.sackBlocks.take(MAX_SACK_BLOCKS - (this.tsOk ? 1 : 0));
+        opts.push({ kind: "nop" }, { kind: "nop" }, { kind: "sack", blocks });
+      }
     }
     if (flags & ACK) {
       this.host.clock.cancel(this.ackTimer);
@@ -341,6 +413,19 @@ export class Tcb {
     this.send(ACK, this.sndMax, EMPTY);
   }
 
+  /**
+   * An ACK answering an invalid segment (out of window, PAWS, RFC 5961
+   * challenges), at most one per `invalidRateLimitMs` (Linux tcp_oow_rate_limited).
+   * Challenge ACKs also draw on the stack-wide budget of RFC 5961 §7.
+   */
+  sendOowAck(challenge = false): void {
+    const now = this.host.clock.now();
+    if (now - this.lastOowAck < this.profile.invalidRateLimitMs) return;
+    if (challenge && !this.host.challengeAckAllowed()) return;
+    this.lastOowAck = now;
+    this.sendAck();
+  }
+
   /** An active reset (Linux tcp_send_active_reset): RST+ACK at snd.nxt. */
   sendActiveReset(): void {
     this.send(RST | ACK, this.sndMax, EMPTY);
@@ -362,7 +447,7 @@ export class Tcb {
   #synSent(): void {
     this.sndNxt = this.sndMax = seq.add(this.iss, 1);
     this.rttProbe = { seq: this.sndNxt, at: this.host.clock.now() };
-    this.#armRto();
+    timers.armRto(this);
   }
 
   /** Whether our FIN is acknowledged. */
@@ -370,107 +455,9 @@ export class Tcb {
     return this.finSeq !== undefined && seq.gt(this.sndUna, this.finSeq);
   }
 
-  /** Sends what the windows, Nagle (RFC 9293 §3.7.4) and the FIN allow. */
+  /** Sends what the windows, Nagle, recovery and the FIN allow (`tcb_output.ts`). */
   trySend(): void {
-    const s = this.state;
-    if (
-      s !== "ESTABLISHED" && s !== "CLOSE_WAIT" && s !== "FIN_WAIT1" && s !== "LAST_ACK" &&
-      s !== "CLOSING"
-    ) return;
-    const mss = this.effMss;
-    for (;;) {
-      const offset = seq.diff(this.sndNxt, this.sendBuf.seq);
-      const avail = this.sendBuf.length - offset;
-      if (avail > 0) {
-        const room = Math.min(this.sndWnd, this.cwnd) - this.inflight;
-        const n = Math.min(avail, mss, room);
-        if (n <= 0) break;
-        // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1), with Fs = 1/2.
-        if (n < mss && n < avail && n < this.maxSndWnd >> 1) break;
-        // Nagle (RFC 9293 §3.7.4) with Minshall's change, as Linux: hold a small segment
-        // only while an earlier small one is unacknowledged.
-        if (
-          n < mss && !this.opts.nodelay && seq.gt(this.sndSml, this.sndUna) &&
-          this.sndNxt === this.sndMax
-        ) break;
-        const last = n === avail;
-        const fin = last && this.finQueued;
-        const flags = ACK | (last ? PSH : 0) | (fin ? FIN : 0);
-        const at = this.sndNxt;
-        const retx = seq.lt(at, this.sndMax);
-        this.send(flags, at, this.sendBuf.read(offset, n));
-        if (retx) this.totalRetrans++;
-        else if (!this.rttProbe) this.rttProbe = { seq: seq.add(at, n), at: this.host.clock.now() };
-        this.sndNxt = seq.add(at, n + (fin ? 1 : 0));
-        if (n < mss) this.sndSml = seq.add(at, n);
-        if (fin) this.finSeq = seq.add(at, n);
-        if (seq.gt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
-        this.#armRto();
-        continue;
-      }
-      if (
-        this.finQueued &&
-        (this.finSeq === undefined || seq.lt(this.sndNxt, seq.add(this.finSeq, 1)))
-      ) {
-        const at = this.sndNxt;
-        if (seq.lt(at, this.sndMax)) this.totalRetrans++;
-        this.send(FIN | ACK, at, EMPTY);
-        this.finSeq = at;
-        this.sndNxt = seq.add(at, 1);
-        if (seq.gt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
-        this.#armRto();
-      }
-      break;
-    }
-  }
-
-  // --- Timers ------------------------------------------------------------------------
-
-  #armRto(): void {
-    if (this.rtoTimer || this.sndNxt === this.sndUna) return;
-    this.rtoTimer = this.host.clock.setTimer(this.host.clock.now() + this.rto, () => this.#onRto());
-  }
-
-  /** Restarts the retransmission timer after new data is acknowledged (RFC 6298 §5.3). */
-  restartRto(): void {
-    this.host.clock.cancel(this.rtoTimer);
-    this.rtoTimer = undefined;
-    this.#armRto();
-  }
-
-  #onRto(): void {
-    this.rtoTimer = undefined;
-    const p = this.profile;
-    const limit = this.state === "SYN_SENT"
-      ? p.synRetries
-      : this.state === "SYN_RECV"
-      ? p.synAckRetries
-      : p.dataRetries;
-    if (this.retransmits >= limit) {
-      // Linux gives up without a reset; an embryonic passive connection just vanishes.
-      this.abort(this.state === "SYN_RECV" && this.passive ? undefined : "ETIMEDOUT");
-      return;
-    }
-    this.retransmits++;
-    this.backoff++;
-    this.rttProbe = undefined;
-    // RFC 6298 §5.5: back off the timer; §5.7 cap by the profile's maximum.
-    this.rto = Math.min(this.rto * 2, p.rtoMaxMs);
-    if (this.state === "SYN_SENT") {
-      this.totalRetrans++;
-      this.send(SYN, this.iss, EMPTY, this.synOptions(false));
-    } else if (this.state === "SYN_RECV") {
-      this.totalRetrans++;
-      this.send(SYN | ACK, this.iss, EMPTY, this.synOptions(true));
-    } else {
-      // RFC 5681 §3.1 eq. (4): halve ssthresh, restart from one segment, go back to snd.una.
-      this.ssthresh = Math.max(this.inflight >> 1, 2 * this.effMss);
-      this.cwnd = this.effMss;
-      this.sndNxt = this.sndUna;
-      if (this.finSeq !== undefined && seq.le(this.sndUna, this.finSeq)) this.finSeq = undefined;
-      this.trySend();
-    }
-    this.#armRto();
+    trySend(this);
   }
 
   /** A new RTT sample in ms (RFC 6298 §2.2–2.3, with Linux's floor on the variance term). */
@@ -486,41 +473,6 @@ export class Tcb {
     this.rto = Math.min(p.rtoMaxMs, this.srtt + Math.max(4 * this.rttvar, p.rtoMinMs));
   }
 
-  /** Schedules or sends the ACK for in-order data (delayed ACKs, RFC 5681 §4.2). */
-  ackData(fullSized: boolean): void {
-    if (this.quickAcks > 0) {
-      this.quickAcks--;
-      this.sendAck();
-      return;
-    }
-    if (fullSized) this.unackedSegs++;
-    if (this.unackedSegs >= 2) {
-      this.sendAck();
-      return;
-    }
-    if (!this.ackTimer) {
-      const c = this.host.clock;
-      this.ackTimer = c.setTimer(c.now() + this.profile.delayedAckMs, () => {
-        this.ackTimer = undefined;
-        if (this.state !== "CLOSE") this.sendAck();
-      });
-    }
-  }
-
-  /** Enters TIME-WAIT and starts its timer (RFC 9293 §3.10.7.4; Linux: 60 s). */
-  enterTimeWait(): void {
-    this.state = "TIME_WAIT";
-    const c = this.host.clock;
-    c.cancel(this.rtoTimer);
-    c.cancel(this.ackTimer);
-    c.cancel(this.otherTimer);
-    this.rtoTimer = this.ackTimer = undefined;
-    this.otherTimer = c.setTimer(c.now() + this.profile.timeWaitMs, () => {
-      this.otherTimer = undefined;
-      this.setState("CLOSE");
-    });
-  }
-
   // --- Application calls ---------------------------------------------------------------
 
   /** Queues data for sending; returns how many bytes fit in the send buffer. */
@@ -532,6 +484,20 @@ export class Tcb {
       this.trySend();
     }
     return n;
+  }
+
+  /**
+   * The application read: if that opened the window enough, tell the peer
+   * (Linux tcp_cleanup_rbuf: when the new window is at least twice what is
+   * still advertised, RFC 9293 §3.8.6.2.2).
+   */
+  afterRead(): void {
+    const s = this.state;
+    if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
+    const now = Math.max(0, seq.diff(this.rcvAdvEdge, this.rcvNxt));
+    if (2 * now > this.rcvWndClamp) return;
+    const fresh = this.freshWindow();
+    if (fresh > 0 && fresh >= 2 * now) this.sendAck();
   }
 
   /** shutdown(SHUT_WR): queue a FIN (RFC 9293 §3.10.4). */
@@ -564,16 +530,25 @@ export class Tcb {
       this.setState("CLOSE");
       return;
     }
+    if (s === "FIN_WAIT2") timers.startFinWait2(this);
     this.shutdownWrite();
   }
 
-  /** The TCP_INFO view of this connection. */
+  /** The TCP_INFO view of this connection (Linux tcp_get_info). */
   info(): TcpInfo {
     const us = (ms: number) => Math.round(ms * 1000);
+    const mss = Math.max(1, this.effMss);
+    const segs = (bytes: number) => Math.ceil(bytes / mss);
+    const lost = this.caState === CaState.LOSS
+      ? segs(Math.max(0, seq.diff(this.sndMax, this.sndNxt)))
+      : this.caState === CaState.RECOVERY
+      ? segs(lostBytes(this))
+      : 0;
     return {
       state: this.state,
-      caState: this.backoff > 0 ? 4 : 0,
+      caState: this.caState,
       retransmits: this.retransmits,
+      probes: this.probesOut,
       backoff: this.backoff,
       options: (this.tsOk ? TcpiOpt.TIMESTAMPS : 0) | (this.sackOk ? TcpiOpt.SACK : 0) |
         (this.wscaleOk ? TcpiOpt.WSCALE : 0),
@@ -582,15 +557,14 @@ export class Tcb {
       rto: us(this.rto),
       sndMss: this.effMss,
       rcvMss: this.rcvMss,
-      unacked: Math.ceil(this.inflight / Math.max(1, this.effMss)),
-      lost: 0,
-      retrans: this.backoff > 0 ? 1 : 0,
+      unacked: segs(this.flightSize),
+      sacked: segs(this.scoreboard.bytes),
+      lost,
+      retrans: this.caState === CaState.OPEN ? 0 : segs(retransBytes(this)),
       rtt: us(this.srtt),
       rttvar: us(this.rttvar),
-      sndSsthresh: Math.min(this.ssthresh, 0x7fffffff) === 0x7fffffff
-        ? 0x7fffffff
-        : Math.ceil(this.ssthresh / this.effMss),
-      sndCwnd: Math.max(1, Math.round(this.cwnd / this.effMss)),
+      sndSsthresh: this.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(this.ssthresh / mss),
+      sndCwnd: Math.max(1, Math.round(this.cwnd / mss)),
       advmss: this.advMss,
       totalRetrans: this.totalRetrans,
       segsOut: this.segsOut,
@@ -599,6 +573,35 @@ export class Tcb {
       dataSegsIn: this.dataSegsIn,
     };
   }
+}
+
+/** Unsacked bytes RFC 6675's IsLost() calls lost: everything below the loss edge. */
+export function lostBytes(t: Tcb): number {
+  return t.scoreboard.uncovered(t.sndUna, lossEdge(t));
+}
+
+/** Bytes retransmitted in the current recovery or loss episode and not yet acknowledged. */
+function retransBytes(t: Tcb): number {
+  if (t.caState === CaState.LOSS) return Math.max(0, seq.diff(t.sndNxt, t.sndUna));
+  return t.scoreboard.uncovered(t.sndUna, seq.max(t.sndUna, t.highRxt));
+}
+
+/**
+ * RFC 6675 §4 IsLost(): a byte is lost once DupThresh discontiguous SACKed
+ * blocks, or more than (DupThresh − 1) × SMSS SACKed bytes, lie above it.
+ * Both only shrink as the byte moves up, so the lost bytes are the unsacked
+ * ones below one edge, which this returns (snd.una when nothing is lost).
+ */
+export function lossEdge(t: Tcb): number {
+  const sb = t.scoreboard;
+  const thresh = t.profile.dupThresh;
+  const bytes = (thresh - 1) * t.effMss;
+  let above = 0;
+  for (let i = sb.count - 1; i >= 0; i--) {
+    above += seq.diff(sb.end(i), sb.start(i));
+    if (above > bytes || sb.count - i >= thresh) return seq.max(sb.start(i), t.sndUna);
+  }
+  return t.sndUna;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -14,7 +14,9 @@
 import { allocBytes } from "../wire/byte_pool.ts";
 import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
+import { dupAck, newAck, sackArrived } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
+import { ackData, enterTimeWait, restartRto, stopPersist } from "./tcb_timers.ts";
 
 const { FIN, SYN, RST, ACK } = TcpFlag;
 /** RFC 7323 §5.5: a ts.recent older than 24 days no longer guards PAWS. */
@@ -23,10 +25,27 @@ const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 /** Processes one segment addressed to `t`. */
 export function segmentArrives(t: Tcb, seg: TcpFields): void {
   t.segsIn++;
+  t.lastRecv = t.host.clock.now();
   if (seg.payload.length) t.dataSegsIn++;
   if (t.state === "SYN_SENT") synSent(t, seg);
   else if (t.state !== "CLOSE" && t.state !== "LISTEN") synchronized(t, seg);
   if (t.state !== "CLOSE") t.trySend();
+}
+
+/**
+ * A SYN for a tuple in TIME-WAIT may open a new connection when it is
+ * clearly newer than the old one: a later timestamp, or without timestamps
+ * a sequence number past rcv.nxt (RFC 6191 §2, Linux tcp_timewait_state_process).
+ * Returns the ISN the new connection uses, snd.nxt + 65537 as Linux picks it,
+ * or `undefined` when the SYN must be answered with an ACK instead.
+ */
+export function timeWaitReuse(t: Tcb, seg: TcpFields): number | undefined {
+  const ts = tsOf(seg);
+  if (t.tsOk && ts && seq.lt(ts.val, t.tsRecent)) return undefined; // PAWS
+  const newer = seq.gt(seg.seq, t.rcvNxt) ||
+    (t.tsOk && ts !== undefined && seq.gt(ts.val, t.tsRecent));
+  if (!newer) return undefined;
+  return seq.add(t.sndMax, 65535 + 2) || 1;
 }
 
 function tsOf(seg: TcpFields): { val: number; ecr: number } | undefined {
@@ -48,8 +67,8 @@ function synSent(t: Tcb, seg: TcpFields): void {
     }
   }
   if (f & RST) {
-    // Only a reset that acknowledges our SYN refuses the connection.
-    if (f & ACK) t.abort("ECONNREFUSED");
+    // Only a reset that acknowledges our SYN counts (RFC 9293 §3.10.7.3); the profile picks the errno.
+    if (f & ACK) t.abort(t.profile.synSentRst === "linux" ? "ECONNREFUSED" : "ECONNRESET");
     return;
   }
   if (!(f & SYN)) return;
@@ -66,7 +85,7 @@ function synSent(t: Tcb, seg: TcpFields): void {
     if (t.retransmits === 0 && t.rttProbe) t.rttSample(t.host.clock.now() - t.rttProbe.at);
     t.rttProbe = undefined;
     t.retransmits = t.backoff = 0;
-    t.restartRto();
+    restartRto(t);
     t.setState("ESTABLISHED");
     t.sendAck();
     return;
@@ -97,20 +116,24 @@ function synchronized(t: Tcb, seg: TcpFields): void {
   if (t.tsOk && !ts && !(f & RST) && !t.profile.acceptMissingTs) return;
   // PAWS, RFC 7323 §5.3: an old timestamp means drop, and ACK unless it is a reset.
   if (t.tsOk && ts && !(f & RST) && seq.lt(ts.val, t.tsRecent) && now < PAWS_IDLE_MS) {
-    t.sendAck();
+    invalidAck(t, seg);
     return;
   }
 
   if (t.state === "TIME_WAIT" && f & FIN && seq.add(seg.seq, len + 1) === t.rcvNxt) {
     // A retransmitted FIN: our last ACK was lost. ACK again and restart the 2MSL wait.
     t.sendAck();
-    t.enterTimeWait();
+    enterTimeWait(t);
     return;
   }
 
   // First: the sequence number.
   if (!acceptable(t, seg, segLen)) {
-    if (!(f & RST)) t.sendAck();
+    if (f & RST) return;
+    // RFC 2883: data wholly below rcv.nxt is a duplicate; report it with a D-SACK.
+    const end = seq.add(seg.seq, len);
+    if (len > 0 && seq.le(end, t.rcvNxt)) dsack(t, seg.seq, end);
+    invalidAck(t, seg);
     return;
   }
   // RFC 7323 §4.3: remember the timestamp of a segment that covers rcv.nxt.
@@ -119,7 +142,7 @@ function synchronized(t: Tcb, seg: TcpFields): void {
   // Second: RST. RFC 5961 §3.2 resets only on an exact match; in-window otherwise gets a challenge ACK.
   if (f & RST) {
     if (t.profile.challengeAcks && seg.seq !== t.rcvNxt) {
-      t.sendAck();
+      t.sendOowAck(true);
       return;
     }
     rstArrives(t);
@@ -134,7 +157,7 @@ function synchronized(t: Tcb, seg: TcpFields): void {
       return;
     }
     if (t.profile.challengeAcks) {
-      t.sendAck(); // RFC 5961 §4.2
+      t.sendOowAck(true); // RFC 5961 §4.2
       return;
     }
     t.sendActiveReset(); // RFC 9293 §3.10.7.4 fourth (without RFC 5961)
@@ -149,6 +172,15 @@ function synchronized(t: Tcb, seg: TcpFields): void {
       resetFor(t, seg);
       return;
     }
+    if (t.passive && t.host.acceptQueueFull(t)) {
+      // Linux tcp_check_req with a full accept queue: drop the ACK and let the
+      // SYN-ACK timer try again, or reset with tcp_abort_on_overflow.
+      if (t.profile.abortOnOverflow) {
+        resetFor(t, seg);
+        t.abort(undefined);
+      }
+      return;
+    }
     t.sndWnd = t.maxSndWnd = seg.window << t.sndWscale;
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
@@ -156,25 +188,39 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     t.setState("ESTABLISHED");
   }
   if (seq.gt(seg.ack, t.sndMax)) {
-    t.sendAck(); // RFC 9293: an ACK for something not yet sent
+    invalidAck(t, seg); // RFC 9293: an ACK for something not yet sent
     return;
   }
-  if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg, ts);
+  // RFC 5961 §5.2: an ACK older than snd.una − MAX.SND.WND is a blind injection; challenge it.
+  if (seq.lt(seg.ack, seq.add(t.sndUna, -t.maxSndWnd))) {
+    t.sendOowAck(true);
+    return;
+  }
+  t.probesOut = 0;
+  const window = seg.window << t.sndWscale;
+  const sacked = sackArrived(t, seg.ack, seg.options);
+  if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg.ack, ts);
+  else if (
+    seg.ack === t.sndUna && t.sndMax !== t.sndUna && len === 0 && !(f & (SYN | FIN)) &&
+    (window === t.sndWnd || sacked > 0)
+  ) dupAck(t);
   if (
     seq.le(t.sndUna, seg.ack) &&
     (seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))
   ) {
-    t.sndWnd = seg.window << t.sndWscale;
+    t.sndWnd = window;
     if (t.sndWnd > t.maxSndWnd) t.maxSndWnd = t.sndWnd;
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
+    // The window opened: stop probing it (Linux tcp_ack_probe).
+    if (t.persistTimer && seq.gt(seq.add(t.sndUna, t.sndWnd), t.sndNxt)) stopPersist(t);
   }
   switch (t.state) {
     case "FIN_WAIT1":
       if (t.finAcked) t.setState("FIN_WAIT2");
       break;
     case "CLOSING":
-      if (t.finAcked) t.enterTimeWait();
+      if (t.finAcked) enterTimeWait(t);
       break;
     case "LAST_ACK":
       if (t.finAcked) {
@@ -191,10 +237,18 @@ function synchronized(t: Tcb, seg: TcpFields): void {
   if (len > 0 || fin) {
     const s = t.state;
     if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
+    if (t.orphan && len > 0 && seq.gt(seq.add(seg.seq, len), t.rcvNxt)) {
+      // New data for a socket the application closed: Linux resets (TCPAbortOnData).
+      resetFor(t, seg);
+      t.abort(undefined);
+      return;
+    }
     let start = seg.seq;
     let data = seg.payload;
     if (seq.lt(start, t.rcvNxt)) {
-      data = data.subarray(Math.min(data.length, seq.diff(t.rcvNxt, start)));
+      const dup = Math.min(data.length, seq.diff(t.rcvNxt, start));
+      if (dup > 0) dsack(t, start, seq.add(start, dup));
+      data = data.subarray(dup);
       start = t.rcvNxt;
     }
     const room = seq.diff(t.rcvAdvEdge, start);
@@ -204,7 +258,12 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     }
     if (len >= t.rcvMss) t.rcvMss = Math.min(len, t.advMss);
     if (start !== t.rcvNxt) {
-      if (data.length || fin) t.recvBuf.store(start, copy(data), fin);
+      if (data.length || fin) {
+        const end = seq.add(start, data.length);
+        if (t.recvBuf.holds(start, end)) dsack(t, start, end);
+        else t.recvBuf.store(start, copy(data), fin);
+        if (data.length) t.sackBlocks.received(start, end);
+      }
       t.sendAck(); // RFC 5681 §4.2: out-of-order data is ACKed at once
       return;
     }
@@ -214,11 +273,28 @@ function synchronized(t: Tcb, seg: TcpFields): void {
       const d = t.recvBuf.drain(t.rcvNxt);
       t.rcvNxt = d.next;
       fin ||= d.fin;
+      t.sackBlocks.advance(t.rcvNxt);
     }
     if (fin) finArrives(t);
     else if (gap) t.sendAck(); // filling a hole is ACKed at once
-    else if (data.length) t.ackData(len >= t.rcvMss);
+    else if (data.length) ackData(t, len >= t.rcvMss);
+    else if (len > 0) t.sendAck(); // all of it was a duplicate: ACK at once, with its D-SACK
   }
+}
+
+/** RFC 2883: the next ACK reports `[s, e)` as received twice. */
+function dsack(t: Tcb, s: number, e: number): void {
+  if (t.sackOk && t.profile.dsack) t.sackBlocks.duplicate(s, e);
+}
+
+/**
+ * The ACK that answers an invalid segment (RFC 9293 §3.10.7.4, first). Pure
+ * ACKs and SYNs can loop between two stacks, so those answers are rate
+ * limited; data segments are always answered (Linux tcp_oow_rate_limited).
+ */
+function invalidAck(t: Tcb, seg: TcpFields): void {
+  if (seg.payload.length > 0 && !(seg.flags & SYN)) t.sendAck();
+  else t.sendOowAck();
 }
 
 function copy(data: Uint8Array): Uint8Array {
@@ -226,31 +302,6 @@ function copy(data: Uint8Array): Uint8Array {
   const out = allocBytes(data.length);
   out.set(data);
   return out;
-}
-
-function newAck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | undefined): void {
-  const acked = seq.diff(seg.ack, t.sndUna);
-  const dataAcked = Math.min(Math.max(0, seq.diff(seg.ack, t.sendBuf.seq)), t.sendBuf.length);
-  t.sendBuf.consume(dataAcked);
-  t.sndUna = seg.ack;
-  if (seq.lt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
-  const now = t.host.clock.now();
-  // RTT: from the echoed timestamp (RFC 7323 §4.1), else from the timed segment (Karn).
-  if (t.tsOk && ts && ts.ecr !== 0) {
-    t.rttSample(Math.max(0, seq.diff(t.tsVal(), ts.ecr)));
-    t.rttProbe = undefined;
-  } else if (t.rttProbe && seq.ge(seg.ack, t.rttProbe.seq)) {
-    t.rttSample(now - t.rttProbe.at);
-    t.rttProbe = undefined;
-  }
-  t.retransmits = t.backoff = 0;
-  // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
-  // An ACK of only our SYN or FIN grows nothing.
-  if (dataAcked > 0) {
-    if (t.cwnd < t.ssthresh) t.cwnd += Math.min(acked, t.effMss);
-    else t.cwnd += Math.max(1, Math.floor((t.effMss * t.effMss) / t.cwnd));
-  }
-  t.restartRto();
 }
 
 function rstArrives(t: Tcb): void {
@@ -281,11 +332,11 @@ function finArrives(t: Tcb): void {
       t.setState("CLOSE_WAIT");
       break;
     case "FIN_WAIT1":
-      if (t.finAcked) t.enterTimeWait();
+      if (t.finAcked) enterTimeWait(t);
       else t.setState("CLOSING");
       break;
     case "FIN_WAIT2":
-      t.enterTimeWait();
+      enterTimeWait(t);
       break;
     default:
       break;

@@ -32,6 +32,9 @@ export const Errno = {
   EINVAL: 22,
   EMFILE: 24,
   EPIPE: 32,
+  ENONET: 64,
+  EPROTO: 71,
+  EMSGSIZE: 90,
   ENOPROTOOPT: 92,
   EPROTONOSUPPORT: 93,
   EOPNOTSUPP: 95,
@@ -46,6 +49,7 @@ export const Errno = {
   ENOTCONN: 107,
   ETIMEDOUT: 110,
   ECONNREFUSED: 111,
+  EHOSTDOWN: 112,
   EHOSTUNREACH: 113,
   EALREADY: 114,
   EINPROGRESS: 115,
@@ -86,6 +90,8 @@ export interface TcpInfo {
   caState: number;
   retransmits: number;
   backoff: number;
+  /** Unanswered zero-window or keepalive probes (tcpi_probes). */
+  probes: number;
   options: number;
   sndWscale: number;
   rcvWscale: number;
@@ -93,6 +99,8 @@ export interface TcpInfo {
   sndMss: number;
   rcvMss: number;
   unacked: number;
+  /** Segments the peer has SACKed (tcpi_sacked). */
+  sacked: number;
   lost: number;
   retrans: number;
   rtt: number;
@@ -118,7 +126,11 @@ export type SockOpt =
   | { name: "SO_SNDBUF"; value: number }
   | { name: "SO_REUSEADDR"; value: boolean }
   | { name: "SO_KEEPALIVE"; value: boolean }
-  | { name: "TCP_MAXSEG"; value: number };
+  | { name: "TCP_MAXSEG"; value: number }
+  | { name: "TCP_KEEPIDLE"; value: number }
+  | { name: "TCP_KEEPINTVL"; value: number }
+  | { name: "TCP_KEEPCNT"; value: number }
+  | { name: "TCP_CORK"; value: boolean };
 
 /** Names accepted by `getsockopt`. */
 export type GetSockOptName = SockOpt["name"] | "TCP_INFO" | "SO_ERROR";

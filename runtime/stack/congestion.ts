@@ -1,0 +1,156 @@
+/**
+ * Congestion control and loss recovery for the built-in stack:
+ * - slow start and congestion avoidance (RFC 5681 §3.1);
+ * - fast retransmit and fast recovery on DupThresh duplicate ACKs, NewReno
+ *   style without SACK (RFC 6582), scoreboard-driven with it (RFC 6675);
+ * - limited transmit (RFC 3042), through `CaState.DISORDER` in `tcb_output.ts`;
+ * - RTO recovery: one-segment window, go-back-N from snd.una, SACK state
+ *   forgotten (RFC 5681 §3.1, RFC 2018 §8).
+ *
+ * States follow Linux's tcp_ca_state so TCP_INFO reads the same.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ssthreshAfterLoss } from "./congestion.ts";
+ * // RFC 5681 eq. (4): half the flight, at least two segments.
+ * assert.equal(ssthreshAfterLoss(20_000, 1000), 10_000);
+ * assert.equal(ssthreshAfterLoss(1000, 1000), 2000);
+ * ```
+ */
+import { seq } from "../wire/seq.ts";
+import type { TcpOption } from "../wire/tcp_options.ts";
+import { CaState, lossEdge, type Tcb } from "./tcb.ts";
+import { retransmit } from "./tcb_output.ts";
+import { restartRto } from "./tcb_timers.ts";
+
+/** RFC 5681 eq. (4): ssthresh = max(FlightSize / 2, 2 × SMSS). */
+export function ssthreshAfterLoss(flight: number, mss: number): number {
+  return Math.max(flight >> 1, 2 * mss);
+}
+
+/**
+ * Takes the SACK blocks of an arriving ACK into the scoreboard and returns
+ * how many bytes they newly cover. A D-SACK block (RFC 2883 §4: the first
+ * block, below the cumulative ACK or inside the second block) reports a
+ * duplicate, not a hole, and is left out.
+ */
+export function sackArrived(t: Tcb, ack: number, options: readonly TcpOption[]): number {
+  if (!t.sackOk) return 0;
+  let blocks: Array<[number, number]> | undefined;
+  for (const o of options) if (o.kind === "sack") blocks = o.blocks;
+  if (!blocks || !blocks.length) return 0;
+  let first = 0;
+  const [s0, e0] = blocks[0];
+  if (
+    seq.le(e0, ack) ||
+    (blocks.length > 1 && seq.ge(s0, blocks[1][0]) && seq.le(e0, blocks[1][1]))
+  ) first = 1;
+  let added = 0;
+  for (let i = first; i < blocks.length; i++) {
+    // Only what lies between the cumulative ACK and what we sent is believable.
+    const s = seq.max(blocks[i][0], seq.max(ack, t.sndUna));
+    const e = seq.min(blocks[i][1], t.sndMax);
+    if (seq.lt(s, e)) added += t.scoreboard.add(s, e);
+  }
+  return added;
+}
+
+/** Everything the cumulative ACK newly covers (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
+export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): void {
+  const acked = seq.diff(ack, t.sndUna);
+  const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.sendBuf.seq)), t.sendBuf.length);
+  t.sendBuf.consume(dataAcked);
+  t.sndUna = ack;
+  if (seq.lt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+  t.scoreboard.trimBelow(ack);
+  const now = t.host.clock.now();
+  // RTT: from the echoed timestamp (RFC 7323 §4.1), else from the timed segment (Karn).
+  if (t.tsOk && ts && ts.ecr !== 0) {
+    t.rttSample(Math.max(0, seq.diff(t.tsVal(), ts.ecr)));
+    t.rttProbe = undefined;
+  } else if (t.rttProbe && seq.ge(ack, t.rttProbe.seq)) {
+    t.rttSample(now - t.rttProbe.at);
+    t.rttProbe = undefined;
+  }
+  t.retransmits = t.backoff = 0;
+  const mss = t.effMss;
+  switch (t.caState) {
+    case CaState.RECOVERY:
+      if (seq.ge(ack, t.recover)) {
+        // RFC 6582 §3.2 step 6 / RFC 6675 §5: recovery ends; deflate to ssthresh.
+        t.cwnd = t.ssthresh;
+        t.caState = CaState.OPEN;
+        t.dupAcks = 0;
+      } else {
+        // A partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5).
+        if (!t.sackOk) t.cwnd = Math.max(mss, t.cwnd - acked + (acked >= mss ? mss : 0));
+        if (!seq.gt(t.highRxt, t.sndUna)) {
+          const n = retransmit(t, t.sndUna, mss);
+          t.highRxt = seq.add(t.sndUna, n);
+        }
+        restartRto(t);
+        return;
+      }
+      break;
+    case CaState.LOSS:
+      if (seq.ge(ack, t.recover)) t.caState = CaState.OPEN;
+      break;
+    default:
+      t.caState = CaState.OPEN;
+      t.dupAcks = 0;
+  }
+  // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
+  // An ACK of only our SYN or FIN grows nothing.
+  if (dataAcked > 0 && t.caState !== CaState.RECOVERY) {
+    if (t.cwnd < t.ssthresh) t.cwnd += Math.min(acked, mss);
+    else t.cwnd += Math.max(1, Math.floor((mss * mss) / t.cwnd));
+  }
+  restartRto(t);
+}
+
+/** A duplicate ACK (RFC 5681 §2, or one that SACKs new data, RFC 6675 §2). */
+export function dupAck(t: Tcb): void {
+  switch (t.caState) {
+    case CaState.RECOVERY:
+      // RFC 6582 §3.2 step 4: inflate by a segment per duplicate; with SACK, pipe does the counting.
+      if (!t.sackOk) t.cwnd += t.effMss;
+      return;
+    case CaState.LOSS:
+      return;
+    default:
+      t.dupAcks++;
+      if (
+        t.dupAcks >= t.profile.dupThresh || (t.sackOk && seq.gt(lossEdge(t), t.sndUna))
+      ) enterRecovery(t);
+      else t.caState = CaState.DISORDER;
+  }
+}
+
+/** Fast retransmit (RFC 5681 §3.2 steps 2–3, RFC 6675 §5 step 4). */
+function enterRecovery(t: Tcb): void {
+  const mss = t.effMss;
+  t.recover = t.sndMax;
+  t.ssthresh = ssthreshAfterLoss(t.flightSize, mss);
+  t.caState = CaState.RECOVERY;
+  t.cwnd = t.sackOk ? t.ssthresh : t.ssthresh + t.profile.dupThresh * mss;
+  const n = retransmit(t, t.sndUna, mss);
+  t.highRxt = seq.add(t.sndUna, n);
+}
+
+/** The retransmission timer expired on data (RFC 5681 §3.1, RFC 6298 §5.4). */
+export function onRetransmitTimeout(t: Tcb): void {
+  const mss = t.effMss;
+  // RFC 5681 §3.1: a segment already retransmitted by the timer leaves ssthresh alone.
+  if (t.caState !== CaState.LOSS || t.retransmits <= 1) {
+    t.ssthresh = ssthreshAfterLoss(t.flightSize, mss);
+  }
+  t.cwnd = mss;
+  t.caState = CaState.LOSS;
+  t.recover = t.sndMax;
+  t.dupAcks = 0;
+  t.scoreboard.clear();
+  t.highRxt = t.sndUna;
+  t.sndNxt = t.sndUna;
+  if (t.finSeq !== undefined && seq.le(t.sndUna, t.finSeq)) t.finSeq = undefined;
+}

@@ -1,0 +1,264 @@
+/**
+ * A connection's timers: retransmission (RFC 6298), persist (RFC 9293
+ * §3.8.6.1), keepalive (RFC 1122 §4.2.3.6), delayed ACK (RFC 5681 §4.2),
+ * TIME-WAIT and FIN-WAIT-2. Each keeps Linux's timing where Linux and the
+ * RFCs allow a choice, and each is one clock timer at most.
+ *
+ * The retransmission timer re-arms lazily: an ACK moves `rtoAt`, and a timer
+ * that fires early just sets itself again. That keeps one timer per
+ * connection instead of one per ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { armRto } from "./tcb_timers.ts";
+ * assert.equal(typeof armRto, "function"); // driven end to end in tests/stack_*_test.ts
+ * ```
+ */
+import { seq } from "../wire/seq.ts";
+import { TcpFlag } from "../wire/tcp.ts";
+import { onRetransmitTimeout } from "./congestion.ts";
+import type { Tcb } from "./tcb.ts";
+import { sendProbe, trySend } from "./tcb_output.ts";
+
+const { SYN, ACK } = TcpFlag;
+
+/** Cancels every timer of a connection that reached CLOSED. */
+export function cancelAll(t: Tcb): void {
+  const c = t.host.clock;
+  c.cancel(t.rtoTimer);
+  c.cancel(t.ackTimer);
+  c.cancel(t.otherTimer);
+  c.cancel(t.persistTimer);
+  c.cancel(t.keepaliveTimer);
+  t.rtoTimer =
+    t.ackTimer =
+    t.otherTimer =
+    t.persistTimer =
+    t.keepaliveTimer =
+      undefined;
+}
+
+// --- Retransmission (RFC 6298) ------------------------------------------------------
+
+function outstanding(t: Tcb): boolean {
+  return t.sndMax !== t.sndUna;
+}
+
+function schedule(t: Tcb): void {
+  const c = t.host.clock;
+  t.rtoTimer = c.setTimer(t.rtoAt, () => {
+    t.rtoTimer = undefined;
+    if (!outstanding(t) || t.state === "CLOSE") return;
+    if (c.now() < t.rtoAt) schedule(t);
+    else fire(t);
+  });
+}
+
+/** Starts the timer if data is outstanding and it is not running (RFC 6298 §5.1). */
+export function armRto(t: Tcb): void {
+  if (t.rtoTimer || !outstanding(t)) return;
+  t.rtoAt = t.host.clock.now() + t.rto;
+  schedule(t);
+}
+
+/** Restarts the timer after new data is acknowledged (§5.3), or stops it when all is (§5.2). */
+export function restartRto(t: Tcb): void {
+  const c = t.host.clock;
+  if (!outstanding(t)) {
+    c.cancel(t.rtoTimer);
+    t.rtoTimer = undefined;
+    return;
+  }
+  t.rtoAt = c.now() + t.rto;
+  if (t.rtoTimer && t.rtoTimer.at > t.rtoAt) {
+    c.cancel(t.rtoTimer);
+    t.rtoTimer = undefined;
+  }
+  if (!t.rtoTimer) schedule(t);
+}
+
+function fire(t: Tcb): void {
+  const p = t.profile;
+  const limit = t.state === "SYN_SENT"
+    ? p.synRetries
+    : t.state === "SYN_RECV"
+    ? p.synAckRetries
+    : p.dataRetries;
+  if (t.retransmits >= limit) {
+    // Linux gives up without a reset; an embryonic passive connection just vanishes.
+    t.abort(t.state === "SYN_RECV" && t.passive ? undefined : t.softError ?? "ETIMEDOUT");
+    return;
+  }
+  t.retransmits++;
+  t.backoff++;
+  t.rttProbe = undefined;
+  // RFC 6298 §5.5: back off the timer; §5.7 cap by the profile's maximum.
+  t.rto = Math.min(t.rto * 2, p.rtoMaxMs);
+  if (t.state === "SYN_SENT") {
+    t.totalRetrans++;
+    t.send(SYN, t.iss, EMPTY, t.synOptions(false));
+  } else if (t.state === "SYN_RECV") {
+    t.totalRetrans++;
+    t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
+  } else {
+    onRetransmitTimeout(t);
+    trySend(t);
+  }
+  armRto(t);
+}
+
+// --- Persist (RFC 9293 §3.8.6.1) ------------------------------------------------------
+
+/**
+ * Starts probing a zero window: the first probe after one RTO, then with
+ * the RTO doubled each time (Linux tcp_probe0_when), capped at the maximum.
+ */
+export function armPersist(t: Tcb): void {
+  if (t.persistTimer || t.rtoTimer) return;
+  const c = t.host.clock;
+  const base = Math.max(t.rto, t.profile.rtoMinMs);
+  const when = Math.min(base * 2 ** t.backoff, t.profile.rtoMaxMs);
+  t.persistTimer = c.setTimer(c.now() + when, () => {
+    t.persistTimer = undefined;
+    onPersist(t);
+  });
+}
+
+/** The window opened or data went out: stop probing. */
+export function stopPersist(t: Tcb): void {
+  if (!t.persistTimer) return;
+  t.host.clock.cancel(t.persistTimer);
+  t.persistTimer = undefined;
+  t.backoff = 0;
+  t.probesOut = 0;
+}
+
+function onPersist(t: Tcb): void {
+  if (t.state === "CLOSE" || outstanding(t)) return;
+  const pending = t.sendBuf.length > 0 || (t.finQueued && t.finSeq === undefined);
+  if (!pending) {
+    t.backoff = t.probesOut = 0;
+    return;
+  }
+  // Linux tcp_probe_timer: unanswered probes count toward tcp_retries2.
+  if (t.probesOut >= t.profile.dataRetries) {
+    t.abort(t.softError ?? "ETIMEDOUT");
+    return;
+  }
+  sendProbe(t);
+  t.probesOut++;
+  if (t.backoff < t.profile.dataRetries) t.backoff++;
+  armPersist(t);
+}
+
+// --- Keepalive (RFC 1122 §4.2.3.6) ----------------------------------------------------
+
+const idleOf = (t: Tcb) => t.opts.keepIdleMs ?? t.profile.keepaliveTimeMs;
+const intvlOf = (t: Tcb) => t.opts.keepIntvlMs ?? t.profile.keepaliveIntvlMs;
+const cntOf = (t: Tcb) => t.opts.keepCnt ?? t.profile.keepaliveProbes;
+
+/** (Re)starts the keepalive timer one idle period from now, if SO_KEEPALIVE is on. */
+export function armKeepalive(t: Tcb): void {
+  const c = t.host.clock;
+  c.cancel(t.keepaliveTimer);
+  t.keepaliveTimer = undefined;
+  if (!t.opts.keepalive || t.state === "CLOSE" || t.state === "SYN_SENT") return;
+  keepaliveAt(t, c.now() + idleOf(t));
+}
+
+function keepaliveAt(t: Tcb, at: number): void {
+  t.keepaliveTimer = t.host.clock.setTimer(at, () => {
+    t.keepaliveTimer = undefined;
+    onKeepalive(t);
+  });
+}
+
+/** Linux tcp_keepalive_timer: probe after `idle` of silence, every `intvl`, reset after `cnt`. */
+function onKeepalive(t: Tcb): void {
+  const s = t.state;
+  if (!t.opts.keepalive || s === "CLOSE" || s === "SYN_SENT" || s === "TIME_WAIT") return;
+  const now = t.host.clock.now();
+  // A connection with data in flight is alive by the retransmission timer's account.
+  if (outstanding(t) || t.sendBuf.length > 0) {
+    keepaliveAt(t, now + idleOf(t));
+    return;
+  }
+  const elapsed = now - t.lastRecv;
+  if (elapsed < idleOf(t)) {
+    keepaliveAt(t, t.lastRecv + idleOf(t));
+    return;
+  }
+  if (t.probesOut >= cntOf(t)) {
+    t.sendActiveReset();
+    t.abort(t.softError ?? "ETIMEDOUT");
+    return;
+  }
+  sendProbe(t);
+  t.probesOut++;
+  keepaliveAt(t, now + intvlOf(t));
+}
+
+// --- Delayed ACK (RFC 5681 §4.2) ----------------------------------------------------
+
+/** Schedules or sends the ACK for in-order data: every second full segment at once, else after the delay. */
+export function ackData(t: Tcb, fullSized: boolean): void {
+  if (t.quickAcks > 0) {
+    t.quickAcks--;
+    t.sendAck();
+    return;
+  }
+  if (fullSized) t.unackedSegs++;
+  if (t.unackedSegs >= 2) {
+    t.sendAck();
+    return;
+  }
+  if (!t.ackTimer) {
+    const c = t.host.clock;
+    t.ackTimer = c.setTimer(c.now() + t.profile.delayedAckMs, () => {
+      t.ackTimer = undefined;
+      if (t.state !== "CLOSE") t.sendAck();
+    });
+  }
+}
+
+// --- TIME-WAIT and FIN-WAIT-2 ---------------------------------------------------------
+
+/** Enters TIME-WAIT and starts its timer (RFC 9293 §3.10.7.4; Linux: 60 s). */
+export function enterTimeWait(t: Tcb): void {
+  t.state = "TIME_WAIT";
+  const c = t.host.clock;
+  const timers = [t.rtoTimer, t.ackTimer, t.otherTimer, t.persistTimer, t.keepaliveTimer];
+  for (const x of timers) c.cancel(x);
+  t.rtoTimer =
+    t.ackTimer =
+    t.persistTimer =
+    t.keepaliveTimer =
+      undefined;
+  t.otherTimer = c.setTimer(c.now() + t.profile.timeWaitMs, () => {
+    t.otherTimer = undefined;
+    t.setState("CLOSE");
+  });
+}
+
+/**
+ * An orphaned connection (closed by the application) waits in FIN-WAIT-2 for
+ * the peer's FIN at most tcp_fin_timeout, then vanishes without a reset
+ * (Linux tcp_close / tcp_time_wait with TCP_FIN_WAIT2). One that only did
+ * shutdown(SHUT_WR) waits for ever, as RFC 9293 has it.
+ */
+export function startFinWait2(t: Tcb): void {
+  if (t.state !== "FIN_WAIT2" || t.otherTimer) return;
+  const c = t.host.clock;
+  t.otherTimer = c.setTimer(c.now() + t.profile.finTimeoutMs, () => {
+    t.otherTimer = undefined;
+    if (t.state === "FIN_WAIT2") t.setState("CLOSE");
+  });
+}
+
+/** Whether `x` lies in `[a, b]`. */
+export function between(x: number, a: number, b: number): boolean {
+  return seq.ge(x, a) && seq.le(x, b);
+}
+
+const EMPTY = new Uint8Array(0);
