@@ -132,6 +132,7 @@ export {
   fin,
   finAck,
   flags,
+  fragNeeded,
   icmp,
   IcmpBuilder,
   ip,
@@ -139,6 +140,7 @@ export {
   opts,
   optsInclude,
   type PacketDef,
+  packetTooBig,
   payload,
   rst,
   rstAck,
@@ -148,6 +150,7 @@ export {
   TcpBuilder,
   udp,
   UdpBuilder,
+  unreachable,
 } from "./dsl/packet_builder.ts";
 export {
   type CallDef,

@@ -305,7 +305,15 @@ export class IcmpBuilder extends Builder<IcmpDef, IcmpBuilder> {
     checkFields(fieldSchemas.icmp.shape.mtu, v, "icmp.rest");
     return this.with((d) => ({ ...d, rest: v }));
   }
-  /** Quotes an injected segment, named by label, as the offending datagram (RFC 792). */
+  /** The next-hop MTU of frag-needed (RFC 1191 §4) or packet-too-big (RFC 4443 §3.2). */
+  mtu(v: number): IcmpBuilder {
+    checkFields(fieldSchemas.icmp.shape.mtu, v, "icmp.mtu");
+    return this.with((d) => ({ ...d, rest: v }));
+  }
+  /**
+   * Quotes the packet named `label` (injected or received) as the offending
+   * datagram. Without it, an ICMP error quotes the last packet the stack sent.
+   */
   quote(label: string): IcmpBuilder {
     return this.with((d) => ({ ...d, quote: label }));
   }
@@ -360,6 +368,26 @@ export const icmp = (type: number, code = 0, ...mods: Modifier<IcmpDef>[]) => {
   checkFields(fieldSchemas.icmp, { type, code }, "icmp");
   return new IcmpBuilder({ proto: "icmp", name: "icmp", type, code, ip: {} }).with(...mods);
 };
+
+/**
+ * ICMPv4 "fragmentation needed and DF set" with the next-hop MTU (RFC 1191 §4),
+ * quoting the stack's last segment unless told otherwise.
+ */
+export const fragNeeded = (mtu: number, ...mods: Modifier<IcmpDef>[]) =>
+  icmp(3, 4, ...mods).mtu(mtu);
+/** ICMPv6 "packet too big" with the MTU (RFC 4443 §3.2); for IPv6 scenarios. */
+export const packetTooBig = (mtu: number, ...mods: Modifier<IcmpDef>[]) =>
+  icmp(2, 0, ...mods).mtu(mtu);
+/** The destination-unreachable codes by name (ICMPv4, RFC 792 and RFC 1812 §5.2.7.1). */
+const UNREACH_V4 = { net: 0, host: 1, protocol: 2, port: 3, admin: 13 } as const;
+/**
+ * ICMPv4 destination unreachable (type 3) with its code by name or number,
+ * quoting the stack's last segment: `unreachable("port")`.
+ */
+export const unreachable = (
+  code: keyof typeof UNREACH_V4 | number,
+  ...mods: Modifier<IcmpDef>[]
+) => icmp(3, typeof code === "number" ? code : UNREACH_V4[code], ...mods);
 
 /** Any builder. */
 export type AnyBuilder = TcpBuilder | UdpBuilder | IcmpBuilder;

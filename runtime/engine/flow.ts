@@ -153,8 +153,11 @@ export class Flows {
     return this.tsOk(f) ? layoutOptions({ ts }) : [];
   }
 
-  /** Fills the unset fields of a script packet from the flow. */
-  resolve(def: PacketDef): PacketSpec {
+  /**
+   * Fills the unset fields of a script packet from the flow. `quote` is the
+   * datagram an ICMP error without a body of its own quotes.
+   */
+  resolve(def: PacketDef, quote?: Uint8Array): PacketSpec {
     const ipDef = def.ip;
     const src = ipDef.src ? address.parse(ipDef.src) : this.addrs.remote;
     const dst = ipDef.dst ? address.parse(ipDef.dst) : this.addrs.local;
@@ -203,7 +206,7 @@ export class Flows {
             type: def.type,
             code: def.code,
             rest: def.rest ?? 0,
-            body: payload,
+            body: def.payload === undefined && quote ? quoted(quote, src.length === 4) : payload,
             checksum,
           },
         };
@@ -231,7 +234,7 @@ export class Flows {
       flags,
       window: num(def, "win", def.win) ?? (syn ? 0xffff : this.#window(f)),
       urgent: num(def, "urg", def.urg) ?? 0,
-      options: applyOptionSpec(this.#defaultOptions(f, flags), def.options, ts),
+      options: absoluteSack(applyOptionSpec(this.#defaultOptions(f, flags), def.options, ts), f),
       payload,
       checksum,
     };
@@ -287,4 +290,25 @@ export class Flows {
     const t = p.transport;
     return t.kind === "tcp" ? this.#find(t.srcPort, t.dstPort) : undefined;
   }
+}
+
+/** SACK blocks in a script are relative to the stack's ISN, as packetdrill writes them. */
+function absoluteSack(options: TcpOption[], f: Flow): TcpOption[] {
+  const base = f.localIsn;
+  if (base === undefined || !options.some((o) => o.kind === "sack")) return options;
+  return options.map((o) =>
+    o.kind === "sack"
+      ? { kind: "sack", blocks: o.blocks.map(([l, r]) => [seq.add(base, l), seq.add(base, r)]) }
+      : o
+  );
+}
+
+/**
+ * What an ICMP error carries of the offending datagram: as much as keeps the
+ * message within 576 bytes for IPv4 (RFC 1812 §4.3.2.3) or 1280 for IPv6
+ * (RFC 4443 §2.4(c)), as Linux's icmp_send does.
+ */
+function quoted(datagram: Uint8Array, v4: boolean): Uint8Array {
+  const max = v4 ? 576 - 20 - 8 : 1280 - 40 - 8;
+  return datagram.length <= max ? datagram : datagram.subarray(0, max);
 }

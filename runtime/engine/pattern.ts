@@ -152,9 +152,23 @@ function show(m: FieldMatch, fmt: (n: number) => string = String): string {
   return typeof m === "number" ? fmt(m) : describeValue(m);
 }
 
-function optionsDiff(p: Pattern, got: readonly TcpOption[]): string[] {
+/** SACK blocks from the stack cover the script's bytes: shown relative to the script's ISN. */
+function relativeSack(got: readonly TcpOption[], base: number): readonly TcpOption[] {
+  if (!got.some((o) => o.kind === "sack")) return got;
+  return got.map((o) =>
+    o.kind === "sack"
+      ? {
+        kind: "sack",
+        blocks: o.blocks.map(([l, r]) => [seq.diff(l, base) >>> 0, seq.diff(r, base) >>> 0]),
+      }
+      : o
+  );
+}
+
+function optionsDiff(p: Pattern, absolute: readonly TcpOption[]): string[] {
   const spec = p.options;
   if (p.optionsMatch === "ignore" || !spec) return [];
+  const got = relativeSack(absolute, p.ack.base);
   if (spec.mode === "exact" && p.optionsMatch === "subset") {
     return spec.list.filter((o) =>
       o.kind !== "nop" && o.kind !== "eol" && !got.some((g) => sameOption(o, g))
@@ -188,6 +202,9 @@ function optionsDiff(p: Pattern, got: readonly TcpOption[]): string[] {
     } else if (key === "ts" && typeof v === "object" && have.kind === "ts") {
       const want = v as { ecr: number };
       if (want.ecr !== have.ecr) out.push(`tcp.options.ts: want ecr ${want.ecr}, got ${shown}`);
+    } else if (key === "sack" && Array.isArray(v)) {
+      const want = formatOption({ kind: "sack", blocks: v as Array<[number, number]> });
+      if (want !== shown) out.push(`tcp.options.sack: want ${want}, got ${shown}`);
     }
   }
   return out;

@@ -103,6 +103,9 @@ class Runner {
   readonly #flows: Flows;
   readonly #done: Step[] = [];
   readonly #sent = new Map<number, Packet>();
+  /** The bytes of each step's packet (injected or matched), for ICMP quotes. */
+  readonly #bytes = new Map<number, Uint8Array>();
+  #lastOut: Uint8Array | undefined;
   #pending: Pending[] = [];
   #fds: Record<"target" | "peer", Fds> = { target: {}, peer: {} };
   #last = 0;
@@ -157,7 +160,7 @@ class Runner {
       case "inject": {
         let spec;
         try {
-          spec = this.#flows.resolve(s.packet);
+          spec = this.#flows.resolve(s.packet, this.#quote(s));
         } catch (e) {
           throw new ScenarioFailure(`inject(${s.packet.name}): ${(e as Error).message}`, s.at);
         }
@@ -165,6 +168,7 @@ class Runner {
         if (s.packet.checksum === "bad") corruptChecksum(bytes);
         const packet = parsePacket(bytes);
         this.#sent.set(index, packet);
+        this.#bytes.set(index, bytes);
         await this.#inject(bytes, packet, "script", index);
         this.#last = clock.now();
         return { kind: "packet", packet, bytes, time: this.#last };
@@ -210,6 +214,21 @@ class Runner {
     }
   }
 
+  /** The datagram an injected ICMP error quotes: a named packet, or the stack's last one. */
+  #quote(s: Extract<Step, { kind: "inject" }>): Uint8Array | undefined {
+    const d = s.packet;
+    if (d.proto !== "icmp") return undefined;
+    if (d.quote === undefined) return this.#lastOut;
+    for (let i = this.#done.length - 1; i >= 0; i--) {
+      const x = this.#done[i];
+      const named = x.kind === "inject"
+        ? x.packet.label === d.quote
+        : x.kind === "expect" && x.alternatives.some((a) => a.label === d.quote);
+      if (named && this.#bytes.has(i)) return this.#bytes.get(i);
+    }
+    throw new RangeError(`quote("${d.quote}") names no earlier packet`);
+  }
+
   async #inject(
     bytes: Uint8Array,
     packet: Packet,
@@ -251,6 +270,7 @@ class Runner {
       );
     }
     this.#flows.seen(packet);
+    this.#lastOut = r.bytes;
     return { ...r, packet };
   }
 
@@ -305,6 +325,7 @@ class Runner {
       this.#checkTiming(name, s, got.time);
       const last = this.trace.events[this.trace.events.length - 1];
       if (last.kind === "packet") last.step = index;
+      this.#bytes.set(index, got.bytes);
       this.#last = got.time;
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
     }

@@ -100,11 +100,17 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
       t.caState = CaState.OPEN;
       t.dupAcks = 0;
   }
-  // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
-  // An ACK of only our SYN or FIN grows nothing.
+  // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above. Slow
+  // start counts bytes acknowledged, as Linux's tcp_slow_start does (RFC 3465),
+  // and what overshoots ssthresh goes to avoidance. A SYN or FIN alone grows nothing.
   if (dataAcked > 0 && t.caState !== CaState.RECOVERY) {
-    if (t.cwnd < t.ssthresh) t.cwnd += Math.min(acked, mss);
-    else t.cwnd += Math.max(1, Math.floor((mss * mss) / t.cwnd));
+    let left = dataAcked;
+    if (t.cwnd < t.ssthresh) {
+      const grown = Math.min(t.cwnd + left, t.ssthresh);
+      left -= grown - t.cwnd;
+      t.cwnd = grown;
+    }
+    if (left > 0) t.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.cwnd));
   }
   restartRto(t);
 }

@@ -177,6 +177,8 @@ export class Tcb {
   highRxt = 0;
   srtt = 0;
   rttvar = 0;
+  /** Whether any RTT sample was taken (a sample may be 0 ms on a virtual clock). */
+  rttSeen = false;
   rto: number;
   backoff = 0;
   retransmits = 0;
@@ -462,7 +464,8 @@ export class Tcb {
 
   /** A new RTT sample in ms (RFC 6298 §2.2–2.3, with Linux's floor on the variance term). */
   rttSample(r: number): void {
-    if (this.srtt === 0) {
+    if (!this.rttSeen) {
+      this.rttSeen = true;
       this.srtt = r;
       this.rttvar = r / 2;
     } else {
@@ -539,8 +542,9 @@ export class Tcb {
     const us = (ms: number) => Math.round(ms * 1000);
     const mss = Math.max(1, this.effMss);
     const segs = (bytes: number) => Math.ceil(bytes / mss);
+    // After a timeout Linux marks everything outstanding lost (tcp_enter_loss).
     const lost = this.caState === CaState.LOSS
-      ? segs(Math.max(0, seq.diff(this.sndMax, this.sndNxt)))
+      ? segs(this.flightSize)
       : this.caState === CaState.RECOVERY
       ? segs(lostBytes(this))
       : 0;

@@ -95,6 +95,31 @@ function synSent(t: Tcb, seg: TcpFields): void {
   t.sendSynAck();
 }
 
+/**
+ * The peer's SYN again while we are in SYN-RECEIVED. Without ACK it is a
+ * retransmission (our SYN-ACK was lost): Linux sends the SYN-ACK again. With
+ * an ACK of our SYN it is the other half of a simultaneous open (RFC 9293
+ * §3.5 figure 8), which Linux lets through as the ACK that establishes.
+ */
+function synRecvSyn(t: Tcb, seg: TcpFields): void {
+  if (!(seg.flags & ACK)) {
+    t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
+    return;
+  }
+  if (t.passive || seg.ack !== t.sndMax) {
+    t.sendOowAck(true);
+    return;
+  }
+  t.sndUna = seg.ack;
+  // RFC 7323 §2.2: the window of a SYN is never scaled.
+  t.sndWnd = t.maxSndWnd = seg.window;
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = seg.ack;
+  t.retransmits = t.backoff = 0;
+  restartRto(t);
+  t.setState("ESTABLISHED");
+}
+
 function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
   const wnd = Math.max(0, seq.diff(t.rcvAdvEdge, t.rcvNxt));
   if (segLen === 0) {
@@ -127,6 +152,11 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     return;
   }
 
+  if (t.state === "SYN_RECV" && f & SYN && !(f & RST) && seg.seq === t.irs) {
+    synRecvSyn(t, seg);
+    return;
+  }
+
   // First: the sequence number.
   if (!acceptable(t, seg, segLen)) {
     if (f & RST) return;
@@ -151,11 +181,6 @@ function synchronized(t: Tcb, seg: TcpFields): void {
 
   // Fourth: SYN in a synchronized state.
   if (f & SYN) {
-    if (t.state === "SYN_RECV" && seg.seq === t.irs) {
-      // The peer retransmitted its SYN: our SYN-ACK was lost. Linux answers with the SYN-ACK again.
-      t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
-      return;
-    }
     if (t.profile.challengeAcks) {
       t.sendOowAck(true); // RFC 5961 §4.2
       return;

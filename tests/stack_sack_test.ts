@@ -1,0 +1,162 @@
+// The built-in stack: SACK blocks as a receiver (RFC 2018, RFC 2883) and SACK loss recovery as a sender (RFC 6675).
+import {
+  accept,
+  ack,
+  bind,
+  data,
+  expect,
+  expectNothing,
+  getsockopt,
+  inject,
+  listen,
+  read,
+  scenario,
+  setsockopt,
+  socket,
+  syn,
+  synAck,
+  write,
+} from "../mod.ts";
+
+const established = [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+];
+
+const TS = "nop,nop,TS val 0 ecr 100";
+
+scenario("SACK blocks: the newest block first, merged as holes fill (RFC 2018 §4)", [
+  ...established,
+  inject(data(1000).seq(1)),
+  expect(ack().ack(1001).opts(`<${TS}>`)),
+  inject(data(1000).seq(2001)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 2001:3001>`)),
+  inject(data(1000).seq(4001)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 4001:5001 2001:3001>`)),
+  inject(data(1000).seq(6001)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 6001:7001 4001:5001 2001:3001>`)),
+  inject(data(1000).seq(3001)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 2001:5001 6001:7001>`)),
+  inject(data(1000).seq(1001)),
+  expect(ack().ack(5001).opts(`<${TS},nop,nop,sack 6001:7001>`)),
+  inject(data(1000).seq(5001)),
+  expect(ack().ack(7001).opts(`<${TS}>`)),
+  read(10_000).returns(new Uint8Array(7000)),
+]);
+
+scenario("SACK blocks: at most three beside a timestamp, the oldest dropped", [
+  ...established,
+  inject(data(100).seq(201)),
+  expect(ack().ack(1)),
+  inject(data(100).seq(401)),
+  expect(ack().ack(1)),
+  inject(data(100).seq(601)),
+  expect(ack().ack(1)),
+  inject(data(100).seq(801)),
+  expect(ack().ack(1).opts(`<${TS},nop,nop,sack 801:901 601:701 401:501>`)),
+]);
+
+scenario("D-SACK: a segment received twice is reported once in the first block (RFC 2883 §4)", [
+  ...established,
+  inject(data(1000).seq(1)),
+  expect(ack().ack(1001)),
+  inject(data(1000).seq(1)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 1:1001>`)),
+  inject(data(500).seq(2001)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 2001:2501>`)),
+  inject(data(500).seq(2001)),
+  expect(ack().ack(1001).opts(`<${TS},nop,nop,sack 2001:2501 2001:2501>`)),
+  inject(data(100).seq(1001)),
+  expect(ack().ack(1101).opts(`<${TS},nop,nop,sack 2001:2501>`)),
+]);
+
+const sender = [
+  socket(),
+  setsockopt("SO_SNDBUF", 65536).returns(0),
+  bind(8080),
+  listen(),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+];
+const MSS = 1448;
+const flight = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => expect(ack().payload(MSS).seq(1 + (from + i) * MSS)));
+const sackTo = (segs: number) => ack().ack(1).opts({ sack: [[1 + MSS, 1 + segs * MSS]] });
+
+scenario("SACK recovery: three SACKed segments above a hole mark it lost; one retransmission", [
+  ...sender,
+  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+  ...flight(9),
+  expect(data(MSS).seq(1 + 9 * MSS)),
+  inject(sackTo(2)),
+  inject(sackTo(3)),
+  expectNothing("10ms"),
+  inject(sackTo(4)),
+  expect(ack().payload(MSS).seq(1)).within("1ms"),
+  // Linux counts the retransmitted hole as both lost and retransmitted.
+  getsockopt("TCP_INFO").returns({
+    caState: 3,
+    sndCwnd: 5,
+    sndSsthresh: 5,
+    sacked: 3,
+    lost: 1,
+    retrans: 1,
+  }),
+  inject(ack().ack(1 + 10 * MSS)),
+  getsockopt("TCP_INFO").returns({ caState: 0, sndCwnd: 5, totalRetrans: 1, sacked: 0 }),
+]);
+
+scenario(
+  "SACK recovery: more than two segments' worth SACKed is a loss at once (RFC 6675 IsLost)",
+  [
+    ...sender,
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(9),
+    expect(data(MSS).seq(1 + 9 * MSS)),
+    inject(sackTo(5)),
+    expect(ack().payload(MSS).seq(1)).within("1ms"),
+    getsockopt("TCP_INFO").returns({ caState: 3 }),
+  ],
+);
+
+scenario("limited transmit: the first two duplicate ACKs each release a new segment (RFC 3042)", [
+  ...sender,
+  write(new Uint8Array(12 * MSS)).returns(12 * MSS),
+  ...flight(10),
+  expectNothing("10ms"),
+  inject(sackTo(2)),
+  expect(ack().payload(MSS).seq(1 + 10 * MSS)),
+  getsockopt("TCP_INFO").returns({ caState: 1 }),
+  inject(sackTo(3)),
+  expect(data(MSS).seq(1 + 11 * MSS)),
+  inject(sackTo(4)),
+  expect(ack().payload(MSS).seq(1)),
+]);
+
+scenario("SACK recovery fills two holes, then sends new data while pipe is below cwnd", [
+  ...sender,
+  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+  ...flight(9),
+  expect(data(MSS).seq(1 + 9 * MSS)),
+  // Segments 1 and 4 are lost; 2, 3 and 5..10 arrive.
+  inject(ack().ack(1).opts({ sack: [[1 + MSS, 1 + 3 * MSS]] })),
+  inject(ack().ack(1).opts({ sack: [[1 + 4 * MSS, 1 + 5 * MSS], [1 + MSS, 1 + 3 * MSS]] })),
+  inject(ack().ack(1).opts({ sack: [[1 + 4 * MSS, 1 + 6 * MSS], [1 + MSS, 1 + 3 * MSS]] })),
+  expect(ack().payload(MSS).seq(1)),
+  inject(ack().ack(1).opts({ sack: [[1 + 4 * MSS, 1 + 10 * MSS], [1 + MSS, 1 + 3 * MSS]] })),
+  expect(ack().payload(MSS).seq(1 + 3 * MSS)),
+  inject(ack().ack(1 + 3 * MSS).opts({ sack: [[1 + 4 * MSS, 1 + 10 * MSS]] })),
+  // pipe is now the one retransmitted hole: cwnd (5 segments) leaves room for 3 new ones, and 3 wait.
+  write(new Uint8Array(3 * MSS)).returns(3 * MSS),
+  expect(ack().payload(MSS).seq(1 + 10 * MSS)),
+  expect(ack().payload(MSS).seq(1 + 11 * MSS)),
+  expect(data(MSS).seq(1 + 12 * MSS)),
+  getsockopt("TCP_INFO").returns({ caState: 3, sndCwnd: 5 }),
+  inject(ack().ack(1 + 13 * MSS)),
+  getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 2, unacked: 0 }),
+]);
