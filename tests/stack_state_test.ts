@@ -1,0 +1,190 @@
+// The built-in stack: the state machine's less common paths (RFC 9293 §3.5, §3.6, §3.10).
+import {
+  accept,
+  ack,
+  close,
+  connect,
+  data,
+  expect,
+  expectNothing,
+  finAck,
+  getsockopt,
+  inject,
+  listen,
+  read,
+  rst,
+  scenario,
+  shutdown,
+  socket,
+  syn,
+  synAck,
+  sysctl,
+  wait,
+  write,
+} from "../mod.ts";
+
+const established = [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+];
+
+scenario("simultaneous open: SYN-SENT → SYN-RECEIVED → ESTABLISHED (RFC 9293 figure 8)", [
+  socket(),
+  connect(9000).returns(0),
+  expect(syn()),
+  inject(syn().seq(0)),
+  expect(synAck().seq(0).ack(1)),
+  getsockopt("TCP_INFO").returns({ state: "SYN_RECV" }),
+  inject(synAck().seq(0).ack(1)),
+  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),
+  write("hi").returns(2),
+  expect(data("hi").seq(1).ack(1)),
+]);
+
+scenario("SYN-RECEIVED: a retransmitted SYN gets the same SYN-ACK again", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck().ack(1)),
+  inject(syn().seq(0)),
+  expect(synAck().seq(0).ack(1)).within("1ms"),
+  inject(ack()),
+  accept().returns(4),
+]);
+
+scenario("a FIN in SYN-RECEIVED with the handshake's ACK: ESTABLISHED, then CLOSE-WAIT", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(finAck().seq(1).ack(1)),
+  expect(ack().seq(1).ack(2)),
+  accept().returns(4),
+  getsockopt("TCP_INFO").returns({ state: "CLOSE_WAIT" }),
+  read().returns(""),
+]);
+
+scenario("half-close: after shutdown(SHUT_WR) data still arrives and is read (FIN-WAIT-2)", [
+  ...established,
+  shutdown("SHUT_WR"),
+  expect(finAck().seq(1).ack(1)),
+  inject(ack().ack(2)),
+  getsockopt("TCP_INFO").returns({ state: "FIN_WAIT2" }),
+  inject(data("late reply").ack(2)),
+  expect(ack().seq(2).ack(11)),
+  read().returns("late reply"),
+  write("more").fails("EPIPE"),
+  inject(finAck().seq(11).ack(2)),
+  expect(ack().seq(2).ack(12)),
+  getsockopt("TCP_INFO").returns({ state: "TIME_WAIT" }),
+]);
+
+scenario("FIN-WAIT-2 after close(): the orphan waits tcp_fin_timeout (60 s), then is gone", [
+  ...established,
+  close(),
+  expect(finAck().seq(1).ack(1)),
+  inject(ack().ack(2)),
+  wait("59s"),
+  inject(ack().ack(2).named("alive")),
+  expectNothing("500ms"),
+  wait("1s"),
+  inject(ack().ack(2).named("late")),
+  expect(rst()).answers("late"),
+]);
+
+scenario("FIN-WAIT-2 timeout follows net.ipv4.tcp_fin_timeout", [
+  sysctl("net.ipv4.tcp_fin_timeout", 5),
+  ...established,
+  close(),
+  expect(finAck()),
+  inject(ack().ack(2)),
+  wait("5s"),
+  inject(ack().ack(2).named("late")),
+  expect(rst()).answers("late"),
+]);
+
+scenario("data for a closed socket in FIN-WAIT-1 is answered with a reset (Linux TCPAbortOnData)", [
+  ...established,
+  close(),
+  expect(finAck().seq(1).ack(1)),
+  inject(data("too late").named("d")),
+  expect(rst()).answers("d"),
+  getsockopt("TCP_INFO").on(3).returns({ state: "LISTEN" }),
+]);
+
+scenario("LAST-ACK: the FIN is retransmitted until ACKed", [
+  ...established,
+  inject(finAck()),
+  expect(ack().ack(2)),
+  close(),
+  expect(finAck().seq(1).ack(2)),
+  expect(finAck().seq(1).ack(2)).after("200ms"),
+  getsockopt("TCP_INFO").on(3).returns({ state: "LISTEN" }),
+  inject(ack().seq(2).ack(2)),
+  expectNothing("1s"),
+]);
+
+scenario("TIME-WAIT reuse: a newer SYN opens a new connection with ISN snd.nxt + 65537", [
+  ...established,
+  close(),
+  expect(finAck().seq(1).ack(1)),
+  inject(finAck().seq(1).ack(2)),
+  expect(ack().seq(2).ack(2)),
+  wait("1s"),
+  inject(syn().seq(5000)),
+  expect(synAck().seq(65539).ack(1)),
+  inject(ack()),
+  accept().returns(4),
+]);
+
+scenario("TIME-WAIT: a SYN with an old timestamp is answered with an ACK, not a connection", [
+  ...established,
+  close(),
+  expect(finAck().seq(1).ack(1)),
+  inject(finAck().seq(1).ack(2)),
+  expect(ack().seq(2).ack(2)),
+  wait("1s"),
+  inject(syn().seq(5000).opts({ ts: { val: 50, ecr: 0 } })),
+  // The ACK is the old connection's: rcv.nxt 2 in the numbering the old SYN (ISN 0) set.
+  expect(ack().seq(2).ack((2 - 5000) >>> 0)),
+]);
+
+scenario("listen backlog 0 admits one connection; the next SYN is dropped until accept()", [
+  listen(8080, 0),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  inject(syn().ports(40001, 8080)),
+  expectNothing("500ms"),
+  accept().returns(4),
+  inject(syn().ports(40001, 8080)),
+  expect(synAck().ports(8080, 40001)),
+]);
+
+scenario("full accept queue: the final ACK is dropped and the SYN-ACK retransmitted", [
+  listen(8080, 0),
+  inject(syn()),
+  expect(synAck()),
+  inject(syn().ports(40001, 8080)),
+  expect(synAck().ports(8080, 40001)),
+  inject(ack().ports(40000, 8080)),
+  inject(ack().ports(40001, 8080)),
+  expectNothing("900ms"),
+  expect(synAck().ports(8080, 40001)).after("100ms"),
+  accept().returns(4),
+  inject(ack().ports(40001, 8080)),
+  accept().returns(5),
+]);
+
+scenario("full accept queue with tcp_abort_on_overflow: the final ACK is reset", [
+  sysctl("net.ipv4.tcp_abort_on_overflow", 1),
+  listen(8080, 0),
+  inject(syn()),
+  expect(synAck()),
+  inject(syn().ports(40001, 8080)),
+  expect(synAck().ports(8080, 40001)),
+  inject(ack().ports(40000, 8080)),
+  inject(ack().ports(40001, 8080).named("late")),
+  expect(rst().ports(8080, 40001)).seqEquals("late"),
+]);
