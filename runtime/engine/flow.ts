@@ -48,6 +48,14 @@ export interface Flow {
   localSyn?: { ts: boolean; wscale?: number };
   /** The last TS val the stack sent: the script's echo. */
   lastTsVal: number;
+  /** The stack has acknowledged the script's current SYN: the numbering is in use. */
+  peerAcked?: boolean;
+  /**
+   * A SYN the script sent into a flow already in use (a new connection over
+   * TIME-WAIT, or an attack on a live one). Its ISN becomes the flow's only
+   * when the stack answers with a SYN-ACK for it.
+   */
+  pendingIsn?: number;
 }
 
 /** The script's default SYN options: Linux's (MSS 1460, SACK-permitted, TS, window scale 7). */
@@ -245,6 +253,11 @@ export class Flows {
     const t = p.transport;
     if (t.kind !== "tcp") return;
     const f = this.#find(t.dstPort, t.srcPort) ?? this.#create(t.dstPort, t.srcPort, t.seq);
+    this.current = f;
+    if (t.flags & SYN && f.peerAcked && t.seq !== f.peerIsn) {
+      f.pendingIsn = t.seq;
+      return;
+    }
     if (t.flags & SYN) {
       f.peerIsn = f.sndNxt = t.seq;
       f.peerSyn = {
@@ -266,6 +279,14 @@ export class Flows {
     if (!f) {
       f = this.#create(t.srcPort, t.dstPort);
       this.current = f;
+    }
+    if (t.flags & ACK && !(t.flags & RST)) {
+      if (f.pendingIsn !== undefined && t.flags & SYN && t.ack === seq.add(f.pendingIsn, 1)) {
+        f.peerIsn = f.pendingIsn;
+        f.sndNxt = t.ack;
+        f.pendingIsn = undefined;
+      }
+      f.peerAcked = true;
     }
     if (t.flags & SYN) {
       f.localIsn = t.seq;

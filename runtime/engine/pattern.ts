@@ -63,7 +63,9 @@ export interface Pattern {
  */
 export function resolvePattern(def: PacketDef, flow: Flow | undefined): Pattern {
   const localBase = flow?.localIsn ?? 0;
-  const peerBase = flow?.peerIsn ?? 0;
+  const synAck = def.proto === "tcp" && typeof def.flags === "number" && def.flags & SYN;
+  // A SYN-ACK answers the script's latest SYN, even one not yet part of the flow's numbering.
+  const peerBase = (synAck ? flow?.pendingIsn : undefined) ?? flow?.peerIsn ?? 0;
   const base = {
     def,
     flags: any as FieldMatch,

@@ -1,0 +1,144 @@
+// The built-in stack: resets and attack resistance (RFC 9293 §3.10.7, RFC 5961, RFC 7323 §5).
+import {
+  accept,
+  ack,
+  connect,
+  data,
+  expect,
+  expectNothing,
+  getsockopt,
+  inject,
+  listen,
+  profiles,
+  read,
+  rst,
+  rstAck,
+  scenario,
+  socket,
+  syn,
+  synAck,
+  sysctl,
+  wait,
+} from "../mod.ts";
+
+const established = [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+];
+
+scenario("SYN-SENT: a reset without ACK is ignored; the handshake still completes", [
+  socket(),
+  connect(9000).returns(0),
+  expect(syn()),
+  inject(rst().seq(0)),
+  expectNothing("500ms"),
+  inject(synAck().seq(0).ack(1)),
+  expect(ack().seq(1).ack(1)),
+]);
+
+scenario("SYN-SENT: an RST+ACK that does not acknowledge our SYN is ignored", [
+  socket(),
+  connect(9000).returns(0),
+  expect(syn()),
+  inject(rstAck().seq(0).ack(77)),
+  expectNothing("500ms"),
+  inject(synAck().seq(0).ack(1)),
+  expect(ack().seq(1).ack(1)),
+]);
+
+scenario("SYN-SENT: the rfc9293 profile reports an accepted reset as ECONNRESET", [
+  socket(),
+  connect(9000).fails("ECONNRESET"),
+  expect(syn()),
+  inject(rstAck().seq(0).ack(1)),
+], { profile: { ...profiles.linux, name: "rfc9293-rst", synSentRst: "rfc9293" } });
+
+scenario("SYN-RECEIVED: a reset returns a passive open to LISTEN quietly", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(rst().seq(1)),
+  expectNothing("500ms"),
+  inject(syn().seq(1000)),
+  expect(synAck().ack(1)),
+]);
+
+scenario("CLOSE-WAIT: an exact reset aborts; the next read fails with ECONNRESET", [
+  ...established,
+  inject(ack().seq(1).ack(1).flags("F.")),
+  expect(ack().ack(2)),
+  inject(rst().seq(2)),
+  read().fails("ECONNRESET"),
+]);
+
+scenario("a SYN in ESTABLISHED gets a challenge ACK and changes nothing (RFC 5961 §4)", [
+  ...established,
+  inject(syn().seq(777)),
+  expect(ack().seq(1).ack(1)),
+  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),
+]);
+
+scenario("challenge ACKs: one per 500 ms per connection (net.ipv4.tcp_invalid_ratelimit)", [
+  ...established,
+  inject(rst().seq(100)),
+  expect(ack().seq(1).ack(1)),
+  inject(rst().seq(200)),
+  expectNothing("400ms"),
+  wait("100ms"),
+  inject(rst().seq(300)),
+  expect(ack().seq(1).ack(1)).within("1ms"),
+]);
+
+scenario("challenge ACKs: the stack-wide budget per second (net.ipv4.tcp_challenge_ack_limit)", [
+  sysctl("net.ipv4.tcp_invalid_ratelimit", 0),
+  sysctl("net.ipv4.tcp_challenge_ack_limit", 2),
+  ...established,
+  inject(rst().seq(100)),
+  expect(ack().seq(1).ack(1)),
+  inject(syn().seq(200)),
+  expect(ack().seq(1).ack(1)),
+  inject(rst().seq(300)),
+  expectNothing("900ms"),
+  wait("100ms"),
+  inject(rst().seq(400)),
+  expect(ack().seq(1).ack(1)),
+]);
+
+scenario("an ACK older than snd.una − max window is challenged and dropped (RFC 5961 §5.2)", [
+  ...established,
+  inject(data("x").seq(1).ack(0x90000000)),
+  expect(ack().seq(1).ack(1)),
+  inject(data("y").seq(1)),
+  expect(ack().seq(1).ack(2)),
+  read().returns("y"),
+], { strict: "fail" });
+
+scenario("PAWS: a segment with an older timestamp is dropped and ACKed (RFC 7323 §5.3)", [
+  ...established,
+  wait("1s"),
+  inject(data("new").opts({ ts: { val: 50, ecr: 0 } })),
+  expect(ack().seq(1).ack(1)),
+  inject(data("new").seq(1)),
+  expect(ack().seq(1).ack(4)),
+  read().returns("new"),
+]);
+
+scenario("PAWS: a reset with an old timestamp still resets (RFC 7323 §5.3 exempts RST)", [
+  ...established,
+  wait("1s"),
+  inject(rst().seq(1).opts({ ts: { val: 50, ecr: 0 } })),
+  read().fails("ECONNRESET"),
+]);
+
+scenario("RTT from timestamps: a SYN-ACK answered after 100 ms gives srtt 100 ms, RTO 300 ms", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  wait("100ms"),
+  inject(ack()),
+  accept().returns(4),
+  getsockopt("TCP_INFO").returns({ rtt: 100_000, rttvar: 50_000, rto: 300_000 }),
+]);
