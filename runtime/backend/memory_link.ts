@@ -32,11 +32,16 @@ export class MemoryLink implements Backend {
   #head = 0;
   #closed = false;
   onPacket: ((bytes: Uint8Array) => void) | undefined;
+  readonly checksumsTrusted: boolean;
 
-  /** `deliver` hands an injected datagram to the stack under test. */
-  constructor(clock: Clock, deliver: (bytes: Uint8Array) => void) {
+  /**
+   * `deliver` hands an injected datagram to the stack under test.
+   * `checksumsTrusted` says the stack's output comes from synack's encoder.
+   */
+  constructor(clock: Clock, deliver: (bytes: Uint8Array) => void, checksumsTrusted = false) {
     this.#clock = clock;
     this.#deliver = deliver;
+    this.checksumsTrusted = checksumsTrusted;
   }
 
   /** The stack's output function: queues one datagram for `receive`. */

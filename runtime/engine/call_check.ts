@@ -23,7 +23,9 @@ import { formatResult, type SysResult } from "../wire/socket_call.ts";
 const enc = new TextEncoder();
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function text(b: Uint8Array): string {

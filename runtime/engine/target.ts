@@ -43,6 +43,12 @@ export interface Backend {
    * `receive` (the script's peer stack listens here). Must not re-enter the stack.
    */
   onPacket?: ((bytes: Uint8Array) => void) | undefined;
+  /**
+   * The stack's datagrams come from synack's own encoder, so their checksums
+   * need no second look (the built-in stack). A kernel or remote host leaves
+   * this unset and every checksum it sends is verified.
+   */
+  readonly checksumsTrusted?: boolean;
 }
 
 /**

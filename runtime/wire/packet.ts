@@ -112,8 +112,16 @@ export interface PacketSpec {
 /** How the first bytes should be read: a bare IP datagram or an Ethernet frame. */
 export type LinkKind = "raw" | "ethernet";
 
-/** Decodes a whole packet. Throws `DecodeError` only when the link or IP layer is unusable. */
-export function parsePacket(bytes: Uint8Array, link: LinkKind = "raw"): Packet {
+/**
+ * Decodes a whole packet. Throws `DecodeError` only when the link or IP layer
+ * is unusable. `verify: false` skips the transport checksum (for bytes just
+ * emitted, whose checksum is known); `checksumOk` is then left unset.
+ */
+export function parsePacket(
+  bytes: Uint8Array,
+  link: LinkKind = "raw",
+  o: { verify?: boolean } = {},
+): Packet {
   let start = 0;
   let eth: EthernetFields | undefined;
   if (link === "ethernet") {
@@ -151,7 +159,9 @@ export function parsePacket(bytes: Uint8Array, link: LinkKind = "raw"): Packet {
   } else {
     throw new DecodeError("IP header", `version ${version} is neither 4 nor 6`);
   }
-  const pseudo: PseudoHeader = { src: ip.src, dst: ip.dst };
+  const pseudo: PseudoHeader | undefined = o.verify === false
+    ? undefined
+    : { src: ip.src, dst: ip.dst };
   const transport = fragmentWhy
     ? { kind: "raw" as const, protocol, data: bytes.subarray(from, to), why: fragmentWhy }
     : decodeTransport(bytes, from, to, protocol, ip.kind === "ipv6", pseudo);
@@ -167,7 +177,7 @@ function decodeTransport(
   to: number,
   protocol: number,
   v6: boolean,
-  pseudo: PseudoHeader,
+  pseudo: PseudoHeader | undefined,
 ): Transport {
   try {
     if (protocol === TCP_PROTOCOL) return parseTcp(b, from, to, pseudo);

@@ -1,0 +1,100 @@
+// Figures for the built-in stack in depth (issue 4). Run: npx deno task bench
+import {
+  accept,
+  ack,
+  close,
+  connect,
+  data,
+  defineScenario,
+  expect,
+  finAck,
+  inject,
+  listen,
+  read,
+  socket,
+  syn,
+  synAck,
+  write,
+} from "../mod.ts";
+import { runScenarioOn } from "../runtime/scenario.ts";
+import { bulkTransfer } from "../runtime/stack/bulk_transfer.ts";
+
+const MSS = 1448;
+const KB10 = 10_240;
+// 10 KB is seven full segments and one of 104 bytes.
+const sizes = [...Array(7).fill(MSS), KB10 - 7 * MSS];
+let at = 1;
+const inbound = sizes.flatMap((n) => {
+  const s = [inject(data(n).seq(at)), expect(ack().ack(at + n))];
+  at += n;
+  return s;
+});
+at = 1;
+const outbound = sizes.map((n, i) => {
+  const e = expect((i === sizes.length - 1 ? data(n) : ack().payload(n)).seq(at));
+  at += n;
+  return e;
+});
+
+const fullScenario = defineScenario("handshake, 10 KB each way, close", [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+  ...inbound,
+  read(KB10).returns(new Uint8Array(KB10)),
+  write(new Uint8Array(KB10)).returns(KB10),
+  ...outbound,
+  inject(ack().ack(KB10 + 1)),
+  close(),
+  expect(finAck().seq(KB10 + 1).ack(KB10 + 1)),
+  inject(finAck().seq(KB10 + 1).ack(KB10 + 2)),
+  expect(ack().seq(KB10 + 2).ack(KB10 + 2)),
+], { register: false, strict: "fail" });
+
+Deno.bench({
+  name: "100 full scenarios: handshake, 10 KB each way, close (virtual clock)",
+  warmup: 20,
+  n: 100,
+  async fn() {
+    for (let i = 0; i < 100; i++) {
+      const r = await runScenarioOn(fullScenario);
+      if (!r.ok) throw r.failure;
+    }
+  },
+});
+
+// 1 + 2 + 4 + 8 + 16 + 32 + 64 s: six backoffs, then ETIMEDOUT, 127 s of protocol time.
+const backoffs = defineScenario("six RTO backoffs", [
+  socket(),
+  connect(9000).fails("ETIMEDOUT").after("127s"),
+  expect(syn()),
+  expect(syn()).after("1s"),
+  expect(syn()).after("2s"),
+  expect(syn()).after("4s"),
+  expect(syn()).after("8s"),
+  expect(syn()).after("16s"),
+  expect(syn()).after("32s"),
+], { register: false });
+
+Deno.bench("scenario with 6 RTO backoffs (127 s of protocol time)", async () => {
+  const r = await runScenarioOn(backoffs);
+  if (!r.ok) throw r.failure;
+});
+
+const HUNDRED_MB = 100_000_000;
+const sample = bulkTransfer({ bytes: HUNDRED_MB, loss: 0.01, seed: 1 });
+console.log(
+  `100 MB with 1 % loss: ${sample.datagrams} datagrams, ${sample.dropped} dropped, ` +
+    `${sample.retransmitted} segments retransmitted, ${sample.virtualMs} ms of protocol time`,
+);
+Deno.bench({
+  name: "100 MB through two built-in stacks, 1 % random loss (MB/s = 100 / time in s)",
+  n: 5,
+  warmup: 1,
+  fn() {
+    const r = bulkTransfer({ bytes: HUNDRED_MB, loss: 0.01, seed: 1 });
+    if (r.received !== HUNDRED_MB) throw new RangeError(`received ${r.received}`);
+  },
+});
