@@ -20,7 +20,7 @@
  */
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
-import { CaState, lossEdge, type Tcb } from "./tcb.ts";
+import { CaState, type Tcb } from "./tcb.ts";
 import { retransmit } from "./tcb_output.ts";
 import { restartRto } from "./tcb_timers.ts";
 
@@ -159,4 +159,22 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.highRxt = t.sndUna;
   t.sndNxt = t.sndUna;
   if (t.finSeq !== undefined && seq.le(t.sndUna, t.finSeq)) t.finSeq = undefined;
+}
+
+/**
+ * RFC 6675 §4 IsLost(): a byte is lost once DupThresh discontiguous SACKed
+ * blocks, or more than (DupThresh − 1) × SMSS SACKed bytes, lie above it.
+ * Both only shrink as the byte moves up, so the lost bytes are the unsacked
+ * ones below one edge, which this returns (snd.una when nothing is lost).
+ */
+export function lossEdge(t: Tcb): number {
+  const sb = t.scoreboard;
+  const thresh = t.profile.dupThresh;
+  const bytes = (thresh - 1) * t.effMss;
+  let above = 0;
+  for (let i = sb.count - 1; i >= 0; i--) {
+    above += seq.diff(sb.end(i), sb.start(i));
+    if (above > bytes || sb.count - i >= thresh) return seq.max(sb.start(i), t.sndUna);
+  }
+  return t.sndUna;
 }

@@ -32,7 +32,6 @@
  */
 import type { Clock, Timer } from "../engine/clock.ts";
 import type { ErrnoName, TcpInfo, TcpStateName } from "../wire/socket_call.ts";
-import { TcpiOpt } from "../wire/socket_call.ts";
 import type { PacketSpec } from "../wire/packet.ts";
 import { ipv4Header } from "../wire/ipv4.ts";
 import { seq } from "../wire/seq.ts";
@@ -43,6 +42,7 @@ import { RecvBuffer } from "./recv_buffer.ts";
 import { SackBlocks } from "./sack_blocks.ts";
 import { SendBuffer } from "./send_buffer.ts";
 import { SeqRanges } from "./seq_ranges.ts";
+import { tcpInfo } from "./tcp_info.ts";
 import { trySend } from "./tcb_output.ts";
 import * as timers from "./tcb_timers.ts";
 
@@ -537,75 +537,10 @@ export class Tcb {
     this.shutdownWrite();
   }
 
-  /** The TCP_INFO view of this connection (Linux tcp_get_info). */
+  /** The TCP_INFO view of this connection (Linux tcp_get_info, in `tcp_info.ts`). */
   info(): TcpInfo {
-    const us = (ms: number) => Math.round(ms * 1000);
-    const mss = Math.max(1, this.effMss);
-    const segs = (bytes: number) => Math.ceil(bytes / mss);
-    // After a timeout Linux marks everything outstanding lost (tcp_enter_loss).
-    const lost = this.caState === CaState.LOSS
-      ? segs(this.flightSize)
-      : this.caState === CaState.RECOVERY
-      ? segs(lostBytes(this))
-      : 0;
-    return {
-      state: this.state,
-      caState: this.caState,
-      retransmits: this.retransmits,
-      probes: this.probesOut,
-      backoff: this.backoff,
-      options: (this.tsOk ? TcpiOpt.TIMESTAMPS : 0) | (this.sackOk ? TcpiOpt.SACK : 0) |
-        (this.wscaleOk ? TcpiOpt.WSCALE : 0),
-      sndWscale: this.sndWscale,
-      rcvWscale: this.rcvWscale,
-      rto: us(this.rto),
-      sndMss: this.effMss,
-      rcvMss: this.rcvMss,
-      unacked: segs(this.flightSize),
-      sacked: segs(this.scoreboard.bytes),
-      lost,
-      retrans: this.caState === CaState.OPEN ? 0 : segs(retransBytes(this)),
-      rtt: us(this.srtt),
-      rttvar: us(this.rttvar),
-      sndSsthresh: this.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(this.ssthresh / mss),
-      sndCwnd: Math.max(1, Math.round(this.cwnd / mss)),
-      advmss: this.advMss,
-      totalRetrans: this.totalRetrans,
-      segsOut: this.segsOut,
-      segsIn: this.segsIn,
-      dataSegsOut: this.dataSegsOut,
-      dataSegsIn: this.dataSegsIn,
-    };
+    return tcpInfo(this);
   }
-}
-
-/** Unsacked bytes RFC 6675's IsLost() calls lost: everything below the loss edge. */
-export function lostBytes(t: Tcb): number {
-  return t.scoreboard.uncovered(t.sndUna, lossEdge(t));
-}
-
-/** Bytes retransmitted in the current recovery or loss episode and not yet acknowledged. */
-function retransBytes(t: Tcb): number {
-  if (t.caState === CaState.LOSS) return Math.max(0, seq.diff(t.sndNxt, t.sndUna));
-  return t.scoreboard.uncovered(t.sndUna, seq.max(t.sndUna, t.highRxt));
-}
-
-/**
- * RFC 6675 §4 IsLost(): a byte is lost once DupThresh discontiguous SACKed
- * blocks, or more than (DupThresh − 1) × SMSS SACKed bytes, lie above it.
- * Both only shrink as the byte moves up, so the lost bytes are the unsacked
- * ones below one edge, which this returns (snd.una when nothing is lost).
- */
-export function lossEdge(t: Tcb): number {
-  const sb = t.scoreboard;
-  const thresh = t.profile.dupThresh;
-  const bytes = (thresh - 1) * t.effMss;
-  let above = 0;
-  for (let i = sb.count - 1; i >= 0; i--) {
-    above += seq.diff(sb.end(i), sb.start(i));
-    if (above > bytes || sb.count - i >= thresh) return seq.max(sb.start(i), t.sndUna);
-  }
-  return t.sndUna;
 }
 
 const EMPTY = new Uint8Array(0);

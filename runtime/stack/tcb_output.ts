@@ -12,7 +12,8 @@
  */
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
-import { CaState, lossEdge, type Tcb } from "./tcb.ts";
+import { lossEdge } from "./congestion.ts";
+import { CaState, type Tcb } from "./tcb.ts";
 import { armPersist, armRto } from "./tcb_timers.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;

@@ -1,0 +1,76 @@
+/**
+ * TCP_INFO for a connection of the built-in stack, filled the way Linux's
+ * tcp_get_info fills it where the stack has the state: segment counts are
+ * bytes over the current MSS, times are in microseconds, and the loss
+ * counters follow Linux's marking (after a timeout everything outstanding is
+ * lost; in SACK recovery, what RFC 6675's IsLost() says).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VirtualClock } from "../engine/clock.ts";
+ * import { Stack } from "./stack.ts";
+ * const s = new Stack({ clock: new VirtualClock(), addresses: ["10.0.0.1"] });
+ * s.call({ name: "socket" });
+ * s.call({ name: "connect", fd: 3, addr: "10.0.0.2", port: 80 });
+ * const info = s.connections()[0].info();
+ * assert.equal(info.state, "SYN_SENT");
+ * assert.equal(info.unacked, 1);
+ * ```
+ */
+import { seq } from "../wire/seq.ts";
+import { type TcpInfo, TcpiOpt } from "../wire/socket_call.ts";
+import { lossEdge } from "./congestion.ts";
+import { CaState, type Tcb } from "./tcb.ts";
+
+/** The TCP_INFO view of `t`. */
+export function tcpInfo(t: Tcb): TcpInfo {
+  const us = (ms: number) => Math.round(ms * 1000);
+  const mss = Math.max(1, t.effMss);
+  const segs = (bytes: number) => Math.ceil(bytes / mss);
+  // After a timeout Linux marks everything outstanding lost (tcp_enter_loss).
+  const lost = t.caState === CaState.LOSS
+    ? segs(t.flightSize)
+    : t.caState === CaState.RECOVERY
+    ? segs(lostBytes(t))
+    : 0;
+  return {
+    state: t.state,
+    caState: t.caState,
+    retransmits: t.retransmits,
+    probes: t.probesOut,
+    backoff: t.backoff,
+    options: (t.tsOk ? TcpiOpt.TIMESTAMPS : 0) | (t.sackOk ? TcpiOpt.SACK : 0) |
+      (t.wscaleOk ? TcpiOpt.WSCALE : 0),
+    sndWscale: t.sndWscale,
+    rcvWscale: t.rcvWscale,
+    rto: us(t.rto),
+    sndMss: t.effMss,
+    rcvMss: t.rcvMss,
+    unacked: segs(t.flightSize),
+    sacked: segs(t.scoreboard.bytes),
+    lost,
+    retrans: t.caState === CaState.OPEN ? 0 : segs(retransBytes(t)),
+    rtt: us(t.srtt),
+    rttvar: us(t.rttvar),
+    sndSsthresh: t.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(t.ssthresh / mss),
+    sndCwnd: Math.max(1, Math.round(t.cwnd / mss)),
+    advmss: t.advMss,
+    totalRetrans: t.totalRetrans,
+    segsOut: t.segsOut,
+    segsIn: t.segsIn,
+    dataSegsOut: t.dataSegsOut,
+    dataSegsIn: t.dataSegsIn,
+  };
+}
+
+/** Unsacked bytes RFC 6675's IsLost() calls lost: everything below the loss edge. */
+function lostBytes(t: Tcb): number {
+  return t.scoreboard.uncovered(t.sndUna, lossEdge(t));
+}
+
+/** Bytes retransmitted in the current recovery or loss episode and not yet acknowledged. */
+function retransBytes(t: Tcb): number {
+  if (t.caState === CaState.LOSS) return Math.max(0, seq.diff(t.sndNxt, t.sndUna));
+  return t.scoreboard.uncovered(t.sndUna, seq.max(t.sndUna, t.highRxt));
+}
