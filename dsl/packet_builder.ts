@@ -312,7 +312,8 @@ export class IcmpBuilder extends Builder<IcmpDef, IcmpBuilder> {
   }
   /**
    * Quotes the packet named `label` (injected or received) as the offending
-   * datagram. Without it, an ICMP error quotes the last packet the stack sent.
+   * datagram. Without it, an ICMP error quotes the last packet the script
+   * received from the stack.
    */
   quote(label: string): IcmpBuilder {
     return this.with((d) => ({ ...d, quote: label }));
@@ -371,7 +372,7 @@ export const icmp = (type: number, code = 0, ...mods: Modifier<IcmpDef>[]) => {
 
 /**
  * ICMPv4 "fragmentation needed and DF set" with the next-hop MTU (RFC 1191 §4),
- * quoting the stack's last segment unless told otherwise.
+ * quoting the last segment the script received unless told otherwise.
  */
 export const fragNeeded = (mtu: number, ...mods: Modifier<IcmpDef>[]) =>
   icmp(3, 4, ...mods).mtu(mtu);
@@ -382,12 +383,21 @@ export const packetTooBig = (mtu: number, ...mods: Modifier<IcmpDef>[]) =>
 const UNREACH_V4 = { net: 0, host: 1, protocol: 2, port: 3, admin: 13 } as const;
 /**
  * ICMPv4 destination unreachable (type 3) with its code by name or number,
- * quoting the stack's last segment: `unreachable("port")`.
+ * quoting the last segment the script received: `unreachable("port")`.
  */
 export const unreachable = (
   code: keyof typeof UNREACH_V4 | number,
   ...mods: Modifier<IcmpDef>[]
-) => icmp(3, typeof code === "number" ? code : UNREACH_V4[code], ...mods);
+) => {
+  if (typeof code === "string" && !Object.hasOwn(UNREACH_V4, code)) {
+    throw new RangeError(
+      `unreachable(): want one of ${Object.keys(UNREACH_V4).join(", ")} or a code number, got ${
+        JSON.stringify(code)
+      }`,
+    );
+  }
+  return icmp(3, typeof code === "number" ? code : UNREACH_V4[code], ...mods);
+};
 
 /** Any builder. */
 export type AnyBuilder = TcpBuilder | UdpBuilder | IcmpBuilder;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mss, opts, syn, tcp, wscale } from "../mod.ts";
+import { fragNeeded, mss, opts, syn, tcp, unreachable, wscale } from "../mod.ts";
 
 Deno.test("builders are immutable: methods return new builders over frozen definitions", () => {
   const base = tcp().ports(40000, 8080);
@@ -31,4 +31,14 @@ Deno.test("opts() rejects a bad literal with the column, what was wanted and wha
     /opts\.mss: want an integer 0\.\.65535, got 70000/,
   );
   assert.throws(() => syn().opts("<mss 1460>", { ts: false }), /got both in one call/);
+});
+
+Deno.test("unreachable() rejects an unknown code name and names the known ones", () => {
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => unreachable("nowhere" as any),
+    /unreachable\(\): want one of net, host, protocol, port, admin or a code number, got "nowhere"/,
+  );
+  assert.equal(unreachable("port").def.code, 3);
+  assert.equal(fragNeeded(1400).def.rest, 1400);
 });

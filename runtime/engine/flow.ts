@@ -254,8 +254,10 @@ export class Flows {
     if (t.kind !== "tcp") return;
     const f = this.#find(t.dstPort, t.srcPort) ?? this.#create(t.dstPort, t.srcPort, t.seq);
     this.current = f;
-    if (t.flags & SYN && f.peerAcked && t.seq !== f.peerIsn) {
-      f.pendingIsn = t.seq;
+    if (t.flags & SYN && f.peerAcked) {
+      // The numbering in use stays until the stack accepts the new SYN; a repeat of
+      // the current SYN changes nothing.
+      if (t.seq !== f.peerIsn) f.pendingIsn = t.seq;
       return;
     }
     if (t.flags & SYN) {
