@@ -3,3 +3,4 @@ import "../examples/gvisor_timestamp_handshake.ts";
 import "../examples/rst_closed_port.ts";
 import "../examples/rst_linger_zero.ts";
 import "../examples/rst_unread_data.ts";
+import "../examples/late_ack.ts";
