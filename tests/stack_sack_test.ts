@@ -160,3 +160,16 @@ scenario("SACK recovery fills two holes, then sends new data while pipe is below
   inject(ack().ack(1 + 13 * MSS)),
   getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 2, unacked: 0 }),
 ]);
+
+scenario("after a timeout, going back skips what the peer SACKs meanwhile", [
+  ...sender,
+  write(new Uint8Array(4 * MSS)).returns(4 * MSS),
+  ...flight(3),
+  expect(data(MSS).seq(1 + 3 * MSS)),
+  expect(ack().payload(MSS).seq(1)).after("200ms"),
+  inject(ack().ack(1 + MSS).opts({ sack: [[1 + 2 * MSS, 1 + 4 * MSS]] })),
+  expect(ack().payload(MSS).seq(1 + MSS)).within("1ms"),
+  expectNothing("100ms"),
+  inject(ack().ack(1 + 4 * MSS)),
+  getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 2, unacked: 0 }),
+]);

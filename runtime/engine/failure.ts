@@ -56,12 +56,27 @@ export function relativeLine(p: Packet, dir: "in" | "out", flows: Flows): string
   if (!f) return formatLine(p);
   const seqBase = dir === "out" ? f.localIsn ?? 0 : f.peerIsn;
   const ackBase = dir === "out" ? f.peerIsn : f.localIsn ?? 0;
+  // SACK blocks cover the acknowledged side's bytes: relative to the ack's base, as packetdrill prints.
+  const options = t.options.map((o) =>
+    o.kind === "sack"
+      ? {
+        ...o,
+        blocks: o.blocks.map(([l, r]) =>
+          [(l - ackBase) >>> 0, (r - ackBase) >>> 0] as [
+            number,
+            number,
+          ]
+        ),
+      }
+      : o
+  );
   return formatLine({
     ...p,
     transport: {
       ...t,
       seq: (t.seq - seqBase) >>> 0,
       ack: t.flags & TcpFlag.ACK ? (t.ack - ackBase) >>> 0 : t.ack,
+      options,
       checksum: undefined,
     },
   });

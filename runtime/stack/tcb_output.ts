@@ -50,6 +50,11 @@ export function trySend(t: Tcb): void {
   const mss = t.effMss;
   if (t.caState === CaState.RECOVERY && t.sackOk) sackRetransmit(t, mss);
   for (;;) {
+    // Going back after a timeout, skip what the peer has SACKed since (Linux tcp_xmit_retransmit_queue).
+    if (t.sackOk && seq.lt(t.sndNxt, t.sndMax) && t.scoreboard.has(t.sndNxt)) {
+      const dataEnd = seq.add(t.sendBuf.seq, t.sendBuf.length);
+      t.sndNxt = seq.min(t.scoreboard.nextUncovered(t.sndNxt), dataEnd);
+    }
     const offset = seq.diff(t.sndNxt, t.sendBuf.seq);
     const avail = t.sendBuf.length - offset;
     if (avail > 0) {
