@@ -17,7 +17,7 @@
  * const sc = defineScenario("hs", [listen(8080), inject(syn()), expect(synAck()), inject(ack())]);
  * const lines = compileScenario(sc).map((l) => l.replace(/^\S+ +/, ""));
  * assert.equal(lines[4], "> 192.0.2.1:40000 > 192.168.0.1:8080 S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
- * assert.equal(lines[5], "< 192.168.0.1:8080 > 192.0.2.1:40000 S. *(0) ack 1");
+ * assert.equal(lines[5], "< 192.168.0.1:8080 > 192.0.2.1:40000 S. 0:0(0) ack 1");
  * assert.equal(lines[6], "> 192.0.2.1:40000 > 192.168.0.1:8080 . 1:1(0) ack 1 win 511 <nop,nop,TS val 100 ecr 0>");
  * ```
  */

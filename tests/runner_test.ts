@@ -29,7 +29,7 @@ Deno.test("runScenario() reports file:line, want/got in the line syntax, a field
   assert.equal(r.ok, false);
   const m = r.failure!.message;
   assert.match(m, /^tests\/runner_test\.ts:\d+:\d+: expect\(synAck\) did not match$/m);
-  assert.match(m, /want: 192\.168\.0\.1:8080 > 192\.0\.2\.1:40000 S\. \*\(0\) ack 2/);
+  assert.match(m, /want: 192\.168\.0\.1:8080 > 192\.0\.2\.1:40000 S\. 0:0\(0\) ack 2/);
   assert.match(m, /got: {2}192\.168\.0\.1:8080 > 192\.0\.2\.1:40000 S\. 0:0\(0\) ack 1 win 65160/);
   assert.match(m, /tcp\.ack: want 2, got 1/);
   assert.match(m, /trace \(last \d+ of \d+\):/);
@@ -106,7 +106,7 @@ Deno.test("synack run exits 1 on a failing scenario and 2 on a missing file", as
     `import { expect, inject, listen, scenario, syn, synAck } from "${
       new URL("../mod.ts", import.meta.url).href
     }";
-scenario("fails", [listen(8080), inject(syn()), expect(synAck().seq(5))], { register: false });\n`,
+scenario("fails", [listen(8080), inject(syn()), expect(synAck().ack(5))], { register: false });\n`,
   );
   const log = console.log;
   const lines: string[] = [];
@@ -121,6 +121,6 @@ scenario("fails", [listen(8080), inject(syn()), expect(synAck().seq(5))], { regi
   assert.ok(lines.some((l) => l.startsWith("FAIL fails")));
   assert.ok(lines.includes("0 passed, 1 failed"));
   assert.ok((await Deno.stat(`${dir}/out.pcap`)).size > 24);
-  assert.ok(lines.some((l) => l.endsWith("< 192.168.0.1:8080 > 192.0.2.1:40000 S. 5:5(0) ack 1")));
+  assert.ok(lines.some((l) => l.endsWith("< 192.168.0.1:8080 > 192.0.2.1:40000 S. 0:0(0) ack 5")));
   await Deno.remove(dir, { recursive: true });
 });

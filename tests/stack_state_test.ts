@@ -47,7 +47,7 @@ scenario("simultaneous open: SYN-SENT → SYN-RECEIVED → ESTABLISHED (RFC 9293
 scenario("SYN-RECEIVED: a retransmitted SYN gets the same SYN-ACK again", [
   listen(8080),
   inject(syn()),
-  expect(synAck().ack(1)),
+  expect(synAck().seq(0).ack(1)),
   inject(syn().seq(0)),
   expect(synAck().seq(0).ack(1)).within("1ms"),
   inject(ack()),

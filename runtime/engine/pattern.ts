@@ -34,6 +34,8 @@ const { SYN, ACK } = TcpFlag;
 export interface SeqWant {
   want: FieldMatch;
   base: number;
+  /** The base is the packet's own seq: the stack's first SYN, whose ISN it sets. */
+  self?: boolean;
 }
 
 /** A pattern with every field decided. */
@@ -90,10 +92,13 @@ export function resolvePattern(def: PacketDef, flow: Flow | undefined): Pattern 
     flags: def.flags,
     srcPort: def.srcPort ?? flow?.localPort ?? any,
     dstPort: def.dstPort ?? flow?.remotePort ?? any,
-    seq: {
-      want: def.seq ?? (synced ? seq.diff(flow!.rcvNxt!, localBase) >>> 0 : any),
-      base: localBase,
-    },
+    // The stack's first SYN sets its ISN: its seq is 0 relative to itself, as packetdrill reads it.
+    seq: f !== undefined && f & SYN && flow?.localIsn === undefined
+      ? { want: def.seq ?? 0, base: 0, self: true }
+      : {
+        want: def.seq ?? (synced ? seq.diff(flow!.rcvNxt!, localBase) >>> 0 : any),
+        base: localBase,
+      },
     ack: {
       want: def.ack ??
         (f !== undefined && f & ACK && flow ? seq.diff(flow.sndNxt, peerBase) >>> 0 : any),
@@ -254,7 +259,7 @@ export function comparePattern(p: Pattern, got: Packet | PacketSpec): string[] {
   check("tcp.flags", p.flags, t.flags, formatTcpFlags);
   check("tcp.srcPort", p.srcPort, t.srcPort);
   check("tcp.dstPort", p.dstPort, t.dstPort);
-  check("tcp.seq", p.seq.want, seq.diff(t.seq, p.seq.base) >>> 0);
+  check("tcp.seq", p.seq.want, seq.diff(t.seq, p.seq.self ? t.seq : p.seq.base) >>> 0);
   check("tcp.ack", p.ack.want, seq.diff(t.ack, p.ack.base) >>> 0);
   check("tcp.win", p.win, t.window);
   check("tcp.urg", p.urg, t.urgent);
