@@ -14,6 +14,7 @@
  * ```
  */
 import { VirtualClock } from "../engine/clock.ts";
+import { mulberry32 } from "./mulberry32.ts";
 import type { StackProfile } from "./profile.ts";
 import { Stack } from "./stack.ts";
 
@@ -45,14 +46,8 @@ export interface BulkTransferResult {
 export function bulkTransfer(o: BulkTransferOptions): BulkTransferResult {
   const clock = new VirtualClock();
   const loss = o.loss ?? 0;
-  let rng = (o.seed ?? 1) >>> 0;
-  const random = () => {
-    rng = (rng + 0x6d2b79f5) >>> 0;
-    let t = rng;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next32 = mulberry32(o.seed ?? 1);
+  const random = () => next32() / 2 ** 32;
   const a = new Stack({ clock, addresses: ["10.0.0.1"], seed: 1, profile: o.profile });
   const b = new Stack({ clock, addresses: ["10.0.0.2"], seed: 2, profile: o.profile });
   let datagrams = 0, dropped = 0;

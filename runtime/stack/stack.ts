@@ -34,6 +34,7 @@ import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
 import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
 import { icmpArrives } from "./icmp_input.ts";
+import { mulberry32 } from "./mulberry32.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
 
 /** How to build a stack. */
@@ -81,18 +82,6 @@ function addrKey(a: Uint8Array): string | number {
   return a.length === 4 ? ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0 : a.join(".");
 }
 
-/** mulberry32: small, fast and good enough for ISNs in a test stack. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /** The built-in stack. */
 export class Stack implements SocketApi, TcbHost {
   readonly clock: Clock;
@@ -120,7 +109,7 @@ export class Stack implements SocketApi, TcbHost {
     this.clock = o.clock;
     this.profile = o.profile ?? profiles.linux;
     this.addresses = o.addresses.map((a) => typeof a === "string" ? address.parse(a) : a);
-    this.random = generator(o.seed ?? 0x5eed);
+    this.random = mulberry32(o.seed ?? 0x5eed);
     this.#sockets = new SocketLayer(this);
   }
 
