@@ -21,7 +21,7 @@
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import { CaState, type Tcb } from "./tcb.ts";
-import { retransmit } from "./tcb_output.ts";
+import { retransmit, rewind } from "./tcb_output.ts";
 import { restartRto } from "./tcb_timers.ts";
 
 /** RFC 5681 eq. (4): ssthresh = max(FlightSize / 2, 2 × SMSS). */
@@ -157,8 +157,7 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.dupAcks = 0;
   t.scoreboard.clear();
   t.highRxt = t.sndUna;
-  t.sndNxt = t.sndUna;
-  if (t.finSeq !== undefined && seq.le(t.sndUna, t.finSeq)) t.finSeq = undefined;
+  rewind(t);
 }
 
 /**

@@ -23,6 +23,7 @@ import type { IcmpFields } from "../wire/icmp.ts";
 import { seq } from "../wire/seq.ts";
 import type { ErrnoName } from "../wire/socket_call.ts";
 import type { Stack } from "./stack.ts";
+import { rewind } from "./tcb_output.ts";
 
 /** Linux net/ipv4/icmp.c icmp_err_convert[], by destination-unreachable code. */
 const V4_UNREACH: ReadonlyArray<readonly [ErrnoName, boolean]> = [
@@ -98,8 +99,7 @@ export function icmpArrives(stack: Stack, m: IcmpFields): void {
     t.pmtu = mtu;
     // Linux tcp_simple_retransmit: resend the unacknowledged data in segments that fit.
     if (t.state !== "SYN_SENT" && t.state !== "SYN_RECV" && t.sndNxt !== t.sndUna) {
-      t.sndNxt = t.sndUna;
-      if (t.finSeq !== undefined && seq.le(t.sndUna, t.finSeq)) t.finSeq = undefined;
+      rewind(t);
       t.trySend();
     }
     return;

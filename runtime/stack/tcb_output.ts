@@ -142,6 +142,15 @@ function sackRetransmit(t: Tcb, mss: number): void {
 }
 
 /**
+ * Goes back to snd.una so what is unacknowledged is sent again, the FIN too
+ * if it was not acknowledged (after a timeout, or when the MSS shrank).
+ */
+export function rewind(t: Tcb): void {
+  t.sndNxt = t.sndUna;
+  if (t.finSeq !== undefined && seq.le(t.sndUna, t.finSeq)) t.finSeq = undefined;
+}
+
+/**
  * A probe that makes the peer answer with its window: an ACK one byte
  * behind snd.una, as Linux's tcp_xmit_probe_skb sends for zero-window
  * probes and keepalives alike (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.6).

@@ -15,7 +15,6 @@
  * assert.equal(typeof armRto, "function"); // driven end to end in tests/stack_*_test.ts
  * ```
  */
-import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { onRetransmitTimeout } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
@@ -227,14 +226,8 @@ export function ackData(t: Tcb, fullSized: boolean): void {
 /** Enters TIME-WAIT and starts its timer (RFC 9293 §3.10.7.4; Linux: 60 s). */
 export function enterTimeWait(t: Tcb): void {
   t.state = "TIME_WAIT";
+  cancelAll(t);
   const c = t.host.clock;
-  const timers = [t.rtoTimer, t.ackTimer, t.otherTimer, t.persistTimer, t.keepaliveTimer];
-  for (const x of timers) c.cancel(x);
-  t.rtoTimer =
-    t.ackTimer =
-    t.persistTimer =
-    t.keepaliveTimer =
-      undefined;
   t.otherTimer = c.setTimer(c.now() + t.profile.timeWaitMs, () => {
     t.otherTimer = undefined;
     t.setState("CLOSE");
@@ -254,11 +247,6 @@ export function startFinWait2(t: Tcb): void {
     t.otherTimer = undefined;
     if (t.state === "FIN_WAIT2") t.setState("CLOSE");
   });
-}
-
-/** Whether `x` lies in `[a, b]`. */
-export function between(x: number, a: number, b: number): boolean {
-  return seq.ge(x, a) && seq.le(x, b);
 }
 
 const EMPTY = new Uint8Array(0);
