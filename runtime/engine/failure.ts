@@ -27,6 +27,7 @@ import { formatLine } from "../wire/line_format.ts";
 import { type Packet, parsePacket } from "../wire/packet.ts";
 import { formatCall } from "../wire/socket_call.ts";
 import { TcpFlag } from "../wire/tcp.ts";
+import { shiftSackBlocks } from "../wire/tcp_options.ts";
 import type { Flows } from "./flow.ts";
 import type { Trace } from "./trace.ts";
 
@@ -57,19 +58,7 @@ export function relativeLine(p: Packet, dir: "in" | "out", flows: Flows): string
   const seqBase = dir === "out" ? f.localIsn ?? 0 : f.peerIsn;
   const ackBase = dir === "out" ? f.peerIsn : f.localIsn ?? 0;
   // SACK blocks cover the acknowledged side's bytes: relative to the ack's base, as packetdrill prints.
-  const options = t.options.map((o) =>
-    o.kind === "sack"
-      ? {
-        ...o,
-        blocks: o.blocks.map(([l, r]) =>
-          [(l - ackBase) >>> 0, (r - ackBase) >>> 0] as [
-            number,
-            number,
-          ]
-        ),
-      }
-      : o
-  );
+  const options = shiftSackBlocks(t.options, -ackBase);
   return formatLine({
     ...p,
     transport: {

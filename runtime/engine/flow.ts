@@ -26,7 +26,7 @@ import { ipv4Header } from "../wire/ipv4.ts";
 import type { Packet, PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import { segmentLength, TcpFlag } from "../wire/tcp.ts";
-import type { TcpOption } from "../wire/tcp_options.ts";
+import { shiftSackBlocks, type TcpOption } from "../wire/tcp_options.ts";
 import type { Endpoints } from "./target.ts";
 
 const { SYN, RST, ACK } = TcpFlag;
@@ -242,7 +242,11 @@ export class Flows {
       flags,
       window: num(def, "win", def.win) ?? (syn ? 0xffff : this.#window(f)),
       urgent: num(def, "urg", def.urg) ?? 0,
-      options: absoluteSack(applyOptionSpec(this.#defaultOptions(f, flags), def.options, ts), f),
+      // SACK blocks in a script are relative to the stack's ISN, as packetdrill writes them.
+      options: shiftSackBlocks(
+        applyOptionSpec(this.#defaultOptions(f, flags), def.options, ts),
+        f.localIsn ?? 0,
+      ),
       payload,
       checksum,
     };
@@ -313,17 +317,6 @@ export class Flows {
     const t = p.transport;
     return t.kind === "tcp" ? this.#find(t.srcPort, t.dstPort) : undefined;
   }
-}
-
-/** SACK blocks in a script are relative to the stack's ISN, as packetdrill writes them. */
-function absoluteSack(options: TcpOption[], f: Flow): TcpOption[] {
-  const base = f.localIsn;
-  if (base === undefined || !options.some((o) => o.kind === "sack")) return options;
-  return options.map((o) =>
-    o.kind === "sack"
-      ? { kind: "sack", blocks: o.blocks.map(([l, r]) => [seq.add(base, l), seq.add(base, r)]) }
-      : o
-  );
 }
 
 /**

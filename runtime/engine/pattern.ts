@@ -25,7 +25,7 @@ import { formatOption, formatOptionList } from "../wire/option_list.ts";
 import type { Packet, PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import { formatTcpFlags, segmentLength, TcpFlag } from "../wire/tcp.ts";
-import type { TcpOption } from "../wire/tcp_options.ts";
+import { shiftSackBlocks, type TcpOption } from "../wire/tcp_options.ts";
 import type { Flow } from "./flow.ts";
 
 const { SYN, ACK } = TcpFlag;
@@ -159,23 +159,11 @@ function show(m: FieldMatch, fmt: (n: number) => string = String): string {
   return typeof m === "number" ? fmt(m) : describeValue(m);
 }
 
-/** SACK blocks from the stack cover the script's bytes: shown relative to the script's ISN. */
-function relativeSack(got: readonly TcpOption[], base: number): readonly TcpOption[] {
-  if (!got.some((o) => o.kind === "sack")) return got;
-  return got.map((o) =>
-    o.kind === "sack"
-      ? {
-        kind: "sack",
-        blocks: o.blocks.map(([l, r]) => [seq.diff(l, base) >>> 0, seq.diff(r, base) >>> 0]),
-      }
-      : o
-  );
-}
-
 function optionsDiff(p: Pattern, absolute: readonly TcpOption[]): string[] {
   const spec = p.options;
   if (p.optionsMatch === "ignore" || !spec) return [];
-  const got = relativeSack(absolute, p.ack.base);
+  // SACK blocks from the stack cover the script's bytes: compared relative to the script's ISN.
+  const got = shiftSackBlocks(absolute, -p.ack.base);
   if (spec.mode === "exact" && p.optionsMatch === "subset") {
     return spec.list.filter((o) =>
       o.kind !== "nop" && o.kind !== "eol" && !got.some((g) => sameOption(o, g))

@@ -369,3 +369,26 @@ export function tcpOptionKindOf(o: TcpOption): number {
       return assertNever(o, "TCP option");
   }
 }
+
+/**
+ * `opts` with every SACK block moved by `delta` in sequence space (mod 2^32):
+ * `-isn` makes blocks relative to an ISN, `+isn` makes them absolute again.
+ * Returns `opts` itself when it holds no SACK option.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shiftSackBlocks } from "./tcp_options.ts";
+ * const abs = [{ kind: "nop" as const }, { kind: "sack" as const, blocks: [[5001, 6001]] as Array<[number, number]> }];
+ * assert.deepEqual(shiftSackBlocks(abs, -5000)[1], { kind: "sack", blocks: [[1, 1001]] });
+ * assert.deepEqual(shiftSackBlocks([{ kind: "sack", blocks: [[0, 10]] }], -1)[0], { kind: "sack", blocks: [[4294967295, 9]] });
+ * ```
+ */
+export function shiftSackBlocks<T extends readonly TcpOption[]>(opts: T, delta: number): T {
+  if (!opts.some((o) => o.kind === "sack")) return opts;
+  return opts.map((o) =>
+    o.kind === "sack"
+      ? { kind: "sack", blocks: o.blocks.map(([l, r]) => [(l + delta) >>> 0, (r + delta) >>> 0]) }
+      : o
+  ) as unknown as T;
+}
