@@ -1,6 +1,5 @@
 // The built-in stack: teardown from either side, TIME-WAIT (RFC 9293 §3.6).
 import {
-  accept,
   ack,
   close,
   expect,
@@ -9,23 +8,13 @@ import {
   finAck,
   getsockopt,
   inject,
-  listen,
   read,
   rst,
   scenario,
   shutdown,
-  syn,
-  synAck,
   wait,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established } from "./fixtures.ts";
 
 scenario("active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT for 60 s, then CLOSED", [
   ...established,

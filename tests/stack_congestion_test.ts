@@ -1,35 +1,22 @@
 // The built-in stack: NewReno fast retransmit and recovery (RFC 5681, RFC 6582) and RTO recovery.
 import {
-  accept,
   ack,
-  bind,
   data,
   expect,
   expectNothing,
   getsockopt,
   inject,
-  listen,
   scenario,
-  setsockopt,
-  socket,
   syn,
   synAck,
   write,
 } from "../mod.ts";
+import { flight, MSS, sender } from "./fixtures.ts";
 
-const MSS = 1448;
-const noSack = [
-  socket(),
-  setsockopt("SO_SNDBUF", 65536).returns(0),
-  bind(8080),
-  listen(),
-  inject(syn().opts("<sackOK:false>")),
-  expect(synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 7>")),
-  inject(ack()),
-  accept().returns(4),
-];
-const flight = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => expect(ack().payload(MSS).seq(1 + (from + i) * MSS)));
+const noSack = sender(
+  syn().opts("<sackOK:false>"),
+  synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 7>"),
+);
 
 scenario("slow start: cwnd grows by what each ACK covers (Linux tcp_slow_start, RFC 3465)", [
   ...noSack,

@@ -1,26 +1,6 @@
 // The built-in stack: data transfer in ESTABLISHED, both directions, and delayed ACKs.
-import {
-  accept,
-  ack,
-  data,
-  expect,
-  expectNothing,
-  inject,
-  listen,
-  read,
-  scenario,
-  syn,
-  synAck,
-  write,
-} from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { ack, data, expect, expectNothing, inject, read, scenario, write } from "../mod.ts";
+import { established } from "./fixtures.ts";
 
 scenario("data in: the first segments are ACKed at once (quick ACK), read() returns the bytes", [
   ...established,

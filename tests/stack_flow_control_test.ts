@@ -18,14 +18,7 @@ import {
   synAck,
   write,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established } from "./fixtures.ts";
 
 scenario("zero window: probes one byte behind snd.una at RTO, 2×, 4× (persist timer)", [
   ...established,

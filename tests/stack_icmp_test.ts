@@ -1,6 +1,5 @@
 // The built-in stack: ICMP errors about its segments (RFC 5927, RFC 1191, RFC 1122 §4.2.3.9).
 import {
-  accept,
   ack,
   connect,
   data,
@@ -10,24 +9,15 @@ import {
   getsockopt,
   icmp,
   inject,
-  listen,
   read,
   scenario,
   socket,
   syn,
-  synAck,
   sysctl,
   unreachable,
   write,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established } from "./fixtures.ts";
 
 scenario("connect() fails with ECONNREFUSED on ICMP port unreachable", [
   socket(),

@@ -1,28 +1,17 @@
 // The built-in stack: keepalive (RFC 1122 §4.2.3.6, Linux tcp_keepalive_timer).
 import {
-  accept,
   ack,
   expect,
   expectNothing,
   getsockopt,
   inject,
-  listen,
   read,
   rstAck,
   scenario,
   setsockopt,
-  syn,
-  synAck,
   sysctl,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established } from "./fixtures.ts";
 
 scenario("keepalive: probe after TCP_KEEPIDLE, every TCP_KEEPINTVL, reset after TCP_KEEPCNT", [
   ...established,

@@ -20,14 +20,7 @@ import {
   sysctl,
   wait,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established } from "./fixtures.ts";
 
 scenario("SYN-SENT: a reset without ACK is ignored; the handshake still completes", [
   socket(),

@@ -1,30 +1,16 @@
 // The built-in stack: SACK blocks as a receiver (RFC 2018, RFC 2883) and SACK loss recovery as a sender (RFC 6675).
 import {
-  accept,
   ack,
-  bind,
   data,
   expect,
   expectNothing,
   getsockopt,
   inject,
-  listen,
   read,
   scenario,
-  setsockopt,
-  socket,
-  syn,
-  synAck,
   write,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established, flight, MSS, sender } from "./fixtures.ts";
 
 const TS = "nop,nop,TS val 0 ecr 100";
 
@@ -73,23 +59,10 @@ scenario("D-SACK: a segment received twice is reported once in the first block (
   expect(ack().ack(1101).opts(`<${TS},nop,nop,sack 2001:2501>`)),
 ]);
 
-const sender = [
-  socket(),
-  setsockopt("SO_SNDBUF", 65536).returns(0),
-  bind(8080),
-  listen(),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
-const MSS = 1448;
-const flight = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => expect(ack().payload(MSS).seq(1 + (from + i) * MSS)));
 const sackTo = (segs: number) => ack().ack(1).opts({ sack: [[1 + MSS, 1 + segs * MSS]] });
 
 scenario("SACK recovery: three SACKed segments above a hole mark it lost; one retransmission", [
-  ...sender,
+  ...sender(),
   write(new Uint8Array(10 * MSS)).returns(10 * MSS),
   ...flight(9),
   expect(data(MSS).seq(1 + 9 * MSS)),
@@ -114,7 +87,7 @@ scenario("SACK recovery: three SACKed segments above a hole mark it lost; one re
 scenario(
   "SACK recovery: more than two segments' worth SACKed is a loss at once (RFC 6675 IsLost)",
   [
-    ...sender,
+    ...sender(),
     write(new Uint8Array(10 * MSS)).returns(10 * MSS),
     ...flight(9),
     expect(data(MSS).seq(1 + 9 * MSS)),
@@ -125,7 +98,7 @@ scenario(
 );
 
 scenario("limited transmit: the first two duplicate ACKs each release a new segment (RFC 3042)", [
-  ...sender,
+  ...sender(),
   write(new Uint8Array(12 * MSS)).returns(12 * MSS),
   ...flight(10),
   expectNothing("10ms"),
@@ -139,7 +112,7 @@ scenario("limited transmit: the first two duplicate ACKs each release a new segm
 ]);
 
 scenario("SACK recovery fills two holes, then sends new data while pipe is below cwnd", [
-  ...sender,
+  ...sender(),
   write(new Uint8Array(10 * MSS)).returns(10 * MSS),
   ...flight(9),
   expect(data(MSS).seq(1 + 9 * MSS)),
@@ -162,7 +135,7 @@ scenario("SACK recovery fills two holes, then sends new data while pipe is below
 ]);
 
 scenario("after a timeout, going back skips what the peer SACKs meanwhile", [
-  ...sender,
+  ...sender(),
   write(new Uint8Array(4 * MSS)).returns(4 * MSS),
   ...flight(3),
   expect(data(MSS).seq(1 + 3 * MSS)),

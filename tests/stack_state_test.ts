@@ -22,14 +22,7 @@ import {
   wait,
   write,
 } from "../mod.ts";
-
-const established = [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-];
+import { established } from "./fixtures.ts";
 
 scenario("simultaneous open: SYN-SENT → SYN-RECEIVED → ESTABLISHED (RFC 9293 figure 8)", [
   socket(),

@@ -1,0 +1,45 @@
+// Step prefixes the conformance scenarios share. Not a test file itself.
+import {
+  accept,
+  ack,
+  bind,
+  expect,
+  inject,
+  listen,
+  setsockopt,
+  socket,
+  syn,
+  synAck,
+  type TcpBuilder,
+} from "../mod.ts";
+
+/** A passive open on port 8080 completed and accepted as fd 4. */
+export const established = [
+  listen(8080),
+  inject(syn()),
+  expect(synAck()),
+  inject(ack()),
+  accept().returns(4),
+];
+
+/** Payload per full segment on an established connection with timestamps (1460 − 12). */
+export const MSS = 1448;
+
+/**
+ * `established`, with a 64 KiB send buffer so a write of many segments
+ * does not block. `synSeg` and `synAckSeg` shape the handshake.
+ */
+export const sender = (synSeg: TcpBuilder = syn(), synAckSeg: TcpBuilder = synAck()) => [
+  socket(),
+  setsockopt("SO_SNDBUF", 65536).returns(0),
+  bind(8080),
+  listen(),
+  inject(synSeg),
+  expect(synAckSeg),
+  inject(ack()),
+  accept().returns(4),
+];
+
+/** `n` full segments from the stack, starting `from` segments after the ISN. */
+export const flight = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => expect(ack().payload(MSS).seq(1 + (from + i) * MSS)));
