@@ -17,6 +17,8 @@ import { compileCommand } from "./compile_command.ts";
 import { runCommand } from "./run_command.ts";
 import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
+import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
+import { TARGET_SPECS } from "../runtime/scenario.ts";
 
 /** synack's version, from package.json. */
 export const VERSION = "0.1.0";
@@ -41,7 +43,11 @@ export async function main(args: string[]): Promise<number> {
   let code = 0;
   program.command("run").description("run scenario files on a target and report each")
     .argument("<paths...>", "scenario files, folders or URLs")
-    .option("-t, --target <target>", "builtin or builtin:<profile>", "builtin")
+    .option(
+      "-t, --target <target>",
+      `${TARGET_SPECS}; a comma-separated list (builtin,kernel) runs each and prints the first divergence`,
+      "builtin",
+    )
     .option("--pcap <file>", "save each run's packets as pcap")
     .option("--trace <file>", "save each run's trace as JSON")
     .option("--filter <text>", "only scenarios whose name contains text")
@@ -69,7 +75,7 @@ export async function main(args: string[]): Promise<number> {
     if (
       e instanceof DecodeError || e instanceof Deno.errors.NotFound ||
       e instanceof Deno.errors.PermissionDenied || e instanceof LineSyntaxError ||
-      e instanceof ScenarioError || e instanceof RangeError
+      e instanceof ScenarioError || e instanceof RangeError || e instanceof TargetUnavailable
     ) {
       console.error(`synack: ${e.message}`);
       return 2;

@@ -14,6 +14,9 @@
  * ```
  */
 import { formatLocation } from "../dsl/source_location.ts";
+import type { Scenario } from "../dsl/scenario_def.ts";
+import { firstDivergence } from "../runtime/engine/divergence.ts";
+import type { RunResult } from "../runtime/engine/runner.ts";
 import { runScenarioOn } from "../runtime/scenario.ts";
 import { loadScenarios } from "./load_scenarios.ts";
 
@@ -32,19 +35,28 @@ function numbered(path: string, i: number, n: number): string {
   return dot > 0 ? `${path.slice(0, dot)}.${i + 1}${path.slice(dot)}` : `${path}.${i + 1}`;
 }
 
-/** Runs every scenario the paths define (those whose name contains `filter`). */
+/**
+ * Runs every scenario the paths define (those whose name contains `filter`).
+ * A target list (`builtin,kernel`) runs each scenario on every target and
+ * prints where the runs first diverge; a divergence counts as a failure.
+ */
 export async function runCommand(
   paths: readonly string[],
   o: RunCommandOptions = {},
 ): Promise<number> {
   const print = o.print ?? ((l: string) => console.log(l));
+  const targets = (o.target ?? "builtin").split(",").map((t) => t.trim());
+  if (targets.some((t) => !t)) {
+    throw new RangeError(`--target: empty name in ${JSON.stringify(o.target)}`);
+  }
   let scenarios = await loadScenarios(paths);
   if (o.filter) scenarios = scenarios.filter((s) => s.name.includes(o.filter!));
   if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
+  if (targets.length > 1) return await differential(scenarios, targets, print);
   let passed = 0, failed = 0;
   for (const [i, sc] of scenarios.entries()) {
     const start = performance.now();
-    const r = await runScenarioOn(sc, o.target ?? "builtin");
+    const r = await runScenarioOn(sc, targets[0]);
     const ms = (performance.now() - start).toFixed(1);
     print(`${r.ok ? "ok  " : "FAIL"} ${sc.name} (${formatLocation(sc.at)}) ${ms} ms`);
     if (!r.ok) print(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));
@@ -56,4 +68,44 @@ export async function runCommand(
   }
   print(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
+}
+
+/** Runs each scenario on every target; reports verdicts and the first divergence. */
+async function differential(
+  scenarios: readonly Scenario[],
+  targets: readonly string[],
+  print: (line: string) => void,
+): Promise<number> {
+  let same = 0, differ = 0;
+  const width = Math.max(...targets.map((t) => t.length));
+  for (const sc of scenarios) {
+    const runs: [string, RunResult][] = [];
+    for (const t of targets) runs.push([t, await runScenarioOn(sc, t)]);
+    const [base, first] = runs[0];
+    const found = runs.slice(1).map(([t, r]) => [t, firstDivergence(first.trace, r.trace)] as const)
+      .find(([, d]) => d !== undefined);
+    const agree = !found && runs.every(([, r]) => r.ok === first.ok);
+    print(`${agree ? "same" : "DIFF"} ${sc.name} (${formatLocation(sc.at)})`);
+    for (const [t, r] of runs) {
+      print(
+        `     ${t.padEnd(width)}  ${r.ok ? "pass" : `FAIL ${r.failure!.message.split("\n")[0]}`}`,
+      );
+    }
+    if (found) {
+      const [other, d] = found;
+      const step = d!.left?.step ?? d!.right?.step;
+      const where = step !== undefined && sc.steps?.[step]
+        ? ` (${formatLocation(sc.steps[step].at)})`
+        : "";
+      print(`     first divergence at event ${d!.index + 1}${where}:`);
+      for (const [t, e] of [[base, d!.left], [other, d!.right]] as const) {
+        const text = e ? `${(e.time / 1000).toFixed(6)} ${e.text}` : "(no more events)";
+        print(`       ${t.padEnd(width)}  ${text}`);
+      }
+    }
+    if (agree) same++;
+    else differ++;
+  }
+  print(`${same} same, ${differ} diverged`);
+  return differ ? 1 : 0;
 }

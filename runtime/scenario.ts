@@ -27,13 +27,20 @@ import {
 import type { StepInput } from "../dsl/steps.ts";
 import { type RunResult, runScenario } from "./engine/runner.ts";
 import type { Target } from "./engine/target.ts";
+import { kernelTarget } from "./kernel/kernel_target.ts";
+import { rawTarget } from "./kernel/raw_target.ts";
 import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
 
+/** The target specs `openTarget` understands, for messages and `--help`. */
+export const TARGET_SPECS = "builtin, builtin:<profile>, kernel or raw";
+
 /**
- * Opens the target a spec names: `builtin` or `builtin:<profile>`. The
+ * Opens the target a spec names: `builtin`, `builtin:<profile>`, `kernel`
+ * (the Linux kernel through TUN in a private namespace) or `raw` (a kernel in
+ * a second namespace, reached over a veth by a packet socket). The
  * scenario's own profile applies unless the spec names one.
  */
-export function openTarget(spec: string, sc?: Scenario): Target {
+export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   const [kind, profile] = spec.split(":", 2);
   if (kind === "builtin") {
     return builtinTarget({
@@ -41,13 +48,15 @@ export function openTarget(spec: string, sc?: Scenario): Target {
       seed: sc?.options.seed,
     });
   }
-  throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want builtin or builtin:<profile>`);
+  if (kind === "kernel" && profile === undefined) return await kernelTarget();
+  if (kind === "raw" && profile === undefined) return await rawTarget();
+  throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want ${TARGET_SPECS}`);
 }
 
 /** Runs `sc` on the target `spec` names and closes it. */
 export async function runScenarioOn(sc: Scenario, spec = "builtin"): Promise<RunResult> {
-  const target = openTarget(spec, sc);
-  const named = spec.includes(":");
+  const target = await openTarget(spec, sc);
+  const named = spec.startsWith("builtin:");
   try {
     return await runScenario(
       named ? { ...sc, options: { ...sc.options, profile: undefined } } : sc,

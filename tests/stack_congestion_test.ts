@@ -15,7 +15,7 @@ import { flight, MSS, sender } from "./fixtures.ts";
 
 const noSack = sender(
   syn().opts("<sackOK:false>"),
-  synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 7>"),
+  synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 10>"),
 );
 
 scenario("slow start: cwnd grows by what each ACK covers (Linux tcp_slow_start, RFC 3465)", [

@@ -19,16 +19,16 @@ import {
 scenario("passive open: SYN-ACK carries Linux's options and window", [
   listen(8080),
   inject(syn()),
-  expect(synAck().win(65160).opts("<mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 7>")),
+  expect(synAck().win(65160).opts("<mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 10>")),
   inject(ack()),
   accept().returns(4),
-  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED", sndWscale: 7, rcvWscale: 7, options: 7 }),
+  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED", sndWscale: 7, rcvWscale: 10, options: 7 }),
 ]);
 
 scenario("active open: SYN, then ESTABLISHED on the SYN-ACK", [
   socket(),
   connect(9000).returns(0),
-  expect(syn().ports(any, 9000).win(64240).opts("<mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 7>")),
+  expect(syn().ports(any, 9000).win(64240).opts("<mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 10>")),
   inject(synAck().seq(0).ack(1)),
   expect(ack().seq(1).ack(1)),
   getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),

@@ -25,7 +25,7 @@ const v6 = { family: 6 as const };
 scenario("IPv6 passive open: MSS 1440 advertised, 1428 bytes per segment with timestamps", [
   listen(8080),
   inject(syn().opts("<mss:1440>")),
-  expect(synAck().win(64260).opts("<mss 1440,sackOK,TS val 0 ecr 100,nop,wscale 7>")),
+  expect(synAck().win(64260).opts("<mss 1440,sackOK,TS val 0 ecr 100,nop,wscale 10>")),
   inject(ack()),
   accept().returns(4),
   write(new Uint8Array(2000)).returns(2000),
@@ -41,7 +41,7 @@ scenario("IPv6 passive open: MSS 1440 advertised, 1428 bytes per segment with ti
 scenario("IPv6 active open and close", [
   socket({ family: 6 }),
   connect(9000, "fd3d:fa7b:d17d::1").returns(0),
-  expect(syn().opts("<mss 1440,sackOK,TS val 0 ecr 0,nop,wscale 7>")),
+  expect(syn().opts("<mss 1440,sackOK,TS val 0 ecr 0,nop,wscale 10>")),
   inject(synAck().seq(0).ack(1)),
   expect(ack().seq(1).ack(1)),
   close(),

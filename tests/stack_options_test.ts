@@ -24,7 +24,7 @@ const handshake = (synOpts: string) => [
 
 scenario("MSS: a peer MSS of 1000 caps our segments at 988 bytes (with timestamps)", [
   ...handshake("<mss:1000>"),
-  expect(synAck().opts("<mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 7>")),
+  expect(synAck().opts("<mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 10>")),
   inject(ack()),
   accept().returns(4),
   write(new Uint8Array(1500)).returns(1500),
@@ -49,15 +49,15 @@ scenario("TCP_MAXSEG before listen() lowers the MSS we advertise", [
   bind(8080),
   listen(),
   inject(syn()),
-  expect(synAck().opts("<mss 1200,sackOK,TS val 0 ecr 100,nop,wscale 7>")),
+  expect(synAck().opts("<mss 1200,sackOK,TS val 0 ecr 100,nop,wscale 10>")),
 ]);
 
 scenario("window scale: a shift of 15 is used as 14 (RFC 7323 §2.3)", [
   ...handshake("<wscale:15>"),
-  expect(synAck().opts("<mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 7>")),
+  expect(synAck().opts("<mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 10>")),
   inject(ack()),
   accept().returns(4),
-  getsockopt("TCP_INFO").returns({ sndWscale: 14, rcvWscale: 7 }),
+  getsockopt("TCP_INFO").returns({ sndWscale: 14, rcvWscale: 10 }),
 ]);
 
 scenario("window scale: without the peer's option, neither side scales and the window is 65160", [
@@ -72,7 +72,7 @@ scenario("window scale: without the peer's option, neither side scales and the w
 
 scenario("timestamps: without the peer's TSopt, segments carry no options and 1460 bytes", [
   ...handshake("<ts:false>"),
-  expect(synAck().opts("<mss 1460,nop,nop,sackOK,nop,wscale 7>")),
+  expect(synAck().opts("<mss 1460,nop,nop,sackOK,nop,wscale 10>")),
   inject(ack()),
   accept().returns(4),
   write(new Uint8Array(1460)).returns(1460),
@@ -82,7 +82,7 @@ scenario("timestamps: without the peer's TSopt, segments carry no options and 14
 
 scenario("SACK-permitted: without it, out-of-order data is ACKed with no SACK block", [
   ...handshake("<sackOK:false>"),
-  expect(synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 7>")),
+  expect(synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 10>")),
   inject(ack()),
   accept().returns(4),
   inject(data(100).seq(201)),

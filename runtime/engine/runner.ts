@@ -120,7 +120,10 @@ class Runner {
     this.#family = o.family ?? 4;
     const addrs = this.#family === 4 ? cfg.target.v4 : cfg.target.v6;
     this.#flows = new Flows(addrs, o.remotePort ?? 40000, () => cfg.target.clock.now());
-    if (o.profile !== undefined) cfg.target.configure({ kind: "profile", profile: o.profile });
+    if (o.profile !== undefined) {
+      const note = cfg.target.configure({ kind: "profile", profile: o.profile });
+      if (note) this.#warn(note);
+    }
   }
 
   get #timeout(): number {
@@ -196,11 +199,12 @@ class Runner {
       case "sysctl":
       case "profile":
         try {
-          this.#t.configure(
+          const note = this.#t.configure(
             s.kind === "sysctl"
               ? { kind: "sysctl", name: s.name, value: s.value }
               : { kind: "profile", profile: s.profile },
           );
+          if (note) this.#warn(note);
         } catch (e) {
           throw new ScenarioFailure(`${s.kind}(): ${(e as Error).message}`, s.at);
         }
@@ -464,6 +468,11 @@ class Runner {
         undefined,
         extra,
       );}
+  }
+
+  #warn(text: string): void {
+    this.warnings.push(text);
+    this.trace.add({ kind: "note", time: this.#t.clock.now(), text });
   }
 
   #fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure {

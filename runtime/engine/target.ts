@@ -86,8 +86,12 @@ export interface Target {
   readonly sockets: SocketApi;
   readonly v4: Endpoints;
   readonly v6: Endpoints;
-  /** Applies a sysctl or profile; throws a `RangeError` naming what is supported. */
-  configure(s: TargetSetting): void;
+  /**
+   * Applies a sysctl or profile; throws a `RangeError` naming what is
+   * supported. Returns a note when the setting does not apply to this target
+   * (a built-in profile on the real kernel): the run goes on and warns.
+   */
+  configure(s: TargetSetting): string | undefined | void;
   close(): Promise<void>;
 }
 

@@ -23,7 +23,11 @@ export interface StackProfile {
   name: string;
   /** Initial congestion window in segments. RFC 6928 §2 / Linux TCP_INIT_CWND: 10. */
   initialCwnd: number;
-  /** Our window-scale shift. Linux picks 7 for the default tcp_rmem; RFC 7323 §2.3 caps it at 14. */
+  /**
+   * Our window-scale shift. Linux derives it from max(tcp_rmem[2], rmem_max)
+   * (tcp_select_initial_window): the 32 MB tcp_rmem[2] of current kernels
+   * gives 10, the older 6 MB gave 7. RFC 7323 §2.3 caps it at 14.
+   */
   wscale: number;
   /** MSS we advertise: MTU 1500 − 40 (RFC 9293 §3.7.1). */
   mss: number;
@@ -149,7 +153,7 @@ export const profileSchema = z.strictObject({
 const linux: StackProfile = Object.freeze({
   name: "linux",
   initialCwnd: 10,
-  wscale: 7,
+  wscale: 10,
   mss: 1460,
   rtoInitMs: 1000,
   rtoMinMs: 200,

@@ -333,6 +333,7 @@ export class SocketLayer {
         return ok(0);
       case "SO_RCVBUF":
         s.opts.rcvBuf = p.doubleBufOpts ? o.value * 2 : o.value;
+        s.opts.rcvBufLocked = true;
         return ok(0);
       case "SO_SNDBUF":
         s.opts.sndBuf = p.doubleBufOpts ? o.value * 2 : o.value;

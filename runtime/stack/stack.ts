@@ -189,7 +189,7 @@ export class Stack implements SocketApi, TcbHost {
     const t = new Tcb(this, tuple, opts, this.random(), this.random());
     this.#conns.set(k, t);
     t.setState("SYN_SENT");
-    t.rcvWscale = this.profile.windowScaling ? this.profile.wscale : 0;
+    t.rcvWscale = this.profile.windowScaling ? t.ourWscale() : 0;
     t.sendSyn();
     return t;
   }

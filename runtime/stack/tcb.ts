@@ -91,6 +91,8 @@ export interface TcbOptions {
   cork: boolean;
   linger?: { onoff: boolean; linger: number };
   rcvBuf: number;
+  /** SO_RCVBUF was set: the buffer no longer follows tcp_rmem (SOCK_RCVBUF_LOCK). */
+  rcvBufLocked?: boolean;
   sndBuf: number;
   /** TCP_MAXSEG: a cap on the MSS we advertise. */
   maxseg?: number;
@@ -325,7 +327,7 @@ export class Tcb {
     else this.sndMss = Math.min(this.sndMss, this.advMss);
     this.wscaleOk = ws !== undefined && p.windowScaling && weOffered;
     this.sndWscale = this.wscaleOk ? Math.min(ws!, MAX_WSCALE) : 0;
-    this.rcvWscale = this.wscaleOk ? p.wscale : 0;
+    this.rcvWscale = this.wscaleOk ? this.ourWscale() : 0;
     this.tsOk = ts !== undefined && p.timestamps && weOffered;
     if (this.tsOk) this.tsRecent = ts!.val;
     this.sackOk = sack && p.sack && weOffered;
@@ -333,6 +335,18 @@ export class Tcb {
   }
 
   // --- Windows -----------------------------------------------------------------
+
+  /**
+   * The shift we offer, as Linux's tcp_select_initial_window picks it: the
+   * profile's (from tcp_rmem[2]), or less when SO_RCVBUF locked the buffer and
+   * so clamps the window to its full space.
+   */
+  ourWscale(): number {
+    const p = this.profile;
+    if (!this.opts.rcvBufLocked) return p.wscale;
+    const full = this.opts.rcvBuf >> 1;
+    return Math.max(0, Math.min(p.wscale, Math.floor(Math.log2(Math.max(1, full))) - 15));
+  }
 
   /** Receive space: half the buffer (tcp_adv_win_scale = 1), less what is queued. */
   space(): number {

@@ -23,30 +23,59 @@ import { assertNever } from "./assert_never.ts";
 export const Errno = {
   EPERM: 1,
   ENOENT: 2,
+  ESRCH: 3,
   EINTR: 4,
+  EIO: 5,
+  ENXIO: 6,
+  E2BIG: 7,
+  ENOEXEC: 8,
   EBADF: 9,
+  ECHILD: 10,
   EAGAIN: 11,
   ENOMEM: 12,
   EACCES: 13,
   EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
   EINVAL: 22,
+  ENFILE: 23,
   EMFILE: 24,
+  ENOTTY: 25,
+  EFBIG: 27,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
   EPIPE: 32,
+  ERANGE: 34,
+  ENOSYS: 38,
   ENONET: 64,
   EPROTO: 71,
+  EOVERFLOW: 75,
+  ENOTSOCK: 88,
+  EDESTADDRREQ: 89,
   EMSGSIZE: 90,
+  EPROTOTYPE: 91,
   ENOPROTOOPT: 92,
   EPROTONOSUPPORT: 93,
+  ESOCKTNOSUPPORT: 94,
   EOPNOTSUPP: 95,
+  EPFNOSUPPORT: 96,
   EAFNOSUPPORT: 97,
   EADDRINUSE: 98,
   EADDRNOTAVAIL: 99,
+  ENETDOWN: 100,
   ENETUNREACH: 101,
+  ENETRESET: 102,
   ECONNABORTED: 103,
   ECONNRESET: 104,
   ENOBUFS: 105,
   EISCONN: 106,
   ENOTCONN: 107,
+  ESHUTDOWN: 108,
+  ETOOMANYREFS: 109,
   ETIMEDOUT: 110,
   ECONNREFUSED: 111,
   EHOSTDOWN: 112,
@@ -57,6 +86,18 @@ export const Errno = {
 
 /** An errno name that synack knows. */
 export type ErrnoName = keyof typeof Errno;
+
+/**
+ * The name of errno `n`, for results that come from the kernel; undefined
+ * for a number outside the table.
+ */
+export function errnoName(n: number): ErrnoName | undefined {
+  return ERRNO_NAMES.get(n);
+}
+
+const ERRNO_NAMES = new Map<number, ErrnoName>(
+  Object.entries(Errno).map(([k, v]) => [v, k as ErrnoName]),
+);
 
 /** True when `name` is an errno synack knows. */
 export function isErrnoName(name: string): name is ErrnoName {

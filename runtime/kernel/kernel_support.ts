@@ -1,0 +1,51 @@
+/**
+ * Whether this process can run the kernel and raw-socket targets, and if
+ * not, why, in words a user can act on. Tests use it to skip visibly:
+ * `Deno.test({ name: "… (skipped: not root)", ignore: true })`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kernelUnavailable } from "./kernel_support.ts";
+ * const why = kernelUnavailable();
+ * assert.ok(why === undefined || why.length > 0);
+ * ```
+ */
+
+let cached: string | undefined | null = null;
+
+/** Undefined when the kernel target can run here; otherwise the reason it cannot. */
+export function kernelUnavailable(): string | undefined {
+  if (cached !== null) return cached;
+  cached = check();
+  return cached;
+}
+
+function check(): string | undefined {
+  if (Deno.build.os !== "linux") return `the kernel target needs Linux, this is ${Deno.build.os}`;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    return "the kernel target calls libc through FFI: run deno with --allow-ffi";
+  }
+  if (Deno.permissions.querySync({ name: "run", command: "nsenter" }).state !== "granted") {
+    return "the kernel target runs nsenter and ip: run deno with --allow-run";
+  }
+  const lib = Deno.dlopen("libc.so.6", { geteuid: { parameters: [], result: "u32" } });
+  const euid = lib.symbols.geteuid();
+  lib.close();
+  if (euid !== 0) {
+    return "the kernel target makes network namespaces and TUN devices: it needs root (run as root)";
+  }
+  try {
+    Deno.statSync("/dev/net/tun");
+  } catch {
+    return "/dev/net/tun is missing: load the tun module (modprobe tun)";
+  }
+  for (const [tool, pkg] of [["nsenter", "util-linux"], ["ip", "iproute2"]]) {
+    try {
+      new Deno.Command(tool, { args: ["-V"], stdout: "null", stderr: "null" }).outputSync();
+    } catch {
+      return `${tool} is not installed: install Debian's ${pkg}`;
+    }
+  }
+  return undefined;
+}

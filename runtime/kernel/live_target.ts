@@ -1,0 +1,106 @@
+/**
+ * What the kernel and raw-socket targets share: packetdrill's addresses as
+ * validated options, and the assembly of a `Target` from a datagram fd, the
+ * namespace whose kernel answers socket calls, and what to release at the
+ * end, in the order that lets no FFI call outlive its fds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseLiveOptions } from "./live_target.ts";
+ * assert.equal(parseLiveOptions({}).v4.local, "192.168.0.1");
+ * assert.throws(() => parseLiveOptions({ v4: { local: "fd3d::1" } }), /v4\.local: want an IPv4 address/);
+ * ```
+ */
+import { z } from "zod";
+import { RealClock } from "../engine/clock.ts";
+import type { Endpoints, Target, TargetSetting } from "../engine/target.ts";
+import { address } from "../wire/address.ts";
+import { FdWaiter } from "./fd_waiter.ts";
+import { KernelSockets } from "./kernel_sockets.ts";
+import type { PrivateNetns } from "./netns.ts";
+import { type DatagramIo, FdBackend } from "./tun_backend.ts";
+
+const ip = (v: 4 | 6) =>
+  z.string().refine((s) => address.isValid(s) && address.parse(s).length === (v === 4 ? 4 : 16), {
+    message: `want an IPv${v} address`,
+  });
+
+const LiveOptions = z.strictObject({
+  v4: z.strictObject({
+    local: ip(4).default("192.168.0.1"),
+    remote: ip(4).default("192.0.2.1"),
+    prefix: z.number().int().min(1).max(32).default(16),
+  }).default({ local: "192.168.0.1", remote: "192.0.2.1", prefix: 16 }),
+  v6: z.strictObject({
+    local: ip(6).default("fd3d:a0b:17d6::1"),
+    remote: ip(6).default("fd3d:fa7b:d17d::1"),
+    prefix: z.number().int().min(1).max(128).default(48),
+  }).default({ local: "fd3d:a0b:17d6::1", remote: "fd3d:fa7b:d17d::1", prefix: 48 }),
+  /** The device's MTU; IPv6 needs at least 1280 (RFC 8200 §5). */
+  mtu: z.number().int().min(1280).max(65535).default(1500),
+  /** Sysctls applied inside the stack's namespace before the scenario starts. */
+  sysctls: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
+});
+
+/** Options of the kernel and raw targets: addresses (packetdrill's by default), MTU, sysctls. */
+export type LiveOptions = z.output<typeof LiveOptions>;
+
+/** Validates target options; a `RangeError` names the field, what was wanted and what came. */
+export function parseLiveOptions(o: unknown): LiveOptions {
+  const r = LiveOptions.safeParse(o);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  throw new RangeError(`target options: ${i.path.join(".") || "options"}: ${i.message}`);
+}
+
+/** The parts of a live target. */
+export interface LiveParts {
+  name: string;
+  /** The fd datagrams go through (TUN, or a packet socket with `io`). */
+  fd: number;
+  io?: DatagramIo;
+  /** The namespace whose kernel is the stack under test. */
+  stackNs: PrivateNetns;
+  options: LiveOptions;
+  /** Released last, after every fd and wait is done (namespaces, helper processes). */
+  release: () => void | Promise<void>;
+}
+
+/** Assembles a target on the real clock from its parts. */
+export function liveTarget(p: LiveParts): Target {
+  const o = p.options;
+  const v4: Endpoints = { local: address.parse(o.v4.local), remote: address.parse(o.v4.remote) };
+  const v6: Endpoints = { local: address.parse(o.v6.local), remote: address.parse(o.v6.remote) };
+  const clock = new RealClock();
+  const waiter = new FdWaiter();
+  const backend = new FdBackend(p.fd, clock, waiter, [v4.local, v6.local], p.io);
+  const sockets = new KernelSockets(p.stackNs, waiter, clock);
+  let closed = false;
+  return {
+    name: p.name,
+    clock,
+    backend,
+    sockets,
+    v4,
+    v6,
+    configure(s: TargetSetting): string | undefined {
+      if (s.kind === "sysctl") {
+        p.stackNs.writeSysctl(s.name, s.value);
+        return undefined;
+      }
+      const name = typeof s.profile === "string" ? s.profile : String(s.profile.name ?? "custom");
+      if (name === "linux") return undefined;
+      return `profile ${name} does not apply to the ${p.name} target: this run tests the kernel itself`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      waiter.cancel();
+      await sockets.close();
+      await backend.close();
+      await waiter.close();
+      await p.release();
+    },
+  };
+}

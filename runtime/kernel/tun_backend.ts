@@ -1,0 +1,163 @@
+/**
+ * A TUN device as a `Backend`: what the script injects is written to the
+ * device and arrives at the kernel as if from the wire; what the kernel
+ * routes to the script's addresses is read back. IFF_TUN | IFF_NO_PI, so
+ * each read and write is one bare IPv4 or IPv6 datagram; the fd is
+ * non-blocking and reads wait in poll(2) on a worker thread.
+ *
+ * Only datagrams from the stack's own addresses are handed to the runner.
+ * The kernel also sends IPv6 router solicitations and MLD reports from its
+ * link-local address when the device comes up; those are not the scenario's.
+ *
+ * @example
+ * ```ts ignore
+ * import { openTun } from "./tun_backend.ts";
+ * const fd = ns.inside(() => openTun("tun0")); // root, inside a PrivateNetns
+ * ```
+ */
+import type { Clock } from "../engine/clock.ts";
+import type { Backend, Received } from "../engine/target.ts";
+import type { FdWaiter } from "./fd_waiter.ts";
+import { cString, K, libc, sysError } from "./libc.ts";
+
+/** Opens /dev/net/tun and creates interface `name`. Call it inside the namespace. */
+export function openTun(name: string): number {
+  if (name.length > 15) throw new RangeError(`TUN name ${JSON.stringify(name)} is over 15 bytes`);
+  const c = libc();
+  const fd = c.open(cString("/dev/net/tun"), K.O_RDWR | K.O_NONBLOCK | K.O_CLOEXEC, 0);
+  if (fd < 0) throw sysError("open(/dev/net/tun)", c);
+  // struct ifreq: char ifr_name[16]; short ifr_flags; padding to 40 bytes.
+  const ifr = new Uint8Array(40);
+  ifr.set(cString(name));
+  new DataView(ifr.buffer).setUint16(16, K.IFF_TUN | K.IFF_NO_PI, true);
+  if (c.ioctl(fd, BigInt(K.TUNSETIFF), ifr) !== 0) {
+    const e = sysError("ioctl(TUNSETIFF)", c);
+    c.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/** True when `bytes` is an IPv4 or IPv6 datagram whose source is one of `sources`. */
+export function fromOneOf(bytes: Uint8Array, sources: readonly Uint8Array[]): boolean {
+  const ver = bytes[0] >> 4;
+  const [at, len] = ver === 4 ? [12, 4] : ver === 6 ? [8, 16] : [0, 0];
+  if (!len || bytes.length < at + len) return false;
+  return sources.some((s) => {
+    if (s.length !== len) return false;
+    for (let i = 0; i < len; i++) if (bytes[at + i] !== s[i]) return false;
+    return true;
+  });
+}
+
+/** Reads and writes datagrams on an fd (TUN, or a packet socket through `io`). */
+export class FdBackend implements Backend {
+  readonly #fd: number;
+  readonly #clock: Clock;
+  readonly #waiter: FdWaiter;
+  readonly #sources: readonly Uint8Array[];
+  readonly #io: DatagramIo;
+  readonly #queue: Received[] = [];
+  readonly #buf = new Uint8Array(65536);
+  #closed = false;
+  #onPacket: ((bytes: Uint8Array) => void) | undefined;
+  #pumping: Promise<void> | undefined;
+
+  constructor(
+    fd: number,
+    clock: Clock,
+    waiter: FdWaiter,
+    sources: readonly Uint8Array[],
+    io: DatagramIo = fdIo,
+  ) {
+    this.#fd = fd;
+    this.#clock = clock;
+    this.#waiter = waiter;
+    this.#sources = sources;
+    this.#io = io;
+  }
+
+  get onPacket(): ((bytes: Uint8Array) => void) | undefined {
+    return this.#onPacket;
+  }
+
+  /**
+   * The peer stack hears every datagram as the kernel sends it, not only when
+   * the runner asks: a pump drains the device while a listener is set.
+   */
+  set onPacket(fn: ((bytes: Uint8Array) => void) | undefined) {
+    this.#onPacket = fn;
+    if (fn && !this.#pumping) {
+      this.#pumping = this.#pump().finally(() => this.#pumping = undefined);
+    }
+  }
+
+  async #pump(): Promise<void> {
+    while (this.#onPacket && !this.#closed) {
+      this.#drain();
+      // A bounded wait, so the pump notices when the listener is removed.
+      if (await this.#waiter.wait(this.#fd, K.POLLIN, 50) === "cancelled") return;
+    }
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.#closed) throw new Error("The TUN device is closed");
+    const n = this.#io.write(this.#fd, bytes);
+    if (n !== bytes.length) {
+      throw new Error(
+        `Writing ${bytes.length} bytes to the device failed: ${n < 0 ? libc().errnoName() : n}`,
+      );
+    }
+  }
+
+  /** Moves every datagram the kernel has queued into our queue, without waiting. */
+  #drain(): void {
+    for (;;) {
+      const n = this.#io.read(this.#fd, this.#buf);
+      if (n <= 0) return;
+      const bytes = this.#buf.slice(0, n);
+      if (!fromOneOf(bytes, this.#sources)) continue;
+      this.#queue.push({ bytes, time: this.#clock.now() });
+      this.#onPacket?.(bytes);
+    }
+  }
+
+  async receive(deadline: number): Promise<Received | undefined> {
+    for (;;) {
+      if (this.#closed) return undefined;
+      this.#drain();
+      const next = this.#queue.shift();
+      if (next) return next;
+      const left = deadline - this.#clock.now();
+      if (left <= 0) return undefined;
+      const r = await this.#waiter.wait(this.#fd, K.POLLIN, left);
+      if (r === "cancelled") return undefined;
+    }
+  }
+
+  pending(): number {
+    if (!this.#closed) this.#drain();
+    return this.#queue.length;
+  }
+
+  /** Stops the pump (after the waiter is cancelled) and closes the fd. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pumping;
+    libc().close(this.#fd);
+  }
+}
+
+/** How an `FdBackend` moves one datagram: plain read/write, or sendto on a packet socket. */
+export interface DatagramIo {
+  /** Bytes written, or -1 with errno set. */
+  write(fd: number, bytes: Uint8Array): number;
+  /** Bytes read; 0 or less when nothing is waiting. */
+  read(fd: number, buf: Uint8Array): number;
+}
+
+const fdIo: DatagramIo = {
+  write: (fd, b) => Number(libc().write(fd, b, BigInt(b.length))),
+  read: (fd, buf) => Number(libc().read(fd, buf, BigInt(buf.length))),
+};
