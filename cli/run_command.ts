@@ -97,7 +97,7 @@ async function differential(
       const where = step !== undefined && sc.steps?.[step]
         ? ` (${formatLocation(sc.steps[step].at)})`
         : "";
-      print(`     first divergence at event ${d!.index + 1}${where}:`);
+      print(`     first divergence in ${d!.stream}, #${d!.index + 1}${where}:`);
       for (const [t, e] of [[base, d!.left], [other, d!.right]] as const) {
         const text = e ? `${(e.time / 1000).toFixed(6)} ${e.text}` : "(no more events)";
         print(`       ${t.padEnd(width)}  ${text}`);

@@ -32,13 +32,14 @@ import { rawTarget } from "./kernel/raw_target.ts";
 import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
 
 /** The target specs `openTarget` understands, for messages and `--help`. */
-export const TARGET_SPECS = "builtin, builtin:<profile>, kernel or raw";
+export const TARGET_SPECS = "builtin, builtin:<profile>, kernel, raw or raw:echo=<port>";
 
 /**
  * Opens the target a spec names: `builtin`, `builtin:<profile>`, `kernel`
- * (the Linux kernel through TUN in a private namespace) or `raw` (a kernel in
- * a second namespace, reached over a veth by a packet socket). The
- * scenario's own profile applies unless the spec names one.
+ * (the Linux kernel through TUN in a private namespace), `raw` (a kernel in
+ * a second namespace, reached over a veth by a packet socket) or
+ * `raw:echo=7` (the same, with a TCP echo server process on port 7 there).
+ * The scenario's own profile applies unless the spec names one.
  */
 export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   const [kind, profile] = spec.split(":", 2);
@@ -49,7 +50,11 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
     });
   }
   if (kind === "kernel" && profile === undefined) return await kernelTarget();
-  if (kind === "raw" && profile === undefined) return await rawTarget();
+  if (kind === "raw") {
+    if (profile === undefined) return await rawTarget();
+    const echo = /^echo=(\d+)$/.exec(profile);
+    if (echo) return await rawTarget({ echoPort: Number(echo[1]) });
+  }
   throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want ${TARGET_SPECS}`);
 }
 

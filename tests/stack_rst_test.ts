@@ -19,6 +19,7 @@ import {
   synAck,
   sysctl,
   wait,
+  write,
 } from "../mod.ts";
 import { established } from "./fixtures.ts";
 
@@ -59,12 +60,16 @@ scenario("SYN-RECEIVED: a reset returns a passive open to LISTEN quietly", [
   expect(synAck().ack(1)),
 ]);
 
-scenario("CLOSE-WAIT: an exact reset aborts; the next read fails with ECONNRESET", [
+scenario("CLOSE-WAIT: an exact reset aborts; read() sees the FIN's EOF, write() fails with EPIPE", [
   ...established,
   inject(ack().seq(1).ack(1).flags("F.")),
   expect(ack().ack(2)),
   inject(rst().seq(2)),
-  read().fails("ECONNRESET"),
+  // Linux tcp_recvmsg: the FIN came first, so read() returns EOF, not the reset's error.
+  read().returns(""),
+  getsockopt("TCP_INFO").returns({ state: "CLOSE" }),
+  // tcp_reset in CLOSE-WAIT records EPIPE.
+  write("x").fails("EPIPE"),
 ]);
 
 scenario("a SYN in ESTABLISHED gets a challenge ACK and changes nothing (RFC 5961 §4)", [

@@ -55,6 +55,8 @@ export interface Pattern {
   ttl: FieldMatch;
   src?: Uint8Array;
   dst?: Uint8Array;
+  /** How far a TS echo may stray from the value wanted, in ms (the script's clock is real). */
+  tsEcrSlack?: number;
 }
 
 /**
@@ -164,15 +166,16 @@ function optionsDiff(p: Pattern, absolute: readonly TcpOption[]): string[] {
   if (p.optionsMatch === "ignore" || !spec) return [];
   // SACK blocks from the stack cover the script's bytes: compared relative to the script's ISN.
   const got = shiftSackBlocks(absolute, -p.ack.base);
+  const slack = p.tsEcrSlack ?? 0;
   if (spec.mode === "exact" && p.optionsMatch === "subset") {
     return spec.list.filter((o) =>
-      o.kind !== "nop" && o.kind !== "eol" && !got.some((g) => sameOption(o, g))
+      o.kind !== "nop" && o.kind !== "eol" && !got.some((g) => sameOption(o, g, slack))
     )
       .map((o) => `tcp.options: want ${formatOption(o)} among them, got ${formatOptionList(got)}`);
   }
   if (spec.mode === "exact") {
     const same = spec.list.length === got.length &&
-      spec.list.every((o, i) => sameOption(o, got[i]));
+      spec.list.every((o, i) => sameOption(o, got[i], slack));
     return same
       ? []
       : [`tcp.options: want ${formatOptionList(spec.list)}, got ${formatOptionList(got)}`];
@@ -196,7 +199,9 @@ function optionsDiff(p: Pattern, absolute: readonly TcpOption[]): string[] {
       if (value !== v) out.push(`tcp.options.${key}: want ${v}, got ${shown}`);
     } else if (key === "ts" && typeof v === "object" && have.kind === "ts") {
       const want = v as { ecr: number };
-      if (want.ecr !== have.ecr) out.push(`tcp.options.ts: want ecr ${want.ecr}, got ${shown}`);
+      if (!ecrClose(want.ecr, have.ecr, slack)) {
+        out.push(`tcp.options.ts: want ecr ${want.ecr}, got ${shown}`);
+      }
     } else if (key === "sack" && Array.isArray(v)) {
       const want = formatOption({ kind: "sack", blocks: v as Array<[number, number]> });
       if (want !== shown) out.push(`tcp.options.sack: want ${want}, got ${shown}`);
@@ -206,9 +211,15 @@ function optionsDiff(p: Pattern, absolute: readonly TcpOption[]): string[] {
 }
 
 /** TS val is the stack's own clock, so only its echo is compared. */
-function sameOption(a: TcpOption, b: TcpOption): boolean {
-  if (a.kind === "ts" && b.kind === "ts") return a.ecr === b.ecr;
+function sameOption(a: TcpOption, b: TcpOption, slack: number): boolean {
+  if (a.kind === "ts" && b.kind === "ts") return ecrClose(a.ecr, b.ecr, slack);
   return formatOption(a) === formatOption(b);
+}
+
+/** Whether a TS echo is within `slack` ms of the one wanted (modulo 2^32). */
+function ecrClose(want: number, got: number, slack: number): boolean {
+  const d = (got - want) | 0;
+  return Math.abs(d) <= slack;
 }
 
 /** The mismatches between a pattern and a packet; empty when it matches. */

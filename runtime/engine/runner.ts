@@ -119,7 +119,15 @@ class Runner {
     this.#makePeer = cfg.makePeer;
     this.#family = o.family ?? 4;
     const addrs = this.#family === 4 ? cfg.target.v4 : cfg.target.v6;
-    this.#flows = new Flows(addrs, o.remotePort ?? 40000, () => cfg.target.clock.now());
+    // On a real clock the script's TS clock starts at its first packet, so a
+    // scenario's first TS val is the same 100 it is on the virtual clock.
+    const clock = cfg.target.clock;
+    let origin: number | undefined = clock.kind === "virtual" ? 0 : undefined;
+    this.#flows = new Flows(
+      addrs,
+      o.remotePort ?? 40000,
+      () => clock.now() - (origin ??= clock.now()),
+    );
     if (o.profile !== undefined) {
       const note = cfg.target.configure({ kind: "profile", profile: o.profile });
       if (note) this.#warn(note);
@@ -150,6 +158,9 @@ class Runner {
   }
 
   async #step(s: Step): Promise<StepOutcome> {
+    // Calls that returned because of the last step are recorded before this one runs.
+    this.#t.sockets.recheck?.();
+    await this.#settle(false);
     const index = this.#done.length;
     this.#done.push(s);
     const out = await this.#exec(s, index);
@@ -280,8 +291,13 @@ class Runner {
   }
 
   #patterns(s: Extract<Step, { kind: "expect" }>): Pattern[] {
+    const clock = this.#t.clock;
+    // The script's TS val is a clock reading; on a real clock its echo gets the timing tolerance.
+    const tsEcrSlack = clock.kind === "real"
+      ? timingTolerance(clock.now(), this.#o.tolerance ?? DEFAULT_TOLERANCE)
+      : 0;
     return s.alternatives.map((def) => {
-      let p = resolvePattern(def, this.#flows.current);
+      let p: Pattern = { ...resolvePattern(def, this.#flows.current), tsEcrSlack };
       for (const rel of s.relations) {
         const ref = "step" in rel.ref ? this.#sent.get(rel.ref.step) : undefined;
         if (!ref || ref.transport.kind !== "tcp") {

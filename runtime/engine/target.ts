@@ -64,6 +64,11 @@ export interface CallHandle {
 /** Makes socket calls on a stack. */
 export interface SocketApi {
   call(c: SocketCall): CallHandle;
+  /**
+   * Lets blocked calls that could return by now return, before the runner's
+   * next step (a kernel reports them from another thread, a little later).
+   */
+  recheck?(): void;
 }
 
 /** A setting a scenario applies to the stack under test. */

@@ -75,6 +75,13 @@ const SHUT = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 } as const;
 
 type Attempt = () => SysResult | "block";
 
+/** A call the kernel said would block, until it returns. */
+interface Blocked {
+  attempt: Attempt;
+  done: (r: SysResult) => void;
+  settled: boolean;
+}
+
 const ok = (value: Extract<SysResult, { ok: true }>["value"]): SysResult => ({ ok: true, value });
 // An errno outside synack's table is still reported, as E<number>, rather than hidden.
 const fail = (errno: ErrnoName | `E${number}`): SysResult => ({
@@ -89,7 +96,8 @@ export class KernelSockets implements SocketApi {
   readonly #clock: Clock;
   readonly #c: Libc;
   readonly #fds = new Map<number, KSock>();
-  readonly #blocked = new Set<Promise<void>>();
+  readonly #waits = new Set<Promise<void>>();
+  readonly #blocked = new Set<Blocked>();
 
   constructor(ns: PrivateNetns, waiter: FdWaiter, clock: Clock) {
     this.#ns = ns;
@@ -99,6 +107,9 @@ export class KernelSockets implements SocketApi {
   }
 
   call(c: SocketCall): CallHandle {
+    // A packet the script injected may already have unblocked a call; let that
+    // call return first, as it would on a real thread, before this one runs.
+    this.recheck();
     const h: CallHandle = {};
     const done = (r: SysResult) => {
       h.result = r;
@@ -131,27 +142,41 @@ export class KernelSockets implements SocketApi {
       return h;
     }
     const events = c.name === "accept" || c.name === "read" ? K.POLLIN : K.POLLOUT;
-    this.#track(
-      this.#retry(s, events, attempt).then((r) => {
-        done(r);
-        this.#clock.poke();
-      }),
-    );
+    const b: Blocked = { attempt, done, settled: false };
+    this.#blocked.add(b);
+    this.#track(this.#retry(s, events, b));
     return h;
   }
 
   #track(p: Promise<void>): void {
-    this.#blocked.add(p);
-    void p.finally(() => this.#blocked.delete(p));
+    this.#waits.add(p);
+    void p.finally(() => this.#waits.delete(p));
   }
 
-  async #retry(s: KSock, events: number, attempt: Attempt): Promise<SysResult> {
-    for (;;) {
+  #settle(b: Blocked, r: SysResult): void {
+    if (b.settled) return;
+    b.settled = true;
+    this.#blocked.delete(b);
+    b.done(r);
+    this.#clock.poke();
+  }
+
+  /** Tries every blocked call once, now. */
+  recheck(): void {
+    for (const b of this.#blocked) {
+      const r = b.attempt();
+      if (r !== "block") this.#settle(b, r);
+    }
+  }
+
+  async #retry(s: KSock, events: number, b: Blocked): Promise<void> {
+    while (!b.settled) {
       const w = await this.#waiter.wait(s.real, events, Infinity);
+      if (b.settled) return;
       // The target is closing: the call is interrupted, as a signal would interrupt it.
-      if (w === "cancelled") return fail("EINTR");
-      const r = attempt();
-      if (r !== "block") return r;
+      if (w === "cancelled") return this.#settle(b, fail("EINTR"));
+      const r = b.attempt();
+      if (r !== "block") this.#settle(b, r);
     }
   }
 
@@ -201,7 +226,8 @@ export class KernelSockets implements SocketApi {
             const e = this.#errno();
             return e === "EINPROGRESS" && !s.nonblock ? "block" : fail(e);
           }
-          return this.#soError(s);
+          // Still connecting until the socket is writable (or failed); SO_ERROR says how it ended.
+          return this.#ready(s.real, K.POLLOUT) ? this.#soError(s) : "block";
         };
       }
       case "listen":
@@ -259,6 +285,15 @@ export class KernelSockets implements SocketApi {
       default:
         return assertNever(c, "socket call");
     }
+  }
+
+  /** Whether `fd` has `events` (or an error or hang-up) right now, without waiting. */
+  #ready(fd: number, events: number): boolean {
+    const p = new Uint8Array(8);
+    const v = new DataView(p.buffer);
+    v.setInt32(0, fd, true);
+    v.setInt16(4, events, true);
+    return this.#c.poll(p, 1n, 0) > 0 && v.getInt16(6, true) !== 0;
   }
 
   #soError(s: KSock): SysResult {
@@ -331,6 +366,6 @@ export class KernelSockets implements SocketApi {
       this.#c.close(s.real);
     }
     this.#fds.clear();
-    while (this.#blocked.size) await Promise.allSettled([...this.#blocked]);
+    while (this.#waits.size) await Promise.allSettled([...this.#waits]);
   }
 }

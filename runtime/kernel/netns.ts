@@ -139,6 +139,9 @@ export class PrivateNetns {
           e === "ENOENT"
             ? `sysctl ${name} does not exist inside a network namespace (unknown or host-wide); ` +
               `synack never changes the host's`
+            : e === "EACCES" || e === "EPERM"
+            ? `sysctl ${name} is host-wide (read-only inside a network namespace); ` +
+              `synack never changes the host's`
             : `sysctl ${name} cannot be opened: ${e}`,
         );
       }

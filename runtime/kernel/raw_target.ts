@@ -129,7 +129,9 @@ async function joinWithVeth(a: PrivateNetns, b: PrivateNetns): Promise<void> {
     await a.exec(
       ["ip", "-batch", "-"],
       [
-        "link add veth0 type veth peer name veth1",
+        // One segment per GSO packet: the packet socket then sees the segments the
+        // wire would carry, not a 64 KB super-packet that segmentation splits later.
+        "link add veth0 gso_max_segs 1 type veth peer name veth1 gso_max_segs 1",
         `link set veth1 netns ${holder.pid}`,
         "",
       ].join("\n"),

@@ -46,6 +46,8 @@ interface Sock {
   bound?: { addr: Uint8Array | undefined; port: number };
   listener?: Listener;
   tcb?: Tcb;
+  /** A non-blocking connect() is in progress (Linux SS_CONNECTING): the next connect() reports it. */
+  connecting?: boolean;
 }
 
 interface Waiter {
@@ -215,12 +217,16 @@ export class SocketLayer {
   #connect(s: Sock, addr: string | undefined, port: number): Outcome {
     if (s.listener) return err("EISCONN");
     if (s.tcb) {
+      // Linux __inet_stream_connect: after a non-blocking connect, the first call
+      // once the handshake ends reports its outcome; later calls say EISCONN.
       const st = s.tcb.state;
       if (st === "SYN_SENT" || st === "SYN_RECV") return err("EALREADY");
-      if (st !== "CLOSE") return err("EISCONN");
+      if (!s.connecting) return err("EISCONN");
+      s.connecting = false;
+      if (st !== "CLOSE") return ok(0);
       const e = s.tcb.error;
       s.tcb.error = undefined;
-      return err(e ?? "EISCONN");
+      return err(e ?? "ECONNABORTED");
     }
     if (addr === undefined || !address.isValid(addr)) return err("EINVAL");
     const ra = address.parse(addr);
@@ -236,7 +242,10 @@ export class SocketLayer {
     if (!t) return err("EADDRNOTAVAIL");
     s.tcb = t;
     s.bound ??= { addr: undefined, port: lport };
-    if (s.nonblock) return err("EINPROGRESS");
+    if (s.nonblock) {
+      s.connecting = true;
+      return err("EINPROGRESS");
+    }
     return {
       wait: () => {
         if (t.state === "SYN_SENT" || t.state === "SYN_RECV") return undefined;
@@ -282,6 +291,8 @@ export class SocketLayer {
         t.afterRead();
         return ok(got);
       }
+      // Linux tcp_recvmsg: a FIN already received (SOCK_DONE) reads as EOF before any error.
+      if (t.finReceived) return ok(new Uint8Array(0));
       if (t.error) {
         const e = t.error;
         t.error = undefined;

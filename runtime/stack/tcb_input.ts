@@ -210,6 +210,9 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
     t.rcvMss = Math.min(536, t.effMss);
+    // Linux's SYN-ACKs go out from the request sock; the child socket's
+    // tcpi_segs_out starts at 0 (its segs_in counts the SYN and this ACK).
+    if (t.passive) t.segsOut = 0;
     t.setState("ESTABLISHED");
   }
   if (seq.gt(seg.ack, t.sndMax)) {
@@ -340,7 +343,8 @@ function rstArrives(t: Tcb): void {
     case "FIN_WAIT2":
     case "CLOSE_WAIT":
       t.recvBuf.clear();
-      t.abort("ECONNRESET");
+      // Linux tcp_reset: the peer already closed its half in CLOSE-WAIT, so EPIPE.
+      t.abort(t.state === "CLOSE_WAIT" ? "EPIPE" : "ECONNRESET");
       return;
     default:
       t.abort(undefined);

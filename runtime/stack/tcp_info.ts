@@ -35,7 +35,8 @@ export function tcpInfo(t: Tcb): TcpInfo {
     ? segs(lostBytes(t))
     : 0;
   return {
-    state: t.state,
+    // Linux hands TIME-WAIT to a timewait sock and closes the full socket: an fd sees CLOSE.
+    state: t.state === "TIME_WAIT" ? "CLOSE" : t.state,
     caState: t.caState,
     retransmits: t.retransmits,
     probes: t.probesOut,
@@ -55,7 +56,8 @@ export function tcpInfo(t: Tcb): TcpInfo {
     rttvar: us(t.rttvar),
     sndSsthresh: t.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(t.ssthresh / mss),
     sndCwnd: Math.max(1, Math.round(t.cwnd / mss)),
-    advmss: t.advMss,
+    // Linux takes the aligned TS option off tp->advmss once timestamps are on.
+    advmss: t.advMss - (t.tsOk ? 12 : 0),
     totalRetrans: t.totalRetrans,
     segsOut: t.segsOut,
     segsIn: t.segsIn,

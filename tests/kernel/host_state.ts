@@ -1,0 +1,47 @@
+/**
+ * What the isolation tests compare before and after: the host's interfaces,
+ * addresses, routes and a sysctl synack's scenarios set; namespaces pinned
+ * by a mount (`ip netns add` would leave one); and every process that came
+ * from a run, found by an environment marker that all its descendants
+ * inherit (nsenter, the namespace holder, the echo server). A namespace
+ * exists only while a process, an fd or a mount holds it, so no process and
+ * no new mount means no namespace left.
+ */
+
+/** The host namespace's links, addresses and routes, and its tcp_timestamps. */
+export function hostNetwork(): string {
+  const run = (args: string[]) =>
+    new TextDecoder().decode(new Deno.Command("ip", { args }).outputSync().stdout);
+  return [
+    run(["-o", "link"]).replace(/\s+link\/.*$/gm, ""),
+    run(["-o", "addr"]),
+    run(["route"]),
+    run(["-6", "route"]),
+    Deno.readTextFileSync("/proc/sys/net/ipv4/tcp_timestamps"),
+  ].join("\n");
+}
+
+/** Namespace files mounted anywhere (nsfs mounts), such as /run/netns/<name>. */
+export function nsMounts(): string[] {
+  return Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+    .filter((l) => / - nsfs /.test(l)).map((l) => l.split(" ")[4]).sort();
+}
+
+/** Processes whose environment holds `marker`, and the network namespaces they hold. */
+export function markedProcesses(marker: string): { pid: number; cmd: string; netns: string[] }[] {
+  const out: { pid: number; cmd: string; netns: string[] }[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      if (!Deno.readTextFileSync(`/proc/${e.name}/environ`).includes(marker)) continue;
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      const netns = [Deno.readLinkSync(`/proc/${e.name}/ns/net`)];
+      for (const f of Deno.readDirSync(`/proc/${e.name}/fd`)) {
+        const l = Deno.readLinkSync(`/proc/${e.name}/fd/${f.name}`);
+        if (l.startsWith("net:[")) netns.push(l);
+      }
+      out.push({ pid: Number(e.name), cmd, netns });
+    } catch { /* the process ended while we looked */ }
+  }
+  return out;
+}

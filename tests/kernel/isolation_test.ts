@@ -1,0 +1,72 @@
+/**
+ * Isolation: 50 runs of a scenario on the kernel and raw targets, one in
+ * three killed with SIGKILL part-way through, leave no namespace, interface,
+ * route, sysctl change or process behind. Needs root; skips visibly without.
+ */
+import assert from "node:assert/strict";
+import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
+import { mulberry32 } from "../../runtime/stack/mulberry32.ts";
+import { hostNetwork, markedProcesses, nsMounts } from "./host_state.ts";
+
+const why = kernelUnavailable();
+const SCENARIO = new URL("./slow_scenario.ts", import.meta.url).pathname;
+const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
+/** Every process a run starts inherits this, so leftovers can be found by it. */
+const MARKER = `SYNACK_ISOLATION_RUN=${Deno.pid}-${Date.now()}`;
+
+async function oneRun(target: string, killAfterMs: number | undefined): Promise<string> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "run", "--target", target, SCENARIO],
+    env: { [MARKER.split("=")[0]]: MARKER.split("=")[1] },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (killAfterMs !== undefined) timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const out = await child.output();
+  clearTimeout(timer);
+  if (killAfterMs === undefined && !out.success) {
+    throw new Error(
+      `run on ${target} failed:\n${new TextDecoder().decode(out.stdout)}\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  return out.signal ?? "exit";
+}
+
+Deno.test({
+  name: `isolation: 50 kernel and raw runs, some SIGKILLed, leave nothing behind${
+    why ? ` (skipped: ${why})` : ""
+  }`,
+  ignore: why !== undefined,
+  async fn() {
+    const mountsBefore = nsMounts();
+    const hostBefore = hostNetwork();
+    const random = mulberry32(0x5eed);
+    const plan = Array.from({ length: 50 }, (_, i) => ({
+      target: i % 5 === 4 ? "raw:echo=7" : "kernel",
+      // Kill one run in three somewhere between start-up and the end of the idle wait.
+      kill: i % 3 === 0 ? 150 + Math.floor(random() * 1400) : undefined,
+    }));
+    const endings: string[] = [];
+    for (let i = 0; i < plan.length; i += 5) {
+      endings.push(...await Promise.all(plan.slice(i, i + 5).map((p) => oneRun(p.target, p.kill))));
+    }
+    assert.ok(endings.filter((e) => e === "SIGKILL").length >= 10, `kills: ${endings.join(",")}`);
+    // Children of a killed run notice the closed pipe and exit; give them a moment.
+    let left = markedProcesses(MARKER);
+    for (let i = 0; i < 100 && left.length; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = markedProcesses(MARKER);
+    }
+    assert.deepEqual(left, [], "processes (and the namespaces they hold) left over");
+    assert.deepEqual(nsMounts(), mountsBefore, "namespaces pinned by a mount");
+    assert.equal(
+      hostNetwork(),
+      hostBefore,
+      "the host's links, addresses, routes or sysctl changed",
+    );
+  },
+});

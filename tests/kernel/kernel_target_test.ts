@@ -1,0 +1,171 @@
+/**
+ * The kernel target against the real Linux kernel: the seed examples give the
+ * kernel's verdicts, sysctls stay inside the private namespace, socket calls
+ * block and fail as libc's do, and the runner's numbering follows the
+ * kernel's random ISNs and timestamps. Needs root; skips visibly without.
+ */
+import assert from "node:assert/strict";
+import { loadScenarios } from "../../cli/load_scenarios.ts";
+import {
+  accept,
+  ack,
+  close,
+  data,
+  defineScenario,
+  expect,
+  getsockopt,
+  inject,
+  listen,
+  read,
+  rst,
+  setsockopt,
+  socket,
+  syn,
+  synAck,
+  sysctl,
+  write,
+} from "../../mod.ts";
+import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
+import { kernelTarget } from "../../runtime/kernel/kernel_target.ts";
+import { runScenarioOn } from "../../runtime/scenario.ts";
+import { hostNetwork } from "./host_state.ts";
+
+const why = kernelUnavailable();
+const skip = why ? ` (skipped: ${why})` : "";
+
+function kernelTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name: `kernel: ${name}${skip}`, ignore: why !== undefined, fn });
+}
+
+async function onKernel(steps: Parameters<typeof defineScenario>[1], family: 4 | 6 = 4) {
+  const sc = defineScenario("kernel check", steps, { register: false, family });
+  const r = await runScenarioOn(sc, "kernel");
+  assert.equal(r.ok, true, r.failure?.message);
+  return r;
+}
+
+kernelTest("the seed examples give the real kernel's verdicts", async () => {
+  const scenarios = await loadScenarios(["examples/"]);
+  assert.ok(scenarios.length >= 12);
+  for (const sc of scenarios) {
+    const r = await runScenarioOn(sc, "kernel");
+    if (sc.name.startsWith("gVisor (rfc7323-strict)")) {
+      // Linux completes the handshake the TS-less ACK finishes: accept() returns the connection.
+      assert.equal(r.ok, false, sc.name);
+      assert.match(r.failure!.message, /accept\(3\) = 4\n\s+result: want -1 EAGAIN, got 4/);
+      assert.match(r.warnings[0], /profile rfc7323-strict does not apply to the kernel target/);
+    } else {
+      assert.equal(r.ok, true, `${sc.name}\n${r.failure?.message}`);
+    }
+  }
+});
+
+kernelTest("a scenario's sysctl applies inside its namespace, never on the host", async () => {
+  const before = hostNetwork();
+  await onKernel([
+    sysctl("net.ipv4.tcp_timestamps", 0),
+    listen(8080),
+    inject(syn()),
+    expect(synAck().optsInclude({ ts: false })),
+  ]);
+  assert.equal(hostNetwork(), before);
+  const t = await kernelTarget();
+  try {
+    assert.throws(
+      () => t.configure({ kind: "sysctl", name: "net.core.rmem_max", value: 1 }),
+      /net\.core\.rmem_max is host-wide .*synack never changes the host's/,
+    );
+    assert.throws(
+      () => t.configure({ kind: "sysctl", name: "kernel.hostname", value: "x" }),
+      /want a network sysctl such as net\.ipv4\.tcp_timestamps/,
+    );
+    assert.throws(
+      () => t.configure({ kind: "sysctl", name: "net.ipv4.tcp_syn_retries", value: 1000 }),
+      /tcp_syn_retries: the kernel rejected 1000 \(EINVAL\)/,
+    );
+  } finally {
+    await t.close();
+  }
+});
+
+kernelTest(
+  "a blocking accept() returns when the script's ACK completes the handshake",
+  async () => {
+    const r = await onKernel([
+      listen(8080),
+      accept().returns(4),
+      inject(syn()),
+      expect(synAck()),
+      inject(ack()),
+    ]);
+    const calls = r.trace.events.filter((e) => e.kind === "call");
+    const acceptEvent = calls.find((e) => e.kind === "call" && e.call.name === "accept")!;
+    const ackIn = r.trace.events.filter((e) => e.kind === "packet" && e.dir === "in")[1];
+    assert.ok(acceptEvent.time >= ackIn.time, "accept() returned before the ACK went in");
+  },
+);
+
+kernelTest("TCP_INFO decodes the kernel's struct tcp_info into named fields", async () => {
+  const r = await onKernel([
+    listen(8080),
+    inject(syn()),
+    expect(synAck()),
+    inject(ack()),
+    accept().returns(4),
+    getsockopt("TCP_INFO").returns({
+      state: "ESTABLISHED",
+      caState: 0,
+      options: 7, // TIMESTAMPS | SACK | WSCALE
+      sndWscale: 7,
+      rcvWscale: 10,
+      sndMss: 1448,
+      advmss: 1448, // 1460 less the timestamp option
+      sndCwnd: 10,
+      unacked: 0,
+    }),
+    getsockopt("SO_RCVBUF").returns({ value: 131072 }),
+    setsockopt("SO_RCVBUF", 4096),
+    getsockopt("SO_RCVBUF").returns({ value: 8192 }), // Linux doubles it (socket(7))
+    setsockopt("TCP_MAXSEG", 10).fails("EINVAL"),
+    getsockopt("TCP_INFO").on(3).returns({ state: "LISTEN" }),
+  ]);
+  assert.ok(r.trace.events.some((e) => e.kind === "call" && e.call.name === "getsockopt"));
+});
+
+kernelTest("script fds start at 3 whatever the kernel's are; a closed fd is EBADF", async () => {
+  await onKernel([
+    socket().returns(3),
+    socket().returns(4),
+    close().on(3),
+    socket().returns(3),
+    close().on(3),
+    close().on(3).fails("EBADF"),
+    read(10).on(42).fails("EBADF"),
+  ]);
+});
+
+kernelTest("writing to a reset connection fails with EPIPE, not SIGPIPE", async () => {
+  await onKernel([
+    listen(8080),
+    inject(syn()),
+    expect(synAck()),
+    inject(ack()),
+    accept().returns(4),
+    inject(rst().seq(1)),
+    write("late").fails("ECONNRESET"),
+    write("later").fails("EPIPE"),
+  ]);
+});
+
+kernelTest("blocking read() waits for data; IPv6 end to end", async () => {
+  await onKernel([
+    listen(8080),
+    inject(syn()),
+    expect(synAck().optsInclude({ mss: 1440 })),
+    inject(ack()),
+    accept().returns(4),
+    read(100).returns("hello"),
+    inject(data("hello")),
+    expect(ack().ack(6)),
+  ], 6);
+});
