@@ -11,6 +11,8 @@ import {
   syn,
   synAck,
   type TcpBuilder,
+  TcpFlag,
+  where,
 } from "../mod.ts";
 
 /** A passive open on port 8080 completed and accepted as fd 4. */
@@ -40,6 +42,19 @@ export const sender = (synSeg: TcpBuilder = syn(), synAckSeg: TcpBuilder = synAc
   accept().returns(4),
 ];
 
+/**
+ * An ACK, with or without PSH. Linux pushes the last segment of each GSO
+ * burst, whose size follows the measured RTT and pacing rate; the built-in
+ * stack pushes the last segment of a write. Flights are about sequence space.
+ */
+const ACK_MAYBE_PSH = where(
+  (f) => (f & ~TcpFlag.PSH) === TcpFlag.ACK,
+  ". or P. (PSH marks the end of a burst)",
+);
+
 /** `n` full segments from the stack, starting `from` segments after the ISN. */
 export const flight = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => expect(ack().payload(MSS).seq(1 + (from + i) * MSS)));
+  Array.from(
+    { length: n },
+    (_, i) => expect(ack().flags(ACK_MAYBE_PSH).payload(MSS).seq(1 + (from + i) * MSS)),
+  );

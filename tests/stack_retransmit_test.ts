@@ -15,17 +15,21 @@ import {
   write,
 } from "../mod.ts";
 
-scenario("SYN retransmission: 1 s, then doubling; connect() fails with ETIMEDOUT after 6 retries", [
-  socket(),
-  connect(9000).fails("ETIMEDOUT").after("127s"),
-  expect(syn()),
-  expect(syn()).after("1s"),
-  expect(syn()).after("2s"),
-  expect(syn()).after("4s"),
-  expect(syn()).after("8s"),
-  expect(syn()).after("16s"),
-  expect(syn()).after("32s"),
-]);
+scenario(
+  "SYN retransmission: five at 1 s (tcp_syn_linear_timeouts), then doubling; ETIMEDOUT after 10",
+  [
+    socket(),
+    connect(9000).fails("ETIMEDOUT").after("131s"),
+    expect(syn()),
+    ...Array.from({ length: 5 }, () => expect(syn()).after("1s")),
+    expect(syn()).after("2s"),
+    getsockopt("TCP_INFO").returns({ state: "SYN_SENT", retransmits: 6, backoff: 2 }),
+    expect(syn()).after("4s"),
+    expect(syn()).after("8s"),
+    expect(syn()).after("16s"),
+    expect(syn()).after("32s"),
+  ],
+);
 
 scenario("data retransmission: RTO 200 ms (Linux floor), then backoff; TCP_INFO counts it", [
   listen(8080),

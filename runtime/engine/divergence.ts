@@ -3,7 +3,7 @@
  * the kernel), compared event by event. Each trace is replayed through fresh
  * flows so sequence numbers read relative to each side's ISN, as the
  * scenario writes them; values that are random on a real stack (TS val and
- * its echo, the IP id, the ephemeral port of an active open, shown as
+ * its echo, the IP id, the IPv6 flow label, the ephemeral port of an active open, shown as
  * `:eph1`) and TCP_INFO figures other than the state are masked.
  * What is left should match exactly: flags, seq/ack, windows, options and
  * their order, DF, payload lengths, call results.
@@ -76,7 +76,7 @@ export function comparedEvents(trace: Trace): ComparedEvent[] {
           ephemeral.set(t.srcPort, `eph${ephemeral.size + 1}`);
         }
         text = relativeLine(p, e.dir, flows).replace(/TS val \d+ ecr \d+/g, "TS val * ecr *")
-          .replace(/ id \d+/g, "");
+          .replace(/ id \d+/g, "").replace(/ flow 0x[0-9a-f]+/g, "");
         for (const [port, name] of ephemeral) {
           text = text.replace(new RegExp(`:${port}(?=[ ,)]|$)`, "g"), `:${name}`);
         }

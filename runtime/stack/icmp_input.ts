@@ -93,6 +93,9 @@ export function icmpArrives(stack: Stack, m: IcmpFields): void {
     if (m.mtu === undefined) return ignore();
     // RFC 1191 §3 / RFC 8201 §4: never below the protocol's floor.
     const mtu = Math.max(m.mtu, v4 ? stack.profile.minPmtu : 1280);
+    // Linux __ip_rt_update_pmtu: below min_pmtu the route MTU is locked, and a
+    // locked MTU means IPv4 segments go without DF from then on.
+    if (v4 && m.mtu < stack.profile.minPmtu) t.pmtuLocked = true;
     const hdr = v4 ? 40 : 60;
     const current = t.pmtu || t.sndMss + hdr;
     if (mtu >= current) return;

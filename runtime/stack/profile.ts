@@ -59,6 +59,11 @@ export interface StackProfile {
   timeWaitMs: number;
   /** net.ipv4.tcp_syn_retries (Linux 6). */
   synRetries: number;
+  /**
+   * net.ipv4.tcp_syn_linear_timeouts (Linux 6.13+: 4): the first SYN
+   * retransmissions wait 1 s each, before exponential backoff starts.
+   */
+  synLinearTimeouts: number;
   /** net.ipv4.tcp_synack_retries (Linux 5). */
   synAckRetries: number;
   /** net.ipv4.tcp_retries2 (Linux 15). */
@@ -131,6 +136,7 @@ export const profileSchema = z.strictObject({
   windowScaling: bool,
   timeWaitMs: int(0, 3_600_000),
   synRetries: int(0, 255),
+  synLinearTimeouts: int(0, 255),
   synAckRetries: int(0, 255),
   dataRetries: int(0, 255),
   rcvBuf: int(256, 1 << 30),
@@ -167,6 +173,7 @@ const linux: StackProfile = Object.freeze({
   windowScaling: true,
   timeWaitMs: 60_000,
   synRetries: 6,
+  synLinearTimeouts: 4,
   synAckRetries: 5,
   dataRetries: 15,
   rcvBuf: 131_072,
@@ -205,6 +212,7 @@ export const SYSCTLS: Readonly<Record<string, readonly [keyof StackProfile, numb
     "net.ipv4.tcp_dsack": ["dsack", 1],
     "net.ipv4.tcp_window_scaling": ["windowScaling", 1],
     "net.ipv4.tcp_syn_retries": ["synRetries", 1],
+    "net.ipv4.tcp_syn_linear_timeouts": ["synLinearTimeouts", 1],
     "net.ipv4.tcp_synack_retries": ["synAckRetries", 1],
     "net.ipv4.tcp_retries2": ["dataRetries", 1],
     "net.ipv4.tcp_abort_on_overflow": ["abortOnOverflow", 1],

@@ -153,6 +153,9 @@ export class Tcb {
   peerSynOptions: readonly TcpOption[] = [];
   /** Path MTU learnt from ICMP (RFC 1191, RFC 8201); 0 until one arrives. */
   pmtu = 0;
+  /** The route MTU is locked (a frag-needed below min_pmtu): IPv4 segments go without DF. */
+  pmtuLocked = false;
+  #activeSynWnd: number | undefined;
 
   readonly sendBuf: SendBuffer;
   readonly recvBuf = new RecvBuffer();
@@ -355,9 +358,13 @@ export class Tcb {
 
   /** The window on a SYN or SYN-ACK: never scaled (RFC 7323 §2.2), rounded down to whole segments. */
   synWindow(): number {
+    // An active open keeps the window its SYN offered, sized before timestamps were
+    // known (Linux tcp_connect_init); a simultaneous open's SYN-ACK repeats it.
+    if (!this.passive && this.#activeSynWnd !== undefined) return this.#activeSynWnd;
     const m = this.advMss - (this.tsOk ? TS_ALIGNED : 0);
     const w = Math.min(this.space(), 65535);
     this.rcvWndClamp = Math.floor(w / m) * m;
+    if (!this.passive) this.#activeSynWnd = this.rcvWndClamp;
     return this.rcvWndClamp;
   }
 
@@ -404,7 +411,7 @@ export class Tcb {
     this.segsOut++;
     if (payload.length) this.dataSegsOut++;
     this.host.emit({
-      ip: ipHeader(t.localAddr, t.remoteAddr),
+      ip: ipHeader(t.localAddr, t.remoteAddr, !this.pmtuLocked),
       transport: {
         kind: "tcp",
         srcPort: t.localPort,
@@ -560,8 +567,8 @@ export class Tcb {
 const EMPTY = new Uint8Array(0);
 
 /** The IP header of our segments: TTL 64, DF set (Linux does path MTU discovery, RFC 1191). */
-export function ipHeader(src: Uint8Array, dst: Uint8Array): PacketSpec["ip"] {
-  if (src.length === 4) return { ...ipv4Header(src, dst), df: true };
+export function ipHeader(src: Uint8Array, dst: Uint8Array, df = true): PacketSpec["ip"] {
+  if (src.length === 4) return { ...ipv4Header(src, dst), df };
   return {
     kind: "ipv6",
     version: 6,

@@ -16,11 +16,13 @@ import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { dupAck, newAck, sackArrived } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
-import { ackData, enterTimeWait, restartRto, stopPersist } from "./tcb_timers.ts";
+import { ackData, enterTimeWait, restartRto, rtoIn, stopPersist } from "./tcb_timers.ts";
 
 const { FIN, SYN, RST, ACK } = TcpFlag;
 /** RFC 7323 §5.5: a ts.recent older than 24 days no longer guards PAWS. */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+/** Linux TCP_TIMEOUT_MIN: 2 jiffies, 2 ms at HZ=1000. */
+const TIMEOUT_MIN_MS = 2;
 
 /** Processes one segment addressed to `t`. */
 export function segmentArrives(t: Tcb, seg: TcpFields): void {
@@ -62,6 +64,9 @@ function synSent(t: Tcb, seg: TcpFields): void {
   const f = seg.flags;
   if (f & ACK) {
     if (seq.le(seg.ack, t.iss) || seq.gt(seg.ack, t.sndMax)) {
+      // Linux: "Previous FIN/ACK or RST/ACK might be ignored": before any retransmission,
+      // try the SYN again almost at once (TCP_TIMEOUT_MIN, 2 jiffies).
+      if (t.retransmits === 0) rtoIn(t, TIMEOUT_MIN_MS);
       if (!(f & RST)) resetFor(t, seg);
       return;
     }

@@ -61,6 +61,14 @@ export function armRto(t: Tcb): void {
   schedule(t);
 }
 
+/** Re-arms the retransmission timer to fire `ms` from now (Linux inet_csk_reset_xmit_timer). */
+export function rtoIn(t: Tcb, ms: number): void {
+  const c = t.host.clock;
+  c.cancel(t.rtoTimer);
+  t.rtoAt = c.now() + ms;
+  schedule(t);
+}
+
 /** Restarts the timer after new data is acknowledged (§5.3), or stops it when all is (§5.2). */
 export function restartRto(t: Tcb): void {
   const c = t.host.clock;
@@ -79,8 +87,9 @@ export function restartRto(t: Tcb): void {
 
 function fire(t: Tcb): void {
   const p = t.profile;
+  // Linux counts the linear SYN timeouts on top of tcp_syn_retries (tcp_write_timeout).
   const limit = t.state === "SYN_SENT"
-    ? p.synRetries
+    ? p.synRetries + p.synLinearTimeouts
     : t.state === "SYN_RECV"
     ? p.synAckRetries
     : p.dataRetries;
@@ -90,10 +99,15 @@ function fire(t: Tcb): void {
     return;
   }
   t.retransmits++;
-  t.backoff++;
   t.rttProbe = undefined;
-  // RFC 6298 §5.5: back off the timer; §5.7 cap by the profile's maximum.
-  t.rto = Math.min(t.rto * 2, p.rtoMaxMs);
+  if (t.state === "SYN_SENT" && t.retransmits <= p.synLinearTimeouts) {
+    // Linux tcp_syn_linear_timeouts: the first SYN retransmissions keep a 1 s timeout.
+    t.backoff = 0;
+  } else {
+    t.backoff++;
+    // RFC 6298 §5.5: back off the timer; §5.7 cap by the profile's maximum.
+    t.rto = Math.min(t.rto * 2, p.rtoMaxMs);
+  }
   if (t.state === "SYN_SENT") {
     t.totalRetrans++;
     t.send(SYN, t.iss, EMPTY, t.synOptions(false));
