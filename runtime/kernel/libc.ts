@@ -69,6 +69,7 @@ const SYMBOLS = {
   unshare: { parameters: ["i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "u64"], result: "i64" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   pollAsync: {
@@ -121,6 +122,17 @@ export function cString(s: string): Uint8Array {
   const b = new Uint8Array(s.length * 3 + 1);
   const { written } = enc.encodeInto(s, b);
   return b.subarray(0, written + 1);
+}
+
+/**
+ * Where a symbolic link points, through readlink(2): Deno's own file calls
+ * want --allow-all for anything under /proc, and synack reads
+ * /proc/<pid>/ns/net to tell namespaces apart. Undefined if it cannot.
+ */
+export function readLink(path: string): string | undefined {
+  const buf = new Uint8Array(256);
+  const n = Number(libc().readlink(cString(path), buf, BigInt(buf.length)));
+  return n < 0 ? undefined : new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /** An error for a failed setup call: `TUNSETIFF failed: EPERM`. */

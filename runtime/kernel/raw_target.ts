@@ -29,7 +29,7 @@ import { z } from "zod";
 import type { Target } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
-import { K, libc, sysError } from "./libc.ts";
+import { K, libc, readLink, sysError } from "./libc.ts";
 import { liveTarget, parseLiveOptions } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import type { DatagramIo } from "./tun_backend.ts";
@@ -118,7 +118,8 @@ async function joinWithVeth(a: PrivateNetns, b: PrivateNetns): Promise<void> {
   try {
     // Until nsenter has entered b, the holder's pid still names the host's
     // namespace: moving the link then would put it there. Wait until it is in b.
-    const want = Deno.readLinkSync(b.path);
+    const want = readLink(b.path);
+    if (!want) throw new Error(`Cannot read ${b.path}: the far namespace cannot be identified`);
     const until = performance.now() + 2000;
     while (readNs(holder.pid) !== want) {
       if (performance.now() > until) {
@@ -142,11 +143,7 @@ async function joinWithVeth(a: PrivateNetns, b: PrivateNetns): Promise<void> {
 }
 
 function readNs(pid: number): string | undefined {
-  try {
-    return Deno.readLinkSync(`/proc/${pid}/ns/net`);
-  } catch {
-    return undefined;
-  }
+  return readLink(`/proc/${pid}/ns/net`);
 }
 
 async function stop(p: Deno.ChildProcess): Promise<void> {
