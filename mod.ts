@@ -209,6 +209,11 @@ export { MemoryLink } from "./runtime/backend/memory_link.ts";
 export { checkProfile, profiles, type StackProfile } from "./runtime/stack/profile.ts";
 export { Stack } from "./runtime/stack/stack.ts";
 export { builtinPeer, builtinTarget } from "./runtime/stack/builtin_target.ts";
+export { kernelTarget } from "./runtime/kernel/kernel_target.ts";
+export { rawTarget } from "./runtime/kernel/raw_target.ts";
+export { kernelUnavailable } from "./runtime/kernel/kernel_support.ts";
+export { TargetUnavailable } from "./runtime/engine/target_unavailable.ts";
+export { type Divergence, firstDivergence } from "./runtime/engine/divergence.ts";
 export {
   Errno,
   type ErrnoName,

@@ -127,11 +127,18 @@ scenario("Nagle: small writes coalesce into one segment once the first is ACKed"
 scenario("TCP_CORK: only full segments leave until uncorked", [
   ...established,
   setsockopt("TCP_CORK", true).returns(0),
-  write("abc").returns(3),
-  expectNothing("500ms"),
   write(new Uint8Array(1448)).returns(1448),
-  expect(ack().payload(1448).seq(1)),
+  expect(ack().flags("P.").payload(1448).seq(1)),
+  inject(ack().ack(1449)),
+  write("abc").returns(3),
   expectNothing("100ms"),
   setsockopt("TCP_CORK", false).returns(0),
   expect(data(3).seq(1449)).within("1ms"),
+]);
+
+scenario("TCP_CORK: a corked partial segment leaves after 200 ms (the probe timer's ceiling)", [
+  ...established,
+  setsockopt("TCP_CORK", true).returns(0),
+  write("abc").returns(3),
+  expect(data("abc")).after("200ms"),
 ]);

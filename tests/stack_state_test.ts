@@ -32,6 +32,8 @@ scenario("simultaneous open: SYN-SENT → SYN-RECEIVED → ESTABLISHED (RFC 9293
   expect(synAck().seq(0).ack(1)),
   getsockopt("TCP_INFO").returns({ state: "SYN_RECV" }),
   inject(synAck().seq(0).ack(1)),
+  // The SYN-ACK repeats the SYN's sequence number: ACKed with a D-SACK for it (sack 0:1).
+  expect(ack().seq(1).ack(1).opts("<nop,nop,TS val 0 ecr 100,nop,nop,sack 0:1>")),
   getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),
   write("hi").returns(2),
   expect(data("hi").seq(1).ack(1)),

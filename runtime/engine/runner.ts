@@ -134,6 +134,10 @@ class Runner {
     }
   }
 
+  get #tolerance() {
+    return this.#o.tolerance ?? this.#t.tolerance ?? DEFAULT_TOLERANCE;
+  }
+
   get #timeout(): number {
     return this.#o.expectTimeoutMs ?? (this.#t.clock.kind === "virtual" ? 300_000 : 10_000);
   }
@@ -293,9 +297,7 @@ class Runner {
   #patterns(s: Extract<Step, { kind: "expect" }>): Pattern[] {
     const clock = this.#t.clock;
     // The script's TS val is a clock reading; on a real clock its echo gets the timing tolerance.
-    const tsEcrSlack = clock.kind === "real"
-      ? timingTolerance(clock.now(), this.#o.tolerance ?? DEFAULT_TOLERANCE)
-      : 0;
+    const tsEcrSlack = clock.kind === "real" ? timingTolerance(clock.now(), this.#tolerance) : 0;
     return s.alternatives.map((def) => {
       let p: Pattern = { ...resolvePattern(def, this.#flows.current), tsEcrSlack };
       for (const rel of s.relations) {
@@ -313,7 +315,7 @@ class Runner {
   }
 
   async #expect(s: Extract<Step, { kind: "expect" }>, index: number): Promise<StepOutcome> {
-    const tol = this.#o.tolerance ?? DEFAULT_TOLERANCE;
+    const tol = this.#tolerance;
     const name = `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
     const deadline = s.timing
       ? this.#last + s.timing.ms + timingTolerance(s.timing.ms, tol)
@@ -359,7 +361,7 @@ class Runner {
     since = this.#last,
   ): void {
     if (!s.timing) return;
-    const tol = this.#o.tolerance ?? DEFAULT_TOLERANCE;
+    const tol = this.#tolerance;
     const gap = at - since;
     const slack = timingTolerance(s.timing.ms, tol);
     const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;

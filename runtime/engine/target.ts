@@ -20,7 +20,7 @@
  * ```
  */
 import type { SocketCall, SysResult } from "../wire/socket_call.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock, Tolerance } from "./clock.ts";
 
 /** A packet the stack under test sent, with the clock time it was seen. */
 export interface Received {
@@ -91,6 +91,8 @@ export interface Target {
   readonly sockets: SocketApi;
   readonly v4: Endpoints;
   readonly v6: Endpoints;
+  /** How far real events may stray from their scripted times, unless a scenario says. */
+  readonly tolerance?: Tolerance;
   /**
    * Applies a sysctl or profile; throws a `RangeError` naming what is
    * supported. Returns a note when the setting does not apply to this target

@@ -13,7 +13,7 @@
  * ```
  */
 import { z } from "zod";
-import { RealClock } from "../engine/clock.ts";
+import { RealClock, type Tolerance } from "../engine/clock.ts";
 import type { Endpoints, Target, TargetSetting } from "../engine/target.ts";
 import { address } from "../wire/address.ts";
 import { FdWaiter } from "./fd_waiter.ts";
@@ -54,6 +54,14 @@ export function parseLiveOptions(o: unknown): LiveOptions {
   throw new RangeError(`target options: ${i.path.join(".") || "options"}: ${i.message}`);
 }
 
+/**
+ * Timing tolerance on a real kernel: packetdrill's 12.5 % is the most the
+ * kernel's timer wheel alone may add to a long timer (it rounds expiry up
+ * to the wheel level's granularity, 1/8 of its range), so scheduling and
+ * injection latency need room beyond it.
+ */
+export const KERNEL_TOLERANCE: Tolerance = Object.freeze({ minMs: 10, fraction: 0.2 });
+
 /** The parts of a live target. */
 export interface LiveParts {
   name: string;
@@ -80,6 +88,7 @@ export function liveTarget(p: LiveParts): Target {
   return {
     name: p.name,
     clock,
+    tolerance: KERNEL_TOLERANCE,
     backend,
     sockets,
     v4,

@@ -123,6 +123,10 @@ function synRecvSyn(t: Tcb, seg: TcpFields): void {
   t.retransmits = t.backoff = 0;
   restartRto(t);
   t.setState("ESTABLISHED");
+  // Linux then sees the SYN's sequence number again, below rcv.nxt: a duplicate,
+  // ACKed at once with a D-SACK for it (tcp_data_queue, tcp_dsack_set).
+  dsack(t, seg.seq, seq.add(seg.seq, 1));
+  t.sendAck();
 }
 
 function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {

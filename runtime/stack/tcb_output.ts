@@ -71,8 +71,12 @@ export function trySend(t: Tcb): void {
       }
       const rewound = seq.lt(t.sndNxt, t.sndMax);
       if (n < mss && !rewound) {
-        // TCP_CORK holds partial segments until uncorked.
-        if (t.opts.cork) break;
+        // TCP_CORK holds partial segments until uncorked, or until the probe timer
+        // sends them (Linux's 200 ms ceiling: tcp_check_probe_timer, tcp_write_wakeup).
+        if (t.opts.cork) {
+          if (t.sndNxt === t.sndUna) armPersist(t);
+          break;
+        }
         // Nagle with Minshall's change, as Linux: hold a small segment only
         // while an earlier small one is unacknowledged.
         if (!t.opts.nodelay && seq.gt(t.sndSml, t.sndUna)) break;
@@ -156,6 +160,22 @@ export function rewind(t: Tcb): void {
  * probes and keepalives alike (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.6).
  */
 export function sendProbe(t: Tcb): void {
+  // Linux tcp_write_wakeup: new data when the window has room for any (corked
+  // or silly-window-held bytes), else an ACK one byte behind snd.una.
+  const offset = seq.diff(t.sndNxt, t.sendBuf.seq);
+  const avail = t.sendBuf.length - offset;
+  const rwnd = seq.diff(seq.add(t.sndUna, t.sndWnd), t.sndNxt);
+  if (avail > 0 && rwnd > 0) {
+    const n = Math.min(avail, t.effMss, rwnd);
+    const at = t.sndNxt;
+    t.send(ACK | PSH, at, t.sendBuf.read(offset, n));
+    t.rttProbe ??= { seq: seq.add(at, n), at: t.host.clock.now() };
+    t.sndNxt = seq.add(at, n);
+    if (n < t.effMss) t.sndSml = t.sndNxt;
+    if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+    armRto(t);
+    return;
+  }
   t.send(ACK, seq.add(t.sndUna, -1), EMPTY);
 }
 

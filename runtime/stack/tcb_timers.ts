@@ -160,6 +160,11 @@ function onPersist(t: Tcb): void {
     return;
   }
   sendProbe(t);
+  if (outstanding(t)) {
+    // Data went out (tcp_send_probe0): the retransmission timer takes over.
+    t.backoff = t.probesOut = 0;
+    return;
+  }
   t.probesOut++;
   if (t.backoff < t.profile.dataRetries) t.backoff++;
   armPersist(t);
@@ -208,6 +213,11 @@ function onKeepalive(t: Tcb): void {
     return;
   }
   sendProbe(t);
+  if (outstanding(t)) {
+    // Data went out (tcp_send_probe0): the retransmission timer takes over.
+    t.backoff = t.probesOut = 0;
+    return;
+  }
   t.probesOut++;
   keepaliveAt(t, now + intvlOf(t));
 }
