@@ -178,6 +178,7 @@ export {
   getsockopt,
   listen,
   peer,
+  poll,
   read,
   setsockopt,
   shutdown,

@@ -19,7 +19,13 @@
  * ```
  */
 import { z } from "zod";
-import { type GetSockOptName, isErrnoName, type SockOpt } from "../runtime/wire/socket_call.ts";
+import {
+  formatPollEvents,
+  type GetSockOptName,
+  isErrnoName,
+  parsePollEvents,
+  type SockOpt,
+} from "../runtime/wire/socket_call.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { checkFields, fieldSchemas } from "./field_schema.ts";
 import type { FieldMatch } from "./matcher.ts";
@@ -44,6 +50,13 @@ export class CallBuilder implements StepSource {
   }
   /** The call must return `v`: a number (or matcher), bytes or text for read(), fields for getsockopt. */
   returns(v: FieldMatch | Uint8Array | string | Readonly<Record<string, unknown>>): CallBuilder {
+    if (
+      this.step.call.name === "poll" && typeof v === "object" && v !== null && "revents" in v &&
+      typeof v.revents === "string"
+    ) {
+      // Compared as text: written in any order, checked in the order synack prints.
+      v = { ...v, revents: formatPollEvents(parsePollEvents(v.revents)) };
+    }
     return this.#with({ want: { kind: "value", value: v } });
   }
   /** The call must fail with this errno (`-1 ECONNREFUSED`). */
@@ -142,6 +155,15 @@ function calls(side: Side) {
     getsockopt: (name: GetSockOptName) => call(side, { name: "getsockopt", opt: name }),
     /** fcntl(fd, F_SETFL, O_NONBLOCK or 0). */
     fcntl: (nonblock: boolean) => call(side, { name: "fcntl", nonblock }),
+    /**
+     * poll() on the current socket for `events` (`"POLLIN|POLLOUT"`), waiting
+     * up to `timeout` (0: just look). Returns `{ revents: "POLLIN" }`, or
+     * `{ revents: "0" }` when the time ran out.
+     */
+    poll: (events: string, timeout: Duration = 0) => {
+      const mask = parsePollEvents(events);
+      return call(side, { name: "poll", events: mask, timeoutMs: parseDuration(timeout) });
+    },
   };
 }
 
@@ -170,6 +192,8 @@ export const setsockopt = target.setsockopt;
 export const getsockopt = target.getsockopt;
 /** fcntl() on the stack under test. */
 export const fcntl = target.fcntl;
+/** poll() on the stack under test. */
+export const poll = target.poll;
 
 /**
  * The script's own end, played by a built-in stack. `peer.auto()` hands the

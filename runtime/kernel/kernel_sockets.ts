@@ -32,6 +32,7 @@ import { assertNever } from "../wire/assert_never.ts";
 import {
   type ErrnoName,
   errnoName,
+  formatPollEvents,
   type GetSockOptName,
   type SocketCall,
   type SockOpt,
@@ -130,6 +131,21 @@ export class KernelSockets implements SocketApi {
       this.#track(
         this.#waiter.closeLater(s.real).then((r) => {
           done(r === 0 ? ok(0) : fail("EINTR"));
+          this.#clock.poke();
+        }),
+      );
+      return h;
+    }
+    if (c.name === "poll") {
+      const now = this.#revents(s.real, c.events);
+      if (now || c.timeoutMs <= 0) {
+        done(ok({ revents: formatPollEvents(now) }));
+        return h;
+      }
+      this.#track(
+        this.#waiter.wait(s.real, c.events, c.timeoutMs).then((w) => {
+          const r = typeof w === "number" ? w & (c.events | K.POLLERR | K.POLLHUP) : 0;
+          done(w === "cancelled" ? fail("EINTR") : ok({ revents: formatPollEvents(r) }));
           this.#clock.poke();
         }),
       );
@@ -282,6 +298,9 @@ export class KernelSockets implements SocketApi {
           s.nonblock = c.nonblock;
           return ok(0);
         };
+      case "poll":
+        // The wait, if any, is the caller's: see call().
+        return () => ok({ revents: formatPollEvents(this.#revents(s.real, c.events)) });
       default:
         return assertNever(c, "socket call");
     }
@@ -289,11 +308,16 @@ export class KernelSockets implements SocketApi {
 
   /** Whether `fd` has `events` (or an error or hang-up) right now, without waiting. */
   #ready(fd: number, events: number): boolean {
+    return this.#revents(fd, events) !== 0;
+  }
+
+  /** poll(2) on `fd` with no wait: the revents. */
+  #revents(fd: number, events: number): number {
     const p = new Uint8Array(8);
     const v = new DataView(p.buffer);
     v.setInt32(0, fd, true);
     v.setInt16(4, events, true);
-    return this.#c.poll(p, 1n, 0) > 0 && v.getInt16(6, true) !== 0;
+    return this.#c.poll(p, 1n, 0) > 0 ? v.getUint16(6, true) : 0;
   }
 
   #soError(s: KSock): SysResult {

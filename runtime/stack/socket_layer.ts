@@ -26,7 +26,9 @@ import { assertNever } from "../wire/assert_never.ts";
 import {
   Errno,
   type ErrnoName,
+  formatPollEvents,
   type GetSockOptName,
+  PollEvent,
   type SocketCall,
   type SockOpt,
   type SysResult,
@@ -58,7 +60,7 @@ interface Waiter {
 type Outcome = SysResult | { wait: () => SysResult | undefined };
 
 const MAX_FDS = 1024;
-const ok = (value: number | Uint8Array | TcpInfo | SockOpt): SysResult => ({ ok: true, value });
+const ok = (value: Extract<SysResult, { ok: true }>["value"]): SysResult => ({ ok: true, value });
 const err = (errno: ErrnoName): SysResult => ({ ok: false, errno });
 
 /** Sockets and blocked calls of one stack. */
@@ -128,9 +130,48 @@ export class SocketLayer {
       case "fcntl":
         s.nonblock = c.nonblock;
         return ok(0);
+      case "poll":
+        return this.#poll(s, c.events, c.timeoutMs);
       default:
         return assertNever(c, "socket call");
     }
+  }
+
+  /** What poll() would report for `s` now, as Linux's tcp_poll computes it. */
+  #revents(s: Sock): number {
+    if (s.listener) return s.listener.queue.length ? PollEvent.POLLIN : 0;
+    const t = s.tcb;
+    if (!t) return PollEvent.POLLOUT | PollEvent.POLLHUP;
+    let m = t.error ? PollEvent.POLLERR : 0;
+    const closed = t.state === "CLOSE";
+    if (closed || (t.finReceived && t.finQueued)) m |= PollEvent.POLLHUP;
+    if (t.finReceived || t.readShut || closed) m |= PollEvent.POLLIN | PollEvent.POLLRDHUP;
+    if (t.recvBuf.readable > 0) m |= PollEvent.POLLIN;
+    const synced = t.state !== "SYN_SENT" && t.state !== "SYN_RECV";
+    // Writable when connected with room in the send buffer; after shutdown(SHUT_WR) too.
+    if (synced && (t.finQueued || closed || t.opts.sndBuf - t.sendBuf.length > 0)) {
+      m |= PollEvent.POLLOUT;
+    }
+    return m;
+  }
+
+  #poll(s: Sock, events: number, timeoutMs: number): Outcome {
+    const wanted = events | PollEvent.POLLERR | PollEvent.POLLHUP;
+    const clock = this.#stack.clock;
+    let expired = timeoutMs <= 0;
+    if (!expired) {
+      clock.setTimer(clock.now() + timeoutMs, () => {
+        expired = true;
+        this.kick();
+      });
+    }
+    return {
+      wait: () => {
+        const r = this.#revents(s) & wanted;
+        if (r || expired) return ok({ revents: formatPollEvents(r) });
+        return undefined;
+      },
+    };
   }
 
   #socket(family: 4 | 6, nonblock: boolean): SysResult {

@@ -159,6 +159,47 @@ export interface TcpInfo {
 /** TCPI_OPT_* bits of `TcpInfo.options`. */
 export const TcpiOpt = { TIMESTAMPS: 1, SACK: 2, WSCALE: 4, ECN: 8 } as const;
 
+/** poll(2) event bits (asm-generic/poll.h), in the order synack prints them. */
+export const PollEvent = {
+  POLLIN: 0x1,
+  POLLPRI: 0x2,
+  POLLOUT: 0x4,
+  POLLERR: 0x8,
+  POLLHUP: 0x10,
+  POLLRDHUP: 0x2000,
+} as const;
+
+/** A poll event name. */
+export type PollEventName = keyof typeof PollEvent;
+
+/** `POLLIN|POLLOUT` for a mask, in PollEvent order; `0` for none. */
+export function formatPollEvents(mask: number): string {
+  const names = (Object.keys(PollEvent) as PollEventName[]).filter((k) => mask & PollEvent[k]);
+  return names.length ? names.join("|") : "0";
+}
+
+/** The mask `POLLIN|POLLOUT` names; throws a `RangeError` naming what is wrong. */
+export function parsePollEvents(text: string): number {
+  if (text.trim() === "0") return 0;
+  let mask = 0;
+  for (const part of text.split("|").map((p) => p.trim())) {
+    if (!Object.hasOwn(PollEvent, part)) {
+      throw new RangeError(
+        `want poll events such as POLLIN|POLLOUT (${Object.keys(PollEvent).join(", ")}), got ${
+          JSON.stringify(part)
+        }`,
+      );
+    }
+    mask |= PollEvent[part as PollEventName];
+  }
+  return mask;
+}
+
+/** What poll() reports for one fd: its revents, as names. */
+export interface PollResult {
+  revents: string;
+}
+
 /** Socket options synack can set. */
 export type SockOpt =
   | { name: "SO_LINGER"; onoff: boolean; linger: number }
@@ -189,14 +230,15 @@ export type SocketCall =
   | { name: "close"; fd: number }
   | { name: "setsockopt"; fd: number; opt: SockOpt }
   | { name: "getsockopt"; fd: number; opt: GetSockOptName }
-  | { name: "fcntl"; fd: number; nonblock: boolean };
+  | { name: "fcntl"; fd: number; nonblock: boolean }
+  | { name: "poll"; fd: number; events: number; timeoutMs: number };
 
 /** The name of a socket call. */
 export type SocketCallName = SocketCall["name"];
 
 /** What a call returned: a value (an fd, a byte count, bytes read, an option value) or an errno. */
 export type SysResult =
-  | { ok: true; value: number | Uint8Array | TcpInfo | SockOpt }
+  | { ok: true; value: number | Uint8Array | TcpInfo | SockOpt | PollResult }
   | { ok: false; errno: ErrnoName };
 
 function arg(v: unknown): string {
@@ -237,6 +279,8 @@ export function formatCallArgs(c: SocketCall): string {
       return `${c.fd}, ${c.opt}`;
     case "fcntl":
       return `${c.fd}, F_SETFL, ${c.nonblock ? "O_NONBLOCK" : "0"}`;
+    case "poll":
+      return `{fd=${c.fd}, events=${formatPollEvents(c.events)}}, ${c.timeoutMs}`;
     default:
       return assertNever(c, "socket call");
   }
