@@ -78,6 +78,8 @@ scenario("while established, host unreachable is a soft error: the timeout repor
   write("x").returns(1),
   expect(data("x")),
   inject(unreachable("host")),
+  // The tail loss probe, then two RTOs; the third ends the connection.
+  expect(data("x").seq(1)).after("200ms"),
   expect(data("x").seq(1)).after("200ms"),
   expect(data("x").seq(1)).after("400ms"),
   read().fails("EHOSTUNREACH").after("800ms"),

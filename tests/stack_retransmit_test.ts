@@ -8,6 +8,7 @@ import {
   getsockopt,
   inject,
   listen,
+  range,
   scenario,
   socket,
   syn,
@@ -31,7 +32,7 @@ scenario(
   ],
 );
 
-scenario("data retransmission: RTO 200 ms (Linux floor), then backoff; TCP_INFO counts it", [
+scenario("data retransmission: a tail loss probe, then the RTO (200 ms floor) with backoff", [
   listen(8080),
   inject(syn()),
   expect(synAck()),
@@ -39,10 +40,19 @@ scenario("data retransmission: RTO 200 ms (Linux floor), then backoff; TCP_INFO 
   accept().returns(4),
   write("hello"),
   expect(data("hello").seq(1)),
+  // RFC 8985 §7: a lone segment is probed 2·SRTT + 200 ms after it went out.
+  expect(data("hello").seq(1)).after("200ms"),
+  // Then the RTO: 200 ms (Linux's floor), doubling each time.
   expect(data("hello").seq(1)).after("200ms"),
   expect(data("hello").seq(1)).after("400ms"),
   expect(data("hello").seq(1)).after("800ms"),
-  getsockopt("TCP_INFO").returns({ retransmits: 3, backoff: 3, totalRetrans: 3, rto: 1_600_000 }),
+  getsockopt("TCP_INFO").returns({
+    retransmits: 3,
+    backoff: 3,
+    totalRetrans: 4,
+    // 8 × 200 ms; the kernel adds its measured SRTT.
+    rto: range(1_600_000, 1_700_000),
+  }),
   inject(ack().ack(6)),
   getsockopt("TCP_INFO").returns({ retransmits: 0, backoff: 0 }),
 ]);

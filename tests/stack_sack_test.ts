@@ -101,7 +101,6 @@ scenario("limited transmit: the first two duplicate ACKs each release a new segm
   ...sender(),
   write(new Uint8Array(12 * MSS)).returns(12 * MSS),
   ...flight(10),
-  expectNothing("10ms"),
   inject(sackTo(2)),
   expect(ack().payload(MSS).seq(1 + 10 * MSS)),
   getsockopt("TCP_INFO").returns({ caState: 1 }),
@@ -139,10 +138,13 @@ scenario("after a timeout, going back skips what the peer SACKs meanwhile", [
   write(new Uint8Array(4 * MSS)).returns(4 * MSS),
   ...flight(3),
   expect(data(MSS).seq(1 + 3 * MSS)),
+  // The tail loss probe: the last segment again, 2·SRTT + 2 ms later (RFC 8985 §7).
+  expect(data(MSS).seq(1 + 3 * MSS)).within("10ms"),
+  // Then the RTO goes back to snd.una.
   expect(ack().payload(MSS).seq(1)).after("200ms"),
   inject(ack().ack(1 + MSS).opts({ sack: [[1 + 2 * MSS, 1 + 4 * MSS]] })),
   expect(ack().payload(MSS).seq(1 + MSS)).within("1ms"),
   expectNothing("100ms"),
   inject(ack().ack(1 + 4 * MSS)),
-  getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 2, unacked: 0 }),
+  getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 3, unacked: 0 }),
 ]);

@@ -63,6 +63,8 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
   t.sendBuf.consume(dataAcked);
   t.sndUna = ack;
   if (seq.lt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+  // The tail loss probe is answered once the ACK covers it (tcp_process_tlp_ack).
+  if (t.tlpHighSeq !== undefined && seq.ge(ack, t.tlpHighSeq)) t.tlpHighSeq = undefined;
   t.scoreboard.trimBelow(ack);
   const now = t.host.clock.now();
   // RTT: from the echoed timestamp (RFC 7323 §4.1), else from the timed segment (Karn).

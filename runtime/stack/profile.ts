@@ -57,6 +57,12 @@ export interface StackProfile {
   windowScaling: boolean;
   /** TIME-WAIT length. RFC 9293 says 2×MSL; Linux TCP_TIMEWAIT_LEN is 60 s. */
   timeWaitMs: number;
+  /**
+   * Tail loss probes (RFC 8985 §7; Linux tcp_early_retrans = 3): with SACK,
+   * the last segment is probed 2·SRTT after it (plus 200 ms when it is the
+   * only one in flight), before the RTO.
+   */
+  tlp: boolean;
   /** net.ipv4.tcp_syn_retries (Linux 6). */
   synRetries: number;
   /**
@@ -126,6 +132,7 @@ export const profileSchema = z.strictObject({
   mss: int(88, 65495),
   rtoInitMs: int(1, 600_000),
   rtoMinMs: int(1, 600_000),
+  tlp: bool,
   rtoMaxMs: int(1, 3_600_000),
   delayedAckMs: int(1, 500),
   quickAcks: int(0, 1000),
@@ -172,6 +179,7 @@ const linux: StackProfile = Object.freeze({
   sack: true,
   windowScaling: true,
   timeWaitMs: 60_000,
+  tlp: true,
   synRetries: 6,
   synLinearTimeouts: 4,
   synAckRetries: 5,

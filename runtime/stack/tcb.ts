@@ -193,6 +193,12 @@ export class Tcb {
   /** When the retransmission timer is due; the timer itself may be set earlier (it re-arms). */
   rtoAt = 0;
   rtoTimer: Timer | undefined;
+  /** When the retransmission timer was last (re)started: an RTO is due rto after it. */
+  rtoStart = 0;
+  /** The pending retransmission timer is a tail loss probe (RFC 8985 §7), not an RTO. */
+  probeTimer = false;
+  /** snd.nxt when the last tail loss probe went out, until an ACK covers it (tlp_high_seq). */
+  tlpHighSeq: number | undefined;
   persistTimer: Timer | undefined;
   keepaliveTimer: Timer | undefined;
   /** Zero-window or keepalive probes sent and not answered (icsk_probes_out). */

@@ -16,13 +16,18 @@ import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { dupAck, newAck, sackArrived } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
-import { ackData, enterTimeWait, restartRto, rtoIn, stopPersist } from "./tcb_timers.ts";
+import {
+  ackData,
+  enterTimeWait,
+  restartRto,
+  rtoIn,
+  stopPersist,
+  TIMEOUT_MIN_MS,
+} from "./tcb_timers.ts";
 
 const { FIN, SYN, RST, ACK } = TcpFlag;
 /** RFC 7323 §5.5: a ts.recent older than 24 days no longer guards PAWS. */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
-/** Linux TCP_TIMEOUT_MIN: 2 jiffies, 2 ms at HZ=1000. */
-const TIMEOUT_MIN_MS = 2;
 
 /** Processes one segment addressed to `t`. */
 export function segmentArrives(t: Tcb, seg: TcpFields): void {

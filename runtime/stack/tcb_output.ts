@@ -14,7 +14,7 @@ import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { lossEdge } from "./congestion.ts";
 import { CaState, type Tcb } from "./tcb.ts";
-import { armPersist, armRto } from "./tcb_timers.ts";
+import { armPersist, armRto, scheduleLossProbe } from "./tcb_timers.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;
 
@@ -49,6 +49,7 @@ export function trySend(t: Tcb): void {
   if (!sending(t)) return;
   const mss = t.effMss;
   if (t.caState === CaState.RECOVERY && t.sackOk) sackRetransmit(t, mss);
+  let sentNew = false;
   for (;;) {
     // Going back after a timeout, skip what the peer has SACKed since (Linux tcp_xmit_retransmit_queue).
     if (t.sackOk && seq.lt(t.sndNxt, t.sndMax) && t.scoreboard.has(t.sndNxt)) {
@@ -70,6 +71,7 @@ export function trySend(t: Tcb): void {
         break;
       }
       const rewound = seq.lt(t.sndNxt, t.sndMax);
+      if (!rewound) sentNew = true;
       if (n < mss && !rewound) {
         // TCP_CORK holds partial segments until uncorked, or until the probe timer
         // sends them (Linux's 200 ms ceiling: tcp_check_probe_timer, tcp_write_wakeup).
@@ -99,6 +101,7 @@ export function trySend(t: Tcb): void {
       const at = t.sndNxt;
       if (seq.lt(at, t.sndMax)) t.totalRetrans++;
       t.send(FIN | ACK, at, EMPTY);
+      if (!seq.lt(at, t.sndMax)) sentNew = true;
       t.finSeq = at;
       t.sndNxt = seq.add(at, 1);
       if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
@@ -106,6 +109,8 @@ export function trySend(t: Tcb): void {
     }
     break;
   }
+  // Linux tcp_write_xmit: new data out, so a tail loss probe may take the RTO's place.
+  if (sentNew) scheduleLossProbe(t, false);
 }
 
 /**
@@ -162,21 +167,30 @@ export function rewind(t: Tcb): void {
 export function sendProbe(t: Tcb): void {
   // Linux tcp_write_wakeup: new data when the window has room for any (corked
   // or silly-window-held bytes), else an ACK one byte behind snd.una.
+  if (!sendNewSegment(t)) t.send(ACK, seq.add(t.sndUna, -1), EMPTY);
+}
+
+/**
+ * Sends one segment of new data, whatever cwnd, Nagle and cork say, if the
+ * peer's window has room for any of it. Returns whether it did.
+ */
+export function sendNewSegment(t: Tcb): boolean {
+  if (seq.lt(t.sndNxt, t.sndMax)) return false;
   const offset = seq.diff(t.sndNxt, t.sendBuf.seq);
   const avail = t.sendBuf.length - offset;
   const rwnd = seq.diff(seq.add(t.sndUna, t.sndWnd), t.sndNxt);
-  if (avail > 0 && rwnd > 0) {
-    const n = Math.min(avail, t.effMss, rwnd);
-    const at = t.sndNxt;
-    t.send(ACK | PSH, at, t.sendBuf.read(offset, n));
-    t.rttProbe ??= { seq: seq.add(at, n), at: t.host.clock.now() };
-    t.sndNxt = seq.add(at, n);
-    if (n < t.effMss) t.sndSml = t.sndNxt;
-    if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-    armRto(t);
-    return;
-  }
-  t.send(ACK, seq.add(t.sndUna, -1), EMPTY);
+  if (avail <= 0 || rwnd <= 0) return false;
+  const n = Math.min(avail, t.effMss, rwnd);
+  const at = t.sndNxt;
+  const fin = n === avail && t.finQueued;
+  t.send(ACK | PSH | (fin ? FIN : 0), at, t.sendBuf.read(offset, n));
+  t.rttProbe ??= { seq: seq.add(at, n), at: t.host.clock.now() };
+  t.sndNxt = seq.add(at, n + (fin ? 1 : 0));
+  if (fin) t.finSeq = seq.add(at, n);
+  if (n < t.effMss) t.sndSml = seq.add(at, n);
+  if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+  armRto(t);
+  return true;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -15,10 +15,11 @@
  * assert.equal(typeof armRto, "function"); // driven end to end in tests/stack_*_test.ts
  * ```
  */
+import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { onRetransmitTimeout } from "./congestion.ts";
-import type { Tcb } from "./tcb.ts";
-import { sendProbe, trySend } from "./tcb_output.ts";
+import { CaState, type Tcb } from "./tcb.ts";
+import { retransmit, sendNewSegment, sendProbe, trySend } from "./tcb_output.ts";
 
 const { SYN, ACK } = TcpFlag;
 
@@ -57,8 +58,40 @@ function schedule(t: Tcb): void {
 /** Starts the timer if data is outstanding and it is not running (RFC 6298 §5.1). */
 export function armRto(t: Tcb): void {
   if (t.rtoTimer || !outstanding(t)) return;
-  t.rtoAt = t.host.clock.now() + t.rto;
+  t.rtoStart = t.host.clock.now();
+  t.rtoAt = t.rtoStart + t.rto;
+  t.probeTimer = false;
   schedule(t);
+}
+
+/** Linux TCP_TIMEOUT_MIN: 2 jiffies, 2 ms at HZ=1000. */
+export const TIMEOUT_MIN_MS = 2;
+
+/**
+ * Arms a tail loss probe in place of the RTO when one applies (RFC 8985
+ * §7.2, Linux tcp_schedule_loss_probe): SACK on, data in flight, no loss
+ * being recovered. The probe is due 2·SRTT after now, plus 200 ms (a delayed
+ * ACK's worth) when one segment is in flight or 2 ms when more are, and never
+ * after the RTO would fire. `advancingRto`: an ACK is restarting the RTO.
+ */
+export function scheduleLossProbe(t: Tcb, advancingRto: boolean): boolean {
+  const p = t.profile;
+  if (!p.tlp || !t.sackOk || !outstanding(t) || t.caState !== CaState.OPEN) return false;
+  if (t.state === "SYN_SENT" || t.state === "SYN_RECV") return false;
+  const c = t.host.clock;
+  const now = c.now();
+  const segments = Math.ceil(t.flightSize / Math.max(1, t.effMss));
+  let timeout = t.rttSeen
+    ? 2 * t.srtt + (segments <= 1 ? p.rtoMinMs : TIMEOUT_MIN_MS)
+    : p.rtoInitMs;
+  const rtoDelta = advancingRto ? t.rto : t.rtoStart + t.rto - now;
+  if (rtoDelta > 0) timeout = Math.min(timeout, rtoDelta);
+  if (advancingRto) t.rtoStart = now;
+  c.cancel(t.rtoTimer);
+  t.probeTimer = true;
+  t.rtoAt = now + timeout;
+  schedule(t);
+  return true;
 }
 
 /** Re-arms the retransmission timer to fire `ms` from now (Linux inet_csk_reset_xmit_timer). */
@@ -75,8 +108,17 @@ export function restartRto(t: Tcb): void {
   if (!outstanding(t)) {
     c.cancel(t.rtoTimer);
     t.rtoTimer = undefined;
+    t.probeTimer = false;
     return;
   }
+  // Linux tcp_set_xmit_timer: a loss probe if one applies, else the RTO.
+  if (scheduleLossProbe(t, true)) return;
+  if (t.probeTimer) {
+    c.cancel(t.rtoTimer);
+    t.rtoTimer = undefined;
+    t.probeTimer = false;
+  }
+  t.rtoStart = c.now();
   t.rtoAt = c.now() + t.rto;
   if (t.rtoTimer && t.rtoTimer.at > t.rtoAt) {
     c.cancel(t.rtoTimer);
@@ -86,6 +128,10 @@ export function restartRto(t: Tcb): void {
 }
 
 function fire(t: Tcb): void {
+  if (t.probeTimer) {
+    lossProbe(t);
+    return;
+  }
   const p = t.profile;
   // Linux counts the linear SYN timeouts on top of tcp_syn_retries (tcp_write_timeout).
   const limit = t.state === "SYN_SENT"
@@ -100,6 +146,7 @@ function fire(t: Tcb): void {
   }
   t.retransmits++;
   t.rttProbe = undefined;
+  t.tlpHighSeq = undefined;
   if (t.state === "SYN_SENT" && t.retransmits <= p.synLinearTimeouts) {
     // Linux tcp_syn_linear_timeouts: the first SYN retransmissions keep a 1 s timeout.
     t.backoff = 0;
@@ -119,6 +166,34 @@ function fire(t: Tcb): void {
     trySend(t);
   }
   armRto(t);
+}
+
+/**
+ * The probe itself (RFC 8985 §7.3, Linux tcp_send_loss_probe): one new
+ * segment if the window allows, else the last segment sent again; then the
+ * RTO, from now. One probe at a time: while one is unanswered the timer
+ * just becomes the RTO.
+ */
+function lossProbe(t: Tcb): void {
+  t.probeTimer = false;
+  if (t.state === "CLOSE" || !outstanding(t)) return;
+  const c = t.host.clock;
+  // Duplicate ACKs since have started loss recovery: Linux's ACK processing would
+  // have put the RTO back in the probe's place.
+  if (t.tlpHighSeq === undefined && t.caState === CaState.OPEN) {
+    if (!sendNewSegment(t)) {
+      const mss = t.effMss;
+      const dataEnd = seq.min(seq.add(t.sendBuf.seq, t.sendBuf.length), t.sndMax);
+      const dataOut = Math.max(0, seq.diff(dataEnd, t.sndUna));
+      const tail = dataOut % mss || Math.min(mss, dataOut);
+      retransmit(t, seq.add(dataEnd, -tail), mss);
+    }
+    t.tlpHighSeq = t.sndMax;
+    t.rtoStart = c.now();
+  }
+  c.cancel(t.rtoTimer);
+  t.rtoAt = Math.max(c.now(), t.rtoStart + t.rto);
+  schedule(t);
 }
 
 // --- Persist (RFC 9293 §3.8.6.1) ------------------------------------------------------

@@ -41,13 +41,11 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   "RTO recovery: one-segment window, go back to snd.una, slow start again (RFC 5681 §3.1)":
     "Linux recovers with RACK-TLP and PRR (RFC 8985, RFC 6937); the built-in stack uses RFC 6675 " +
     "and RFC 5681 as the conformance scenarios state them",
-  "after a timeout, going back skips what the peer SACKs meanwhile":
-    "Linux's RACK marks losses by time, so its retransmission order after an RTO differs",
-  "data retransmission: RTO 200 ms (Linux floor), then backoff; TCP_INFO counts it":
-    "Linux first sends a tail loss probe (RFC 8985 TLP, 2·srtt + 200 ms for a lone segment), so " +
-    "its exponential backoff starts one retransmission later; the built-in stack has no TLP",
   "while established, host unreachable is a soft error: the timeout reports it":
-    "the same tail loss probe shifts Linux's retransmission times (see data retransmission)",
+    "Linux times a connection out by elapsed time (tcp_retries2 = 2 is 1.4 s after the first " +
+    "retransmission, checked when the timer fires); here it sends the probe and two RTOs as the " +
+    "built-in stack does, then reports EHOSTUNREACH 2.5 s after the last one instead of at the " +
+    "next timeout (not yet explained)",
   "RTT from timestamps: a SYN-ACK answered after 100 ms gives srtt 100 ms, RTO 300 ms":
     "on the real clock the measured RTT includes the script's own latency (a few ms), so the RTO " +
     "is 300 ms plus that",
