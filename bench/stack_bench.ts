@@ -15,6 +15,7 @@ import {
   socket,
   syn,
   synAck,
+  sysctl,
   write,
 } from "../mod.ts";
 import { runScenarioOn } from "../runtime/scenario.ts";
@@ -67,8 +68,10 @@ Deno.bench({
   },
 });
 
-// 1 + 2 + 4 + 8 + 16 + 32 + 64 s: six backoffs, then ETIMEDOUT, 127 s of protocol time.
+// 1 + 2 + 4 + 8 + 16 + 32 + 64 s: six backoffs, then ETIMEDOUT, 127 s of protocol time
+// (without Linux's linear SYN timeouts, so each retransmission backs off).
 const backoffs = defineScenario("six RTO backoffs", [
+  sysctl("net.ipv4.tcp_syn_linear_timeouts", 0),
   socket(),
   connect(9000).fails("ETIMEDOUT").after("127s"),
   expect(syn()),
