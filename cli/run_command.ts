@@ -17,7 +17,7 @@ import { formatLocation } from "../dsl/source_location.ts";
 import type { Scenario } from "../dsl/scenario_def.ts";
 import { firstDivergence } from "../runtime/engine/divergence.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
-import { runScenarioOn } from "../runtime/scenario.ts";
+import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
 import { loadScenarios } from "./load_scenarios.ts";
 
 /** Options of `synack run`. */

@@ -42,18 +42,35 @@ export const TARGET_SPECS = "builtin, builtin:<profile>, kernel, raw or raw:echo
  * The scenario's own profile applies unless the spec names one.
  */
 export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
-  const [kind, profile] = spec.split(":", 2);
-  if (kind === "builtin") {
-    return builtinTarget({
-      profile: profile ?? sc?.options.profile ?? "linux",
-      seed: sc?.options.seed,
-    });
+  const t = parseTargetSpec(spec);
+  switch (t.kind) {
+    case "builtin":
+      return builtinTarget({
+        profile: t.profile ?? sc?.options.profile ?? "linux",
+        seed: sc?.options.seed,
+      });
+    case "kernel":
+      return await kernelTarget();
+    case "raw":
+      return await rawTarget(t.echoPort === undefined ? {} : { echoPort: t.echoPort });
   }
-  if (kind === "kernel" && profile === undefined) return await kernelTarget();
+}
+
+/** A target spec, parsed. */
+export type TargetSpec =
+  | { kind: "builtin"; profile?: string }
+  | { kind: "kernel" }
+  | { kind: "raw"; echoPort?: number };
+
+/** Parses a target spec without opening anything; a `RangeError` says what is accepted. */
+export function parseTargetSpec(spec: string): TargetSpec {
+  const [kind, arg] = spec.split(":", 2);
+  if (kind === "builtin") return arg === undefined ? { kind } : { kind, profile: arg };
+  if (kind === "kernel" && arg === undefined) return { kind };
   if (kind === "raw") {
-    if (profile === undefined) return await rawTarget();
-    const echo = /^echo=(\d+)$/.exec(profile);
-    if (echo) return await rawTarget({ echoPort: Number(echo[1]) });
+    if (arg === undefined) return { kind };
+    const echo = /^echo=(\d+)$/.exec(arg);
+    if (echo) return { kind, echoPort: Number(echo[1]) };
   }
   throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want ${TARGET_SPECS}`);
 }

@@ -2,6 +2,7 @@
 import {
   ack,
   close,
+  data,
   expect,
   expectNothing,
   fin,
@@ -11,8 +12,10 @@ import {
   read,
   rst,
   scenario,
+  setsockopt,
   shutdown,
   wait,
+  write,
 } from "../mod.ts";
 import { established } from "./fixtures.ts";
 
@@ -79,3 +82,27 @@ scenario("an in-window reset with the wrong seq gets a challenge ACK (RFC 5961 Â
   expect(ack().seq(1).ack(1)),
   getsockopt("TCP_INFO").returns({ state: "ESTABLISHED" }),
 ]);
+
+scenario("SO_LINGER {1, 2}: close() returns once the FIN is acknowledged", [
+  ...established,
+  setsockopt("SO_LINGER", { onoff: true, linger: 2 }).returns(0),
+  write("bye").returns(3),
+  expect(data("bye")),
+  close().returns(0).after("100ms"),
+  expect(finAck().seq(4).ack(1)),
+  // Data and FIN are two segments in flight: a tail loss probe repeats the FIN 2Â·SRTT + 2 ms on.
+  expect(finAck().seq(4).ack(1)).within("50ms"),
+  wait("100ms"),
+  inject(ack().ack(5)),
+]);
+
+scenario("SO_LINGER {1, 1}: an unacknowledged FIN holds close() for the linger time", [
+  ...established,
+  setsockopt("SO_LINGER", { onoff: true, linger: 1 }).returns(0),
+  close().returns(0).after("1s"),
+  expect(finAck().seq(1).ack(1)),
+  // The FIN is retransmitted meanwhile (a tail loss probe, then the RTO).
+  expect(finAck().seq(1).ack(1)).after("200ms"),
+  expect(finAck().seq(1).ack(1)).after("200ms"),
+  expect(finAck().seq(1).ack(1)).after("400ms"),
+], { strict: "ignore" });

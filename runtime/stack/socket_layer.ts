@@ -353,7 +353,7 @@ export class SocketLayer {
     return ok(0);
   }
 
-  #close(s: Sock): SysResult {
+  #close(s: Sock): Outcome {
     this.#fds.delete(s.fd);
     if (s.listener) {
       this.#stack.listeners.delete(s.listener.port);
@@ -369,8 +369,21 @@ export class SocketLayer {
       }
       s.listener.queue = [];
     }
-    s.tcb?.close();
-    return ok(0);
+    const t = s.tcb;
+    t?.close();
+    const l = s.opts.linger;
+    if (!t || !l?.onoff || l.linger <= 0) return ok(0);
+    // SO_LINGER {1, n}: close() waits while the FIN is unacknowledged, at most n
+    // seconds (Linux sk_stream_wait_close), and returns 0 either way.
+    const clock = this.#stack.clock;
+    let expired = false;
+    clock.setTimer(clock.now() + l.linger * 1000, () => {
+      expired = true;
+      this.kick();
+    });
+    const closing = () =>
+      t.state === "FIN_WAIT1" || t.state === "CLOSING" || t.state === "LAST_ACK";
+    return { wait: () => (expired || !closing() ? ok(0) : undefined) };
   }
 
   #setsockopt(s: Sock, o: SockOpt): SysResult {

@@ -153,6 +153,8 @@ export class Tcb {
   peerSynOptions: readonly TcpOption[] = [];
   /** Path MTU learnt from ICMP (RFC 1191, RFC 8201); 0 until one arrives. */
   pmtu = 0;
+  /** Our FIN went out in a segment of its own (Linux: a separate skb, one more packet out). */
+  finAlone = false;
   /** The route MTU is locked (a frag-needed below min_pmtu): IPv4 segments go without DF. */
   pmtuLocked = false;
   #activeSynWnd: number | undefined;

@@ -101,7 +101,10 @@ export function trySend(t: Tcb): void {
       const at = t.sndNxt;
       if (seq.lt(at, t.sndMax)) t.totalRetrans++;
       t.send(FIN | ACK, at, EMPTY);
-      if (!seq.lt(at, t.sndMax)) sentNew = true;
+      if (!seq.lt(at, t.sndMax)) {
+        sentNew = true;
+        t.finAlone = true;
+      }
       t.finSeq = at;
       t.sndNxt = seq.add(at, 1);
       if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;

@@ -80,7 +80,7 @@ export function scheduleLossProbe(t: Tcb, advancingRto: boolean): boolean {
   if (t.state === "SYN_SENT" || t.state === "SYN_RECV") return false;
   const c = t.host.clock;
   const now = c.now();
-  const segments = Math.ceil(t.flightSize / Math.max(1, t.effMss));
+  const segments = packetsOut(t);
   let timeout = t.rttSeen
     ? 2 * t.srtt + (segments <= 1 ? p.rtoMinMs : TIMEOUT_MIN_MS)
     : p.rtoInitMs;
@@ -168,6 +168,13 @@ function fire(t: Tcb): void {
   armRto(t);
 }
 
+/** Segments in flight as Linux counts them (packets_out): a FIN sent alone is one more. */
+function packetsOut(t: Tcb): number {
+  const finOut = t.finSeq !== undefined && seq.gt(t.sndMax, t.finSeq);
+  const data = t.flightSize - (finOut ? 1 : 0);
+  return Math.ceil(data / Math.max(1, t.effMss)) + (finOut && t.finAlone ? 1 : 0);
+}
+
 /**
  * The probe itself (RFC 8985 §7.3, Linux tcp_send_loss_probe): one new
  * segment if the window allows, else the last segment sent again; then the
@@ -182,10 +189,12 @@ function lossProbe(t: Tcb): void {
   // have put the RTO back in the probe's place.
   if (t.tlpHighSeq === undefined && t.caState === CaState.OPEN) {
     if (!sendNewSegment(t)) {
+      // The last segment sent: a FIN that went alone, else the last data segment's worth.
       const mss = t.effMss;
+      const finOut = t.finSeq !== undefined && seq.gt(t.sndMax, t.finSeq);
       const dataEnd = seq.min(seq.add(t.sendBuf.seq, t.sendBuf.length), t.sndMax);
       const dataOut = Math.max(0, seq.diff(dataEnd, t.sndUna));
-      const tail = dataOut % mss || Math.min(mss, dataOut);
+      const tail = finOut && t.finAlone ? 0 : dataOut % mss || Math.min(mss, dataOut);
       retransmit(t, seq.add(dataEnd, -tail), mss);
     }
     t.tlpHighSeq = t.sndMax;
