@@ -49,12 +49,6 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   "RTT from timestamps: a SYN-ACK answered after 100 ms gives srtt 100 ms, RTO 300 ms":
     "on the real clock the measured RTT includes the script's own latency (a few ms), so the RTO " +
     "is 300 ms plus that",
-  "full accept queue: the final ACK is dropped and the SYN-ACK retransmitted":
-    "with listen(fd, 0), Linux 6.18 drops the second connection's ACK but sends no SYN-ACK " +
-    "retransmission within 10 s; not yet explained, the built-in stack keeps the documented " +
-    "tcp_check_req behaviour",
-  "full accept queue with tcp_abort_on_overflow: the final ACK is reset":
-    "likewise, Linux 6.18 sends no reset for that ACK with tcp_abort_on_overflow = 1",
 };
 
 /**
