@@ -10,6 +10,7 @@ import {
   inject,
   listen,
   profiles,
+  range,
   read,
   rst,
   rstAck,
@@ -140,5 +141,11 @@ scenario("RTT from timestamps: a SYN-ACK answered after 100 ms gives srtt 100 ms
   wait("100ms"),
   inject(ack()),
   accept().returns(4),
-  getsockopt("TCP_INFO").returns({ rtt: 100_000, rttvar: 50_000, rto: 300_000 }),
+  // First sample R (RFC 6298 §2.2): srtt R, rttvar R/2, RTO srtt + 4·rttvar. Exact on the
+  // virtual clock; a real one adds the script's own few milliseconds.
+  getsockopt("TCP_INFO").returns({
+    rtt: range(100_000, 110_000),
+    rttvar: range(50_000, 55_000),
+    rto: range(300_000, 330_000),
+  }),
 ]);

@@ -28,11 +28,13 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
     "Linux charges a queued skb's truesize, not its bytes, against the receive buffer; after a " +
     "small segment it keeps the old right edge (65158) where the built-in stack re-offers 65160",
   "NewReno: the third duplicate ACK retransmits; cwnd = ssthresh + 3 segments (RFC 6582)":
-    "Linux sizes the window in recovery with PRR (RFC 6937) and CUBIC; right after the fast " +
-    "retransmit its TCP_INFO shows no ssthresh yet (2147483647), not RFC 6582's ssthresh + 3",
+    "Linux sizes the window in recovery with PRR (RFC 6937), and its TCP_INFO shows no ssthresh " +
+    "(2147483647) here: the duplicate ACKs echo the timestamps of the original segments, so it " +
+    "can undo the reduction (Eifel, RFC 3522); the built-in stack reports RFC 6582's values",
   "NewReno: a partial ACK retransmits the next hole at once; the full ACK ends recovery":
     "without SACK, Linux stays in Recovery until data above the recovery point is acknowledged " +
-    "(tcp_try_undo_recovery holds Reno there); the built-in stack leaves on the full ACK (RFC 6582)",
+    "(tcp_try_undo_recovery holds Reno there) and then undoes the reduction (cwnd 13, as before " +
+    "the loss); the built-in stack leaves on the full ACK with cwnd = ssthresh (RFC 6582)",
   "SACK recovery: three SACKed segments above a hole mark it lost; one retransmission":
     "Linux marks losses with RACK (RFC 8985): two SACKed segments and a reordering timer of " +
     "min_rtt/4 retransmit the hole, where the built-in stack waits for DupThresh (RFC 6675)",
@@ -46,9 +48,6 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
     "retransmission, checked when the timer fires); here it sends the probe and two RTOs as the " +
     "built-in stack does, then reports EHOSTUNREACH 2.5 s after the last one instead of at the " +
     "next timeout (not yet explained)",
-  "RTT from timestamps: a SYN-ACK answered after 100 ms gives srtt 100 ms, RTO 300 ms":
-    "on the real clock the measured RTT includes the script's own latency (a few ms), so the RTO " +
-    "is 300 ms plus that",
 };
 
 /**
