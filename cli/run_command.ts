@@ -49,6 +49,8 @@ export async function runCommand(
   if (targets.some((t) => !t)) {
     throw new RangeError(`--target: empty name in ${JSON.stringify(o.target)}`);
   }
+  // Every name is checked before anything runs.
+  for (const t of targets) parseTargetSpec(t);
   let scenarios = await loadScenarios(paths);
   if (o.filter) scenarios = scenarios.filter((s) => s.name.includes(o.filter!));
   if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);

@@ -178,7 +178,8 @@ scenario("full accept queue: the SYN is dropped; after accept() it is answered",
   expect(synAck().ports(8080, 40002)),
 ]);
 
-scenario("accept queue full when the final ACK comes: dropped, and the SYN-ACK retransmitted", [
+/** 40000 and 40001 fill the queue of listen(fd, 1); 40002's SYN-ACK is out, its ACK not yet. */
+const twoAcceptedOneWaiting = [
   listen(8080, 1),
   inject(syn()),
   expect(synAck()),
@@ -188,6 +189,10 @@ scenario("accept queue full when the final ACK comes: dropped, and the SYN-ACK r
   inject(syn().ports(40002, 8080)),
   expect(synAck().ports(8080, 40002)),
   inject(ack().ports(40001, 8080)),
+];
+
+scenario("accept queue full when the final ACK comes: dropped, and the SYN-ACK retransmitted", [
+  ...twoAcceptedOneWaiting,
   inject(ack().ports(40002, 8080)),
   // Dropped: no connection yet, and the request's SYN-ACK timer (1 s) sends it again.
   expect(synAck().ports(8080, 40002)).after("1s"),
@@ -199,15 +204,7 @@ scenario("accept queue full when the final ACK comes: dropped, and the SYN-ACK r
 
 scenario("accept queue full with tcp_abort_on_overflow: the final ACK is reset", [
   sysctl("net.ipv4.tcp_abort_on_overflow", 1),
-  listen(8080, 1),
-  inject(syn()),
-  expect(synAck()),
-  inject(syn().ports(40001, 8080)),
-  expect(synAck().ports(8080, 40001)),
-  inject(ack().ports(40000, 8080)),
-  inject(syn().ports(40002, 8080)),
-  expect(synAck().ports(8080, 40002)),
-  inject(ack().ports(40001, 8080)),
+  ...twoAcceptedOneWaiting,
   inject(ack().ports(40002, 8080).named("late")),
   expect(rst().ports(8080, 40002)).seqEquals("late"),
 ]);

@@ -25,7 +25,7 @@ import type { Target } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { libc } from "./libc.ts";
-import { liveTarget, parseLiveOptions } from "./live_target.ts";
+import { liveTarget, parseLiveOptions, stackSideBatch } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import { openTun } from "./tun_backend.ts";
 
@@ -38,18 +38,7 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
   let tun: number | undefined;
   try {
     tun = ns.inside(() => openTun("tun0"));
-    await ns.exec(
-      ["ip", "-batch", "-"],
-      [
-        "link set lo up",
-        `link set tun0 mtu ${o.mtu} up`,
-        `addr add ${o.v4.local}/${o.v4.prefix} dev tun0`,
-        `route add ${o.v4.remote}/32 dev tun0`,
-        `addr add ${o.v6.local}/${o.v6.prefix} dev tun0 nodad`,
-        `route add ${o.v6.remote}/128 dev tun0`,
-        "",
-      ].join("\n"),
-    );
+    await ns.exec(["ip", "-batch", "-"], stackSideBatch("tun0", o));
     for (const [k, v] of Object.entries(o.sysctls)) ns.writeSysctl(k, v);
   } catch (e) {
     if (tun !== undefined) libc().close(tun);

@@ -62,6 +62,27 @@ export function parseLiveOptions(o: unknown): LiveOptions {
  */
 export const KERNEL_TOLERANCE: Tolerance = Object.freeze({ minMs: 10, fraction: 0.2 });
 
+/**
+ * The `ip -batch` lines that give the stack's device its addresses, and routes
+ * to the script's addresses; with `peerMac`, permanent neighbour entries too
+ * (an Ethernet device, where nothing must wait on ARP or neighbour discovery).
+ */
+export function stackSideBatch(dev: string, o: LiveOptions, peerMac?: string): string {
+  const neigh = (addr: string) =>
+    peerMac ? [`neigh replace ${addr} lladdr ${peerMac} dev ${dev} nud permanent`] : [];
+  return [
+    "link set lo up",
+    `link set ${dev} mtu ${o.mtu} up`,
+    `addr add ${o.v4.local}/${o.v4.prefix} dev ${dev}`,
+    `route add ${o.v4.remote}/32 dev ${dev}`,
+    ...neigh(o.v4.remote),
+    `addr add ${o.v6.local}/${o.v6.prefix} dev ${dev} nodad`,
+    `route add ${o.v6.remote}/128 dev ${dev}`,
+    ...neigh(o.v6.remote),
+    "",
+  ].join("\n");
+}
+
 /** The parts of a live target. */
 export interface LiveParts {
   name: string;

@@ -30,7 +30,7 @@ import type { Target } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { K, libc, readLink, sysError } from "./libc.ts";
-import { liveTarget, parseLiveOptions } from "./live_target.ts";
+import { liveTarget, parseLiveOptions, stackSideBatch } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import type { DatagramIo } from "./tun_backend.ts";
 
@@ -69,20 +69,7 @@ export async function rawTarget(options: Record<string, unknown> = {}): Promise<
     a.writeSysctl("net.ipv6.conf.veth0.disable_ipv6", 1);
     const mac0 = await macOf(a, "veth0");
     const mac1 = await macOf(b, "veth1");
-    await b.exec(
-      ["ip", "-batch", "-"],
-      [
-        "link set lo up",
-        `link set veth1 mtu ${o.mtu} up`,
-        `addr add ${o.v4.local}/${o.v4.prefix} dev veth1`,
-        `route add ${o.v4.remote}/32 dev veth1`,
-        `neigh replace ${o.v4.remote} lladdr ${mac0} dev veth1 nud permanent`,
-        `addr add ${o.v6.local}/${o.v6.prefix} dev veth1 nodad`,
-        `route add ${o.v6.remote}/128 dev veth1`,
-        `neigh replace ${o.v6.remote} lladdr ${mac0} dev veth1 nud permanent`,
-        "",
-      ].join("\n"),
-    );
+    await b.exec(["ip", "-batch", "-"], stackSideBatch("veth1", o, mac0));
     await a.exec(["ip", "link", "set", "veth0", "mtu", String(o.mtu)]);
     for (const [k, v] of Object.entries(o.sysctls)) b.writeSysctl(k, v);
     const ifindex = await ifindexOf(a, "veth0");
