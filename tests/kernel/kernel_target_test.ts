@@ -25,6 +25,7 @@ import {
   sysctl,
   write,
 } from "../../mod.ts";
+import { runScenario } from "../../runtime/engine/runner.ts";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
 import { kernelTarget } from "../../runtime/kernel/kernel_target.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
@@ -168,4 +169,24 @@ kernelTest("blocking read() waits for data; IPv6 end to end", async () => {
     inject(data("hello")),
     expect(ack().ack(6)),
   ], 6);
+});
+
+kernelTest("addresses and the MTU are the target's options", async () => {
+  const t = await kernelTarget({
+    v4: { local: "10.9.0.1", remote: "10.9.0.2", prefix: 24 },
+    mtu: 1280,
+  });
+  try {
+    const sc = defineScenario("custom addresses", [
+      listen(8080),
+      inject(syn()),
+      // MSS from the device's MTU: 1280 − 40.
+      expect(synAck().src("10.9.0.1").dst("10.9.0.2").optsInclude({ mss: 1240 })),
+    ], { register: false });
+    const r = await runScenario(sc, { target: t });
+    assert.equal(r.ok, true, r.failure?.message);
+  } finally {
+    await t.close();
+  }
+  await assert.rejects(() => kernelTarget({ v4: { local: "fd3d::1" } }), /v4\.local: want an IPv4/);
 });
