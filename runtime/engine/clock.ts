@@ -159,7 +159,9 @@ export class VirtualClock implements Clock {
 export class RealClock implements Clock {
   readonly kind = "real";
   readonly #start = performance.now();
+  readonly #timers = new Set<Timer & { id?: ReturnType<typeof setTimeout> }>();
   #wake: (() => void) | undefined;
+  #stopped = false;
 
   now(): number {
     return performance.now() - this.#start;
@@ -167,7 +169,13 @@ export class RealClock implements Clock {
 
   setTimer(at: number, fn: () => void): Timer {
     const t: Timer & { id?: ReturnType<typeof setTimeout> } = { at, cancelled: false };
+    if (this.#stopped) {
+      t.cancelled = true;
+      return t;
+    }
+    this.#timers.add(t);
     t.id = setTimeout(() => {
+      this.#timers.delete(t);
       if (t.cancelled) return;
       t.cancelled = true;
       fn();
@@ -180,6 +188,17 @@ export class RealClock implements Clock {
     if (!t || t.cancelled) return;
     t.cancelled = true;
     clearTimeout(t.id);
+    this.#timers.delete(t);
+  }
+
+  /**
+   * Cancels every timer and refuses new ones: when a run ends, nothing on
+   * this clock (a peer stack's retransmission, say) fires into a closed target.
+   */
+  stop(): void {
+    this.#stopped = true;
+    for (const t of [...this.#timers]) this.cancel(t);
+    this.poke();
   }
 
   async waitFor(ready: () => boolean, deadline: number): Promise<boolean> {

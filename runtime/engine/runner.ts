@@ -264,6 +264,15 @@ class Runner {
     if (this.#peer) return this.#peer;
     if (!this.#makePeer) throw new ScenarioFailure("peer: this run has no peer stack", s.at);
     const t = this.#t;
+    if (t.clock.kind !== "virtual") {
+      // On a real clock the peer's calls and the target's race each other; until the
+      // runner orders them, the peer stack plays only against the built-in target.
+      throw new ScenarioFailure(
+        `peer: the script's own stack runs on the virtual clock only (target ${t.name}); ` +
+          "inject and expect the peer's segments by hand here",
+        s.at,
+      );
+    }
     this.#peer = this.#makePeer(t.clock, (bytes) => {
       void this.#inject(bytes, parsePacket(bytes), "peer");
     }, { v4: t.v4, v6: t.v6 });
@@ -403,6 +412,19 @@ class Runner {
 
   async #call(s: Extract<Step, { kind: "call" }>, index: number): Promise<StepOutcome> {
     const clock = this.#t.clock;
+    const explicitFd = "fd" in s.call && s.call.fd !== undefined;
+    const accepting = this.#pending.filter((p) =>
+      p.step.side === s.side && p.call.name === "accept"
+    );
+    if (!explicitFd && s.call.name !== "socket" && accepting.length) {
+      // The fd this call defaults to is the one a blocked accept() will return (a
+      // program's next call waits for it); on a virtual clock it has returned already.
+      await clock.waitFor(
+        () => accepting.every((p) => p.handle.result !== undefined),
+        clock.now() + this.#timeout,
+      );
+      await this.#settle(false);
+    }
     const call = this.#resolveCall(s);
     const api = s.side === "peer" ? this.#ensurePeer(s).sockets : this.#t.sockets;
     const handle = api.call(call);

@@ -126,9 +126,10 @@ export function liveTarget(p: LiveParts): Target {
     async close() {
       if (closed) return;
       closed = true;
+      clock.stop();
       waiter.cancel();
       await sockets.close();
-      await backend.close();
+      backend.close();
       await waiter.close();
       await p.release();
     },

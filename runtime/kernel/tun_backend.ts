@@ -60,8 +60,8 @@ export class FdBackend implements Backend {
   readonly #queue: Received[] = [];
   readonly #buf = new Uint8Array(65536);
   #closed = false;
-  #onPacket: ((bytes: Uint8Array) => void) | undefined;
-  #pumping: Promise<void> | undefined;
+  /** Hears each datagram as the runner reads it (peer stacks run on the virtual clock only). */
+  onPacket?: ((bytes: Uint8Array) => void) | undefined;
 
   constructor(
     fd: number,
@@ -75,29 +75,6 @@ export class FdBackend implements Backend {
     this.#waiter = waiter;
     this.#sources = sources;
     this.#io = io;
-  }
-
-  get onPacket(): ((bytes: Uint8Array) => void) | undefined {
-    return this.#onPacket;
-  }
-
-  /**
-   * The peer stack hears every datagram as the kernel sends it, not only when
-   * the runner asks: a pump drains the device while a listener is set.
-   */
-  set onPacket(fn: ((bytes: Uint8Array) => void) | undefined) {
-    this.#onPacket = fn;
-    if (fn && !this.#pumping) {
-      this.#pumping = this.#pump().finally(() => this.#pumping = undefined);
-    }
-  }
-
-  async #pump(): Promise<void> {
-    while (this.#onPacket && !this.#closed) {
-      this.#drain();
-      // A bounded wait, so the pump notices when the listener is removed.
-      if (await this.#waiter.wait(this.#fd, K.POLLIN, 50) === "cancelled") return;
-    }
   }
 
   send(bytes: Uint8Array): void {
@@ -118,7 +95,7 @@ export class FdBackend implements Backend {
       const bytes = this.#buf.slice(0, n);
       if (!fromOneOf(bytes, this.#sources)) continue;
       this.#queue.push({ bytes, time: this.#clock.now() });
-      this.#onPacket?.(bytes);
+      this.onPacket?.(bytes);
     }
   }
 
@@ -140,11 +117,10 @@ export class FdBackend implements Backend {
     return this.#queue.length;
   }
 
-  /** Stops the pump (after the waiter is cancelled) and closes the fd. */
-  async close(): Promise<void> {
+  /** Closes the fd; call after the waiter is cancelled, so no poll still watches it. */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pumping;
     libc().close(this.#fd);
   }
 }

@@ -65,6 +65,7 @@ export function builtinTarget(o: BuiltinTargetOptions = {}): Target {
         : applySysctl(stack.profile, s.name, s.value);
     },
     close() {
+      if (clock instanceof RealClock) clock.stop();
       link.close();
       return Promise.resolve();
     },

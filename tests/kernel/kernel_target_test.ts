@@ -16,6 +16,7 @@ import {
   getsockopt,
   inject,
   listen,
+  peer,
   read,
   rst,
   setsockopt,
@@ -189,4 +190,11 @@ kernelTest("addresses and the MTU are the target's options", async () => {
     await t.close();
   }
   await assert.rejects(() => kernelTarget({ v4: { local: "fd3d::1" } }), /v4\.local: want an IPv4/);
+});
+
+kernelTest("peer.auto() is refused on a real clock, with the reason", async () => {
+  const sc = defineScenario("peer on the kernel", [listen(8080), peer.auto()], { register: false });
+  const r = await runScenarioOn(sc, "kernel");
+  assert.equal(r.ok, false);
+  assert.match(r.failure!.message, /runs on the virtual clock only \(target kernel\)/);
 });
