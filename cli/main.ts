@@ -18,7 +18,7 @@ import { runCommand } from "./run_command.ts";
 import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
 import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
-import { TARGET_SPECS } from "../runtime/scenario.ts";
+import { parseTargetSpec, TARGET_SPECS } from "../runtime/scenario.ts";
 
 /** synack's version, from package.json. */
 export const VERSION = "0.1.0";
@@ -59,6 +59,15 @@ export async function main(args: string[]): Promise<number> {
         code = await runCommand(paths, o);
       },
     );
+  program.command("repl").description(
+    "a live session: craft packets, send them, see what comes back",
+  )
+    .option("-t, --target <target>", TARGET_SPECS, "builtin")
+    .action(async (o: { target: string }) => {
+      parseTargetSpec(o.target);
+      const { repl } = await import("./repl.ts");
+      code = await repl({ target: o.target, version: VERSION });
+    });
   program.command("compile").description(
     "print the packets scenario files describe, without running them",
   )

@@ -59,7 +59,24 @@ export interface ScenarioContext {
   run(...steps: StepInput[]): Promise<StepOutcome>;
   /** Milliseconds since the run started, on the run's clock. */
   readonly now: number;
+  /**
+   * Takes in what the stack has sent so far, without waiting, so it shows in
+   * the trace as it arrives (a live session prints it); a later expect()
+   * still matches it.
+   */
+  observe(): Promise<void>;
+  /** Drops what `observe()` took in and no step matched: it has been seen, and is not waited for. */
+  discardObserved(): void;
+  /** The run's record so far (packets, calls, notes), in order. */
+  readonly events: readonly TraceEventLike[];
+  /** One event in the line syntax, seq/ack relative as the scenario writes them. */
+  describe(e: TraceEventLike): string;
+  /** How many steps have run: the index the next step gets. */
+  readonly stepsDone: number;
 }
+
+/** A trace event as a session sees it (the engine's `TraceEvent`). */
+export type TraceEventLike = { kind: string; time: number; [k: string]: unknown };
 
 /** A scenario. */
 export interface Scenario {

@@ -29,7 +29,7 @@ import { formatCall } from "../wire/socket_call.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { shiftSackBlocks } from "../wire/tcp_options.ts";
 import type { Flows } from "./flow.ts";
-import type { Trace } from "./trace.ts";
+import type { Trace, TraceEvent } from "./trace.ts";
 
 /** A scenario step that did not hold. */
 export class ScenarioFailure extends Error {
@@ -76,19 +76,31 @@ export function traceTail(trace: Trace, flows: Flows, n = 8): string[] {
   const shown = trace.events.filter((e) => e.kind === "packet" || e.kind === "call");
   const tail = shown.slice(-n);
   const lines = [`trace (last ${tail.length} of ${shown.length}):`];
-  for (const e of tail) {
-    const time = (e.time / 1000).toFixed(6);
-    if (e.kind === "packet") {
+  for (const e of tail) lines.push(`  ${describeEvent(e, flows)}`);
+  return lines;
+}
+
+/**
+ * One trace event on one line: `0.001000 > …` for a packet into the stack,
+ * `<` for one it sent, calls as libc would print them, notes and failures as text.
+ */
+export function describeEvent(e: TraceEvent, flows: Flows): string {
+  const time = (e.time / 1000).toFixed(6);
+  switch (e.kind) {
+    case "packet": {
       let text: string;
       try {
         text = relativeLine(parsePacket(e.bytes), e.dir, flows);
       } catch {
         text = `${e.bytes.length} bytes that do not parse`;
       }
-      lines.push(`  ${time} ${e.dir === "in" ? ">" : "<"} ${text}`);
-    } else if (e.kind === "call") {
-      lines.push(`  ${time} ${e.side === "peer" ? "peer." : ""}${formatCall(e.call, e.result)}`);
+      return `${time} ${e.dir === "in" ? ">" : "<"} ${text}`;
     }
+    case "call":
+      return `${time} ${e.side === "peer" ? "peer." : ""}${formatCall(e.call, e.result)}`;
+    case "note":
+      return `${time} note: ${e.text}`;
+    case "failure":
+      return `${time} failure: ${e.message.split("\n")[0]}`;
   }
-  return lines;
 }

@@ -24,6 +24,7 @@ import type {
   ScenarioContext,
   ScenarioOptions,
   StepOutcome,
+  TraceEventLike,
 } from "../../dsl/scenario_def.ts";
 import { resolveRefs } from "../../dsl/scenario_def.ts";
 import { type Step, type StepInput, toSteps } from "../../dsl/steps.ts";
@@ -34,11 +35,11 @@ import { formatCall, formatResult, type SocketCall } from "../wire/socket_call.t
 import { TcpView } from "../wire/tcp.ts";
 import { DEFAULT_TOLERANCE, timingTolerance } from "./clock.ts";
 import { checkResult } from "./call_check.ts";
-import { relativeLine, ScenarioFailure, traceTail } from "./failure.ts";
+import { describeEvent, relativeLine, ScenarioFailure, traceTail } from "./failure.ts";
 import { Flows } from "./flow.ts";
 import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
 import type { CallHandle, Peer, PeerFactory, Received, Target } from "./target.ts";
-import { Trace } from "./trace.ts";
+import { Trace, type TraceEvent } from "./trace.ts";
 
 /** What `runScenario` needs besides the scenario. */
 export interface RunConfig {
@@ -106,6 +107,8 @@ class Runner {
   /** The bytes of each step's packet (injected or matched), for ICMP quotes. */
   readonly #bytes = new Map<number, Uint8Array>();
   #lastOut: Uint8Array | undefined;
+  /** Packets `observe()` took in that no step has matched yet. */
+  readonly #backlog: (Received & { packet: Packet })[] = [];
   #pending: Pending[] = [];
   #fds: Record<"target" | "peer", Fds> = { target: {}, peer: {} };
   #last = 0;
@@ -153,6 +156,25 @@ class Runner {
       },
       get now() {
         return self.#t.clock.now();
+      },
+      async observe() {
+        while (self.#t.backend.pending() > 0) {
+          const got = await self.#arrive(self.#t.clock.now());
+          if (!got) break;
+          self.#backlog.push(got);
+        }
+      },
+      discardObserved() {
+        self.#backlog.length = 0;
+      },
+      get events() {
+        return self.trace.events as unknown as readonly TraceEventLike[];
+      },
+      describe(e: TraceEventLike) {
+        return describeEvent(e as unknown as TraceEvent, self.#flows);
+      },
+      get stepsDone() {
+        return self.#done.length;
       },
     };
   }
@@ -286,6 +308,12 @@ class Runner {
   }
 
   async #receive(deadline: number): Promise<(Received & { packet: Packet }) | undefined> {
+    // Packets a live session already took in come first, in order.
+    return this.#backlog.shift() ?? await this.#arrive(deadline);
+  }
+
+  /** The next packet from the backend, traced and seen by the flows. */
+  async #arrive(deadline: number): Promise<(Received & { packet: Packet }) | undefined> {
     const r = await this.#t.backend.receive(deadline);
     if (!r) return undefined;
     this.trace.add({ kind: "packet", dir: "out", time: r.time, bytes: r.bytes });
@@ -497,7 +525,7 @@ class Runner {
     const strict = this.#o.strict ?? "fail";
     if (strict === "ignore" || this.#auto) return;
     const extra: string[] = [];
-    while (this.#t.backend.pending() > 0) {
+    while (this.#backlog.length > 0 || this.#t.backend.pending() > 0) {
       const got = await this.#receive(this.#t.clock.now());
       if (got) extra.push(`unexpected: ${relativeLine(got.packet, "out", this.#flows)}`);
     }

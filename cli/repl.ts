@@ -1,0 +1,227 @@
+/**
+ * `synack repl`: a live session against a target, on node:readline.
+ *
+ * - A line is JavaScript with the DSL in scope: a packet builder is sent
+ *   (`syn().opts(<ts:false>)`, the bare option literal included), a step is
+ *   run (`expect(synAck())`, `listen(8080)`, `accept()`, `wait("1s")`), and
+ *   what the stack sends is printed in the line syntax as it arrives.
+ * - Tab completes DSL names, builder methods and option names; history is
+ *   kept in ~/.synack_history ($SYNACK_HISTORY); an unclosed bracket
+ *   continues on the next line.
+ * - Dot commands: .help .trace .pcap .reset .target .save .load .exit.
+ *
+ * @example
+ * ```ts ignore
+ * // synack repl --target builtin:rfc7323-strict
+ * ```
+ */
+import { relative } from "node:path";
+import process from "node:process";
+import readline from "node:readline";
+import { loadScenarios } from "./load_scenarios.ts";
+import { complete, evaluate, isComplete, isDeclaration } from "./repl_eval.ts";
+import { DSL_NAMES, type LineKind, ReplSession } from "./repl_session.ts";
+import { type Color, colorsWanted, paint } from "./style.ts";
+
+/** Options of `synack repl`. */
+export interface ReplOptions {
+  target: string;
+  version: string;
+  /** Where history is kept; default $SYNACK_HISTORY or ~/.synack_history. */
+  historyFile?: string;
+}
+
+const HELP = `Type a builder or a step; what the stack sends is printed as it arrives.
+  listen(8080)                  socket, bind, listen on the stack under test
+  syn()                         inject a SYN (unset fields come from the flow)
+  syn().opts(<ts:false>)        options as packetdrill writes them
+  expect(synAck())              check the next packet; a mismatch shows the diff
+  ack(); accept()               finish the handshake, accept the connection
+  const a = ack()               keep a builder for later lines
+  wait("1s")                    let time pass (virtual on the built-in stack)
+.trace            every packet and call so far
+.pcap FILE        save the session's packets as pcap
+.save FILE.ts     save the session as a scenario that replays it and asserts what came
+.load FILE.ts     run a scenario file's steps into this session
+.reset            start over on the same target
+.target SPEC      start over on another target (builtin, builtin:<profile>, kernel, raw)
+.exit             leave (or Ctrl-D)`;
+
+const KIND_COLOR: Record<LineKind, Color> = {
+  in: "cyan",
+  out: "green",
+  call: "yellow",
+  note: "dim",
+  error: "red",
+};
+
+function historyPath(o: ReplOptions): string | undefined {
+  if (o.historyFile) return o.historyFile;
+  try {
+    const env = Deno.env.get("SYNACK_HISTORY");
+    if (env) return env;
+    const home = Deno.env.get("HOME");
+    return home ? `${home}/.synack_history` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readHistory(path: string | undefined): string[] {
+  if (!path) return [];
+  try {
+    // readline wants the newest first.
+    return Deno.readTextFileSync(path).split("\n").filter(Boolean).reverse().slice(0, 1000);
+  } catch {
+    return [];
+  }
+}
+
+/** Where a saved scenario imports the DSL from: a path relative to it, or the URL synack runs from. */
+function modSpecifier(savedFile: string): string {
+  const mod = new URL("../mod.ts", import.meta.url);
+  if (mod.protocol !== "file:") return mod.href;
+  const from = savedFile.startsWith("/") ? savedFile : `${Deno.cwd()}/${savedFile}`;
+  const rel = relative(from.slice(0, from.lastIndexOf("/")), mod.pathname);
+  return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+/** Runs the REPL until .exit or end of input; returns the exit code. */
+export async function repl(o: ReplOptions): Promise<number> {
+  const dsl = await import("../mod.ts") as Record<string, unknown>;
+  const names = Object.keys(dsl);
+  for (const n of names) DSL_NAMES.add(n);
+  const color = colorsWanted();
+  const out = (text: string, c?: Color) => {
+    process.stdout.write(`${c ? paint(text, c, color) : text}\n`);
+  };
+  const print = (line: string, kind: LineKind) => out(line, KIND_COLOR[kind]);
+  const vars = new Map<string, unknown>();
+  const hist = historyPath(o);
+
+  let session = await ReplSession.open(o.target, print);
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    completer: (line: string) => complete(line, names),
+    history: readHistory(hist),
+    historySize: 1000,
+    terminal: process.stdin.isTTY === true,
+  });
+  const prompt = () => {
+    rl.setPrompt(buffer ? "... " : "synack> ");
+    rl.prompt();
+  };
+  let buffer = "";
+  out(`synack ${o.version} on ${session.targetName}. .help for help, .exit to leave`, "bold");
+
+  const reopen = async (spec: string) => {
+    const next = await ReplSession.open(spec, print);
+    await session.close();
+    session = next;
+    out(`now on ${session.targetName}`, "bold");
+  };
+
+  const dot = async (cmd: string, arg: string): Promise<boolean> => {
+    switch (cmd) {
+      case ".help":
+        out(HELP);
+        return true;
+      case ".trace":
+        for (const l of session.traceLines()) out(l);
+        return true;
+      case ".pcap":
+        if (!arg) throw new RangeError(".pcap: want a file name, got nothing");
+        await Deno.writeFile(arg, session.pcap());
+        out(`wrote ${arg}`, "dim");
+        return true;
+      case ".save":
+        if (!arg) throw new RangeError(".save: want a file name such as session.ts, got nothing");
+        await Deno.writeTextFile(arg, session.scenarioText(modSpecifier(arg)));
+        out(`wrote ${arg}: run it with synack run ${arg}`, "dim");
+        return true;
+      case ".load": {
+        if (!arg) throw new RangeError(".load: want a scenario file, got nothing");
+        for (const sc of await loadScenarios([arg])) {
+          if (!sc.steps) {
+            out(`skipped ${sc.name}: written as code, not as steps`, "dim");
+            continue;
+          }
+          out(`running ${sc.name}`, "dim");
+          await session.runSteps(sc.steps, sc.name);
+        }
+        return true;
+      }
+      case ".reset":
+        vars.clear();
+        await reopen(session.spec);
+        return true;
+      case ".target":
+        if (!arg) throw new RangeError(".target: want builtin, builtin:<profile>, kernel or raw");
+        await reopen(arg);
+        return true;
+      case ".exit":
+        return false;
+      default:
+        throw new RangeError(
+          `Unknown command ${cmd}: want one of .help .trace .pcap .save .load .reset .target .exit`,
+        );
+    }
+  };
+
+  const handle = async (line: string): Promise<boolean> => {
+    if (hist && line.trim()) {
+      try {
+        Deno.writeTextFileSync(hist, `${line}\n`, { append: true });
+      } catch { /* history is a convenience */ }
+    }
+    if (!buffer && line.trim().startsWith(".")) {
+      const [cmd, ...rest] = line.trim().split(/\s+/);
+      return await dot(cmd, rest.join(" "));
+    }
+    buffer = buffer ? `${buffer}\n${line}` : line;
+    if (!isComplete(buffer)) return true;
+    const source = buffer;
+    buffer = "";
+    if (!source.trim()) return true;
+    const value = evaluate(source, dsl, vars);
+    if (isDeclaration(source)) session.declare(source);
+    else await session.exec(source, value);
+    return true;
+  };
+
+  // Lines are handled one at a time, in order, however fast they come.
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  rl.on("line", (l: string) => {
+    lines.push(l);
+    wake?.();
+  });
+  rl.on("close", () => {
+    ended = true;
+    wake?.();
+  });
+  prompt();
+  for (;;) {
+    if (!lines.length) {
+      if (ended) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      continue;
+    }
+    const line = lines.shift()!;
+    let go = true;
+    try {
+      go = await handle(line);
+    } catch (e) {
+      buffer = "";
+      out(`${(e as Error).name}: ${(e as Error).message}`, "red");
+    }
+    if (!go) break;
+    prompt();
+  }
+  rl.close();
+  await session.close();
+  return 0;
+}

@@ -1,0 +1,107 @@
+/**
+ * The REPL as a user meets it: started in a real pseudo-terminal (tmux), fed
+ * keystrokes with send-keys, and read back from the screen with capture-pane.
+ * Skips with the reason when tmux is missing.
+ */
+import assert from "node:assert/strict";
+
+const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
+
+function tmuxMissing(): string | undefined {
+  try {
+    const ok = new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+    return ok ? undefined : "tmux -V failed";
+  } catch {
+    return "tmux is not installed (Debian: tmux)";
+  }
+}
+
+const why = tmuxMissing();
+
+class Screen {
+  readonly name = `synack-repl-${Deno.pid}-${Math.floor(Math.random() * 1e6)}`;
+  tmux(...args: string[]): string {
+    const out = new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).outputSync();
+    if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+    return new TextDecoder().decode(out.stdout);
+  }
+  start(cmd: string): void {
+    this.tmux("new-session", "-d", "-s", this.name, "-x", "220", "-y", "60", cmd);
+  }
+  text(): string {
+    return this.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", this.name);
+  }
+  keys(...k: string[]): void {
+    this.tmux("send-keys", "-t", this.name, ...k);
+  }
+  async waitFor(re: RegExp, ms = 10_000): Promise<string> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const t = this.text();
+      if (re.test(t)) return t;
+      if (Date.now() > until) throw new Error(`screen never showed ${re}:\n${t}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  stop(): void {
+    try {
+      this.tmux("kill-session", "-t", this.name);
+    } catch { /* already gone */ }
+  }
+}
+
+Deno.test({
+  name: `repl: a session in a real terminal${why ? ` (skipped: ${why})` : ""}`,
+  ignore: why !== undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const s = new Screen();
+    const env = `HOME=${dir} SYNACK_HISTORY=${dir}/history NO_COLOR=1`;
+    const start = () => s.start(`cd ${Deno.cwd()} && ${env} ${Deno.execPath()} run -A ${CLI} repl`);
+    try {
+      start();
+      await s.waitFor(/synack> $/m);
+      // Socket calls and a packet; the answer is printed as it arrives.
+      s.keys("listen(8080)", "Enter");
+      await s.waitFor(/listen\(3\) = 0/);
+      // The bare option literal, as packetdrill writes it.
+      s.keys("syn().opts(<ts:false>)", "Enter");
+      await s.waitFor(/S\. 0:0\(0\) ack 1 win 64240 <mss 1460,nop,nop,sackOK,nop,wscale 10>/);
+      // expect() with the scenario's diff, pointing at the command.
+      s.keys("expect(synAck().ack(9))", "Enter");
+      await s.waitFor(/repl:3:1: expect\(synAck\) did not match[\s\S]*tcp\.ack: want 9, got 1/);
+      // Multi-line input: an open bracket asks for more.
+      s.keys("inject(ack()", "Enter");
+      await s.waitFor(/^\.\.\. $/m);
+      s.keys(")", "Enter");
+      await s.waitFor(/> 192\.0\.2\.1:40000 > 192\.168\.0\.1:8080 \. 1:1\(0\) ack 1/);
+      // Tab completion of DSL names.
+      s.keys("acce", "Tab");
+      await s.waitFor(/synack> accept$/m);
+      s.keys("()", "Enter");
+      await s.waitFor(/accept\(3\) = 4/);
+      // .save writes a scenario that replays the session and passes.
+      s.keys(`.save ${dir}/session.ts`, "Enter");
+      await s.waitFor(/wrote .*session\.ts/);
+      s.keys(".exit", "Enter");
+      await s.waitFor(/\$ $|exited|^$/m, 3000).catch(() => {});
+      s.stop();
+      const run = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "run", `${dir}/session.ts`],
+        stdout: "piped",
+      }).outputSync();
+      const out = new TextDecoder().decode(run.stdout);
+      assert.equal(run.code, 0, `${out}\n${await Deno.readTextFile(`${dir}/session.ts`)}`);
+      assert.match(out, /1 passed, 0 failed/);
+      // History persists: a new session recalls the last command with the Up arrow.
+      start();
+      await s.waitFor(/synack> $/m);
+      s.keys("Up");
+      await s.waitFor(/synack> \.exit$/m);
+    } finally {
+      s.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
