@@ -20,7 +20,7 @@ function isScenario(v: unknown): v is Scenario {
     ("steps" in v || "body" in v);
 }
 
-async function files(path: string): Promise<string[]> {
+async function files(path: string, includeTests: boolean): Promise<string[]> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -34,8 +34,8 @@ async function files(path: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(path)) {
     const p = `${path.replace(/\/$/, "")}/${e.name}`;
-    if (e.isDirectory) out.push(...await files(p));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) out.push(p);
+    if (e.isDirectory) out.push(...await files(p, includeTests));
+    else if (e.name.endsWith(".ts") && (includeTests || !e.name.endsWith("_test.ts"))) out.push(p);
   }
   return out.sort();
 }
@@ -49,17 +49,30 @@ function urlOf(path: string): string {
 // A module runs once per process; remember what it defined for later loads.
 const byModule = new Map<string, Scenario[]>();
 
-/** The scenarios the given paths or URLs define, in definition order. */
-export async function loadScenarios(paths: readonly string[]): Promise<Scenario[]> {
+/**
+ * The scenarios the given paths or URLs define, in definition order. A
+ * folder's `_test.ts` files are left out unless `includeTests` (`synack test`).
+ */
+export async function loadScenarios(
+  paths: readonly string[],
+  o: { includeTests?: boolean } = {},
+): Promise<Scenario[]> {
   const out: Scenario[] = [];
   for (const p of paths) {
-    const list = /^https?:\/\//.test(p) ? [p] : await files(p);
+    const list = /^https?:\/\//.test(p) ? [p] : await files(p, o.includeTests ?? false);
     for (const f of list) {
       const url = urlOf(f);
       let found = byModule.get(url);
       if (!found) {
         const before = definedScenarios.length;
-        const mod = await withoutRegistration(() => import(url)) as Record<string, unknown>;
+        let mod: Record<string, unknown>;
+        try {
+          mod = await withoutRegistration(() => import(url)) as Record<string, unknown>;
+        } catch (e) {
+          // A module that does not load, or reaches past its permissions, is bad input.
+          if (e instanceof RangeError || e instanceof Deno.errors.NotFound) throw e;
+          throw new RangeError(`Cannot load ${f}: ${(e as Error).message}`);
+        }
         found = definedScenarios.slice(before);
         for (const v of Object.values(mod)) if (isScenario(v) && !found.includes(v)) found.push(v);
         byModule.set(url, found);

@@ -10,7 +10,7 @@
  * assert.equal(await main(["show", "/nonexistent.pcap"]), 2);
  * ```
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { DecodeError } from "../runtime/wire/decode_error.ts";
 import { showCapture } from "./show_capture.ts";
 import { compileCommand } from "./compile_command.ts";
@@ -19,6 +19,17 @@ import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
 import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
 import { parseTargetSpec, TARGET_SPECS } from "../runtime/scenario.ts";
+
+interface RunFlags {
+  target: string;
+  pcap?: string;
+  trace?: string;
+  filter?: string;
+  allowWrite?: boolean;
+  allowRun?: boolean;
+  allowNet?: boolean;
+  sandboxed?: boolean;
+}
 
 /** synack's version, from package.json. */
 export const VERSION = "0.1.0";
@@ -51,12 +62,48 @@ export async function main(args: string[]): Promise<number> {
     .option("--pcap <file>", "save each run's packets as pcap")
     .option("--trace <file>", "save each run's trace as JSON")
     .option("--filter <text>", "only scenarios whose name contains text")
+    .option("--allow-write", "let scenarios from a URL write files")
+    .option("--allow-run", "let scenarios from a URL start programs")
+    .option("--allow-net", "let scenarios from a URL open network connections")
+    .addOption(new Option("--sandboxed").hideHelp())
+    .action(
+      async (paths: string[], o: RunFlags) => {
+        if (!o.sandboxed && paths.some((p) => /^https?:\/\//.test(p))) {
+          // Code from a URL runs in a child with only what its target needs.
+          const { runSandboxed } = await import("./sandbox.ts");
+          if (paths.some((p) => !/^https?:\/\//.test(p))) {
+            throw new RangeError("run: give URLs and local paths in separate runs");
+          }
+          code = await runSandboxed(paths, {
+            target: o.target,
+            pcap: o.pcap,
+            trace: o.trace,
+            filter: o.filter,
+            allowWrite: o.allowWrite,
+            allowRun: o.allowRun,
+            allowNet: o.allowNet,
+          });
+          return;
+        }
+        code = await runCommand(paths, o);
+      },
+    );
+  program.command("test").description(
+    "run every scenario under a folder, with a summary and reports for CI",
+  )
+    .argument("[dir]", "folder of scenario files (its _test.ts files too)", ".")
+    .option("-t, --target <target>", TARGET_SPECS, "builtin")
+    .option("--junit <file>", "write a JUnit XML report")
+    .option("--tap <file>", "write a TAP 14 report")
+    .option("--shard <i/n>", "run only the i-th of n slices of the suite")
+    .option("--filter <text>", "only scenarios whose name contains text")
     .action(
       async (
-        paths: string[],
-        o: { target: string; pcap?: string; trace?: string; filter?: string },
+        dir: string,
+        o: { target: string; junit?: string; tap?: string; shard?: string; filter?: string },
       ) => {
-        code = await runCommand(paths, o);
+        const { testCommand } = await import("./test_command.ts");
+        code = await testCommand(dir, o);
       },
     );
   program.command("repl").description(
@@ -94,4 +141,5 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+// No top-level await: `synack test` may import test files that import this module.
+if (import.meta.main) main(Deno.args).then((code) => Deno.exit(code));

@@ -19,6 +19,7 @@ import { firstDivergence } from "../runtime/engine/divergence.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
 import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
 import { loadScenarios } from "./load_scenarios.ts";
+import { colorsWanted, paint } from "./style.ts";
 
 /** Options of `synack run`. */
 export interface RunCommandOptions {
@@ -56,11 +57,14 @@ export async function runCommand(
   if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
   if (targets.length > 1) return await differential(scenarios, targets, print);
   let passed = 0, failed = 0;
+  // Colors only for a terminal (and not under NO_COLOR); a caller's printer gets plain text.
+  const color = o.print ? false : colorsWanted();
   for (const [i, sc] of scenarios.entries()) {
     const start = performance.now();
     const r = await runScenarioOn(sc, targets[0]);
     const ms = (performance.now() - start).toFixed(1);
-    print(`${r.ok ? "ok  " : "FAIL"} ${sc.name} (${formatLocation(sc.at)}) ${ms} ms`);
+    const verdict = r.ok ? paint("ok  ", "green", color) : paint("FAIL", "red", color);
+    print(`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms} ms`);
     if (!r.ok) print(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));
     for (const w of r.warnings) print(`     warning: ${w}`);
     if (o.pcap) await Deno.writeFile(numbered(o.pcap, i, scenarios.length), r.trace.toPcap());

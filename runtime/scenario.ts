@@ -101,24 +101,33 @@ function testTarget(): string {
   }
 }
 
-let registering = true;
+/**
+ * Shared by every copy of this module in the process: a scenario file loaded
+ * from a URL imports synack from that URL, a different module instance from
+ * the CLI's own, and its scenarios must still reach the CLI.
+ */
+const shared: { registering: boolean; defined: Scenario[] } =
+  ((globalThis as Record<symbol, unknown>)[Symbol.for("synack.scenarios")] ??= {
+    registering: true,
+    defined: [],
+  }) as { registering: boolean; defined: Scenario[] };
 
 /**
  * Runs `load` (an import of scenario files) without registering its
  * scenarios with `Deno.test`: the caller runs them itself, as `synack run` does.
  */
 export async function withoutRegistration<T>(load: () => Promise<T>): Promise<T> {
-  const was = registering;
-  registering = false;
+  const was = shared.registering;
+  shared.registering = false;
   try {
     return await load();
   } finally {
-    registering = was;
+    shared.registering = was;
   }
 }
 
 /** Every scenario defined in this process, in order: `synack run` runs those a file defined. */
-export const definedScenarios: Scenario[] = [];
+export const definedScenarios: Scenario[] = shared.defined;
 
 /**
  * Defines a scenario from a step list or an async function, and registers it
@@ -132,7 +141,7 @@ export function scenario(
   const sc = defineScenario(name, body, options);
   definedScenarios.push(sc);
   if (
-    registering && options.register !== false && typeof Deno !== "undefined" &&
+    shared.registering && options.register !== false && typeof Deno !== "undefined" &&
     typeof Deno.test === "function"
   ) {
     Deno.test(name, async () => {

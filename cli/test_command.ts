@@ -1,0 +1,162 @@
+/**
+ * `synack test [dir]`: every scenario under a folder (its `_test.ts` files
+ * too), a summary, and reports for CI: JUnit XML (`--junit`) and TAP
+ * (`--tap`). `--shard i/n` runs the i-th of n slices, so a CI matrix can
+ * split a large suite; every scenario lands in exactly one slice. On a
+ * terminal a progress line counts up; piped, each scenario is one plain line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseShard, tapReport } from "./test_command.ts";
+ * assert.deepEqual(parseShard("2/3"), { index: 2, count: 3 });
+ * assert.throws(() => parseShard("4/3"), /--shard: want i\/n with 1 <= i <= n, got "4\/3"/);
+ * assert.equal(tapReport([{ name: "a", file: "x.ts", line: 1, ok: true, ms: 1 }]), "TAP version 14\n1..1\nok 1 - a\n");
+ * ```
+ */
+import { z } from "zod";
+import { formatLocation } from "../dsl/source_location.ts";
+import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
+import { loadScenarios } from "./load_scenarios.ts";
+import { colorsWanted, paint } from "./style.ts";
+
+/** Options of `synack test`. */
+export interface TestCommandOptions {
+  target?: string;
+  junit?: string;
+  tap?: string;
+  shard?: string;
+  filter?: string;
+  print?: (line: string) => void;
+  /** Show a progress line (default: when stdout is a terminal). */
+  progress?: boolean;
+}
+
+/** One scenario's outcome, for the reports. */
+export interface TestOutcome {
+  name: string;
+  file: string;
+  line: number;
+  ok: boolean;
+  ms: number;
+  message?: string;
+}
+
+const Shard = z.string().regex(/^\d+\/\d+$/).transform((s) => {
+  const [index, count] = s.split("/").map(Number);
+  return { index, count };
+}).refine((s) => s.count >= 1 && s.index >= 1 && s.index <= s.count);
+
+/** `i/n` as numbers; a `RangeError` says what is accepted. */
+export function parseShard(text: string): { index: number; count: number } {
+  const r = Shard.safeParse(text);
+  if (!r.success) {
+    throw new RangeError(`--shard: want i/n with 1 <= i <= n, got ${JSON.stringify(text)}`);
+  }
+  return r.data;
+}
+
+const xml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    // deno-lint-ignore no-control-regex
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "");
+
+/** JUnit XML, one testsuite per file, as CI systems read it. */
+export function junitReport(outcomes: readonly TestOutcome[]): string {
+  const byFile = Map.groupBy(outcomes, (o) => o.file);
+  const secs = (ms: number) => (ms / 1000).toFixed(3);
+  const total = outcomes.reduce((t, o) => t + o.ms, 0);
+  const out = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="synack" tests="${outcomes.length}" failures="${
+      outcomes.filter((o) => !o.ok).length
+    }" time="${secs(total)}">`,
+  ];
+  for (const [file, list] of byFile) {
+    const failures = list.filter((o) => !o.ok).length;
+    const time = list.reduce((t, o) => t + o.ms, 0);
+    out.push(
+      `  <testsuite name="${xml(file)}" tests="${list.length}" failures="${failures}" time="${
+        secs(time)
+      }">`,
+    );
+    for (const o of list) {
+      const head = `    <testcase name="${xml(o.name)}" classname="${xml(file)}" time="${
+        secs(o.ms)
+      }"`;
+      if (o.ok) out.push(`${head}/>`);
+      else {
+        const msg = o.message ?? "failed";
+        out.push(`${head}>`);
+        out.push(`      <failure message="${xml(msg.split("\n")[0])}">${xml(msg)}</failure>`);
+        out.push(`    </testcase>`);
+      }
+    }
+    out.push(`  </testsuite>`);
+  }
+  out.push(`</testsuites>`, "");
+  return out.join("\n");
+}
+
+/** TAP version 14: a line per scenario, the failure report as YAML. */
+export function tapReport(outcomes: readonly TestOutcome[]): string {
+  const out = ["TAP version 14", `1..${outcomes.length}`];
+  outcomes.forEach((o, i) => {
+    out.push(`${o.ok ? "ok" : "not ok"} ${i + 1} - ${o.name.replace(/#/g, "\\#")}`);
+    if (!o.ok) {
+      out.push("  ---", `  at: ${o.file}:${o.line}`, "  message: |");
+      for (const l of (o.message ?? "failed").split("\n")) out.push(`    ${l}`);
+      out.push("  ...");
+    }
+  });
+  return `${out.join("\n")}\n`;
+}
+
+/** Runs the scenarios under `dir`; returns 0 when all pass, 1 otherwise. */
+export async function testCommand(dir: string, o: TestCommandOptions = {}): Promise<number> {
+  const print = o.print ?? ((l: string) => console.log(l));
+  const target = o.target ?? "builtin";
+  parseTargetSpec(target);
+  const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+  let scenarios = await loadScenarios([dir], { includeTests: true });
+  if (o.filter) scenarios = scenarios.filter((s) => s.name.includes(o.filter!));
+  // A stable order, so shards split the same suite the same way on every machine.
+  scenarios = [...scenarios].sort((a, b) =>
+    a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line || a.at.col - b.at.col
+  );
+  if (shard) scenarios = scenarios.filter((_, i) => i % shard.count === shard.index - 1);
+  if (!scenarios.length) throw new RangeError(`No scenarios found in ${dir}`);
+  const color = o.print ? false : colorsWanted();
+  const progress = o.progress ?? (o.print === undefined && Deno.stdout.isTerminal());
+  const enc = new TextEncoder();
+  const outcomes: TestOutcome[] = [];
+  for (const [i, sc] of scenarios.entries()) {
+    if (progress) {
+      const head = `[${i + 1}/${scenarios.length}] ${sc.name}`.slice(0, 100);
+      Deno.stdout.writeSync(enc.encode(`\r\x1b[2K${head}`));
+    }
+    const start = performance.now();
+    const r = await runScenarioOn(sc, target);
+    const ms = performance.now() - start;
+    outcomes.push({
+      name: sc.name,
+      file: sc.at.file,
+      line: sc.at.line,
+      ok: r.ok,
+      ms,
+      message: r.failure?.message,
+    });
+    if (progress) Deno.stdout.writeSync(enc.encode("\r\x1b[2K"));
+    if (!r.ok || !progress) {
+      const verdict = r.ok ? paint("ok  ", "green", color) : paint("FAIL", "red", color);
+      print(`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms.toFixed(1)} ms`);
+      if (!r.ok) print(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));
+    }
+  }
+  if (o.junit) await Deno.writeTextFile(o.junit, junitReport(outcomes));
+  if (o.tap) await Deno.writeTextFile(o.tap, tapReport(outcomes));
+  const failed = outcomes.filter((x) => !x.ok).length;
+  const where = shard ? ` (shard ${shard.index}/${shard.count})` : "";
+  print(`${outcomes.length - failed} passed, ${failed} failed${where}`);
+  return failed ? 1 : 0;
+}
