@@ -92,8 +92,12 @@ export async function repl(o: ReplOptions): Promise<number> {
   const names = Object.keys(dsl);
   for (const n of names) DSL_NAMES.add(n);
   const color = colorsWanted();
+  // Set while printing between commands: the prompt line is cleared first, then redrawn.
+  let midPrompt = false;
   const out = (text: string, c?: Color) => {
-    process.stdout.write(`${c ? paint(text, c, color) : text}\n`);
+    const clear = midPrompt && process.stdout.isTTY ? "\r\x1b[2K" : "";
+    midPrompt = false;
+    process.stdout.write(`${clear}${c ? paint(text, c, color) : text}\n`);
   };
   const print = (line: string, kind: LineKind) => out(line, KIND_COLOR[kind]);
   const vars = new Map<string, unknown>();
@@ -109,10 +113,13 @@ export async function repl(o: ReplOptions): Promise<number> {
     terminal: process.stdin.isTTY === true,
   });
   const prompt = () => {
+    // Input may have ended (Ctrl-D, a pipe) while queued lines still run.
+    if (ended) return;
     rl.setPrompt(buffer ? "... " : "synack> ");
     rl.prompt();
   };
   let buffer = "";
+  let ended = false;
   out(`synack ${o.version} on ${session.targetName}. .help for help, .exit to leave`, "bold");
 
   const reopen = async (spec: string) => {
@@ -193,7 +200,6 @@ export async function repl(o: ReplOptions): Promise<number> {
   // Lines are handled one at a time, in order, however fast they come.
   const lines: string[] = [];
   let wake: (() => void) | undefined;
-  let ended = false;
   rl.on("line", (l: string) => {
     lines.push(l);
     wake?.();
@@ -202,6 +208,19 @@ export async function repl(o: ReplOptions): Promise<number> {
     ended = true;
     wake?.();
   });
+  // On a real clock the stack sends between commands too: print it as it comes.
+  let busy = false;
+  const ticker = setInterval(async () => {
+    if (busy || !session.live || ended) return;
+    busy = true;
+    midPrompt = true;
+    try {
+      if (await session.poll() && !ended) rl.prompt(true);
+    } finally {
+      midPrompt = false;
+      busy = false;
+    }
+  }, 200);
   prompt();
   for (;;) {
     if (!lines.length) {
@@ -212,15 +231,20 @@ export async function repl(o: ReplOptions): Promise<number> {
     }
     const line = lines.shift()!;
     let go = true;
+    while (busy) await new Promise((r) => setTimeout(r, 5));
+    busy = true;
     try {
       go = await handle(line);
     } catch (e) {
       buffer = "";
       out(`${(e as Error).name}: ${(e as Error).message}`, "red");
+    } finally {
+      busy = false;
     }
     if (!go) break;
     prompt();
   }
+  clearInterval(ticker);
   rl.close();
   await session.close();
   return 0;

@@ -142,6 +142,23 @@ export class ReplSession {
     this.#unmatched = [];
   }
 
+  /**
+   * Takes in and prints what the stack sent since the last command (a real
+   * target sends on its own time: retransmissions, keepalives). Returns
+   * whether anything was printed.
+   */
+  async poll(): Promise<boolean> {
+    const before = this.#ctx.events.length;
+    await this.#ctx.observe();
+    this.#flush(before);
+    return this.#ctx.events.length > before;
+  }
+
+  /** Whether the session runs on a real clock, where packets come between commands. */
+  get live(): boolean {
+    return this.#target.clock.kind === "real";
+  }
+
   /** Keeps `const name = …` for `save()`; the value itself is the REPL's to hold. */
   declare(source: string): void {
     this.#decls.push(preprocess(source).replace(/\s*\n\s*/g, " ").trim().replace(/;?$/, ";"));

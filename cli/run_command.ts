@@ -59,9 +59,18 @@ export async function runCommand(
   let passed = 0, failed = 0;
   // Colors only for a terminal (and not under NO_COLOR); a caller's printer gets plain text.
   const color = o.print ? false : colorsWanted();
+  const progress = o.print === undefined && scenarios.length > 1 && Deno.stdout.isTerminal();
+  const enc = new TextEncoder();
   for (const [i, sc] of scenarios.entries()) {
+    // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
+    if (progress) {
+      Deno.stdout.writeSync(
+        enc.encode(`\r\x1b[2K[${i + 1}/${scenarios.length}] ${sc.name}`.slice(0, 110)),
+      );
+    }
     const start = performance.now();
     const r = await runScenarioOn(sc, targets[0]);
+    if (progress) Deno.stdout.writeSync(enc.encode("\r\x1b[2K"));
     const ms = (performance.now() - start).toFixed(1);
     const verdict = r.ok ? paint("ok  ", "green", color) : paint("FAIL", "red", color);
     print(`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms} ms`);

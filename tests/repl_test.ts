@@ -4,6 +4,7 @@
  * Skips with the reason when tmux is missing.
  */
 import assert from "node:assert/strict";
+import { kernelUnavailable } from "../runtime/kernel/kernel_support.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 
@@ -81,6 +82,11 @@ Deno.test({
       await s.waitFor(/synack> accept$/m);
       s.keys("()", "Enter");
       await s.waitFor(/accept\(3\) = 4/);
+      // .load runs a scenario file's steps into the session.
+      s.keys(".load examples/rst_closed_port.ts", "Enter");
+      await s.waitFor(
+        /running closed port, SYN: RST\+ACK[\s\S]*< 192\.168\.0\.1:9 > 192\.0\.2\.1:40001 R\. 0:0\(0\) ack 1/,
+      );
       // .save writes a scenario that replays the session and passes.
       s.keys(`.save ${dir}/session.ts`, "Enter");
       await s.waitFor(/wrote .*session\.ts/);
@@ -102,6 +108,37 @@ Deno.test({
     } finally {
       s.stop();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+const noKernel = why ?? kernelUnavailable();
+
+Deno.test({
+  name: `repl: on the kernel, what the stack sends appears without a keystroke${
+    noKernel ? ` (skipped: ${noKernel})` : ""
+  }`,
+  ignore: noKernel !== undefined,
+  async fn() {
+    const s = new Screen();
+    try {
+      s.start(
+        `cd ${Deno.cwd()} && SYNACK_HISTORY=/dev/null NO_COLOR=1 ${Deno.execPath()} run -A ${CLI} repl --target kernel`,
+      );
+      await s.waitFor(/on kernel\.[\s\S]*synack> $/m);
+      s.keys("listen(8080)", "Enter");
+      await s.waitFor(/listen\(3\) = 0/);
+      s.keys("syn()", "Enter");
+      await s.waitFor(/S\. 0:0\(0\) ack 1/);
+      // Nobody answers the SYN-ACK: the kernel sends it again after 1 s, and it shows.
+      const screen = await s.waitFor(
+        /^1\.\d+ < 192\.168\.0\.1:8080 > 192\.0\.2\.1:40000 S\. 0:0\(0\) ack 1/m,
+        5000,
+      );
+      assert.match(screen, /synack> $/m);
+      s.keys(".exit", "Enter");
+    } finally {
+      s.stop();
     }
   },
 });
