@@ -90,6 +90,17 @@ Deno.test({
       // .save writes a scenario that replays the session and passes.
       s.keys(`.save ${dir}/session.ts`, "Enter");
       await s.waitFor(/wrote .*session\.ts/);
+      s.keys(".trace", "Enter");
+      await s.waitFor(/synack> \.trace\n0\.000000 socket\(AF_INET, SOCK_STREAM\) = 3/);
+      s.keys(`.pcap ${dir}/session.pcap`, "Enter");
+      await s.waitFor(/wrote .*session\.pcap/);
+      assert.ok(Deno.statSync(`${dir}/session.pcap`).size > 24);
+      s.keys(".help", "Enter");
+      await s.waitFor(/\.save FILE\.ts +save the session as a scenario/);
+      s.keys(".target builtin:rfc7323-strict", "Enter");
+      await s.waitFor(/now on builtin:rfc7323-strict/);
+      s.keys(".target nope", "Enter");
+      await s.waitFor(/RangeError: Unknown target "nope"/);
       s.keys(".exit", "Enter");
       await s.waitFor(/\$ $|exited|^$/m, 3000).catch(() => {});
       s.stop();
@@ -101,10 +112,16 @@ Deno.test({
       assert.equal(run.code, 0, `${out}\n${await Deno.readTextFile(`${dir}/session.ts`)}`);
       assert.match(out, /1 passed, 0 failed/);
       // History persists: a new session recalls the last command with the Up arrow.
-      start();
+      s.start(
+        `cd ${Deno.cwd()} && env -u NO_COLOR HOME=${dir} SYNACK_HISTORY=${dir}/history ${Deno.execPath()} run -A ${CLI} repl`,
+      );
       await s.waitFor(/synack> $/m);
       s.keys("Up");
       await s.waitFor(/synack> \.exit$/m);
+      s.keys("C-u", "syn().ports(40000, 9)", "Enter");
+      // Colors on a terminal without NO_COLOR: the stack's packets in green.
+      await s.waitFor(/R\. 0:0\(0\) ack 1/);
+      assert.match(s.tmux("capture-pane", "-p", "-e", "-t", s.name), /\x1b\[32m/);
     } finally {
       s.stop();
       await Deno.remove(dir, { recursive: true });
