@@ -67,7 +67,9 @@ export async function runSandboxed(
   const outDir = r.pcap || r.trace ? await Deno.makeTempDir({ prefix: "synack-out-" }) : undefined;
   const inOut = (p: string | undefined) => (p && outDir ? `${outDir}/${basename(p)}` : undefined);
   const main = new URL("./main.ts", import.meta.url).href;
-  const args = ["run", ...sandboxFlags({ ...r, outDir }), main, "run", "--sandboxed"];
+  // synack's own config (its import map: zod, commander…), wherever the user runs from.
+  const config = ROOT.protocol === "file:" ? ["--config", `${ROOT.pathname}deno.json`] : [];
+  const args = ["run", ...config, ...sandboxFlags({ ...r, outDir }), main, "run", "--sandboxed"];
   args.push("--target", r.target);
   const pcap = inOut(r.pcap), trace = inOut(r.trace);
   if (pcap) args.push("--pcap", pcap);
