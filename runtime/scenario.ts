@@ -27,8 +27,6 @@ import {
 import type { StepInput } from "../dsl/steps.ts";
 import { type RunResult, runScenario } from "./engine/runner.ts";
 import type { Target } from "./engine/target.ts";
-import { kernelTarget } from "./kernel/kernel_target.ts";
-import { rawTarget } from "./kernel/raw_target.ts";
 import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
 
 /** The target specs `openTarget` understands, for messages and `--help`. */
@@ -49,10 +47,13 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
         profile: t.profile ?? sc?.options.profile ?? "linux",
         seed: sc?.options.seed,
       });
+    // Loaded on demand: the built-in target (and the REPL's start-up) need none of it.
     case "kernel":
-      return await kernelTarget();
-    case "raw":
+      return await (await import("./kernel/kernel_target.ts")).kernelTarget();
+    case "raw": {
+      const { rawTarget } = await import("./kernel/raw_target.ts");
       return await rawTarget(t.echoPort === undefined ? {} : { echoPort: t.echoPort });
+    }
   }
 }
 
