@@ -444,9 +444,10 @@ class Runner {
     const accepting = this.#pending.filter((p) =>
       p.step.side === s.side && p.call.name === "accept"
     );
-    if (!explicitFd && s.call.name !== "socket" && accepting.length) {
-      // The fd this call defaults to is the one a blocked accept() will return (a
-      // program's next call waits for it); on a virtual clock it has returned already.
+    if (clock.kind === "real" && !explicitFd && s.call.name !== "socket" && accepting.length) {
+      // The fd this call defaults to is the one a blocked accept() will return, which a
+      // real stack may be about to deliver; a program's next call would wait for it. (On
+      // a virtual clock an accept() still pending needs a later step: waiting cannot help.)
       await clock.waitFor(
         () => accepting.every((p) => p.handle.result !== undefined),
         clock.now() + this.#timeout,
