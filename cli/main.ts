@@ -12,13 +12,11 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { DecodeError } from "../runtime/wire/decode_error.ts";
-import { showCapture } from "./show_capture.ts";
-import { compileCommand } from "./compile_command.ts";
-import { runCommand } from "./run_command.ts";
 import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
 import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
-import { parseTargetSpec, TARGET_SPECS } from "../runtime/scenario.ts";
+// Commands load their modules on demand: `synack repl` should not wait for `synack show`'s.
+import { parseTargetSpec, TARGET_SPECS } from "../runtime/target_spec.ts";
 
 interface RunFlags {
   target: string;
@@ -49,6 +47,7 @@ export async function main(args: string[]): Promise<number> {
     .option("-v, --verbose", "print every field of every packet")
     .option("-d, --data", "print payload bytes as data 0x…")
     .action(async (file: string, o: { verbose?: boolean; data?: boolean }) => {
+      const { showCapture } = await import("./show_capture.ts");
       await showCapture(file, { verbose: o.verbose, data: o.data });
     });
   let code = 0;
@@ -85,6 +84,7 @@ export async function main(args: string[]): Promise<number> {
           });
           return;
         }
+        const { runCommand } = await import("./run_command.ts");
         code = await runCommand(paths, o);
       },
     );
@@ -120,6 +120,7 @@ export async function main(args: string[]): Promise<number> {
   )
     .argument("<paths...>", "scenario files, folders or URLs")
     .action(async (paths: string[]) => {
+      const { compileCommand } = await import("./compile_command.ts");
       code = await compileCommand(paths);
     });
   try {

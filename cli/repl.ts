@@ -18,9 +18,8 @@
 import { relative } from "node:path";
 import process from "node:process";
 import readline from "node:readline";
-import { loadScenarios } from "./load_scenarios.ts";
 import { complete, evaluate, isComplete, isDeclaration } from "./repl_eval.ts";
-import { DSL_NAMES, type LineKind, ReplSession } from "./repl_session.ts";
+import type { LineKind, ReplSession } from "./repl_session.ts";
 import { type Color, colorsWanted, paint } from "./style.ts";
 
 /** Options of `synack repl`. */
@@ -88,9 +87,9 @@ function modSpecifier(savedFile: string): string {
 
 /** Runs the REPL until .exit or end of input; returns the exit code. */
 export async function repl(o: ReplOptions): Promise<number> {
-  const dsl = await import("../mod.ts") as Record<string, unknown>;
-  const names = Object.keys(dsl);
-  for (const n of names) DSL_NAMES.add(n);
+  // The prompt comes first; the DSL and the session load meanwhile, and the first
+  // command waits for them (they are ready long before a person has typed one).
+  const loading = Promise.all([import("../mod.ts"), import("./repl_session.ts")]);
   const color = colorsWanted();
   // Set while printing between commands: the prompt line is cleared first, then redrawn.
   let midPrompt = false;
@@ -102,8 +101,9 @@ export async function repl(o: ReplOptions): Promise<number> {
   const print = (line: string, kind: LineKind) => out(line, KIND_COLOR[kind]);
   const vars = new Map<string, unknown>();
   const hist = historyPath(o);
+  let names: string[] = [];
+  let dsl: Record<string, unknown> = {};
 
-  let session = await ReplSession.open(o.target, print);
   const rl = readline.createInterface({
     input: process.stdin,
     output: process.stdout,
@@ -112,18 +112,48 @@ export async function repl(o: ReplOptions): Promise<number> {
     historySize: 1000,
     terminal: process.stdin.isTTY === true,
   });
+  let buffer = "";
+  let ended = false;
   const prompt = () => {
     // Input may have ended (Ctrl-D, a pipe) while queued lines still run.
     if (ended) return;
     rl.setPrompt(buffer ? "... " : "synack> ");
     rl.prompt();
   };
-  let buffer = "";
-  let ended = false;
-  out(`synack ${o.version} on ${session.targetName}. .help for help, .exit to leave`, "bold");
+  // Lines are queued from the start, typed while loading too, and handled in order.
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  rl.on("line", (l: string) => {
+    lines.push(l);
+    wake?.();
+  });
+  rl.on("close", () => {
+    ended = true;
+    wake?.();
+  });
+  out(`synack ${o.version} on ${o.target}. .help for help, .exit to leave`, "bold");
+  prompt();
+
+  let Session!: typeof ReplSession;
+  let session!: ReplSession;
+  const ready = (async () => {
+    const [mod, sessionModule] = await loading;
+    dsl = mod as Record<string, unknown>;
+    names = Object.keys(dsl);
+    for (const n of names) sessionModule.DSL_NAMES.add(n);
+    Session = sessionModule.ReplSession;
+    session = await Session.open(o.target, print);
+  })();
+  try {
+    await ready;
+  } catch (e) {
+    // The target cannot open: say why and leave, as `synack run` would.
+    rl.close();
+    throw e;
+  }
 
   const reopen = async (spec: string) => {
-    const next = await ReplSession.open(spec, print);
+    const next = await Session.open(spec, print);
     await session.close();
     session = next;
     out(`now on ${session.targetName}`, "bold");
@@ -149,6 +179,7 @@ export async function repl(o: ReplOptions): Promise<number> {
         return true;
       case ".load": {
         if (!arg) throw new RangeError(".load: want a scenario file, got nothing");
+        const { loadScenarios } = await import("./load_scenarios.ts");
         for (const sc of await loadScenarios([arg])) {
           if (!sc.steps) {
             out(`skipped ${sc.name}: written as code, not as steps`, "dim");
@@ -197,17 +228,6 @@ export async function repl(o: ReplOptions): Promise<number> {
     return true;
   };
 
-  // Lines are handled one at a time, in order, however fast they come.
-  const lines: string[] = [];
-  let wake: (() => void) | undefined;
-  rl.on("line", (l: string) => {
-    lines.push(l);
-    wake?.();
-  });
-  rl.on("close", () => {
-    ended = true;
-    wake?.();
-  });
   // On a real clock the stack sends between commands too: print it as it comes.
   let busy = false;
   const ticker = setInterval(async () => {
@@ -221,7 +241,6 @@ export async function repl(o: ReplOptions): Promise<number> {
       busy = false;
     }
   }, 200);
-  prompt();
   for (;;) {
     if (!lines.length) {
       if (ended) break;

@@ -28,9 +28,9 @@ import type { StepInput } from "../dsl/steps.ts";
 import { type RunResult, runScenario } from "./engine/runner.ts";
 import type { Target } from "./engine/target.ts";
 import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
+import { parseTargetSpec, TARGET_SPECS, type TargetSpec } from "./target_spec.ts";
 
-/** The target specs `openTarget` understands, for messages and `--help`. */
-export const TARGET_SPECS = "builtin, builtin:<profile>, kernel, raw or raw:echo=<port>";
+export { parseTargetSpec, TARGET_SPECS, type TargetSpec };
 
 /**
  * Opens the target a spec names: `builtin`, `builtin:<profile>`, `kernel`
@@ -55,25 +55,6 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
       return await rawTarget(t.echoPort === undefined ? {} : { echoPort: t.echoPort });
     }
   }
-}
-
-/** A target spec, parsed. */
-export type TargetSpec =
-  | { kind: "builtin"; profile?: string }
-  | { kind: "kernel" }
-  | { kind: "raw"; echoPort?: number };
-
-/** Parses a target spec without opening anything; a `RangeError` says what is accepted. */
-export function parseTargetSpec(spec: string): TargetSpec {
-  const [kind, arg] = spec.split(":", 2);
-  if (kind === "builtin") return arg === undefined ? { kind } : { kind, profile: arg };
-  if (kind === "kernel" && arg === undefined) return { kind };
-  if (kind === "raw") {
-    if (arg === undefined) return { kind };
-    const echo = /^echo=(\d+)$/.exec(arg);
-    if (echo) return { kind, echoPort: Number(echo[1]) };
-  }
-  throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want ${TARGET_SPECS}`);
 }
 
 /** Runs `sc` on the target `spec` names and closes it. */

@@ -1,0 +1,36 @@
+/**
+ * Target specs as the command line and `openTarget` take them: `builtin`,
+ * `builtin:<profile>`, `kernel`, `raw`, `raw:echo=<port>`. Parsing only; this
+ * module loads nothing else, so the CLI can check a flag before it loads a
+ * target.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTargetSpec } from "./target_spec.ts";
+ * assert.deepEqual(parseTargetSpec("raw:echo=7"), { kind: "raw", echoPort: 7 });
+ * assert.throws(() => parseTargetSpec("kernal"), /Unknown target "kernal"/);
+ * ```
+ */
+
+/** The target specs `openTarget` understands, for messages and `--help`. */
+export const TARGET_SPECS = "builtin, builtin:<profile>, kernel, raw or raw:echo=<port>";
+
+/** A target spec, parsed. */
+export type TargetSpec =
+  | { kind: "builtin"; profile?: string }
+  | { kind: "kernel" }
+  | { kind: "raw"; echoPort?: number };
+
+/** Parses a target spec without opening anything; a `RangeError` says what is accepted. */
+export function parseTargetSpec(spec: string): TargetSpec {
+  const [kind, arg] = spec.split(":", 2);
+  if (kind === "builtin") return arg === undefined ? { kind } : { kind, profile: arg };
+  if (kind === "kernel" && arg === undefined) return { kind };
+  if (kind === "raw") {
+    if (arg === undefined) return { kind };
+    const echo = /^echo=(\d+)$/.exec(arg);
+    if (echo) return { kind, echoPort: Number(echo[1]) };
+  }
+  throw new RangeError(`Unknown target ${JSON.stringify(spec)}: want ${TARGET_SPECS}`);
+}
