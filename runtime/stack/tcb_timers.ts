@@ -243,15 +243,21 @@ function onPersist(t: Tcb): void {
     t.abort(t.softError ?? "ETIMEDOUT");
     return;
   }
-  sendProbe(t);
-  if (outstanding(t)) {
-    // Data went out (tcp_send_probe0): the retransmission timer takes over.
-    t.backoff = t.probesOut = 0;
-    return;
-  }
+  if (probe(t)) return;
   t.probesOut++;
   if (t.backoff < t.profile.dataRetries) t.backoff++;
   armPersist(t);
+}
+
+/**
+ * Sends a probe (Linux tcp_write_wakeup). When it carried new data, the
+ * retransmission timer takes over (tcp_send_probe0) and this returns true.
+ */
+function probe(t: Tcb): boolean {
+  sendProbe(t);
+  if (!outstanding(t)) return false;
+  t.backoff = t.probesOut = 0;
+  return true;
 }
 
 // --- Keepalive (RFC 1122 §4.2.3.6) ----------------------------------------------------
@@ -296,12 +302,7 @@ function onKeepalive(t: Tcb): void {
     t.abort(t.softError ?? "ETIMEDOUT");
     return;
   }
-  sendProbe(t);
-  if (outstanding(t)) {
-    // Data went out (tcp_send_probe0): the retransmission timer takes over.
-    t.backoff = t.probesOut = 0;
-    return;
-  }
+  if (probe(t)) return;
   t.probesOut++;
   keepaliveAt(t, now + intvlOf(t));
 }
