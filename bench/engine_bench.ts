@@ -1,16 +1,12 @@
 // Figures for the engine and the built-in stack. Run: npx deno task bench
-import { accept, ack, defineScenario, expect, inject, listen, syn, synAck } from "../mod.ts";
+import { defineScenario } from "../mod.ts";
 import { runScenarioOn } from "../runtime/scenario.ts";
 import { VirtualClock } from "../runtime/engine/clock.ts";
 import { Stack } from "../runtime/stack/stack.ts";
 
-const handshake = defineScenario("handshake", [
-  listen(8080),
-  inject(syn()),
-  expect(synAck()),
-  inject(ack()),
-  accept().returns(4),
-], { register: false });
+import { established } from "../tests/fixtures.ts";
+
+const handshake = defineScenario("handshake", established, { register: false });
 
 Deno.bench("one handshake scenario, start to finish, virtual clock", async () => {
   const r = await runScenarioOn(handshake);

@@ -2,18 +2,9 @@
 // - fixed cost per kernel scenario: a private namespace, TUN, addresses, torn down;
 // - a whole small scenario on the kernel, setup included (packetdrill: ~0.15 s per script);
 // - injection into the kernel through TUN from one core: 10,000 segments per iteration.
-import {
-  accept,
-  ack,
-  defineScenario,
-  expect,
-  inject,
-  listen,
-  rstAck,
-  syn,
-  synAck,
-} from "../mod.ts";
+import { defineScenario, expect, inject, rstAck, syn } from "../mod.ts";
 import { runScenario } from "../runtime/engine/runner.ts";
+import { established as handshake } from "../tests/fixtures.ts";
 import { kernelUnavailable } from "../runtime/kernel/kernel_support.ts";
 import { kernelTarget } from "../runtime/kernel/kernel_target.ts";
 import type { TcpInfo } from "../runtime/wire/socket_call.ts";
@@ -49,15 +40,9 @@ Deno.bench({
 const N = 10_000;
 
 /** An established connection on a kernel target, and the bytes of the script's last ACK. */
-async function established() {
+async function openEstablished() {
   const t = await kernelTarget();
-  const sc = defineScenario("established", [
-    listen(8080),
-    inject(syn()),
-    expect(synAck()),
-    inject(ack()),
-    accept().returns(4),
-  ], { register: false });
+  const sc = defineScenario("established", handshake, { register: false });
   const r = await runScenario(sc, { target: t });
   if (!r.ok) throw r.failure;
   const ins = r.trace.events.filter((e) => e.kind === "packet" && e.dir === "in");
@@ -72,7 +57,7 @@ const segsIn = (t: Awaited<ReturnType<typeof kernelTarget>>) => {
   return (info.value as TcpInfo).segsIn;
 };
 
-const live = ignore ? undefined : await established();
+const live = ignore ? undefined : await openEstablished();
 if (live) {
   // Once, before measuring: every injected duplicate ACK reaches the connection.
   const before = segsIn(live.t);
