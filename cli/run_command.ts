@@ -19,7 +19,8 @@ import { firstDivergence } from "../runtime/engine/divergence.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
 import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
 import { loadScenarios } from "./load_scenarios.ts";
-import { colorsWanted, paint } from "./style.ts";
+import { ProgressLine, verdictLines } from "./scenario_lines.ts";
+import { colorsWanted } from "./style.ts";
 
 /** Options of `synack run`. */
 export interface RunCommandOptions {
@@ -59,22 +60,16 @@ export async function runCommand(
   let passed = 0, failed = 0;
   // Colors only for a terminal (and not under NO_COLOR); a caller's printer gets plain text.
   const color = o.print ? false : colorsWanted();
-  const progress = o.print === undefined && scenarios.length > 1 && Deno.stdout.isTerminal();
-  const enc = new TextEncoder();
+  // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
+  const progress = new ProgressLine(
+    o.print === undefined && scenarios.length > 1 && Deno.stdout.isTerminal(),
+  );
   for (const [i, sc] of scenarios.entries()) {
-    // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
-    if (progress) {
-      Deno.stdout.writeSync(
-        enc.encode(`\r\x1b[2K[${i + 1}/${scenarios.length}] ${sc.name}`.slice(0, 110)),
-      );
-    }
+    progress.show(i, scenarios.length, sc.name);
     const start = performance.now();
     const r = await runScenarioOn(sc, targets[0]);
-    if (progress) Deno.stdout.writeSync(enc.encode("\r\x1b[2K"));
-    const ms = (performance.now() - start).toFixed(1);
-    const verdict = r.ok ? paint("ok  ", "green", color) : paint("FAIL", "red", color);
-    print(`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms} ms`);
-    if (!r.ok) print(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));
+    progress.clear();
+    for (const l of verdictLines(sc, r, performance.now() - start, color)) print(l);
     for (const w of r.warnings) print(`     warning: ${w}`);
     if (o.pcap) await Deno.writeFile(numbered(o.pcap, i, scenarios.length), r.trace.toPcap());
     if (o.trace) await Deno.writeTextFile(numbered(o.trace, i, scenarios.length), r.trace.toJSON());

@@ -15,10 +15,10 @@
  * ```
  */
 import { z } from "zod";
-import { formatLocation } from "../dsl/source_location.ts";
 import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
 import { loadScenarios } from "./load_scenarios.ts";
-import { colorsWanted, paint } from "./style.ts";
+import { ProgressLine, verdictLines } from "./scenario_lines.ts";
+import { colorsWanted } from "./style.ts";
 
 /** Options of `synack test`. */
 export interface TestCommandOptions {
@@ -127,14 +127,11 @@ export async function testCommand(dir: string, o: TestCommandOptions = {}): Prom
   if (shard) scenarios = scenarios.filter((_, i) => i % shard.count === shard.index - 1);
   if (!scenarios.length) throw new RangeError(`No scenarios found in ${dir}`);
   const color = o.print ? false : colorsWanted();
-  const progress = o.progress ?? (o.print === undefined && Deno.stdout.isTerminal());
-  const enc = new TextEncoder();
+  const progressOn = o.progress ?? (o.print === undefined && Deno.stdout.isTerminal());
+  const progress = new ProgressLine(progressOn);
   const outcomes: TestOutcome[] = [];
   for (const [i, sc] of scenarios.entries()) {
-    if (progress) {
-      const head = `[${i + 1}/${scenarios.length}] ${sc.name}`.slice(0, 100);
-      Deno.stdout.writeSync(enc.encode(`\r\x1b[2K${head}`));
-    }
+    progress.show(i, scenarios.length, sc.name);
     const start = performance.now();
     const r = await runScenarioOn(sc, target);
     const ms = performance.now() - start;
@@ -146,12 +143,9 @@ export async function testCommand(dir: string, o: TestCommandOptions = {}): Prom
       ms,
       message: r.failure?.message,
     });
-    if (progress) Deno.stdout.writeSync(enc.encode("\r\x1b[2K"));
-    if (!r.ok || !progress) {
-      const verdict = r.ok ? paint("ok  ", "green", color) : paint("FAIL", "red", color);
-      print(`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms.toFixed(1)} ms`);
-      if (!r.ok) print(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));
-    }
+    progress.clear();
+    // With a progress line, only failures stay on screen.
+    if (!r.ok || !progressOn) { for (const l of verdictLines(sc, r, ms, color)) print(l); }
   }
   if (o.junit) await Deno.writeTextFile(o.junit, junitReport(outcomes));
   if (o.tap) await Deno.writeTextFile(o.tap, tapReport(outcomes));
