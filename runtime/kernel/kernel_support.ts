@@ -11,6 +11,7 @@
  * assert.ok(why === undefined || why.length > 0);
  * ```
  */
+import { cString, libc } from "./libc.ts";
 
 let cached: string | undefined | null = null;
 
@@ -29,14 +30,10 @@ function check(): string | undefined {
   if (Deno.permissions.querySync({ name: "run", command: "nsenter" }).state !== "granted") {
     return "the kernel target runs nsenter and ip: run deno with --allow-run";
   }
-  const lib = Deno.dlopen("libc.so.6", {
-    geteuid: { parameters: [], result: "u32" },
-    access: { parameters: ["buffer", "i32"], result: "i32" },
-  });
-  const euid = lib.symbols.geteuid();
+  const c = libc();
+  const euid = c.geteuid();
   // Deno's own stat of a device file wants --allow-all; access(2) through FFI does not.
-  const tun = lib.symbols.access(new TextEncoder().encode("/dev/net/tun\0"), 0);
-  lib.close();
+  const tun = c.access(cString("/dev/net/tun"), 0);
   if (euid !== 0) {
     return "the kernel target makes network namespaces and TUN devices: it needs root (run as root)";
   }

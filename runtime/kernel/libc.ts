@@ -69,6 +69,8 @@ const SYMBOLS = {
   unshare: { parameters: ["i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
+  geteuid: { parameters: [], result: "u32" },
+  access: { parameters: ["buffer", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "u64"], result: "i64" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
