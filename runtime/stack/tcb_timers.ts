@@ -87,18 +87,25 @@ export function scheduleLossProbe(t: Tcb, advancingRto: boolean): boolean {
   const rtoDelta = advancingRto ? t.rto : t.rtoStart + t.rto - now;
   if (rtoDelta > 0) timeout = Math.min(timeout, rtoDelta);
   if (advancingRto) t.rtoStart = now;
-  c.cancel(t.rtoTimer);
   t.probeTimer = true;
-  t.rtoAt = now + timeout;
-  schedule(t);
+  moveTimer(t, now + timeout);
   return true;
 }
 
 /** Re-arms the retransmission timer to fire `ms` from now (Linux inet_csk_reset_xmit_timer). */
 export function rtoIn(t: Tcb, ms: number): void {
-  const c = t.host.clock;
-  c.cancel(t.rtoTimer);
-  t.rtoAt = c.now() + ms;
+  moveTimer(t, t.host.clock.now() + ms);
+}
+
+/**
+ * Moves the retransmission timer's deadline to `at`, lazily: a timer already
+ * due no later is kept and, when it fires early, schedules itself again, so
+ * an ACK or a send costs no timer of its own (the clock's heap stays small).
+ */
+function moveTimer(t: Tcb, at: number): void {
+  t.rtoAt = at;
+  if (t.rtoTimer && !t.rtoTimer.cancelled && t.rtoTimer.at <= at) return;
+  t.host.clock.cancel(t.rtoTimer);
   schedule(t);
 }
 
@@ -113,18 +120,9 @@ export function restartRto(t: Tcb): void {
   }
   // Linux tcp_set_xmit_timer: a loss probe if one applies, else the RTO.
   if (scheduleLossProbe(t, true)) return;
-  if (t.probeTimer) {
-    c.cancel(t.rtoTimer);
-    t.rtoTimer = undefined;
-    t.probeTimer = false;
-  }
+  t.probeTimer = false;
   t.rtoStart = c.now();
-  t.rtoAt = c.now() + t.rto;
-  if (t.rtoTimer && t.rtoTimer.at > t.rtoAt) {
-    c.cancel(t.rtoTimer);
-    t.rtoTimer = undefined;
-  }
-  if (!t.rtoTimer) schedule(t);
+  moveTimer(t, t.rtoStart + t.rto);
 }
 
 function fire(t: Tcb): void {
@@ -200,9 +198,7 @@ function lossProbe(t: Tcb): void {
     t.tlpHighSeq = t.sndMax;
     t.rtoStart = c.now();
   }
-  c.cancel(t.rtoTimer);
-  t.rtoAt = Math.max(c.now(), t.rtoStart + t.rto);
-  schedule(t);
+  moveTimer(t, Math.max(c.now(), t.rtoStart + t.rto));
 }
 
 // --- Persist (RFC 9293 §3.8.6.1) ------------------------------------------------------
