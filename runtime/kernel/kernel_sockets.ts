@@ -9,7 +9,7 @@
  *   O_NONBLOCK. A call on a socket the script left blocking is tried at once;
  *   if the kernel says it would block (EAGAIN, or EINPROGRESS from connect),
  *   the handle stays open and the call is retried when poll(2) on a worker
- *   thread reports the fd ready. So a blocking accept() returns when the
+ *   thread reports the fd ready, or when the runner asks (`recheck()`). So a blocking accept() returns when the
  *   script's ACK completes the handshake, and a blocking connect() returns
  *   with SO_ERROR's verdict (`= -1 ECONNREFUSED`). "Would block" is the
  *   kernel's own answer, not a guess from timing.
@@ -108,9 +108,6 @@ export class KernelSockets implements SocketApi {
   }
 
   call(c: SocketCall): CallHandle {
-    // A packet the script injected may already have unblocked a call; let that
-    // call return first, as it would on a real thread, before this one runs.
-    this.recheck();
     const h: CallHandle = {};
     const done = (r: SysResult) => {
       h.result = r;
@@ -177,7 +174,11 @@ export class KernelSockets implements SocketApi {
     this.#clock.poke();
   }
 
-  /** Tries every blocked call once, now. */
+  /**
+   * Tries every blocked call once, now: a packet the script injected may
+   * already have unblocked one, and it returns before the next step runs, as
+   * it would on a real thread (the runner calls this before each step).
+   */
   recheck(): void {
     for (const b of this.#blocked) {
       const r = b.attempt();
