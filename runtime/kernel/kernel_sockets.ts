@@ -9,8 +9,9 @@
  *   O_NONBLOCK. A call on a socket the script left blocking is tried at once;
  *   if the kernel says it would block (EAGAIN, or EINPROGRESS from connect),
  *   the handle stays open and the call is retried when poll(2) on a worker
- *   thread reports the fd ready, or when the runner asks (`recheck()`). So a blocking accept() returns when the
- *   script's ACK completes the handshake, and a blocking connect() returns
+ *   thread reports the fd ready, or when the runner asks (`recheck()`). So a
+ *   blocking accept() returns when the script's ACK completes the handshake,
+ *   and a blocking connect() returns
  *   with SO_ERROR's verdict (`= -1 ECONNREFUSED`). "Would block" is the
  *   kernel's own answer, not a guess from timing.
  * - **Namespaces.** socket() runs with the main thread inside the private
