@@ -35,7 +35,8 @@ import { type Packet, parsePacket } from "../runtime/wire/packet.ts";
 import { emitPacket } from "../runtime/wire/packet.ts";
 import { formatCallArgs } from "../runtime/wire/socket_call.ts";
 import { TcpFlag } from "../runtime/wire/tcp.ts";
-import { loadScenarios } from "./load_scenarios.ts";
+import { loadLines } from "./run_command.ts";
+import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 
 function num(m: unknown, fallback: number): number {
   return typeof m === "number" ? m : fallback;
@@ -148,13 +149,24 @@ export function compileScenario(sc: Scenario): string[] {
   return out;
 }
 
-/** `synack compile <paths…>`. */
+/**
+ * `synack compile <paths…>`: loads the files as `synack run` does (code from
+ * a URL sandboxed) and prints their packets; 2 when a file does not load.
+ */
 export async function compileCommand(
   paths: readonly string[],
   print = (l: string) => console.log(l),
+  o: Omit<SuiteOptions, "includeTests"> = {},
 ): Promise<number> {
-  const scenarios = await loadScenarios(paths);
-  if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
-  for (const sc of scenarios) for (const l of compileScenario(sc)) print(l);
-  return 0;
+  const suite = await ScenarioSuite.open(paths, o);
+  try {
+    for (const l of loadLines(suite, false)) print(l);
+    if (!suite.scenarios.length && !suite.failures.length) {
+      throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
+    }
+    for (const { scenario } of suite.scenarios) for (const l of compileScenario(scenario)) print(l);
+    return suite.failures.length ? 2 : 0;
+  } finally {
+    await suite.close();
+  }
 }

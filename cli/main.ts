@@ -10,23 +10,82 @@
  * assert.equal(await main(["show", "/nonexistent.pcap"]), 2);
  * ```
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { DecodeError } from "../runtime/wire/decode_error.ts";
 import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
 import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
+import { parseDuration } from "../dsl/duration.ts";
 // Commands load their modules on demand: `synack repl` should not wait for `synack show`'s.
 import { parseTargetSpec, TARGET_SPECS } from "../runtime/target_spec.ts";
 
-interface RunFlags {
+/** The flags that say where scenario code runs and what it may do. */
+interface TrustFlags {
+  sandbox?: boolean;
+  allowImport?: string;
+  allowRead?: string | true;
+  allowWrite?: string | true;
+  allowNet?: string | true;
+  allowEnv?: string | true;
+  allowRun?: string | true;
+  timeout?: string;
+  virtualTimeout?: string;
+}
+
+interface RunFlags extends TrustFlags {
   target: string;
   pcap?: string;
   trace?: string;
   filter?: string;
-  allowWrite?: boolean;
-  allowRun?: boolean;
-  allowNet?: boolean;
-  sandboxed?: boolean;
+}
+
+/** The sandbox and time-limit flags every command that loads scenario files takes. */
+function trustOptions(c: Command): Command {
+  return c
+    .option("--sandbox", "run local files sandboxed too, as files from a URL always are")
+    .option("--allow-import <hosts>", "sandboxed code may also import from these hosts (a,b)")
+    .option("--allow-read [paths]", "sandboxed code may read files (these, or any)")
+    .option("--allow-write [paths]", "sandboxed code may write files (these, or any)")
+    .option("--allow-net [hosts]", "sandboxed code may open network connections")
+    .option("--allow-env [names]", "sandboxed code may read environment variables")
+    .option("--allow-run [programs]", "sandboxed code may start programs")
+    .option(
+      "--timeout <duration>",
+      "real time a scenario may take (default 60s, 10min on a real clock)",
+    )
+    .option("--virtual-timeout <duration>", "virtual time a scenario may take (default 24h)");
+}
+
+function grant(v: string | true | undefined): true | string[] | undefined {
+  return v === undefined || v === true ? v : v.split(",").map((x) => x.trim()).filter(Boolean);
+}
+
+/** What `TrustFlags` mean to the scenario host and the runner. */
+function trustFrom(o: TrustFlags) {
+  const ms = (d: string | undefined, flag: string) => {
+    if (d === undefined) return undefined;
+    try {
+      return parseDuration(d);
+    } catch (e) {
+      throw new RangeError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    sandbox: o.sandbox,
+    allow: {
+      import: grant(o.allowImport) as string[] | undefined,
+      read: grant(o.allowRead),
+      write: grant(o.allowWrite),
+      net: grant(o.allowNet),
+      env: grant(o.allowEnv),
+      run: grant(o.allowRun),
+    },
+    loadTimeoutMs: ms(o.timeout, "--timeout"),
+    limits: {
+      timeoutMs: ms(o.timeout, "--timeout"),
+      virtualTimeoutMs: ms(o.virtualTimeout, "--virtual-timeout"),
+    },
+  };
 }
 
 /** synack's version, from package.json. */
@@ -51,78 +110,69 @@ export async function main(args: string[]): Promise<number> {
       await showCapture(file, { verbose: o.verbose, data: o.data });
     });
   let code = 0;
-  program.command("run").description("run scenario files on a target and report each")
-    .argument("<paths...>", "scenario files, folders or URLs")
-    .option(
-      "-t, --target <target>",
-      `${TARGET_SPECS}; a comma-separated list (builtin,kernel) runs each and prints the first divergence`,
-      "builtin",
+  trustOptions(
+    program.command("run").description("run scenario files on a target and report each")
+      .argument("<paths...>", "scenario files, folders or URLs (URL#sha256=<hex> pins the content)")
+      .option(
+        "-t, --target <target>",
+        `${TARGET_SPECS}; a comma-separated list (builtin,kernel) runs each and prints the first divergence`,
+        "builtin",
+      )
+      .option("--pcap <file>", "save each run's packets as pcap")
+      .option("--trace <file>", "save each run's trace as JSON")
+      .option("--filter <text>", "only scenarios whose name contains text"),
+  ).action(async (paths: string[], o: RunFlags) => {
+    const { runCommand } = await import("./run_command.ts");
+    code = await runCommand(paths, { ...o, ...trustFrom(o) });
+  });
+  trustOptions(
+    program.command("test").description(
+      "run every scenario under a folder, with a summary and reports for CI",
     )
-    .option("--pcap <file>", "save each run's packets as pcap")
-    .option("--trace <file>", "save each run's trace as JSON")
-    .option("--filter <text>", "only scenarios whose name contains text")
-    .option("--allow-write", "let scenarios from a URL write files")
-    .option("--allow-run", "let scenarios from a URL start programs")
-    .option("--allow-net", "let scenarios from a URL open network connections")
-    .addOption(new Option("--sandboxed").hideHelp())
-    .action(
-      async (paths: string[], o: RunFlags) => {
-        if (!o.sandboxed && paths.some((p) => /^https?:\/\//.test(p))) {
-          // Code from a URL runs in a child with only what its target needs.
-          const { runSandboxed } = await import("./sandbox.ts");
-          if (paths.some((p) => !/^https?:\/\//.test(p))) {
-            throw new RangeError("run: give URLs and local paths in separate runs");
-          }
-          code = await runSandboxed(paths, {
-            target: o.target,
-            pcap: o.pcap,
-            trace: o.trace,
-            filter: o.filter,
-            allowWrite: o.allowWrite,
-            allowRun: o.allowRun,
-            allowNet: o.allowNet,
-          });
-          return;
-        }
-        const { runCommand } = await import("./run_command.ts");
-        code = await runCommand(paths, o);
+      .argument("[paths...]", "folders of scenario files (_test.ts files too), files or URLs", [
+        ".",
+      ])
+      .option("-t, --target <target>", TARGET_SPECS, "builtin")
+      .option("--junit <file>", "write a JUnit XML report")
+      .option("--tap <file>", "write a TAP 14 report")
+      .option("--shard <i/n>", "run only the i-th of n slices of the suite")
+      .option("--filter <text>", "only scenarios whose name contains text"),
+  ).action(
+    async (
+      dir: string[],
+      o: TrustFlags & {
+        target: string;
+        junit?: string;
+        tap?: string;
+        shard?: string;
+        filter?: string;
       },
-    );
-  program.command("test").description(
-    "run every scenario under a folder, with a summary and reports for CI",
-  )
-    .argument("[dir]", "folder of scenario files (its _test.ts files too)", ".")
-    .option("-t, --target <target>", TARGET_SPECS, "builtin")
-    .option("--junit <file>", "write a JUnit XML report")
-    .option("--tap <file>", "write a TAP 14 report")
-    .option("--shard <i/n>", "run only the i-th of n slices of the suite")
-    .option("--filter <text>", "only scenarios whose name contains text")
-    .action(
-      async (
-        dir: string,
-        o: { target: string; junit?: string; tap?: string; shard?: string; filter?: string },
-      ) => {
-        const { testCommand } = await import("./test_command.ts");
-        code = await testCommand(dir, o);
-      },
-    );
-  program.command("repl").description(
-    "a live session: craft packets, send them, see what comes back",
-  )
-    .option("-t, --target <target>", TARGET_SPECS, "builtin")
-    .action(async (o: { target: string }) => {
-      parseTargetSpec(o.target);
-      const { repl } = await import("./repl.ts");
-      code = await repl({ target: o.target, version: VERSION });
-    });
-  program.command("compile").description(
-    "print the packets scenario files describe, without running them",
-  )
-    .argument("<paths...>", "scenario files, folders or URLs")
-    .action(async (paths: string[]) => {
-      const { compileCommand } = await import("./compile_command.ts");
-      code = await compileCommand(paths);
-    });
+    ) => {
+      const { testCommand } = await import("./test_command.ts");
+      code = await testCommand(dir, { ...o, ...trustFrom(o) });
+    },
+  );
+  trustOptions(
+    program.command("repl").description(
+      "a live session: craft packets, send them, see what comes back",
+    )
+      .option("-t, --target <target>", TARGET_SPECS, "builtin"),
+  ).action(async (o: TrustFlags & { target: string }) => {
+    parseTargetSpec(o.target);
+    const { repl } = await import("./repl.ts");
+    code = await repl({ target: o.target, version: VERSION, ...trustFrom(o) });
+  });
+  trustOptions(
+    program.command("compile").description(
+      "print the packets scenario files describe, without running them",
+    )
+      .argument("<paths...>", "scenario files, folders or URLs"),
+  ).action(async (paths: string[], o: TrustFlags) => {
+    const { compileCommand } = await import("./compile_command.ts");
+    code = await compileCommand(paths, undefined, trustFrom(o));
+  });
+  // `npx deno task synack -- run …`: Deno passes the `--` on; it means nothing here.
+  if (args[0] === "--") args = args.slice(1);
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {
@@ -130,16 +180,45 @@ export async function main(args: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (
-      e instanceof DecodeError || e instanceof Deno.errors.NotFound ||
-      e instanceof Deno.errors.PermissionDenied || e instanceof LineSyntaxError ||
-      e instanceof ScenarioError || e instanceof RangeError || e instanceof TargetUnavailable
+      e instanceof DecodeError || e instanceof LineSyntaxError || e instanceof ScenarioError ||
+      e instanceof RangeError || e instanceof TargetUnavailable
     ) {
       console.error(`synack: ${e.message}`);
+      return 2;
+    }
+    // A path of the wrong kind, a file that cannot be read or written: bad input, one line.
+    const io = ioProblem(e);
+    if (io) {
+      console.error(`synack: ${io}`);
       return 2;
     }
     throw e;
   }
   return code;
+}
+
+/** What a file-system error says about the user's input, or undefined for any other error. */
+function ioProblem(e: unknown): string | undefined {
+  const kinds: [new (...a: never[]) => Error, string][] = [
+    [Deno.errors.NotFound, "no such file or folder"],
+    [Deno.errors.IsADirectory, "want a file, got a folder"],
+    [Deno.errors.NotADirectory, "want a folder, got a file"],
+    [Deno.errors.PermissionDenied, "permission denied"],
+    [Deno.errors.NotCapable, "synack was not granted access to it"],
+    [Deno.errors.AlreadyExists, "already exists"],
+    [Deno.errors.InvalidData, "not valid data"],
+  ];
+  for (const [kind, what] of kinds) {
+    if (!(e instanceof kind)) continue;
+    // Deno's messages end with the path: `Is a directory (os error 21): read 'x/'`.
+    const path = /'([^']+)'\s*$/.exec(e.message)?.[1];
+    return path
+      ? `${path}: ${what}`
+      : e.message.startsWith("Cannot")
+      ? e.message
+      : `${e.message}: ${what}`;
+  }
+  return undefined;
 }
 
 // No top-level await: `synack test` may import test files that import this module.

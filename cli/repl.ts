@@ -18,7 +18,9 @@
 import { relative } from "node:path";
 import process from "node:process";
 import readline from "node:readline";
+import type { Allowance } from "../runtime/host/permissions.ts";
 import { complete, evaluate, isComplete, isDeclaration } from "./repl_eval.ts";
+import { scenarioOutputLines } from "./scenario_lines.ts";
 import type { LineKind, ReplSession } from "./repl_session.ts";
 import { type Color, colorsWanted, paint } from "./style.ts";
 
@@ -28,6 +30,12 @@ export interface ReplOptions {
   version: string;
   /** Where history is kept; default $SYNACK_HISTORY or ~/.synack_history. */
   historyFile?: string;
+  /** `.load` runs local files sandboxed too (files from a URL always are). */
+  sandbox?: boolean;
+  /** What sandboxed files may do besides importing. */
+  allow?: Allowance;
+  /** How long a `.load`ed file's top level may take, in ms. */
+  loadTimeoutMs?: number;
 }
 
 const HELP = `Type a builder or a step; what the stack sends is printed as it arrives.
@@ -179,14 +187,31 @@ export async function repl(o: ReplOptions): Promise<number> {
         return true;
       case ".load": {
         if (!arg) throw new RangeError(".load: want a scenario file, got nothing");
-        const { loadScenarios } = await import("./load_scenarios.ts");
-        for (const sc of await loadScenarios([arg])) {
-          if (!sc.steps) {
-            out(`skipped ${sc.name}: written as code, not as steps`, "dim");
-            continue;
+        // The file's code runs in a scenario host, sandboxed when it comes from a URL.
+        const { ScenarioSuite } = await import("./scenario_suite.ts");
+        const suite = await ScenarioSuite.open([arg], {
+          sandbox: o.sandbox,
+          allow: o.allow,
+          loadTimeoutMs: o.loadTimeoutMs,
+          notice: (l) => out(l, "dim"),
+        });
+        try {
+          for (const f of suite.failures) out(`${f.file}: did not load: ${f.message}`, "red");
+          const printed = () => {
+            for (const l of scenarioOutputLines(suite.takeOutput())) out(l, "dim");
+          };
+          printed();
+          for (const { scenario: sc } of suite.scenarios) {
+            if (!sc.steps) {
+              out(`skipped ${sc.name}: written as code, not as steps`, "dim");
+              continue;
+            }
+            out(`running ${sc.name}`, "dim");
+            await session.runSteps(sc.steps, sc.name);
+            printed();
           }
-          out(`running ${sc.name}`, "dim");
-          await session.runSteps(sc.steps, sc.name);
+        } finally {
+          await suite.close();
         }
         return true;
       }

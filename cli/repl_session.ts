@@ -86,7 +86,12 @@ export class ReplSession {
       ready(ctx);
       await done;
     }, { register: false, strict: "ignore" });
-    this.#run = runScenario(sc, { target: this.#target, makePeer: builtinPeer });
+    // A session lasts as long as the person at the keyboard wants, in either kind of time.
+    this.#run = runScenario(sc, {
+      target: this.#target,
+      makePeer: builtinPeer,
+      limits: { timeoutMs: Infinity, virtualTimeoutMs: Infinity },
+    });
     this.#ctx = await got;
   }
 

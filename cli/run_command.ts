@@ -17,17 +17,20 @@ import { formatLocation } from "../dsl/source_location.ts";
 import type { Scenario } from "../dsl/scenario_def.ts";
 import { firstDivergence } from "../runtime/engine/divergence.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
+import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
 import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
-import { loadScenarios } from "./load_scenarios.ts";
-import { ProgressLine, verdictLines } from "./scenario_lines.ts";
+import { ProgressLine, scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
+import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 import { colorsWanted } from "./style.ts";
 
 /** Options of `synack run`. */
-export interface RunCommandOptions {
+export interface RunCommandOptions extends Omit<SuiteOptions, "includeTests"> {
   target?: string;
   pcap?: string;
   trace?: string;
   filter?: string;
+  /** Time limits over each scenario's own (`--timeout`, `--virtual-timeout`). */
+  limits?: LimitOverride;
   print?: (line: string) => void;
 }
 
@@ -53,44 +56,92 @@ export async function runCommand(
   }
   // Every name is checked before anything runs.
   for (const t of targets) parseTargetSpec(t);
-  let scenarios = await loadScenarios(paths);
-  if (o.filter) scenarios = scenarios.filter((s) => s.name.includes(o.filter!));
-  if (!scenarios.length) throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
-  if (targets.length > 1) return await differential(scenarios, targets, print);
-  let passed = 0, failed = 0;
+  const suite = await ScenarioSuite.open(paths, o);
+  try {
+    return await runSuite(suite, paths, targets, o, print);
+  } finally {
+    await suite.close();
+  }
+}
+
+async function runSuite(
+  suite: ScenarioSuite,
+  paths: readonly string[],
+  targets: readonly string[],
+  o: RunCommandOptions,
+  print: (line: string) => void,
+): Promise<number> {
   // Colors only for a terminal (and not under NO_COLOR); a caller's printer gets plain text.
   const color = o.print ? false : colorsWanted();
+  for (const l of loadLines(suite, color)) print(l);
+  const list = suite.scenarios.filter((s) => !o.filter || s.scenario.name.includes(o.filter));
+  if (!list.length && !suite.failures.length) {
+    throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
+  }
+  if (targets.length > 1) return await differential(suite, list, targets, o, print);
+  let passed = 0, failed = 0;
   // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
   const progress = new ProgressLine(
-    o.print === undefined && scenarios.length > 1 && Deno.stdout.isTerminal(),
+    o.print === undefined && list.length > 1 && Deno.stdout.isTerminal(),
   );
-  for (const [i, sc] of scenarios.entries()) {
-    progress.show(i, scenarios.length, sc.name);
+  for (const [i, { scenario: sc, host }] of list.entries()) {
+    progress.show(i, list.length, sc.name);
     const start = performance.now();
-    const r = await runScenarioOn(sc, targets[0]);
+    const r = await runScenarioOn(sc, targets[0], o.limits);
+    host.settle();
     progress.clear();
     for (const l of verdictLines(sc, r, performance.now() - start, color)) print(l);
+    for (const l of scenarioOutputLines(suite.takeOutput())) print(l);
     for (const w of r.warnings) print(`     warning: ${w}`);
-    if (o.pcap) await Deno.writeFile(numbered(o.pcap, i, scenarios.length), r.trace.toPcap());
-    if (o.trace) await Deno.writeTextFile(numbered(o.trace, i, scenarios.length), r.trace.toJSON());
+    if (o.pcap) await Deno.writeFile(numbered(o.pcap, i, list.length), r.trace.toPcap());
+    if (o.trace) await Deno.writeTextFile(numbered(o.trace, i, list.length), r.trace.toJSON());
     if (r.ok) passed++;
     else failed++;
   }
-  print(`${passed} passed, ${failed} failed`);
-  return failed ? 1 : 0;
+  print(summaryLine(passed, failed, suite.failures.length));
+  return suite.failures.length ? 2 : failed ? 1 : 0;
+}
+
+/** `3 passed, 1 failed`, and how many files did not load. */
+export function summaryLine(passed: number, failed: number, unloaded: number): string {
+  const files = unloaded ? ` (${unloaded} file${unloaded > 1 ? "s" : ""} did not load)` : "";
+  return `${passed} passed, ${failed + unloaded} failed${files}`;
+}
+
+/** A FAIL line for each file that did not load, and what files printed while loading. */
+export function loadLines(suite: ScenarioSuite, color: boolean): string[] {
+  const out: string[] = [];
+  for (const f of suite.failures) {
+    out.push(...verdictLines(
+      { name: "(did not load)", at: f.at ?? { file: f.file, line: 0, col: 0 } },
+      { ok: false, failure: new Error(f.message) },
+      0,
+      color,
+    ));
+  }
+  const printed = suite.takeOutput();
+  if (printed.length) {
+    out.push("scenario files printed while loading:", ...scenarioOutputLines(printed));
+  }
+  return out;
 }
 
 /** Runs each scenario on every target; reports verdicts and the first divergence. */
 async function differential(
-  scenarios: readonly Scenario[],
+  suite: ScenarioSuite,
+  list: readonly { scenario: Scenario; host: { settle(): void } }[],
   targets: readonly string[],
+  o: RunCommandOptions,
   print: (line: string) => void,
 ): Promise<number> {
   let same = 0, differ = 0;
   const width = Math.max(...targets.map((t) => t.length));
-  for (const sc of scenarios) {
+  for (const { scenario: sc, host } of list) {
     const runs: [string, RunResult][] = [];
-    for (const t of targets) runs.push([t, await runScenarioOn(sc, t)]);
+    for (const t of targets) {
+      runs.push([t, await runScenarioOn(sc, t, o.limits)]);
+      host.settle();
+    }
     const [base, first] = runs[0];
     const found = runs.slice(1).map(([t, r]) => [t, firstDivergence(first.trace, r.trace)] as const)
       .find(([, d]) => d !== undefined);
@@ -113,9 +164,13 @@ async function differential(
         print(`       ${t.padEnd(width)}  ${text}`);
       }
     }
+    for (const l of scenarioOutputLines(suite.takeOutput())) print(l);
     if (agree) same++;
     else differ++;
   }
-  print(`${same} same, ${differ} diverged`);
-  return differ ? 1 : 0;
+  const unloaded = suite.failures.length
+    ? `, ${suite.failures.length} file${suite.failures.length > 1 ? "s" : ""} did not load`
+    : "";
+  print(`${same} same, ${differ} diverged${unloaded}`);
+  return suite.failures.length ? 2 : differ ? 1 : 0;
 }

@@ -6,13 +6,14 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { verdictLines } from "./scenario_lines.ts";
+ * import { scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
  * const sc = { name: "x", at: { file: "a.ts", line: 3, col: 1 } };
  * assert.deepEqual(verdictLines(sc, { ok: true }, 1.25, false), ["ok   x (a.ts:3:1) 1.3 ms"]);
  * assert.deepEqual(verdictLines(sc, { ok: false, failure: new Error("a\nb") }, 2, false), [
  *   "FAIL x (a.ts:3:1) 2.0 ms",
  *   "     a\n     b",
  * ]);
+ * assert.deepEqual(scenarioOutputLines(["3 passed, 0 failed"]), ["     output| 3 passed, 0 failed"]);
  * ```
  */
 import { formatLocation, type SourceLoc } from "../dsl/source_location.ts";
@@ -29,6 +30,14 @@ export function verdictLines(
   const out = [`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms.toFixed(1)} ms`];
   if (!r.ok) out.push(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));
   return out;
+}
+
+/**
+ * What a scenario's own code printed, marked as its own so that it cannot
+ * pass for synack's verdicts: `     output| text`.
+ */
+export function scenarioOutputLines(lines: readonly string[]): string[] {
+  return lines.map((l) => `     output| ${l}`);
 }
 
 /** `[3/12] name` on a terminal, overwritten in place; nothing when off. */

@@ -15,14 +15,18 @@
  * ```
  */
 import { z } from "zod";
+import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
 import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
-import { loadScenarios } from "./load_scenarios.ts";
-import { ProgressLine, verdictLines } from "./scenario_lines.ts";
+import { loadLines, summaryLine } from "./run_command.ts";
+import { ProgressLine, scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
+import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 import { colorsWanted } from "./style.ts";
 
 /** Options of `synack test`. */
-export interface TestCommandOptions {
+export interface TestCommandOptions extends Omit<SuiteOptions, "includeTests"> {
   target?: string;
+  /** Time limits over each scenario's own (`--timeout`, `--virtual-timeout`). */
+  limits?: LimitOverride;
   junit?: string;
   tap?: string;
   shard?: string;
@@ -40,6 +44,8 @@ export interface TestOutcome {
   ok: boolean;
   ms: number;
   message?: string;
+  /** What the scenario's code printed. */
+  output?: string[];
 }
 
 const Shard = z.string().regex(/^\d+\/\d+$/).transform((s) => {
@@ -84,12 +90,17 @@ export function junitReport(outcomes: readonly TestOutcome[]): string {
       const head = `    <testcase name="${xml(o.name)}" classname="${xml(file)}" time="${
         secs(o.ms)
       }"`;
-      if (o.ok) out.push(`${head}/>`);
+      const printed = o.output?.length
+        ? [`      <system-out>${xml(o.output.join("\n"))}</system-out>`]
+        : [];
+      if (o.ok && !printed.length) out.push(`${head}/>`);
       else {
         const msg = o.message ?? "failed";
         out.push(`${head}>`);
-        out.push(`      <failure message="${xml(msg.split("\n")[0])}">${xml(msg)}</failure>`);
-        out.push(`    </testcase>`);
+        if (!o.ok) {
+          out.push(`      <failure message="${xml(msg.split("\n")[0])}">${xml(msg)}</failure>`);
+        }
+        out.push(...printed, `    </testcase>`);
       }
     }
     out.push(`  </testsuite>`);
@@ -112,29 +123,62 @@ export function tapReport(outcomes: readonly TestOutcome[]): string {
   return `${out.join("\n")}\n`;
 }
 
-/** Runs the scenarios under `dir`; returns 0 when all pass, 1 otherwise. */
-export async function testCommand(dir: string, o: TestCommandOptions = {}): Promise<number> {
+/**
+ * Runs the scenarios under `dir` (folders, files or URLs); returns 0 when
+ * all pass, 1 when one fails, 2 when a file does not load. The reports are
+ * written whatever happened, files that did not load included.
+ */
+export async function testCommand(
+  dir: string | readonly string[],
+  o: TestCommandOptions = {},
+): Promise<number> {
   const print = o.print ?? ((l: string) => console.log(l));
   const target = o.target ?? "builtin";
   parseTargetSpec(target);
   const shard = o.shard === undefined ? undefined : parseShard(o.shard);
-  let scenarios = await loadScenarios([dir], { includeTests: true });
-  if (o.filter) scenarios = scenarios.filter((s) => s.name.includes(o.filter!));
+  const paths = typeof dir === "string" ? [dir] : dir;
+  const suite = await ScenarioSuite.open(paths, { ...o, includeTests: true });
+  try {
+    return await runTests(suite, paths.join(", "), target, shard, o, print);
+  } finally {
+    await suite.close();
+  }
+}
+
+async function runTests(
+  suite: ScenarioSuite,
+  dir: string,
+  target: string,
+  shard: { index: number; count: number } | undefined,
+  o: TestCommandOptions,
+  print: (line: string) => void,
+): Promise<number> {
+  const color = o.print ? false : colorsWanted();
+  for (const l of loadLines(suite, color)) print(l);
+  let list = suite.scenarios.filter((s) => !o.filter || s.scenario.name.includes(o.filter));
   // A stable order, so shards split the same suite the same way on every machine.
-  scenarios = [...scenarios].sort((a, b) =>
+  list = [...list].sort(({ scenario: a }, { scenario: b }) =>
     a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line || a.at.col - b.at.col
   );
-  if (shard) scenarios = scenarios.filter((_, i) => i % shard.count === shard.index - 1);
-  if (!scenarios.length) throw new RangeError(`No scenarios found in ${dir}`);
-  const color = o.print ? false : colorsWanted();
+  if (shard) list = list.filter((_, i) => i % shard.count === shard.index - 1);
+  if (!list.length && !suite.failures.length) throw new RangeError(`No scenarios found in ${dir}`);
   const progressOn = o.progress ?? (o.print === undefined && Deno.stdout.isTerminal());
   const progress = new ProgressLine(progressOn);
-  const outcomes: TestOutcome[] = [];
-  for (const [i, sc] of scenarios.entries()) {
-    progress.show(i, scenarios.length, sc.name);
+  const outcomes: TestOutcome[] = suite.failures.map((f) => ({
+    name: "(did not load)",
+    file: f.at?.file ?? f.file,
+    line: f.at?.line ?? 0,
+    ok: false,
+    ms: 0,
+    message: f.message,
+  }));
+  for (const [i, { scenario: sc, host }] of list.entries()) {
+    progress.show(i, list.length, sc.name);
     const start = performance.now();
-    const r = await runScenarioOn(sc, target);
+    const r = await runScenarioOn(sc, target, o.limits);
+    host.settle();
     const ms = performance.now() - start;
+    const output = suite.takeOutput();
     outcomes.push({
       name: sc.name,
       file: sc.at.file,
@@ -142,15 +186,19 @@ export async function testCommand(dir: string, o: TestCommandOptions = {}): Prom
       ok: r.ok,
       ms,
       message: r.failure?.message,
+      output,
     });
     progress.clear();
     // With a progress line, only failures stay on screen.
-    if (!r.ok || !progressOn) { for (const l of verdictLines(sc, r, ms, color)) print(l); }
+    if (!r.ok || !progressOn) {
+      for (const l of verdictLines(sc, r, ms, color)) print(l);
+      for (const l of scenarioOutputLines(output)) print(l);
+    }
   }
   if (o.junit) await Deno.writeTextFile(o.junit, junitReport(outcomes));
   if (o.tap) await Deno.writeTextFile(o.tap, tapReport(outcomes));
-  const failed = outcomes.filter((x) => !x.ok).length;
+  const failed = outcomes.filter((x) => !x.ok).length - suite.failures.length;
   const where = shard ? ` (shard ${shard.index}/${shard.count})` : "";
-  print(`${outcomes.length - failed} passed, ${failed} failed${where}`);
-  return failed ? 1 : 0;
+  print(`${summaryLine(list.length - failed, failed, suite.failures.length)}${where}`);
+  return suite.failures.length ? 2 : failed ? 1 : 0;
 }

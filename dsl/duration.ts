@@ -1,6 +1,6 @@
 /**
  * Durations as people write them in scenarios: `"200ms"`, `"1s"`, `"1.5s"`,
- * `"2min"`, `"500us"`, or a number of milliseconds.
+ * `"2min"`, `"24h"`, `"500us"`, or a number of milliseconds.
  *
  * @example
  * ```ts
@@ -9,6 +9,7 @@
  * assert.equal(parseDuration("200ms"), 200);
  * assert.equal(parseDuration("1.5s"), 1500);
  * assert.equal(parseDuration(40), 40);
+ * assert.equal(parseDuration("24h"), 86_400_000);
  * assert.throws(() => parseDuration("fast"), /want a duration such as "200ms" or "1s", got "fast"/);
  * ```
  */
@@ -16,14 +17,14 @@
 /** A duration: milliseconds, or text with a unit. */
 export type Duration = number | string;
 
-const UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000 };
+const UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
 
 /** Milliseconds in `d`; throws a `RangeError` naming what was expected. */
 export function parseDuration(d: Duration): number {
   if (typeof d === "number") {
     if (Number.isFinite(d) && d >= 0) return d;
   } else {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min)\s*$/.exec(d);
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h)\s*$/.exec(d);
     if (m) return Number(m[1]) * UNITS[m[2]];
   }
   throw new RangeError(

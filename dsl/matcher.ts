@@ -7,13 +7,28 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { any, describeValue, matches, range, where } from "./matcher.ts";
+ * import {
+ *   any,
+ *   describeValue,
+ *   matches,
+ *   PredicatePending,
+ *   range,
+ *   where,
+ *   withPredicates,
+ * } from "./matcher.ts";
  * assert.ok(matches(any, 5));
  * assert.ok(matches(range(100, 200), 150));
  * assert.ok(!matches(range(100, 200), 201));
  * assert.ok(matches(where((v) => v % 2 === 0, "even"), 4));
  * assert.ok(matches(7, 7));
  * assert.equal(describeValue(range(1, 2)), "1..2");
+ * // A predicate answered elsewhere: asked once, then known.
+ * const known = new Map<number, boolean>();
+ * const remote = where((v) => {
+ *   if (known.has(v)) return known.get(v)!;
+ *   throw new PredicatePending("odd", async () => void known.set(v, v % 2 === 1));
+ * }, "odd");
+ * assert.equal(await withPredicates(() => matches(remote, 3)), true);
  * ```
  */
 
@@ -37,6 +52,36 @@ export const any: Matcher = Object.freeze({ matcher: "any" });
 export function range(min: number, max: number): Matcher {
   if (!(min <= max)) throw new RangeError(`range(): want min <= max, got ${min} > ${max}`);
   return Object.freeze({ matcher: "range", min, max });
+}
+
+/**
+ * Thrown by a predicate whose answer must be fetched first: one written in a
+ * scenario file that runs in another process (`runtime/host`). The runner
+ * awaits `fetch()` and compares again; matching has no side effects, so the
+ * retry sees the same packet and asks only what is still unknown.
+ */
+export class PredicatePending extends Error {
+  readonly fetch: () => Promise<void>;
+  constructor(description: string, fetch: () => Promise<void>) {
+    super(`predicate "${description}" is being asked`);
+    this.name = "PredicatePending";
+    this.fetch = fetch;
+  }
+}
+
+/**
+ * Runs `compare` (which may call remote predicates) until every predicate it
+ * asks has its answer.
+ */
+export async function withPredicates<T>(compare: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return compare();
+    } catch (e) {
+      if (!(e instanceof PredicatePending)) throw e;
+      await e.fetch();
+    }
+  }
 }
 
 /** Matches when `test(v)` holds; `description` is shown in diffs. */

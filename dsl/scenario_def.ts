@@ -24,6 +24,7 @@
  */
 import type { SysResult } from "../runtime/wire/socket_call.ts";
 import type { Packet } from "../runtime/wire/packet.ts";
+import { type Duration, parseDuration } from "./duration.ts";
 import { callerLocation, ScenarioError, type SourceLoc } from "./source_location.ts";
 import { type Ref, type Step, type StepInput, toSteps } from "./steps.ts";
 
@@ -37,6 +38,15 @@ export interface ScenarioOptions {
   tolerance?: { minMs: number; fraction: number };
   /** How long an `expect` without timing waits, in ms. Default 5 minutes of virtual time, 10 s real. */
   expectTimeoutMs?: number;
+  /**
+   * How long the whole scenario may take in real (wall-clock) time before it
+   * fails, naming the step it was waiting on: a hang in its own code (a
+   * promise that never settles, a busy loop) or in a step. Default 60 s on the
+   * virtual clock, 10 min on a real one; `synack run --timeout` overrides it.
+   */
+  timeout?: Duration;
+  /** How far the virtual clock may run before the scenario fails. Default 24 h. */
+  virtualTimeout?: Duration;
   /** The script's port for flows it starts. Default 40000. */
   remotePort?: number;
   /** IPv4 or IPv6 addresses. Default 4. */
@@ -73,6 +83,8 @@ export interface ScenarioContext {
   describe(e: TraceEventLike): string;
   /** How many steps have run: the index the next step gets. */
   readonly stepsDone: number;
+  /** Aborted when the run ends early (a step failed, or the time limit passed). */
+  readonly signal?: AbortSignal;
 }
 
 /** A trace event as a session sees it (the engine's `TraceEvent`). */
@@ -134,6 +146,15 @@ export function defineScenario(
   const at = callerLocation();
   if (typeof name !== "string" || !name.trim()) {
     throw new ScenarioError(`scenario(): want a name, got ${JSON.stringify(name)}`, at);
+  }
+  for (const k of ["timeout", "virtualTimeout"] as const) {
+    const d = options[k];
+    if (d === undefined) continue;
+    try {
+      parseDuration(d);
+    } catch (e) {
+      throw new ScenarioError(`scenario(): ${k}: ${(e as Error).message}`, at);
+    }
   }
   if (typeof body === "function") {
     return Object.freeze({ name, at, options: Object.freeze({ ...options }), body });

@@ -6,11 +6,15 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { callerLocation, formatLocation } from "./source_location.ts";
+ * import { callerLocation, errorLocation, formatLocation } from "./source_location.ts";
  * const at = callerLocation();
  * assert.match(at.file, /source_location\.ts|\$deno\$doc|\.ts$/);
  * assert.ok(at.line > 0);
  * assert.equal(formatLocation({ file: "a.ts", line: 3, col: 5 }), "a.ts:3:5");
+ * const e = new Error("boom");
+ * e.stack = "Error: boom\n    at async fn (file:///tmp/scenario.ts:4:9)";
+ * assert.deepEqual(errorLocation(e), { file: "/tmp/scenario.ts", line: 4, col: 9 });
+ * assert.equal(errorLocation("not an error"), undefined);
  * ```
  */
 
@@ -34,7 +38,19 @@ function display(url: string): string {
 
 /** The location of the first caller outside synack, or `<unknown>:0:0`. */
 export function callerLocation(): SourceLoc {
-  const stack = new Error().stack ?? "";
+  return stackLocation(new Error().stack ?? "", true) ?? { file: "<unknown>", line: 0, col: 0 };
+}
+
+/**
+ * Where an error was thrown, as a scenario author wants it: the first frame
+ * of its stack outside synack (a builder that rejects a value points at the
+ * scenario line that called it); undefined when synack alone threw it.
+ */
+export function errorLocation(e: unknown): SourceLoc | undefined {
+  return e instanceof Error && e.stack ? stackLocation(e.stack, false) : undefined;
+}
+
+function stackLocation(stack: string, orInternal: boolean): SourceLoc | undefined {
   let fallback: SourceLoc | undefined;
   for (const line of stack.split("\n").slice(1)) {
     const m = FRAME.exec(line.trim());
@@ -43,7 +59,7 @@ export function callerLocation(): SourceLoc {
     if (!INTERNAL.some((p) => m[1].startsWith(p))) return loc;
     fallback ??= loc;
   }
-  return fallback ?? { file: "<unknown>", line: 0, col: 0 };
+  return orInternal ? fallback : undefined;
 }
 
 /** `file:line:col`. */

@@ -10,17 +10,22 @@
  * import assert from "node:assert/strict";
  * import { syn } from "./packet_builder.ts";
  * import { listen } from "./socket_steps.ts";
- * import { stepsFromJSON, stepsToJSON } from "./step_codec.ts";
+ * import { checkScenarioOptions, checkSteps, stepsFromJSON, stepsToJSON } from "./step_codec.ts";
  * import { inject, toSteps } from "./steps.ts";
  * const steps = toSteps([listen(8080), inject(syn().payload("hi"))]);
  * const back = stepsFromJSON(stepsToJSON(steps));
  * assert.deepEqual(back, steps);
  * assert.throws(() => stepsFromJSON('{"json":{"version":1,"steps":[{"kind":"jump"}]}}'), /steps\.0\.kind/);
+ * assert.throws(() => checkScenarioOptions({ family: 5 }), /options\.family/);
+ * assert.deepEqual(checkSteps(steps), steps);
  * ```
  */
 import superjson from "superjson";
 import { z } from "zod";
 import { checkFields } from "./field_schema.ts";
+import type { Matcher } from "./matcher.ts";
+import type { ScenarioOptions } from "./scenario_def.ts";
+import type { SourceLoc } from "./source_location.ts";
 import type { Step } from "./steps.ts";
 
 const loc = z.strictObject({ file: z.string(), line: z.number().int(), col: z.number().int() });
@@ -28,7 +33,12 @@ const matcher = z.union([
   z.number(),
   z.strictObject({ matcher: z.literal("any") }),
   z.strictObject({ matcher: z.literal("range"), min: z.number(), max: z.number() }),
-  z.strictObject({ matcher: z.literal("where"), description: z.string() }),
+  // `remote`: a predicate that stays in the process that wrote it (runtime/host asks it).
+  z.strictObject({
+    matcher: z.literal("where"),
+    description: z.string(),
+    remote: z.number().int().min(0).optional(),
+  }),
 ]);
 const ipDef = z.strictObject({
   src: z.string().optional(),
@@ -123,12 +133,53 @@ const stepSchema = z.discriminatedUnion("kind", [
 
 const fileSchema = z.strictObject({ version: z.literal(1), steps: z.array(stepSchema) });
 
-function stripPredicates(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripPredicates);
+const duration = z.union([z.number().min(0), z.string()]);
+/** Scenario options as data, for scenarios that arrive from another process. */
+const optionsSchema = z.strictObject({
+  profile: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  strict: z.enum(["fail", "warn", "ignore"]).optional(),
+  tolerance: z.strictObject({ minMs: z.number().min(0), fraction: z.number().min(0) }).optional(),
+  expectTimeoutMs: z.number().min(0).optional(),
+  timeout: duration.optional(),
+  virtualTimeout: duration.optional(),
+  remotePort: z.number().int().min(0).max(65535).optional(),
+  family: z.union([z.literal(4), z.literal(6)]).optional(),
+  seed: z.number().optional(),
+  register: z.boolean().optional(),
+});
+
+/** Validates steps that are already parsed (superjson) data; errors name the path. */
+export function checkSteps(raw: unknown, label = "steps"): Step[] {
+  return checkFields(z.array(stepSchema), raw, label) as unknown as Step[];
+}
+
+/** Validates scenario options that are already parsed data. */
+export function checkScenarioOptions(raw: unknown, label = "options"): ScenarioOptions {
+  return checkFields(optionsSchema, raw, label) as ScenarioOptions;
+}
+
+/** Validates a source location. */
+export function checkLocation(raw: unknown, label = "at"): SourceLoc {
+  return checkFields(loc, raw, label);
+}
+
+/** A predicate matcher as it appears in step data. */
+export type WhereMatcher = Extract<Matcher, { matcher: "where" }> & { remote?: number };
+
+/**
+ * A copy of `v` (steps, or any step data) with every predicate matcher
+ * replaced by `f(matcher)`: what crosses a process boundary has no functions.
+ */
+export function mapPredicates(v: unknown, f: (m: WhereMatcher) => unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => mapPredicates(x, f));
   if (v instanceof Uint8Array || v === null || typeof v !== "object") return v;
   const o = v as Record<string, unknown>;
-  if (o.matcher === "where") return { matcher: "where", description: o.description };
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, stripPredicates(x)]));
+  if (o.matcher === "where") return f(o as unknown as WhereMatcher);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, mapPredicates(x, f)]));
+}
+
+function stripPredicates(v: unknown): unknown {
+  return mapPredicates(v, (m) => ({ matcher: "where", description: m.description }));
 }
 
 /** Serializes steps (references must already be step indexes, as `defineScenario` leaves them). */

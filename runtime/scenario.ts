@@ -26,6 +26,7 @@ import {
 } from "../dsl/scenario_def.ts";
 import type { StepInput } from "../dsl/steps.ts";
 import { type RunResult, runScenario } from "./engine/runner.ts";
+import type { LimitOverride } from "./engine/scenario_limits.ts";
 import type { Target } from "./engine/target.ts";
 import { builtinPeer, builtinTarget } from "./stack/builtin_target.ts";
 import { parseTargetSpec, TARGET_SPECS, type TargetSpec } from "./target_spec.ts";
@@ -57,8 +58,12 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   }
 }
 
-/** Runs `sc` on the target `spec` names and closes it. */
-export async function runScenarioOn(sc: Scenario, spec = "builtin"): Promise<RunResult> {
+/** Runs `sc` on the target `spec` names and closes it; `limits` override the scenario's own. */
+export async function runScenarioOn(
+  sc: Scenario,
+  spec = "builtin",
+  limits?: LimitOverride,
+): Promise<RunResult> {
   const target = await openTarget(spec, sc);
   const named = spec.startsWith("builtin:");
   try {
@@ -67,6 +72,7 @@ export async function runScenarioOn(sc: Scenario, spec = "builtin"): Promise<Run
       {
         target,
         makePeer: builtinPeer,
+        limits,
       },
     );
   } finally {

@@ -57,6 +57,11 @@ function before(a: VirtualTimer, b: VirtualTimer): boolean {
 /** Deterministic time: a binary heap of timers and a cursor. */
 export class VirtualClock implements Clock {
   readonly kind = "virtual";
+  /**
+   * Time never passes this point (a scenario's virtual-time limit): a wait
+   * that would go beyond it stops there, and the runner fails the scenario.
+   */
+  horizon = Infinity;
   #now = 0;
   #order = 0;
   #heap: VirtualTimer[] = [];
@@ -96,6 +101,7 @@ export class VirtualClock implements Clock {
 
   /** Moves time to `t`, firing every timer due on the way. */
   advanceTo(t: number): void {
+    t = Math.min(t, this.horizon);
     for (;;) {
       const at = this.nextAt();
       if (at === undefined || at > t) break;
@@ -110,6 +116,7 @@ export class VirtualClock implements Clock {
 
   /** The synchronous core of `waitFor`. */
   runUntil(ready: () => boolean, deadline: number): boolean {
+    deadline = Math.min(deadline, this.horizon);
     for (;;) {
       if (ready()) return true;
       const at = this.nextAt();
@@ -203,7 +210,8 @@ export class RealClock implements Clock {
 
   async waitFor(ready: () => boolean, deadline: number): Promise<boolean> {
     for (;;) {
-      if (ready()) return true;
+      // A stopped clock's run is over: nothing it waits for will come.
+      if (ready() || this.#stopped) return ready();
       const left = deadline - this.now();
       if (left <= 0) return ready();
       await new Promise<void>((resolve) => {

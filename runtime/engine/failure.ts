@@ -47,6 +47,15 @@ export class ScenarioFailure extends Error {
   }
 }
 
+/**
+ * The failure of a scenario whose own code threw: `the scenario threw
+ * TypeError: x is undefined`, at the line of the throw.
+ */
+export function threwFailure(name: string, message: string, at?: SourceLoc): ScenarioFailure {
+  const [first, ...rest] = message.split("\n");
+  return new ScenarioFailure(`the scenario threw ${name}: ${first}`, at, rest);
+}
+
 /** `p` in the line syntax with seq/ack relative to the ISNs the flows know. */
 export function relativeLine(p: Packet, dir: "in" | "out", flows: Flows): string {
   const t = p.transport;

@@ -27,18 +27,27 @@ import type {
   TraceEventLike,
 } from "../../dsl/scenario_def.ts";
 import { resolveRefs } from "../../dsl/scenario_def.ts";
+import { withPredicates } from "../../dsl/matcher.ts";
+import { errorLocation, formatLocation } from "../../dsl/source_location.ts";
 import { type Step, type StepInput, toSteps } from "../../dsl/steps.ts";
 import { address } from "../wire/address.ts";
 import { assertNever } from "../wire/assert_never.ts";
 import { emitPacket, type Packet, parsePacket } from "../wire/packet.ts";
 import { formatCall, formatResult, type SocketCall } from "../wire/socket_call.ts";
 import { TcpView } from "../wire/tcp.ts";
-import { DEFAULT_TOLERANCE, timingTolerance } from "./clock.ts";
+import { DEFAULT_TOLERANCE, RealClock, timingTolerance, VirtualClock } from "./clock.ts";
 import { checkResult } from "./call_check.ts";
-import { describeEvent, relativeLine, ScenarioFailure, traceTail } from "./failure.ts";
+import {
+  describeEvent,
+  relativeLine,
+  ScenarioFailure,
+  threwFailure,
+  traceTail,
+} from "./failure.ts";
 import { Flows } from "./flow.ts";
 import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
 import type { CallHandle, Peer, PeerFactory, Received, Target } from "./target.ts";
+import { type LimitOverride, type Limits, scenarioLimits, Watchdog } from "./scenario_limits.ts";
 import { Trace, type TraceEvent } from "./trace.ts";
 
 /** What `runScenario` needs besides the scenario. */
@@ -46,6 +55,8 @@ export interface RunConfig {
   target: Target;
   /** Builds the script's peer stack for `peer.auto()` and `peer.*` calls. */
   makePeer?: PeerFactory;
+  /** Time limits over the scenario's own (`synack run --timeout`). */
+  limits?: LimitOverride;
 }
 
 /** The verdict of a run. */
@@ -73,19 +84,33 @@ interface Fds {
   boundPort?: number;
 }
 
-/** Runs one scenario to its end or first failure. */
+/**
+ * Runs one scenario to its end or first failure. Whatever happens inside the
+ * scenario is its verdict, never an exception out of here: a throw in its
+ * code fails it at the line of the throw, a step failure its code caught
+ * still fails it, and so does running past its time limits.
+ */
 export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResult> {
-  const r = new Runner(sc.options, cfg);
+  const clock = cfg.target.clock;
+  const limits = scenarioLimits(sc.options, clock.kind, cfg.limits);
+  if (clock instanceof VirtualClock) clock.horizon = clock.now() + limits.virtualMs;
+  const r = new Runner(sc.options, cfg, limits);
+  const watchdog = new Watchdog(limits.wallMs, () => r.timedOut(limits.wallMs));
   let failure: ScenarioFailure | undefined;
   try {
-    if (sc.steps) await r.runAll(sc.steps);
-    else if (sc.body) await sc.body(r.context());
-    await r.finish();
+    await watchdog.race((async () => {
+      if (sc.steps) await r.runAll(sc.steps);
+      else if (sc.body) await sc.body(r.context());
+      await r.finish();
+    })());
   } catch (e) {
-    if (!(e instanceof ScenarioFailure)) throw e;
-    failure = e;
-    r.trace.add({ kind: "failure", time: cfg.target.clock.now(), message: e.message });
+    failure = e instanceof ScenarioFailure ? e : thrown(e);
+  } finally {
+    r.end();
   }
+  // A step that failed fails the scenario even if its code caught the error and went on.
+  failure = r.firstFailure ?? failure;
+  if (failure) r.trace.add({ kind: "failure", time: clock.now(), message: failure.message });
   return {
     ok: !failure,
     failure,
@@ -95,9 +120,46 @@ export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResu
   };
 }
 
+/** A throw out of a scenario's code, as its failure at the line of the throw. */
+function thrown(e: unknown): ScenarioFailure {
+  return e instanceof Error
+    ? threwFailure(e.name, e.message, errorLocation(e))
+    : threwFailure(typeof e, String(e));
+}
+
+/** A step in a few words, for a time-out report. */
+function stepName(s: Step): string {
+  switch (s.kind) {
+    case "inject":
+      return `inject(${s.packet.name})`;
+    case "expect":
+      return `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
+    case "expectNothing":
+      return `expectNothing(${s.ms}ms)`;
+    case "call":
+      return `${s.side === "peer" ? "peer." : ""}${s.call.name}()`;
+    case "wait":
+      return `wait(${s.ms}ms)`;
+    case "sysctl":
+      return `sysctl(${s.name})`;
+    case "profile":
+      return "useProfile()";
+    case "peer":
+      return `peer.${s.mode}()`;
+    default:
+      return assertNever(s, "step");
+  }
+}
+
 class Runner {
   readonly trace = new Trace();
   readonly warnings: string[] = [];
+  /** The first step failure, kept even if the scenario's code catches it. */
+  firstFailure: ScenarioFailure | undefined;
+  readonly #limits: Limits;
+  readonly #abort = new AbortController();
+  /** The step running now, for a time-out report. */
+  #current: { step: Step; index: number } | undefined;
   readonly #t: Target;
   readonly #o: ScenarioOptions;
   readonly #makePeer?: PeerFactory;
@@ -116,7 +178,8 @@ class Runner {
   #auto = false;
   readonly #family: 4 | 6;
 
-  constructor(o: ScenarioOptions, cfg: RunConfig) {
+  constructor(o: ScenarioOptions, cfg: RunConfig, limits: Limits) {
+    this.#limits = limits;
     this.#o = o;
     this.#t = cfg.target;
     this.#makePeer = cfg.makePeer;
@@ -145,10 +208,40 @@ class Runner {
     return this.#o.expectTimeoutMs ?? (this.#t.clock.kind === "virtual" ? 300_000 : 10_000);
   }
 
+  /** The failure for a run that passed its real-time limit: what it was waiting on. */
+  timedOut(ms: number): ScenarioFailure {
+    const limit = `${ms / 1000} s`;
+    const cur = this.#current;
+    if (cur) {
+      return new ScenarioFailure(
+        `the scenario did not finish within ${limit} (real time): it was waiting on step ${
+          cur.index + 1
+        }, ${stepName(cur.step)}`,
+        cur.step.at,
+      );
+    }
+    const last = this.#done.at(-1);
+    const after = last
+      ? `after step ${this.#done.length}, ${stepName(last)} (${formatLocation(last.at)})`
+      : "before its first step";
+    return new ScenarioFailure(
+      `the scenario did not finish within ${limit} (real time): it was waiting on the scenario's own code, ${after}`,
+      undefined,
+    );
+  }
+
+  /** The run is over: nothing still pending may act on the target. */
+  end(): void {
+    this.#abort.abort();
+    const clock = this.#t.clock;
+    if (clock instanceof RealClock) clock.stop();
+  }
+
   context(): ScenarioContext {
     // deno-lint-ignore no-this-alias
     const self = this;
     return {
+      signal: this.#abort.signal,
       async run(...steps: StepInput[]): Promise<StepOutcome> {
         let out: StepOutcome = { kind: "none", time: self.#t.clock.now() };
         for (const s of resolveRefs(toSteps(steps), self.#done)) out = await self.#step(s);
@@ -184,14 +277,38 @@ class Runner {
   }
 
   async #step(s: Step): Promise<StepOutcome> {
-    // Calls that returned because of the last step are recorded before this one runs.
-    this.#t.sockets.recheck?.();
-    await this.#settle(false);
-    const index = this.#done.length;
-    this.#done.push(s);
-    const out = await this.#exec(s, index);
-    await this.#settle(false);
-    return out;
+    if (this.#abort.signal.aborted) {
+      throw new ScenarioFailure("the run has ended: no more steps are taken", s.at);
+    }
+    try {
+      // Calls that returned because of the last step are recorded before this one runs.
+      this.#t.sockets.recheck?.();
+      await this.#settle(false);
+      const index = this.#done.length;
+      this.#done.push(s);
+      this.#current = { step: s, index };
+      const out = await this.#exec(s, index);
+      await this.#settle(false);
+      this.#checkHorizon(s, index);
+      this.#current = undefined;
+      return out;
+    } catch (e) {
+      if (e instanceof ScenarioFailure) this.firstFailure ??= e;
+      throw e;
+    }
+  }
+
+  /** Fails a step that ran the virtual clock to the scenario's limit. */
+  #checkHorizon(s: Step, index: number): void {
+    const clock = this.#t.clock;
+    if (!(clock instanceof VirtualClock) || clock.now() < clock.horizon) return;
+    throw this.#fail(
+      `the scenario reached its virtual-time limit of ${this.#limits.virtualMs / 1000} s at step ${
+        index + 1
+      }, ${stepName(s)}`,
+      s,
+      [],
+    );
   }
 
   async #exec(s: Step, index: number): Promise<StepOutcome> {
@@ -371,7 +488,7 @@ class Runner {
           ],
         );
       }
-      const diffs = patterns.map((p) => comparePattern(p, got.packet));
+      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
       const hit = diffs.findIndex((d) => d.length === 0);
       if (hit < 0) {
         if (this.#auto) continue; // the peer stack handles the traffic; look further
@@ -465,12 +582,12 @@ class Runner {
       this.#pending.push(p);
       return { kind: "result", result: undefined, time: clock.now() };
     }
-    this.#complete(p);
+    await this.#complete(p);
     this.#last = handle.time ?? clock.now();
     return { kind: "result", result: handle.result, time: this.#last };
   }
 
-  #complete(p: Pending): void {
+  async #complete(p: Pending): Promise<void> {
     const r = p.handle.result!;
     const s = p.step;
     this.trace.add({
@@ -481,7 +598,7 @@ class Runner {
       call: p.call,
       result: r,
     });
-    const problem = checkResult(s.want, r);
+    const problem = await withPredicates(() => checkResult(s.want, r));
     const label = `${s.side === "peer" ? "peer." : ""}${formatCall(p.call)}`;
     if (problem) throw this.#fail(`${label} = ${formatResult(r)}`, s, [problem]);
     this.#checkTiming(label, s, p.handle.time ?? this.#t.clock.now(), p.since);
@@ -507,7 +624,7 @@ class Runner {
     }
     const still: Pending[] = [];
     for (const p of this.#pending) {
-      if (p.handle.result !== undefined) this.#complete(p);
+      if (p.handle.result !== undefined) await this.#complete(p);
       else still.push(p);
     }
     this.#pending = still;

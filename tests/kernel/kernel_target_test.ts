@@ -5,7 +5,7 @@
  * kernel's random ISNs and timestamps. Needs root; skips visibly without.
  */
 import assert from "node:assert/strict";
-import { loadScenarios } from "../../cli/load_scenarios.ts";
+import { loadScenarios } from "../../runtime/host/load_scenarios.ts";
 import {
   accept,
   ack,

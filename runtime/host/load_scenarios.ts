@@ -12,15 +12,20 @@
  * await assert.rejects(() => loadScenarios(["nope.ts"]), /Cannot load nope\.ts: no such file/);
  * ```
  */
-import type { Scenario } from "../dsl/scenario_def.ts";
-import { definedScenarios, withoutRegistration } from "../runtime/scenario.ts";
+import type { Scenario } from "../../dsl/scenario_def.ts";
+import { definedScenarios, withoutRegistration } from "../scenario.ts";
 
 function isScenario(v: unknown): v is Scenario {
   return typeof v === "object" && v !== null && "name" in v && "at" in v && "options" in v &&
     ("steps" in v || "body" in v);
 }
 
-async function files(path: string, includeTests: boolean): Promise<string[]> {
+/**
+ * The scenario files a path names: the file itself, or a folder's `.ts`
+ * files, recursively (not `node_modules` or hidden folders), sorted; `_test.ts`
+ * files only with `includeTests`.
+ */
+export async function scenarioFiles(path: string, includeTests: boolean): Promise<string[]> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -34,14 +39,20 @@ async function files(path: string, includeTests: boolean): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(path)) {
     const p = `${path.replace(/\/$/, "")}/${e.name}`;
-    if (e.isDirectory) out.push(...await files(p, includeTests));
-    else if (e.name.endsWith(".ts") && (includeTests || !e.name.endsWith("_test.ts"))) out.push(p);
+    if (e.isDirectory) {
+      if (e.name !== "node_modules" && !e.name.startsWith(".")) {
+        out.push(...await scenarioFiles(p, includeTests));
+      }
+    } else if (e.name.endsWith(".ts") && (includeTests || !e.name.endsWith("_test.ts"))) {
+      out.push(p);
+    }
   }
   return out.sort();
 }
 
-function urlOf(path: string): string {
-  if (/^https?:\/\//.test(path)) return path;
+/** The URL a path or URL names (a path is taken from the working folder). */
+export function urlOf(path: string): string {
+  if (/^(https?|file):\/\//.test(path)) return path;
   const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   return new URL(`file://${abs}`).href;
 }
@@ -59,7 +70,9 @@ export async function loadScenarios(
 ): Promise<Scenario[]> {
   const out: Scenario[] = [];
   for (const p of paths) {
-    const list = /^https?:\/\//.test(p) ? [p] : await files(p, o.includeTests ?? false);
+    const list = /^(https?|file):\/\//.test(p)
+      ? [p]
+      : await scenarioFiles(p, o.includeTests ?? false);
     for (const f of list) {
       const url = urlOf(f);
       let found = byModule.get(url);
@@ -71,7 +84,7 @@ export async function loadScenarios(
         } catch (e) {
           // A module that does not load, or reaches past its permissions, is bad input.
           if (e instanceof RangeError || e instanceof Deno.errors.NotFound) throw e;
-          throw new RangeError(`Cannot load ${f}: ${(e as Error).message}`);
+          throw new RangeError(`Cannot load ${f}: ${(e as Error).message}`, { cause: e });
         }
         found = definedScenarios.slice(before);
         for (const v of Object.values(mod)) if (isScenario(v) && !found.includes(v)) found.push(v);

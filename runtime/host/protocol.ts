@@ -1,0 +1,160 @@
+/**
+ * The scenario host's wire protocol: one superjson message per line, the
+ * trusted runner's requests on the child's stdin, the child's messages on its
+ * stdout. Everything the child says is checked here with zod before the
+ * runner acts on it: the child runs code the runner does not trust.
+ *
+ * Parent to child: `load` a file, run a code-form scenario's `body`, the
+ * `outcome` of a step the body asked for, a `predicate` question.
+ * Child to parent: what a file `loaded` (scenarios as data, with their steps),
+ * a body's requests (`run` steps, `observe`, `discard`), its end (`done`,
+ * `threw`), `predicate` answers, and `out`: text the scenario printed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeFromChild, encodeMessage } from "./protocol.ts";
+ * const line = encodeMessage({ t: "done", sid: 3 });
+ * assert.deepEqual(decodeFromChild(line), { t: "done", sid: 3 });
+ * assert.throws(() => decodeFromChild('{"json":{"t":"done","sid":"x"}}'), /child\.sid/);
+ * assert.throws(() => decodeFromChild("not json"), /want a superjson message, got "not json"/);
+ * ```
+ */
+import superjson from "superjson";
+import { z } from "zod";
+import type { StepOutcome } from "../../dsl/scenario_def.ts";
+import { checkFields } from "../../dsl/field_schema.ts";
+import type { SourceLoc } from "../../dsl/source_location.ts";
+
+/** An error as it crosses the boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Where it was thrown, in the scenario's file. */
+  at?: SourceLoc;
+}
+
+/** A scenario as a file defined it: code-form ones run their body in the child. */
+export interface WireScenario {
+  name: string;
+  at: unknown;
+  options: unknown;
+  /** The steps of a declarative scenario (checked by `checkSteps` on arrival). */
+  steps?: unknown;
+  /** Written as code: its body runs in the child. */
+  code: boolean;
+}
+
+/** A trace event the body may read, with its text in the line syntax. */
+export interface WireEvent {
+  event: { kind: string; time: number; [k: string]: unknown };
+  text: string;
+}
+
+/** What the body can see of the run after each request. */
+export interface WireState {
+  now: number;
+  /** Events added since the last state. */
+  events: WireEvent[];
+}
+
+/** Parent to child. */
+export type ToChild =
+  | { op: "load"; file: string }
+  | { op: "body"; sid: number; file: string; index: number }
+  | {
+    op: "outcome";
+    sid: number;
+    outcome?: StepOutcome;
+    /** The step failed: the body's `run()` throws this message. */
+    failure?: string;
+    state: WireState;
+  }
+  | { op: "predicate"; qid: number; file: string; pred: number; value: number };
+
+/** Child to parent. */
+export type FromChild =
+  | { t: "loaded"; file: string; scenarios: WireScenario[] }
+  | { t: "loadFailed"; file: string; error: WireError }
+  | { t: "run"; sid: number; steps: unknown }
+  | { t: "observe"; sid: number }
+  | { t: "discard"; sid: number }
+  | { t: "done"; sid: number }
+  | { t: "threw"; sid: number; error: WireError }
+  | { t: "predicate"; qid: number; answer?: boolean; error?: WireError }
+  | { t: "out"; stream: "stdout" | "stderr"; text: string }
+  | { t: "exit"; code: number }
+  /** The child's event loop ran dry while a body awaited something: it would wait for ever. */
+  | { t: "drained" };
+
+const loc = z.strictObject({ file: z.string(), line: z.number().int(), col: z.number().int() });
+const wireErrorSchema = z.strictObject({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  at: loc.optional(),
+});
+const sid = z.number().int().min(0);
+const fromChild = z.discriminatedUnion("t", [
+  z.strictObject({
+    t: z.literal("loaded"),
+    file: z.string(),
+    scenarios: z.array(z.strictObject({
+      name: z.string(),
+      at: z.unknown(),
+      options: z.unknown(),
+      steps: z.unknown().optional(),
+      code: z.boolean(),
+    })),
+  }),
+  z.strictObject({ t: z.literal("loadFailed"), file: z.string(), error: wireErrorSchema }),
+  z.strictObject({ t: z.literal("run"), sid, steps: z.unknown() }),
+  z.strictObject({ t: z.literal("observe"), sid }),
+  z.strictObject({ t: z.literal("discard"), sid }),
+  z.strictObject({ t: z.literal("done"), sid }),
+  z.strictObject({ t: z.literal("threw"), sid, error: wireErrorSchema }),
+  z.strictObject({
+    t: z.literal("predicate"),
+    qid: z.number().int().min(0),
+    answer: z.boolean().optional(),
+    error: wireErrorSchema.optional(),
+  }),
+  z.strictObject({ t: z.literal("out"), stream: z.enum(["stdout", "stderr"]), text: z.string() }),
+  z.strictObject({ t: z.literal("exit"), code: z.number().int() }),
+  z.strictObject({ t: z.literal("drained") }),
+], {
+  error:
+    "want a message kind: loaded, loadFailed, run, observe, discard, done, threw, predicate, out, exit, drained",
+});
+
+/** One message as a line (without the newline). */
+export function encodeMessage(m: ToChild | FromChild): string {
+  return superjson.stringify(m);
+}
+
+function parse(line: string): unknown {
+  try {
+    return superjson.parse(line);
+  } catch {
+    throw new RangeError(`want a superjson message, got ${JSON.stringify(line.slice(0, 80))}`);
+  }
+}
+
+/** A line from the child, checked: a `RangeError` says what was wrong with it. */
+export function decodeFromChild(line: string): FromChild {
+  return checkFields(fromChild, parse(line), "child") as FromChild;
+}
+
+/** A line from the parent (the child trusts its parent; it only parses). */
+export function decodeToChild(line: string): ToChild {
+  return parse(line) as ToChild;
+}
+
+/** An error as data, with the place in the scenario's file it came from. */
+export function wireError(e: unknown, at?: SourceLoc): WireError {
+  if (e instanceof Error) {
+    return { name: e.name, message: e.message, stack: e.stack, ...(at ? { at } : {}) };
+  }
+  return { name: typeof e, message: String(e), ...(at ? { at } : {}) };
+}
