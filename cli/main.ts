@@ -10,12 +10,14 @@
  * assert.equal(await main(["show", "/nonexistent.pcap"]), 2);
  * ```
  */
-import { Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import { DecodeError } from "../runtime/wire/decode_error.ts";
 import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
 import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
 import { parseDuration } from "../dsl/duration.ts";
+import { prestart } from "../runtime/host/child_process.ts";
+import { trustedPermissions } from "../runtime/host/permissions.ts";
 // Commands load their modules on demand: `synack repl` should not wait for `synack show`'s.
 import { parseTargetSpec, TARGET_SPECS } from "../runtime/target_spec.ts";
 
@@ -91,8 +93,22 @@ function trustFrom(o: TrustFlags) {
 /** synack's version, from package.json. */
 export const VERSION = "0.1.0";
 
+/**
+ * `run` and `test` of local files start their scenario host's process before
+ * anything else loads: its boot and the CLI's then overlap.
+ */
+function prestartHost(args: readonly string[]): void {
+  const local = (args[0] === "run" || args[0] === "test") &&
+    !args.some((a) => /^https?:\/\//.test(a) || a === "--sandbox" || a === "--help" || a === "-h");
+  if (local) prestart({ permissions: trustedPermissions(), denoFlags: [] });
+}
+
 /** Runs the CLI with `args`; returns the exit code instead of exiting. */
 export async function main(args: string[]): Promise<number> {
+  // `npx deno task synack -- run …`: Deno passes the `--` on; it means nothing here.
+  if (args[0] === "--") args = args.slice(1);
+  prestartHost(args);
+  const { Command, CommanderError } = await import("commander");
   const program = new Command("synack")
     .description("Packet-crafting REPL and TCP test DSL")
     .exitOverride()
@@ -171,8 +187,6 @@ export async function main(args: string[]): Promise<number> {
     const { compileCommand } = await import("./compile_command.ts");
     code = await compileCommand(paths, undefined, trustFrom(o));
   });
-  // `npx deno task synack -- run …`: Deno passes the `--` on; it means nothing here.
-  if (args[0] === "--") args = args.slice(1);
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {

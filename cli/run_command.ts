@@ -15,10 +15,9 @@
  */
 import { formatLocation } from "../dsl/source_location.ts";
 import type { Scenario } from "../dsl/scenario_def.ts";
-import { firstDivergence } from "../runtime/engine/divergence.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
 import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
-import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
+import { parseTargetSpec } from "../runtime/target_spec.ts";
 import { ProgressLine, scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
 import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 import { colorsWanted } from "./style.ts";
@@ -56,16 +55,39 @@ export async function runCommand(
   }
   // Every name is checked before anything runs.
   for (const t of targets) parseTargetSpec(t);
-  const suite = await ScenarioSuite.open(paths, o);
+  const { suite, engine } = await openWithEngine(paths, o);
   try {
-    return await runSuite(suite, paths, targets, o, print);
+    return await runSuite(suite, engine, paths, targets, o, print);
   } finally {
     await suite.close();
   }
 }
 
+/** The runner's side: loaded while the scenario host starts, not before it. */
+export type Engine = typeof import("../runtime/scenario.ts");
+
+/**
+ * Opens the suite (its scenario host starts at once) and loads the engine
+ * meanwhile: the two take about as long, so the run starts sooner.
+ */
+export async function openWithEngine(
+  paths: readonly string[],
+  o: SuiteOptions,
+): Promise<{ suite: ScenarioSuite; engine: Engine }> {
+  const engine = import("../runtime/scenario.ts");
+  engine.catch(() => {});
+  const suite = await ScenarioSuite.open(paths, o);
+  try {
+    return { suite, engine: await engine };
+  } catch (e) {
+    await suite.close();
+    throw e;
+  }
+}
+
 async function runSuite(
   suite: ScenarioSuite,
+  { runScenarioOn }: Engine,
   paths: readonly string[],
   targets: readonly string[],
   o: RunCommandOptions,
@@ -78,7 +100,9 @@ async function runSuite(
   if (!list.length && !suite.failures.length) {
     throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
   }
-  if (targets.length > 1) return await differential(suite, list, targets, o, print);
+  if (targets.length > 1) {
+    return await differential(suite, runScenarioOn, list, targets, o, print);
+  }
   let passed = 0, failed = 0;
   // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
   const progress = new ProgressLine(
@@ -129,11 +153,13 @@ export function loadLines(suite: ScenarioSuite, color: boolean): string[] {
 /** Runs each scenario on every target; reports verdicts and the first divergence. */
 async function differential(
   suite: ScenarioSuite,
+  runScenarioOn: Engine["runScenarioOn"],
   list: readonly { scenario: Scenario; host: { settle(): void } }[],
   targets: readonly string[],
   o: RunCommandOptions,
   print: (line: string) => void,
 ): Promise<number> {
+  const { firstDivergence } = await import("../runtime/engine/divergence.ts");
   let same = 0, differ = 0;
   const width = Math.max(...targets.map((t) => t.length));
   for (const { scenario: sc, host } of list) {

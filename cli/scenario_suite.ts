@@ -23,7 +23,7 @@
  */
 import type { Scenario } from "../dsl/scenario_def.ts";
 import type { SourceLoc } from "../dsl/source_location.ts";
-import { scenarioFiles, urlOf } from "../runtime/host/load_scenarios.ts";
+import { scenarioFiles, urlOf } from "../runtime/host/scenario_files.ts";
 import { OriginProxy, pinnedHash } from "../runtime/host/origin_proxy.ts";
 import {
   type Allowance,

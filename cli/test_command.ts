@@ -16,10 +16,10 @@
  */
 import { z } from "zod";
 import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
-import { parseTargetSpec, runScenarioOn } from "../runtime/scenario.ts";
-import { loadLines, summaryLine } from "./run_command.ts";
+import { parseTargetSpec } from "../runtime/target_spec.ts";
+import { type Engine, loadLines, openWithEngine, summaryLine } from "./run_command.ts";
 import { ProgressLine, scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
-import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
+import type { ScenarioSuite, SuiteOptions } from "./scenario_suite.ts";
 import { colorsWanted } from "./style.ts";
 
 /** Options of `synack test`. */
@@ -137,9 +137,9 @@ export async function testCommand(
   parseTargetSpec(target);
   const shard = o.shard === undefined ? undefined : parseShard(o.shard);
   const paths = typeof dir === "string" ? [dir] : dir;
-  const suite = await ScenarioSuite.open(paths, { ...o, includeTests: true });
+  const { suite, engine } = await openWithEngine(paths, { ...o, includeTests: true });
   try {
-    return await runTests(suite, paths.join(", "), target, shard, o, print);
+    return await runTests(suite, engine, paths.join(", "), target, shard, o, print);
   } finally {
     await suite.close();
   }
@@ -147,6 +147,7 @@ export async function testCommand(
 
 async function runTests(
   suite: ScenarioSuite,
+  { runScenarioOn }: Engine,
   dir: string,
   target: string,
   shard: { index: number; count: number } | undefined,

@@ -29,10 +29,13 @@ const ROOT = new URL("../", import.meta.url).href;
 const INTERNAL = [`${ROOT}dsl/`, `${ROOT}runtime/`, `${ROOT}mod.ts`];
 const FRAME = /\(?((?:file|https?|data|blob):[^\s()]+?):(\d+):(\d+)\)?$/;
 
+// Read once: every DSL call asks, and a process's scenarios all run from one folder.
+let cwdSlash: string | undefined;
+
 function display(url: string): string {
   if (!url.startsWith("file:")) return url;
   const path = decodeURIComponent(new URL(url).pathname);
-  const cwd = typeof Deno !== "undefined" ? Deno.cwd() + "/" : "";
+  const cwd = cwdSlash ??= typeof Deno !== "undefined" ? Deno.cwd() + "/" : "";
   return cwd && path.startsWith(cwd) ? path.slice(cwd.length) : path;
 }
 

@@ -9,8 +9,8 @@
  * A child process rather than a Worker: a Worker that spins in `while (true)`
  * cannot be stopped (Deno 2.9's `terminate()` leaves the thread running), a
  * process can; its stdout and stderr are pipes, so nothing it prints can pass
- * for synack's own output; and it dies with synack: it is started under
- * `setpriv --pdeathsig KILL`, so even a SIGKILL of synack takes it along.
+ * for synack's own output; and it dies with synack, SIGKILL included
+ * (`child_process.ts`).
  *
  * What the child does wrong is the scenario's failure, never the run's end:
  * an exit (`scenario exited with 0 before finishing`), a promise that never
@@ -44,6 +44,7 @@ import {
 } from "../../dsl/step_codec.ts";
 import type { Step } from "../../dsl/steps.ts";
 import { ScenarioFailure, threwFailure } from "../engine/failure.ts";
+import { type ChildSpec, spawnChild } from "./child_process.ts";
 import {
   decodeFromChild,
   encodeMessage,
@@ -54,11 +55,7 @@ import {
 } from "./protocol.ts";
 
 /** How to start the child, and what to do with what it prints. */
-export interface HostOptions {
-  /** Deno permission flags (`permissions.ts`). */
-  permissions: readonly string[];
-  /** More `deno run` flags (`--no-lock` for code from a URL). */
-  denoFlags?: readonly string[];
+export interface HostOptions extends ChildSpec {
   /** Replacements on everything the child says: a proxy's URLs back to the origin's. */
   rewrite?: readonly (readonly [string, string])[];
   /** Text the scenario printed, one call per line. */
@@ -87,10 +84,8 @@ interface Death {
 
 type Message = FromChild | Death;
 
-const ROOT = new URL("../../", import.meta.url);
 /** How long a file's top level may take to run. */
 export const DEFAULT_LOAD_MS = 60_000;
-const CHILD = new URL("./child_main.ts", import.meta.url).href;
 const enc = new TextEncoder();
 
 /** One child process and what it has said. */
@@ -274,28 +269,8 @@ export class ScenarioHost {
   /** A live child, started if there is none. */
   #live(): Child {
     if (this.#child && !this.#child.gone) return this.#child;
-    const args = [
-      "run",
-      // Deno's own "Download …" lines are not the scenario's output.
-      "--quiet",
-      ...(ROOT.protocol === "file:" ? ["--config", `${ROOT.pathname}deno.json`] : []),
-      ...this.#o.permissions,
-      ...(this.#o.denoFlags ?? []),
-      CHILD,
-    ];
-    const io = { stdin: "piped", stdout: "piped", stderr: "piped" } as const;
-    let proc: Deno.ChildProcess;
-    try {
-      // PR_SET_PDEATHSIG survives exec: the child dies with synack, by SIGKILL too.
-      proc = new Deno.Command("setpriv", {
-        args: ["--pdeathsig", "KILL", "--", Deno.execPath(), ...args],
-        ...io,
-      }).spawn();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      proc = new Deno.Command(Deno.execPath(), { args, ...io }).spawn();
-    }
-    this.#child = new Child(proc, this.#o);
+    const { permissions, denoFlags } = this.#o;
+    this.#child = new Child(spawnChild({ permissions, denoFlags }), this.#o);
     return this.#child;
   }
 
