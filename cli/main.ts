@@ -16,7 +16,7 @@ import { LineSyntaxError } from "../runtime/wire/line_syntax_error.ts";
 import { ScenarioError } from "../dsl/source_location.ts";
 import { TargetUnavailable } from "../runtime/engine/target_unavailable.ts";
 import { parseDuration } from "../dsl/duration.ts";
-import { prestart } from "../runtime/host/child_process.ts";
+import { dropPrestarted, prestart } from "../runtime/host/child_process.ts";
 import { trustedPermissions } from "../runtime/host/permissions.ts";
 // Commands load their modules on demand: `synack repl` should not wait for `synack show`'s.
 import { parseTargetSpec, TARGET_SPECS } from "../runtime/target_spec.ts";
@@ -207,6 +207,8 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     throw e;
+  } finally {
+    await dropPrestarted();
   }
   return code;
 }

@@ -18,7 +18,12 @@ import type { Scenario } from "../dsl/scenario_def.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
 import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
 import { parseTargetSpec } from "../runtime/target_spec.ts";
-import { ProgressLine, scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
+import {
+  checkOutputFile,
+  ProgressLine,
+  scenarioOutputLines,
+  verdictLines,
+} from "./scenario_lines.ts";
 import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 import { colorsWanted } from "./style.ts";
 
@@ -55,6 +60,8 @@ export async function runCommand(
   }
   // Every name is checked before anything runs.
   for (const t of targets) parseTargetSpec(t);
+  await checkOutputFile("--pcap", o.pcap);
+  await checkOutputFile("--trace", o.trace);
   const { suite, engine } = await openWithEngine(paths, o);
   try {
     return await runSuite(suite, engine, paths, targets, o, print);

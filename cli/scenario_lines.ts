@@ -40,6 +40,21 @@ export function scenarioOutputLines(lines: readonly string[]): string[] {
   return lines.map((l) => `     output| ${l}`);
 }
 
+/**
+ * Checks a file a command will write (`--pcap`, `--junit`…) before anything
+ * runs: not a folder, and in a folder that exists.
+ */
+export async function checkOutputFile(flag: string, path: string | undefined): Promise<void> {
+  if (path === undefined) return;
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (info?.isDirectory) throw new RangeError(`${flag}: want a file name, got the folder ${path}`);
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+  const parent = await Deno.stat(dir).catch(() => undefined);
+  if (!parent?.isDirectory) {
+    throw new RangeError(`${flag}: want a file in an existing folder, got ${path}`);
+  }
+}
+
 /** `[3/12] name` on a terminal, overwritten in place; nothing when off. */
 export class ProgressLine {
   readonly #on: boolean;

@@ -40,6 +40,9 @@ function linkKind(linkType: number): LinkKind | undefined {
 /** Prints every packet of the capture at `path`; returns how many were printed. */
 export async function showCapture(path: string | URL, opts: ShowOptions = {}): Promise<number> {
   const out = opts.out ?? ((l: string) => console.log(l));
+  if ((await Deno.stat(path)).isDirectory) {
+    throw new RangeError(`${path}: want a pcap or pcapng file, got a folder`);
+  }
   using file = await Deno.open(path);
   let n = 0;
   let t0: number | undefined;

@@ -18,7 +18,12 @@ import { z } from "zod";
 import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
 import { parseTargetSpec } from "../runtime/target_spec.ts";
 import { type Engine, loadLines, openWithEngine, summaryLine } from "./run_command.ts";
-import { ProgressLine, scenarioOutputLines, verdictLines } from "./scenario_lines.ts";
+import {
+  checkOutputFile,
+  ProgressLine,
+  scenarioOutputLines,
+  verdictLines,
+} from "./scenario_lines.ts";
 import type { ScenarioSuite, SuiteOptions } from "./scenario_suite.ts";
 import { colorsWanted } from "./style.ts";
 
@@ -136,6 +141,8 @@ export async function testCommand(
   const target = o.target ?? "builtin";
   parseTargetSpec(target);
   const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+  await checkOutputFile("--junit", o.junit);
+  await checkOutputFile("--tap", o.tap);
   const paths = typeof dir === "string" ? [dir] : dir;
   const { suite, engine } = await openWithEngine(paths, { ...o, includeTests: true });
   try {

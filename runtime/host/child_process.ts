@@ -53,6 +53,16 @@ export function prestart(spec: ChildSpec): void {
   early = { key: keyOf(spec), proc: start(spec) };
 }
 
+/** Ends a prestarted child nobody took (the command failed before it needed one). */
+export async function dropPrestarted(): Promise<void> {
+  const e = early;
+  early = undefined;
+  if (!e) return;
+  await e.proc.stdin.close().catch(() => {});
+  e.proc.kill("SIGKILL");
+  await e.proc.output().catch(() => {});
+}
+
 /** A child for `spec`: the prestarted one if it matches, else a new one. */
 export function spawnChild(spec: ChildSpec): Deno.ChildProcess {
   if (early?.key === keyOf(spec)) {
