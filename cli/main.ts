@@ -39,6 +39,22 @@ interface RunFlags extends TrustFlags {
   pcap?: string;
   trace?: string;
   filter?: string;
+  mask?: string | false;
+}
+
+const MASK_NAMES = ["psh", "window", "timing"] as const;
+
+/** `--mask psh,timing`, `--no-mask`, or the defaults (undefined). */
+function masksFrom(v: string | false | undefined): (typeof MASK_NAMES)[number][] | undefined {
+  if (v === undefined || v === true as unknown) return undefined;
+  if (v === false) return [];
+  const names = v.split(",").map((x) => x.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(MASK_NAMES as readonly string[]).includes(n)) {
+      throw new RangeError(`--mask: want ${MASK_NAMES.join(", ")}, got ${JSON.stringify(n)}`);
+    }
+  }
+  return names as (typeof MASK_NAMES)[number][];
 }
 
 /** The sandbox and time-limit flags every command that loads scenario files takes. */
@@ -136,10 +152,15 @@ export async function main(args: string[]): Promise<number> {
       )
       .option("--pcap <file>", "save each run's packets as pcap")
       .option("--trace <file>", "save each run's trace as JSON")
-      .option("--filter <text>", "only scenarios whose name contains text"),
+      .option("--filter <text>", "only scenarios whose name contains text")
+      .option(
+        "--mask <names>",
+        "with a target list: noise to ignore, from psh, window, timing (default psh,window)",
+      )
+      .option("--no-mask", "with a target list: compare everything"),
   ).action(async (paths: string[], o: RunFlags) => {
     const { runCommand } = await import("./run_command.ts");
-    code = await runCommand(paths, { ...o, ...trustFrom(o) });
+    code = await runCommand(paths, { ...o, masks: masksFrom(o.mask), ...trustFrom(o) });
   });
   trustOptions(
     program.command("test").description(

@@ -15,6 +15,7 @@
  */
 import { formatLocation } from "../dsl/source_location.ts";
 import type { Scenario } from "../dsl/scenario_def.ts";
+import type { MaskName } from "../runtime/engine/divergence.ts";
 import type { RunResult } from "../runtime/engine/runner.ts";
 import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
 import { parseTargetSpec } from "../runtime/target_spec.ts";
@@ -35,6 +36,8 @@ export interface RunCommandOptions extends Omit<SuiteOptions, "includeTests"> {
   filter?: string;
   /** Time limits over each scenario's own (`--timeout`, `--virtual-timeout`). */
   limits?: LimitOverride;
+  /** Known noise a target list ignores (default `psh`, `window`); `[]` compares everything. */
+  masks?: readonly MaskName[];
   print?: (line: string) => void;
 }
 
@@ -110,7 +113,7 @@ async function runSuite(
   if (targets.length > 1) {
     return await differential(suite, runScenarioOn, list, targets, o, print);
   }
-  let passed = 0, failed = 0;
+  let passed = 0, failed = 0, skipped = 0;
   // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
   const progress = new ProgressLine(
     o.print === undefined && list.length > 1 && Deno.stdout.isTerminal(),
@@ -126,17 +129,24 @@ async function runSuite(
     for (const w of r.warnings) print(`     warning: ${w}`);
     if (o.pcap) await Deno.writeFile(numbered(o.pcap, i, list.length), r.trace.toPcap());
     if (o.trace) await Deno.writeTextFile(numbered(o.trace, i, list.length), r.trace.toJSON());
-    if (r.ok) passed++;
+    if (r.skipped) skipped++;
+    else if (r.ok) passed++;
     else failed++;
   }
-  print(summaryLine(passed, failed, suite.failures.length));
+  print(summaryLine(passed, failed, suite.failures.length, skipped));
   return suite.failures.length ? 2 : failed ? 1 : 0;
 }
 
-/** `3 passed, 1 failed`, and how many files did not load. */
-export function summaryLine(passed: number, failed: number, unloaded: number): string {
+/** `3 passed, 1 failed`, how many were skipped, and how many files did not load. */
+export function summaryLine(
+  passed: number,
+  failed: number,
+  unloaded: number,
+  skipped = 0,
+): string {
   const files = unloaded ? ` (${unloaded} file${unloaded > 1 ? "s" : ""} did not load)` : "";
-  return `${passed} passed, ${failed + unloaded} failed${files}`;
+  const skips = skipped ? `, ${skipped} skipped` : "";
+  return `${passed} passed, ${failed + unloaded} failed${skips}${files}`;
 }
 
 /** A FAIL line for each file that did not load, and what files printed while loading. */
@@ -157,7 +167,12 @@ export function loadLines(suite: ScenarioSuite, color: boolean): string[] {
   return out;
 }
 
-/** Runs each scenario on every target; reports verdicts and the first divergence. */
+/**
+ * Runs each scenario on every target and compares the runs with the first
+ * one: verdicts, then every divergence in packets and calls (each with how
+ * far its timing differs), after the masks for known noise, whose hits are
+ * counted by name. Exit 0 when verdicts agree and nothing unmasked differs.
+ */
 async function differential(
   suite: ScenarioSuite,
   runScenarioOn: Engine["runScenarioOn"],
@@ -166,44 +181,83 @@ async function differential(
   o: RunCommandOptions,
   print: (line: string) => void,
 ): Promise<number> {
-  const { firstDivergence } = await import("../runtime/engine/divergence.ts");
-  let same = 0, differ = 0;
+  const { compareTraces, DEFAULT_MASKS, MASKS } = await import(
+    "../runtime/engine/divergence.ts"
+  );
+  const { REAL_STACK_TOLERANCE } = await import("../runtime/engine/clock.ts");
+  const masks = o.masks ?? DEFAULT_MASKS;
+  // Two virtual clocks agree on time by construction; a real stack's timing is compared.
+  const timing = targets.some((t) => !t.startsWith("builtin")) ? REAL_STACK_TOLERANCE : undefined;
+  let same = 0, differ = 0, skipped = 0;
   const width = Math.max(...targets.map((t) => t.length));
+  const sec = (ms: number) => (ms / 1000).toFixed(6);
   for (const { scenario: sc, host } of list) {
     const runs: [string, RunResult][] = [];
     for (const t of targets) {
       runs.push([t, await runScenarioOn(sc, t, o.limits)]);
       host.settle();
     }
-    const [base, first] = runs[0];
-    const found = runs.slice(1).map(([t, r]) => [t, firstDivergence(first.trace, r.trace)] as const)
-      .find(([, d]) => d !== undefined);
-    const agree = !found && runs.every(([, r]) => r.ok === first.ok);
-    print(`${agree ? "same" : "DIFF"} ${sc.name} (${formatLocation(sc.at)})`);
+    // A target a scenario does not apply to has no verdict to compare.
+    const judged = runs.filter(([, r]) => !r.skipped);
+    const [base, first] = judged[0] ?? runs[0];
+    const compared = judged.slice(1).map(([t, r]) => ({
+      target: t,
+      ...compareTraces(first.trace, r.trace, { masks, timing }),
+    }));
+    const agree = judged.every(([, r]) => r.ok === first.ok) &&
+      compared.every((c) => c.divergences.length === 0);
+    const verdict = judged.length < 2 ? "skip" : agree ? "same" : "DIFF";
+    print(`${verdict} ${sc.name} (${formatLocation(sc.at)})`);
     for (const [t, r] of runs) {
-      print(
-        `     ${t.padEnd(width)}  ${r.ok ? "pass" : `FAIL ${r.failure!.message.split("\n")[0]}`}`,
-      );
-    }
-    if (found) {
-      const [other, d] = found;
-      const step = d!.left?.step ?? d!.right?.step;
-      const where = step !== undefined && sc.steps?.[step]
-        ? ` (${formatLocation(sc.steps[step].at)})`
-        : "";
-      print(`     first divergence in ${d!.stream}, #${d!.index + 1}${where}:`);
-      for (const [t, e] of [[base, d!.left], [other, d!.right]] as const) {
-        const text = e ? `${(e.time / 1000).toFixed(6)} ${e.text}` : "(no more events)";
-        print(`       ${t.padEnd(width)}  ${text}`);
+      const head = `     ${t.padEnd(width)}  `;
+      if (r.skipped) print(`${head}skip ${r.skipped}`);
+      else if (r.ok) print(`${head}pass`);
+      else {
+        // A failure keeps its whole report: the field diff is the point.
+        const [line, ...more] = r.failure!.message.split("\n");
+        print(`${head}FAIL ${line}`);
+        for (const l of more) print(`     ${" ".repeat(width)}  ${l}`);
       }
     }
+    for (const c of compared) {
+      for (const d of c.divergences) {
+        const step = d.left?.step ?? d.right?.step;
+        const where = step !== undefined && sc.steps?.[step]
+          ? ` (${formatLocation(sc.steps[step].at)})`
+          : "";
+        const dt = d.left && d.right ? d.right.time - d.left.time : undefined;
+        const timingNote = d.kind === "timing"
+          ? `: ${c.target} ${d.gapDeltaMs! > 0 ? "+" : ""}${
+            d.gapDeltaMs!.toFixed(1)
+          } ms after the event before`
+          : dt !== undefined
+          ? ` (${c.target} ${dt >= 0 ? "+" : ""}${dt.toFixed(1)} ms)`
+          : "";
+        print(
+          `     ${d.kind === "timing" ? "timing of" : "divergence in"} ${d.stream} #${
+            d.index + 1
+          }${where}${timingNote}:`,
+        );
+        for (const [t, e] of [[base, d.left], [c.target, d.right]] as const) {
+          print(
+            `       ${t.padEnd(width)}  ${e ? `${sec(e.time)} ${e.text}` : "(no more events)"}`,
+          );
+        }
+      }
+      const hidden = Object.entries(c.masked).map(([m, n]) =>
+        `${n} × ${MASKS[m as keyof typeof MASKS]}`
+      );
+      if (hidden.length) print(`     masked (${c.target}): ${hidden.join(", ")}`);
+    }
     for (const l of scenarioOutputLines(suite.takeOutput())) print(l);
-    if (agree) same++;
+    if (verdict === "skip") skipped++;
+    else if (agree) same++;
     else differ++;
   }
   const unloaded = suite.failures.length
     ? `, ${suite.failures.length} file${suite.failures.length > 1 ? "s" : ""} did not load`
     : "";
-  print(`${same} same, ${differ} diverged${unloaded}`);
+  const skips = skipped ? `, ${skipped} skipped` : "";
+  print(`${same} same, ${differ} diverged${skips}${unloaded}`);
   return suite.failures.length ? 2 : differ ? 1 : 0;
 }

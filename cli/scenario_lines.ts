@@ -13,6 +13,9 @@
  *   "FAIL x (a.ts:3:1) 2.0 ms",
  *   "     a\n     b",
  * ]);
+ * assert.deepEqual(verdictLines(sc, { ok: true, skipped: "not here" }, 0, false), [
+ *   "skip x (a.ts:3:1): not here",
+ * ]);
  * assert.deepEqual(scenarioOutputLines(["3 passed, 0 failed"]), ["     output| 3 passed, 0 failed"]);
  * ```
  */
@@ -22,10 +25,15 @@ import { paint } from "./style.ts";
 /** The verdict line of a scenario and, when it failed, its report. */
 export function verdictLines(
   sc: { name: string; at: SourceLoc },
-  r: { ok: boolean; failure?: Error },
+  r: { ok: boolean; failure?: Error; skipped?: string },
   ms: number,
   color: boolean,
 ): string[] {
+  if (r.skipped) {
+    return [
+      `${paint("skip", "yellow", color)} ${sc.name} (${formatLocation(sc.at)}): ${r.skipped}`,
+    ];
+  }
   const verdict = r.ok ? paint("ok  ", "green", color) : paint("FAIL", "red", color);
   const out = [`${verdict} ${sc.name} (${formatLocation(sc.at)}) ${ms.toFixed(1)} ms`];
   if (!r.ok) out.push(r.failure!.message.split("\n").map((l) => `     ${l}`).join("\n"));

@@ -242,6 +242,14 @@ export interface Tolerance {
 export const DEFAULT_TOLERANCE: Tolerance = Object.freeze({ minMs: 4, fraction: 0.125 });
 
 /**
+ * Timing tolerance on a real kernel: packetdrill's 12.5 % is the most the
+ * kernel's timer wheel alone may add to a long timer (it rounds expiry up
+ * to the wheel level's granularity, 1/8 of its range), so scheduling and
+ * injection latency need room beyond it.
+ */
+export const REAL_STACK_TOLERANCE: Tolerance = Object.freeze({ minMs: 10, fraction: 0.2 });
+
+/**
  * The allowed error, in ms, for an event scripted `gapMs` after the previous one.
  *
  * @example

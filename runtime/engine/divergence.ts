@@ -12,16 +12,25 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { Trace } from "./trace.ts";
- * import { firstDivergence } from "./divergence.ts";
+ * import { compareTraces, firstDivergence } from "./divergence.ts";
  * const a = new Trace(), b = new Trace();
  * const call = { name: "socket" } as const;
  * a.add({ kind: "call", time: 0, step: 0, side: "target", call, result: { ok: true, value: 3 } });
  * b.add({ kind: "call", time: 0, step: 0, side: "target", call, result: { ok: true, value: 4 } });
  * const d = firstDivergence(a, b)!;
+ * assert.equal(d.kind, "events");
  * assert.equal(d.stream, "calls");
  * assert.equal(d.index, 0);
  * assert.equal(d.left?.text, "socket(AF_INET, SOCK_STREAM) = 3");
  * assert.equal(d.right?.text, "socket(AF_INET, SOCK_STREAM) = 4");
+ * // Timing: the same call, 50 ms later on the right, beyond max(10 ms, 20 %).
+ * const c = new Trace(), e = new Trace();
+ * for (const [t, time] of [[c, 0], [c, 10], [e, 0], [e, 60]] as const) {
+ *   t.add({ kind: "call", time, step: 0, side: "target", call, result: { ok: true, value: 3 } });
+ * }
+ * const { divergences } = compareTraces(c, e, { masks: [], timing: { minMs: 10, fraction: 0.2 } });
+ * assert.equal(divergences[0].kind, "timing");
+ * assert.equal(divergences[0].gapDeltaMs, 50);
  * ```
  */
 import { address } from "../wire/address.ts";
@@ -37,19 +46,6 @@ export interface ComparedEvent {
   time: number;
   step?: number;
   text: string;
-}
-
-/**
- * Where two runs first differ; a missing side ran out of events. Packets and
- * calls are compared as two streams: when a blocked call returns relative to
- * the packet that released it is a matter of threads, not of TCP.
- */
-export interface Divergence {
-  stream: "packets" | "calls";
-  /** The position within that stream, from 0. */
-  index: number;
-  left?: ComparedEvent;
-  right?: ComparedEvent;
 }
 
 const ANY = { local: address.parse("0.0.0.0"), remote: address.parse("0.0.0.0") };
@@ -103,19 +99,136 @@ export function comparedEvents(trace: Trace): ComparedEvent[] {
 
 /** The first event where the two traces differ, or undefined when they agree throughout. */
 export function firstDivergence(a: Trace, b: Trace): Divergence | undefined {
+  return compareTraces(a, b, { masks: [], timing: undefined }).divergences[0];
+}
+
+/**
+ * Differences that are known noise between two correct stacks, each with a
+ * name the output shows when it hides one:
+ * - `psh`: a PSH bit one side set and the other did not (Linux pushes the end
+ *   of each GSO burst, whose size follows its pacing; the built-in stack the
+ *   end of each write);
+ * - `window`: advertised windows within 1/16 of each other (Linux charges
+ *   the receive buffer by truesize and rounds to the window scale);
+ * - `timing`: when events came (off by default: timing is part of TCP).
+ */
+export const MASKS = Object.freeze({
+  psh: "PSH at burst ends",
+  window: "window within truesize rounding (1/16)",
+  timing: "timing",
+});
+
+/** A mask's name. */
+export type MaskName = keyof typeof MASKS;
+
+/** The masks `--target a,b` applies unless told otherwise. */
+export const DEFAULT_MASKS: readonly MaskName[] = Object.freeze(["psh", "window"]);
+
+/** A difference between two runs: in what happened, or only in when. */
+export interface Divergence {
+  stream: "packets" | "calls";
+  /** The position within that stream, from 0. */
+  index: number;
+  /** `events`: the normalized texts differ (or one side ran out); `timing`: only the gaps. */
+  kind: "events" | "timing";
+  left?: ComparedEvent;
+  right?: ComparedEvent;
+  /** The right side's gap since its previous event minus the left side's, in ms. */
+  gapDeltaMs?: number;
+}
+
+/** How two traces are compared. */
+export interface CompareOptions {
+  masks: readonly MaskName[];
+  /**
+   * How far the gaps between events may differ before it is a timing
+   * divergence: max(minMs, fraction of the larger gap); undefined compares
+   * no timing (two virtual clocks agree by construction).
+   */
+  timing: { minMs: number; fraction: number } | undefined;
+}
+
+/** Every divergence of two traces, in order, and how many each mask hid. */
+export interface Comparison {
+  divergences: Divergence[];
+  masked: Partial<Record<MaskName, number>>;
+}
+
+const TOKENS = /^([<>]) (\S+) > (\S+) (\S+)( .*)?$/;
+
+/** `text` with the PSH flag taken out of a packet line's flags. */
+function withoutPsh(text: string): string {
+  const m = TOKENS.exec(text);
+  if (!m) return text;
+  const flags = m[4].replace("P", "") || ".";
+  return `${m[1]} ${m[2]} > ${m[3]} ${flags}${m[5] ?? ""}`;
+}
+
+/** Both texts with their windows made equal when within 1/16 of each other. */
+function windowsClose(a: string, b: string): [string, string] {
+  const wa = /\bwin (\d+)/.exec(a), wb = /\bwin (\d+)/.exec(b);
+  if (!wa || !wb) return [a, b];
+  const x = Number(wa[1]), y = Number(wb[1]);
+  if (Math.abs(x - y) * 16 > Math.max(x, y)) return [a, b];
+  return [a.replace(/\bwin \d+/, "win ~"), b.replace(/\bwin \d+/, "win ~")];
+}
+
+/** The masks that make the texts agree (each one that changed something), or undefined. */
+function maskedEqual(a: string, b: string, masks: readonly MaskName[]): MaskName[] | undefined {
+  let x = a, y = b;
+  const used: MaskName[] = [];
+  for (const m of masks) {
+    const [nx, ny] = m === "psh"
+      ? [withoutPsh(x), withoutPsh(y)]
+      : m === "window"
+      ? windowsClose(x, y)
+      : [x, y];
+    if (nx !== x || ny !== y) used.push(m);
+    [x, y] = [nx, ny];
+    if (x === y) return used;
+  }
+  return undefined;
+}
+
+/**
+ * Compares two runs event by event, as two streams (packets and calls: when
+ * a blocked call returns relative to the packet that released it is a matter
+ * of threads, not of TCP), and returns every difference, in the order the
+ * first run met them.
+ */
+export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison {
   const x = comparedEvents(a), y = comparedEvents(b);
-  const found: Divergence[] = [];
+  const divergences: Divergence[] = [];
+  const masked: Partial<Record<MaskName, number>> = {};
+  const hide = (m: MaskName) => (masked[m] = (masked[m] ?? 0) + 1);
   for (const stream of ["packets", "calls"] as const) {
     const kind = stream === "packets" ? "packet" : "call";
     const l = x.filter((e) => e.kind === kind), r = y.filter((e) => e.kind === kind);
     for (let i = 0; i < Math.max(l.length, r.length); i++) {
-      if (l[i]?.text !== r[i]?.text) {
-        found.push({ stream, index: i, left: l[i], right: r[i] });
-        break;
+      const left = l[i], right = r[i];
+      if (left?.text !== right?.text) {
+        const m = left && right ? maskedEqual(left.text, right.text, o.masks) : undefined;
+        if (m) m.forEach(hide);
+        else divergences.push({ stream, index: i, kind: "events", left, right });
+        // The gaps after a difference in events say nothing more.
+        if (!m) continue;
       }
+      if (!o.timing || !left || !right || i === 0) continue;
+      const gapL = left.time - l[i - 1].time, gapR = right.time - r[i - 1].time;
+      const slack = Math.max(o.timing.minMs, o.timing.fraction * Math.max(gapL, gapR));
+      if (Math.abs(gapR - gapL) <= slack) continue;
+      if (o.masks.includes("timing")) hide("timing");
+      else {divergences.push({
+          stream,
+          index: i,
+          kind: "timing",
+          left,
+          right,
+          gapDeltaMs: gapR - gapL,
+        });}
     }
   }
-  // The earlier of the two, by when the first run got there.
   const when = (d: Divergence) => d.left?.time ?? d.right?.time ?? Infinity;
-  return found.sort((p, q) => when(p) - when(q))[0];
+  divergences.sort((p, q) => when(p) - when(q));
+  return { divergences, masked };
 }

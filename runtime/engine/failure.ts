@@ -48,6 +48,18 @@ export class ScenarioFailure extends Error {
 }
 
 /**
+ * A scenario that does not apply to the target it was asked to run on (one
+ * pinned to a model of another stack, on the real Linux kernel): reported as
+ * skipped, with the reason, never as passed or failed.
+ */
+export class ScenarioSkipped extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "ScenarioSkipped";
+  }
+}
+
+/**
  * The failure of a scenario whose own code threw: `the scenario threw
  * TypeError: x is undefined`, at the line of the throw.
  */

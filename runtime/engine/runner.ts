@@ -41,6 +41,7 @@ import {
   describeEvent,
   relativeLine,
   ScenarioFailure,
+  ScenarioSkipped,
   threwFailure,
   traceTail,
 } from "./failure.ts";
@@ -61,8 +62,11 @@ export interface RunConfig {
 
 /** The verdict of a run. */
 export interface RunResult {
+  /** Passed, or skipped (see `skipped`): nothing failed. */
   ok: boolean;
   failure?: ScenarioFailure;
+  /** Why the scenario does not apply to this target, when it was skipped. */
+  skipped?: string;
   /** Unexpected packets under `strict: "warn"`. */
   warnings: string[];
   trace: Trace;
@@ -94,9 +98,16 @@ export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResu
   const clock = cfg.target.clock;
   const limits = scenarioLimits(sc.options, clock.kind, cfg.limits);
   if (clock instanceof VirtualClock) clock.horizon = clock.now() + limits.virtualMs;
-  const r = new Runner(sc.options, cfg, limits);
+  let r: Runner;
+  try {
+    r = new Runner(sc.options, cfg, limits);
+  } catch (e) {
+    if (!(e instanceof ScenarioSkipped)) throw e;
+    return { ok: true, skipped: e.message, warnings: [], trace: new Trace(), elapsedMs: 0 };
+  }
   const watchdog = new Watchdog(limits.wallMs, () => r.timedOut(limits.wallMs));
   let failure: ScenarioFailure | undefined;
+  let skipped: string | undefined;
   try {
     await watchdog.race((async () => {
       if (sc.steps) await r.runAll(sc.steps);
@@ -104,13 +115,18 @@ export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResu
       await r.finish();
     })());
   } catch (e) {
-    failure = e instanceof ScenarioFailure ? e : thrown(e);
+    if (e instanceof ScenarioSkipped) skipped = e.message;
+    else failure = e instanceof ScenarioFailure ? e : thrown(e);
   } finally {
     r.end();
   }
   // A step that failed fails the scenario even if its code caught the error and went on.
   failure = r.firstFailure ?? failure;
   if (failure) r.trace.add({ kind: "failure", time: clock.now(), message: failure.message });
+  if (skipped && !r.firstFailure) {
+    r.trace.add({ kind: "note", time: clock.now(), text: `skipped: ${skipped}` });
+    return { ok: true, skipped, warnings: r.warnings, trace: r.trace, elapsedMs: clock.now() };
+  }
   return {
     ok: !failure,
     failure,
@@ -360,6 +376,7 @@ class Runner {
           );
           if (note) this.#warn(note);
         } catch (e) {
+          if (e instanceof ScenarioSkipped) throw e;
           throw new ScenarioFailure(`${s.kind}(): ${(e as Error).message}`, s.at);
         }
         return { kind: "none", time: clock.now() };

@@ -95,8 +95,9 @@ export interface Target {
   readonly tolerance?: Tolerance;
   /**
    * Applies a sysctl or profile; throws a `RangeError` naming what is
-   * supported. Returns a note when the setting does not apply to this target
-   * (a built-in profile on the real kernel): the run goes on and warns.
+   * supported, or `ScenarioSkipped` when the scenario does not apply to this
+   * target (a profile that models another stack, on the real kernel). A
+   * returned note is a warning; the run goes on.
    */
   configure(s: TargetSetting): string | undefined | void;
   close(): Promise<void>;

@@ -43,7 +43,7 @@ import {
   type WhereMatcher,
 } from "../../dsl/step_codec.ts";
 import type { Step } from "../../dsl/steps.ts";
-import { ScenarioFailure, threwFailure } from "../engine/failure.ts";
+import { ScenarioFailure, ScenarioSkipped, threwFailure } from "../engine/failure.ts";
 import { type ChildSpec, spawnChild } from "./child_process.ts";
 import {
   decodeFromChild,
@@ -412,6 +412,8 @@ export class ScenarioHost {
             try {
               reply(await ctx.run(...this.#steps(file, m.steps, "steps")));
             } catch (e) {
+              // Not for this target: the whole scenario is skipped, its code with it.
+              if (e instanceof ScenarioSkipped) throw e;
               failed = e instanceof ScenarioFailure ? e : new ScenarioFailure(
                 `the scenario sent steps that do not check: ${(e as Error).message}`,
                 undefined,

@@ -13,8 +13,10 @@
  * ```
  */
 import { z } from "zod";
-import { RealClock, type Tolerance } from "../engine/clock.ts";
+import { REAL_STACK_TOLERANCE, RealClock, type Tolerance } from "../engine/clock.ts";
 import type { Endpoints, Target, TargetSetting } from "../engine/target.ts";
+import { ScenarioSkipped } from "../engine/failure.ts";
+import { notLinux } from "../stack/profile.ts";
 import { address } from "../wire/address.ts";
 import { FdWaiter } from "./fd_waiter.ts";
 import { KernelSockets } from "./kernel_sockets.ts";
@@ -54,13 +56,8 @@ export function parseLiveOptions(o: unknown): LiveOptions {
   throw new RangeError(`target options: ${i.path.join(".") || "options"}: ${i.message}`);
 }
 
-/**
- * Timing tolerance on a real kernel: packetdrill's 12.5 % is the most the
- * kernel's timer wheel alone may add to a long timer (it rounds expiry up
- * to the wheel level's granularity, 1/8 of its range), so scheduling and
- * injection latency need room beyond it.
- */
-export const KERNEL_TOLERANCE: Tolerance = Object.freeze({ minMs: 10, fraction: 0.2 });
+/** Timing tolerance on a real kernel (see `REAL_STACK_TOLERANCE`). */
+export const KERNEL_TOLERANCE: Tolerance = REAL_STACK_TOLERANCE;
 
 /**
  * The `ip -batch` lines that give the stack's device its addresses, and routes
@@ -119,9 +116,9 @@ export function liveTarget(p: LiveParts): Target {
         p.stackNs.writeSysctl(s.name, s.value);
         return undefined;
       }
-      const name = typeof s.profile === "string" ? s.profile : String(s.profile.name ?? "custom");
-      if (name === "linux") return undefined;
-      return `profile ${name} does not apply to the ${p.name} target: this run tests the kernel itself`;
+      const why = notLinux(s.profile);
+      if (why) throw new ScenarioSkipped(why);
+      return undefined;
     },
     async close() {
       if (closed) return;

@@ -7,9 +7,11 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkProfile, profiles } from "./profile.ts";
+ * import { checkProfile, notLinux, profiles } from "./profile.ts";
  * assert.equal(profiles.linux.initialCwnd, 10);
  * assert.equal(profiles["rfc7323-strict"].acceptMissingTs, false);
+ * assert.equal(notLinux("linux"), undefined);
+ * assert.match(notLinux("rfc7323-strict")!, /models gVisor's netstack/);
  * const mine = checkProfile({ ...profiles.linux, name: "slow", rtoMinMs: 1000 });
  * assert.equal(mine.rtoMinMs, 1000);
  * assert.throws(() => checkProfile({ ...profiles.linux, wscale: 15 }), /profile\.wscale: want an integer 0\.\.14, got 15/);
@@ -207,6 +209,28 @@ export const profiles: Readonly<Record<"linux" | "rfc7323-strict", StackProfile>
   /** gVisor netstack's reading of RFC 7323 §3.2: drop non-SYN segments that lack TSopt. */
   "rfc7323-strict": Object.freeze({ ...linux, name: "rfc7323-strict", acceptMissingTs: false }),
 });
+
+/**
+ * The stack each built-in profile stands for. A scenario pinned to a profile
+ * that models another stack than Linux is skipped on the real kernel.
+ */
+export const PROFILE_MODELS: Readonly<Record<keyof typeof profiles, string>> = Object.freeze({
+  linux: "Linux",
+  "rfc7323-strict": "gVisor's netstack",
+});
+
+/**
+ * Why a scenario pinned to `profile` does not run on the Linux kernel, or
+ * undefined when it does (the `linux` profile, by name or as an object).
+ */
+export function notLinux(profile: string | Readonly<Record<string, unknown>>): string | undefined {
+  const name = typeof profile === "string" ? profile : String(profile.name ?? "custom");
+  if (name === "linux") return undefined;
+  const model = (PROFILE_MODELS as Record<string, string>)[name];
+  return model
+    ? `profile ${name} models ${model}, not the Linux kernel`
+    : `profile ${name} is a model of the built-in stack, not the Linux kernel`;
+}
 
 /**
  * sysctl names the built-in stack models, the profile field each sets, and
