@@ -126,8 +126,9 @@ export function liveTarget(p: LiveParts): Target {
       clock.stop();
       waiter.cancel();
       await sockets.close();
-      backend.close();
+      // Every poll has returned before the fd closes (the backend's pump among them).
       await waiter.close();
+      backend.close();
       await p.release();
     },
   };

@@ -9,6 +9,13 @@
  * The kernel also sends IPv6 router solicitations and MLD reports from its
  * link-local address when the device comes up; those are not the scenario's.
  *
+ * A datagram's time is when it arrived, not when the runner asked for it: a
+ * pump keeps one poll(2) on the fd at all times, and reads what comes as it
+ * comes, during a `wait()` too (two SYN-ACK retransmissions during a wait
+ * show 1 s apart, not both at its end). Closing the fd, which takes the
+ * kernel a few tens of milliseconds for a TUN device, is done on a worker
+ * thread: the next scenario does not wait for it.
+ *
  * @example
  * ```ts ignore
  * import { openTun } from "./tun_backend.ts";
@@ -75,6 +82,18 @@ export class FdBackend implements Backend {
     this.#waiter = waiter;
     this.#sources = sources;
     this.#io = io;
+    this.#pump();
+  }
+
+  /** Reads datagrams as they arrive, until the waiter is cancelled or the fd closed. */
+  async #pump(): Promise<void> {
+    while (!this.#closed) {
+      const r = await this.#waiter.wait(this.#fd, K.POLLIN, Infinity);
+      if (r === "cancelled" || this.#closed) return;
+      const before = this.#queue.length;
+      this.#drain();
+      if (this.#queue.length > before) this.#clock.poke();
+    }
   }
 
   send(bytes: Uint8Array): void {
@@ -101,14 +120,13 @@ export class FdBackend implements Backend {
 
   async receive(deadline: number): Promise<Received | undefined> {
     for (;;) {
-      if (this.#closed) return undefined;
+      if (this.#closed || this.#waiter.cancelled) return undefined;
       this.#drain();
       const next = this.#queue.shift();
       if (next) return next;
-      const left = deadline - this.#clock.now();
-      if (left <= 0) return undefined;
-      const r = await this.#waiter.wait(this.#fd, K.POLLIN, left);
-      if (r === "cancelled") return undefined;
+      if (deadline - this.#clock.now() <= 0) return undefined;
+      // The pump pokes the clock when something arrives.
+      await this.#clock.waitFor(() => this.#queue.length > 0 || this.#closed, deadline);
     }
   }
 
@@ -117,11 +135,14 @@ export class FdBackend implements Backend {
     return this.#queue.length;
   }
 
-  /** Closes the fd; call after the waiter is cancelled, so no poll still watches it. */
+  /**
+   * Closes the fd on a worker thread, without waiting for it; call once the
+   * waiter is closed, so that no poll still watches the fd.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    libc().close(this.#fd);
+    libc().closeAsync(this.#fd).catch(() => {});
   }
 }
 

@@ -24,6 +24,7 @@ import {
   syn,
   synAck,
   sysctl,
+  wait,
   write,
 } from "../../mod.ts";
 import { runScenario } from "../../runtime/engine/runner.ts";
@@ -199,4 +200,23 @@ kernelTest("peer.auto() is refused on a real clock, with the reason", async () =
   const r = await runScenarioOn(sc, "kernel");
   assert.equal(r.ok, false);
   assert.match(r.failure!.message, /runs on the virtual clock only \(target kernel\)/);
+});
+
+kernelTest("packets that arrive during a wait() carry their arrival times", async () => {
+  // No ACK: the kernel retransmits its SYN-ACK 1 s and 3 s after the first, during the wait.
+  const r = await onKernel([
+    listen(8080),
+    inject(syn()),
+    expect(synAck()),
+    wait("3500ms"),
+    expect(synAck()),
+    expect(synAck()),
+  ]);
+  const synAcks = r.trace.events.filter((e) => e.kind === "packet" && e.dir === "out");
+  assert.equal(synAcks.length, 3);
+  const after = synAcks.map((e) => e.time - synAcks[0].time);
+  // Each within the kernel's timing tolerance of its retransmission time, not at the wait's end.
+  assert.ok(Math.abs(after[1] - 1000) <= 200, `first retransmission at +${after[1]} ms`);
+  assert.ok(Math.abs(after[2] - 3000) <= 600, `second retransmission at +${after[2]} ms`);
+  assert.ok(after[2] - after[1] >= 1500, `retransmissions ${after[2] - after[1]} ms apart`);
 });
