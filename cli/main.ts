@@ -134,13 +134,30 @@ export async function main(args: string[]): Promise<number> {
     console.log(`synack ${VERSION} (deno ${Deno.version.deno})`);
   });
   program.command("show").description("print a pcap or pcapng file in the line syntax")
-    .argument("<file>", "capture file (pcap or pcapng; raw IP or Ethernet)")
+    .argument("<file>", "capture file (pcap or pcapng; raw IP, Ethernet, Linux cooked SLL/SLL2)")
     .option("-v, --verbose", "print every field of every packet")
     .option("-d, --data", "print payload bytes as data 0x…")
-    .action(async (file: string, o: { verbose?: boolean; data?: boolean }) => {
-      const { showCapture } = await import("./show_capture.ts");
-      await showCapture(file, { verbose: o.verbose, data: o.data });
-    });
+    .option("-A, --ascii", "print each payload as text under its line, as tcpdump -A")
+    .option("-r, --relative", "seq and ack relative to each direction's first seq")
+    .option(
+      "-f, --filter <expr>",
+      "only packets that pass: host, port, src/dst, flags R, stream <packet #>, tcp, udp, icmp; and, or, not",
+    )
+    .action(
+      async (
+        file: string,
+        o: {
+          verbose?: boolean;
+          data?: boolean;
+          ascii?: boolean;
+          relative?: boolean;
+          filter?: string;
+        },
+      ) => {
+        const { showCapture } = await import("./show_capture.ts");
+        await showCapture(file, o);
+      },
+    );
   let code = 0;
   trustOptions(
     program.command("run").description("run scenario files on a target and report each")

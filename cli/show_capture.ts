@@ -1,8 +1,20 @@
 /**
  * `synack show`: prints a pcap or pcapng file in the line syntax, one packet
  * per line with its time relative to the first, or field by field with
- * `verbose`. The file is streamed, so captures of any size print in constant
- * memory. A packet that does not decode prints its reason and the rest go on.
+ * `verbose`. The file is streamed and parsed chunk by chunk, in constant
+ * memory; lines are written in large batches. What it reads and shows:
+ *
+ * - Ethernet, raw IP, and Linux cooked captures (`tcpdump -i any`: SLL and
+ *   SLL2), whose direction and interface are shown as `[In eth0]`;
+ * - packets cut by the snap length, decoded as far as their bytes go and
+ *   marked as tcpdump marks them: `[|tcp: 54 of 1514 bytes]`;
+ * - checksums a NIC was to fill in (a sender's capture on a veth or a host
+ *   with offload holds only the pseudo-header sum): `[checksum offloaded]`
+ *   instead of `[bad checksum]`;
+ * - `relative`: seq and ack relative to each direction's first seq, as the
+ *   scenario language writes them; `ascii`: the payload as text (tcpdump -A);
+ * - `filter` (`capture_filter.ts`): host, port, flags, the connection of a
+ *   packet number.
  *
  * @example
  * ```ts
@@ -15,60 +27,285 @@
  * ```
  */
 import { DecodeError } from "../runtime/wire/decode_error.ts";
+import { checksum } from "../runtime/wire/checksum.ts";
 import { formatLine } from "../runtime/wire/line_format.ts";
-import { type LinkKind, parsePacket } from "../runtime/wire/packet.ts";
-import { LinkType, readCapture } from "../runtime/wire/pcap.ts";
+import { type LinkKind, type Packet, parsePacket } from "../runtime/wire/packet.ts";
+import { CaptureParser, type CaptureRecord, LinkType } from "../runtime/wire/pcap.ts";
+import { parseSll, type SllHeader } from "../runtime/wire/sll.ts";
+import { TcpFlag } from "../runtime/wire/tcp.ts";
 import { formatVerbose } from "../runtime/wire/verbose.ts";
+import { type CaptureFilter, parseFilter } from "./capture_filter.ts";
 
 /** Options for `showCapture`. */
 export interface ShowOptions {
   verbose?: boolean;
   /** Print payload bytes (`data 0x…`). */
   data?: boolean;
-  /** Where lines go; defaults to `console.log`. */
+  /** Print the payload as text under each line, `.` for what does not print (tcpdump -A). */
+  ascii?: boolean;
+  /** Seq and ack relative to each direction's first seq. */
+  relative?: boolean;
+  /** Only packets this filter passes (`capture_filter.ts`). */
+  filter?: string;
+  /** Where lines go; by default stdout, in batches. */
   out?: (line: string) => void;
+  /** Interface names by SLL2 ifindex, when known (for tests). */
+  interfaces?: ReadonlyMap<number, string>;
 }
 
-function linkKind(linkType: number): LinkKind | undefined {
-  if (linkType === LinkType.ETHERNET) return "ethernet";
-  if (linkType === LinkType.RAW || linkType === LinkType.IPV4 || linkType === LinkType.IPV6) {
-    return "raw";
+/** A record's network-layer bytes, how to read them, and what its link header said. */
+interface Unwrapped {
+  bytes: Uint8Array;
+  link: LinkKind;
+  note?: string;
+}
+
+function unwrap(rec: CaptureRecord, names?: ReadonlyMap<number, string>): Unwrapped | string {
+  switch (rec.linkType) {
+    case LinkType.ETHERNET:
+      return { bytes: rec.data, link: "ethernet" };
+    case LinkType.RAW:
+    case LinkType.IPV4:
+    case LinkType.IPV6:
+      return { bytes: rec.data, link: "raw" };
+    case LinkType.LINUX_SLL:
+    case LinkType.LINUX_SLL2: {
+      let h: SllHeader;
+      try {
+        h = parseSll(rec.data, rec.linkType);
+      } catch (e) {
+        if (e instanceof DecodeError) return e.message;
+        throw e;
+      }
+      if (h.protocol !== 0x0800 && h.protocol !== 0x86dd) {
+        return `protocol 0x${h.protocol.toString(16).padStart(4, "0")} is not IP`;
+      }
+      const iface = h.ifindex === undefined ? "" : ` ${names?.get(h.ifindex) ?? `if${h.ifindex}`}`;
+      return {
+        bytes: rec.data.subarray(h.payloadStart),
+        link: "raw",
+        note: `${h.direction}${iface}`,
+      };
+    }
+    default:
+      return `link type ${rec.linkType} is not decoded`;
   }
+}
+
+/** The IP datagram of `bytes` (after any Ethernet header) and where its IP header starts. */
+function ipStart(u: Unwrapped): number {
+  return u.link === "ethernet" ? (u.bytes[12] === 0x81 && u.bytes[13] === 0 ? 18 : 14) : 0;
+}
+
+/** The length the IP header says the datagram has, if its header is there. */
+function ipLength(b: Uint8Array, at: number): number | undefined {
+  const v = b[at] >> 4;
+  if (v === 4 && b.length >= at + 4) return (b[at + 2] << 8) | b[at + 3];
+  if (v === 6 && b.length >= at + 6) return 40 + ((b[at + 4] << 8) | b[at + 5]);
   return undefined;
 }
 
-/** Prints every packet of the capture at `path`; returns how many were printed. */
-export async function showCapture(path: string | URL, opts: ShowOptions = {}): Promise<number> {
-  const out = opts.out ?? ((l: string) => console.log(l));
+/**
+ * A packet cut by the snap length: the missing bytes as zeros, so that every
+ * header that was captured whole decodes; checksums are not checked, and the
+ * line says how much was there.
+ */
+function decodeCut(u: Unwrapped): { p: Packet; note: string; captured: number } | undefined {
+  const at = ipStart(u);
+  const total = ipLength(u.bytes, at);
+  if (total === undefined || at + total <= u.bytes.length) return undefined;
+  const whole = new Uint8Array(at + total);
+  whole.set(u.bytes);
+  const p = parsePacket(whole, u.link, { verify: false });
+  const t = p.transport;
+  const proto = t.kind === "tcp"
+    ? "tcp"
+    : t.kind === "udp"
+    ? "udp"
+    : t.kind === "raw"
+    ? "ip"
+    : "icmp";
+  // The line keeps the datagram's lengths; the payload bytes that were captured are these.
+  const payload = t.kind === "tcp" || t.kind === "udp" ? t.payload.length : 0;
+  const captured = Math.max(0, payload - (whole.length - u.bytes.length));
+  return { p, note: `|${proto}: ${u.bytes.length - at} of ${total} bytes`, captured };
+}
+
+/**
+ * Whether a TCP or UDP checksum that does not verify is a sender's offloaded
+ * one: the field holds the folded pseudo-header sum, which the NIC was to
+ * complete (Linux's CHECKSUM_PARTIAL), as captures on the sending host show.
+ */
+function offloaded(p: Packet): boolean {
+  const t = p.transport;
+  if ((t.kind !== "tcp" && t.kind !== "udp") || t.checksum === undefined) return false;
+  const hdr = t.kind === "tcp" ? (t.dataOffset ?? 5) * 4 : 8;
+  const len = hdr + t.payload.length;
+  const pseudo = checksum.fold(checksum.pseudo(p.ip.src, p.ip.dst, t.kind === "tcp" ? 6 : 17, len));
+  return t.checksum === pseudo || t.checksum === (~pseudo & 0xffff);
+}
+
+/** Each direction's first seq, for `relative`. */
+class RelativeSeq {
+  readonly #first = new Map<string, number>();
+
+  apply(p: Packet): Packet {
+    const t = p.transport;
+    if (t.kind !== "tcp") return p;
+    const here = `${p.ip.src}|${t.srcPort}>${p.ip.dst}|${t.dstPort}`;
+    const back = `${p.ip.dst}|${t.dstPort}>${p.ip.src}|${t.srcPort}`;
+    if (!this.#first.has(here)) this.#first.set(here, t.seq);
+    const seqBase = this.#first.get(here)!;
+    const ackBase = this.#first.get(back);
+    return {
+      ...p,
+      transport: {
+        ...t,
+        seq: (t.seq - seqBase) >>> 0,
+        ack: t.flags & TcpFlag.ACK && ackBase !== undefined ? (t.ack - ackBase) >>> 0 : t.ack,
+      },
+    };
+  }
+}
+
+/** tcpdump -A: printable bytes as they are, the rest as `.`, lines kept. */
+export function asciiPayload(payload: Uint8Array): string {
+  let s = "";
+  for (const b of payload) {
+    s += b === 10 ? "\n" : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+  }
+  return s;
+}
+
+/** Lines to stdout in large writes: one write per line is most of the cost. */
+class BatchedOut {
+  #parts: string[] = [];
+  #size = 0;
+  readonly #enc = new TextEncoder();
+  /** The reader went away (`| head`): nothing more is wanted. */
+  closed = false;
+
+  line(l: string): void {
+    this.#parts.push(l);
+    this.#size += l.length + 1;
+    if (this.#size > 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (!this.#parts.length || this.closed) return;
+    const bytes = this.#enc.encode(`${this.#parts.join("\n")}\n`);
+    this.#parts = [];
+    this.#size = 0;
+    try {
+      for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+      this.closed = true;
+    }
+  }
+}
+
+/** Every record of the file, chunk by chunk, without a promise per record. */
+async function* records(path: string | URL): AsyncGenerator<CaptureRecord[]> {
+  using file = await Deno.open(path);
+  const parser = new CaptureParser();
+  for await (const chunk of file.readable) {
+    const got = parser.push(chunk);
+    if (got.length) yield got;
+  }
+  parser.end();
+}
+
+/** Finds the connections that `stream N` terms name, reading up to the last of them. */
+async function resolveStreams(path: string | URL, f: CaptureFilter, o: ShowOptions): Promise<void> {
+  const last = Math.max(...f.streams);
+  let n = 0;
+  for await (const batch of records(path)) {
+    for (const rec of batch) {
+      n++;
+      if (!f.streams.includes(n)) continue;
+      const u = unwrap(rec, o.interfaces);
+      if (typeof u === "string") continue;
+      try {
+        f.setStream(n, decodeCut(u)?.p ?? parsePacket(u.bytes, u.link, { verify: false }));
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+      if (n >= last) return;
+    }
+  }
+}
+
+/** Prints the packets of the capture at `path`; returns how many were printed. */
+export async function showCapture(path: string | URL, o: ShowOptions = {}): Promise<number> {
   if ((await Deno.stat(path)).isDirectory) {
     throw new RangeError(`${path}: want a pcap or pcapng file, got a folder`);
   }
-  using file = await Deno.open(path);
-  let n = 0;
+  const filter = o.filter === undefined ? undefined : parseFilter(o.filter);
+  if (filter?.streams.length) await resolveStreams(path, filter, o);
+  const batched = o.out ? undefined : new BatchedOut();
+  const out = o.out ?? ((l: string) => batched!.line(l));
+  const rel = o.relative ? new RelativeSeq() : undefined;
+  let n = 0, shown = 0;
   let t0: number | undefined;
-  for await (const rec of readCapture(file.readable)) {
-    n++;
-    const t = rec.tsSec + rec.tsNsec / 1e9;
-    t0 ??= t;
-    const time = t - t0;
-    const link = linkKind(rec.linkType);
-    if (!link) {
-      out(
-        `${
-          time.toFixed(6)
-        } #${n} link type ${rec.linkType} is not decoded (${rec.data.length} bytes)`,
-      );
-      continue;
+  try {
+    for await (const batch of records(path)) {
+      if (batched?.closed) break;
+      for (const rec of batch) {
+        n++;
+        const t = rec.tsSec + rec.tsNsec / 1e9;
+        t0 ??= t;
+        const at = t - t0;
+        const time = at.toFixed(6);
+        const u = unwrap(rec, o.interfaces);
+        if (typeof u === "string") {
+          if (!filter) {
+            out(`${time} #${n} ${u} (${rec.data.length} bytes)`);
+            shown++;
+          }
+          continue;
+        }
+        let p: Packet;
+        let captured: number | undefined;
+        const notes: string[] = [];
+        try {
+          const cut = decodeCut(u);
+          if (cut) notes.push(cut.note);
+          captured = cut?.captured;
+          p = cut?.p ?? parsePacket(u.bytes, u.link);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          if (!filter) {
+            out(`${time} #${n} malformed: ${e.message}`);
+            shown++;
+          }
+          continue;
+        }
+        if (filter && !filter.test(p, n)) continue;
+        shown++;
+        if (u.note) notes.push(u.note);
+        const ok = (p.transport as { checksumOk?: boolean }).checksumOk;
+        if (ok === false && offloaded(p)) {
+          (p.transport as { checksumOk?: boolean }).checksumOk = undefined;
+          notes.push("checksum offloaded");
+        }
+        const shownP = rel ? rel.apply(p) : p;
+        const extra = notes.length ? ` [${notes.join("; ")}]` : "";
+        if (o.verbose) {
+          out(`#${n} at ${time} s, ${rec.data.length} bytes${extra}\n${formatVerbose(shownP)}\n`);
+        } else {
+          // Bytes of a cut packet that were never captured are not data to show.
+          const data = o.data && captured === undefined;
+          out(`${formatLine(shownP, { time: at, data, annotate: true })}${extra}`);
+        }
+        const pt = p.transport;
+        if (o.ascii && (pt.kind === "tcp" || pt.kind === "udp") && pt.payload.length) {
+          out(asciiPayload(pt.payload.subarray(0, captured ?? pt.payload.length)));
+        }
+      }
     }
-    try {
-      const p = parsePacket(rec.data, link);
-      if (opts.verbose) {
-        out(`#${n} at ${time.toFixed(6)} s, ${rec.data.length} bytes\n${formatVerbose(p)}\n`);
-      } else out(formatLine(p, { time, data: opts.data, annotate: true }));
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      out(`${time.toFixed(6)} #${n} malformed: ${e.message}`);
-    }
+  } finally {
+    batched?.flush();
   }
-  return n;
+  return shown;
 }

@@ -104,36 +104,46 @@ export interface Scenario {
 /**
  * Resolves each relation's `{ def }` or `{ label }` to the latest earlier
  * inject step with that definition or label. `known` are steps run before
- * (the code form resolves one step at a time).
+ * (the code form resolves one step at a time, so this never copies them: a
+ * scenario of a million steps stays linear).
  */
 export function resolveRefs(steps: readonly Step[], known: readonly Step[] = []): Step[] {
-  const all = [...known];
   const out: Step[] = [];
+  const at = (i: number) => (i < known.length ? known[i] : out[i - known.length]);
   for (const s of steps) {
     let r = s;
     if (s.kind === "expect" && s.relations.length) {
+      const before = known.length + out.length;
       r = Object.freeze({
         ...s,
-        relations: s.relations.map((rel) => ({ ...rel, ref: find(all, rel.ref, rel.kind, s.at) })),
+        relations: s.relations.map((rel) => ({
+          ...rel,
+          ref: find(at, before, rel.ref, rel.kind, s.at),
+        })),
       });
     }
-    all.push(r);
     out.push(r);
   }
   return out;
 }
 
-function find(all: readonly Step[], ref: Ref, what: string, at: SourceLoc): Ref {
+function find(
+  at: (i: number) => Step,
+  before: number,
+  ref: Ref,
+  what: string,
+  loc: SourceLoc,
+): Ref {
   if ("step" in ref) return ref;
-  for (let i = all.length - 1; i >= 0; i--) {
-    const s = all[i];
+  for (let i = before - 1; i >= 0; i--) {
+    const s = at(i);
     if (s.kind !== "inject") continue;
     if ("def" in ref ? s.packet === ref.def : s.packet.label === ref.label) return { step: i };
   }
   const name = "label" in ref ? ` "${ref.label}"` : "";
   throw new ScenarioError(
     `${what}(): the referenced segment${name} is not injected before this step`,
-    at,
+    loc,
   );
 }
 

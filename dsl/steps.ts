@@ -103,7 +103,7 @@ function refOf(r: TcpBuilder | string): Ref {
 
 /** Sends a packet to the stack under test. */
 export function inject(b: AnyBuilder): Step {
-  return Object.freeze({ kind: "inject", at: callerLocation(), packet: b.def });
+  return Object.freeze({ kind: "inject", at: callerLocation(inject), packet: b.def });
 }
 
 /** Alternatives for one expected packet: `oneOf(rst(), challengeAck())`. */
@@ -163,7 +163,12 @@ export class ExpectBuilder implements StepSource {
 /** Expects the stack under test to send a packet matching `p`. */
 export function expect(p: AnyBuilder | OneOf): ExpectBuilder {
   const alternatives = p instanceof OneOf ? p.alternatives.map((b) => b.def) : [p.def];
-  return new ExpectBuilder({ kind: "expect", at: callerLocation(), alternatives, relations: [] });
+  return new ExpectBuilder({
+    kind: "expect",
+    at: callerLocation(expect),
+    alternatives,
+    relations: [],
+  });
 }
 
 /** Expects no packet at all for `d`. */
@@ -173,7 +178,7 @@ export function expectNothing(d: Duration): Step {
 
 /** Lets `d` pass. */
 export function wait(d: Duration): Step {
-  return Object.freeze({ kind: "wait", at: callerLocation(), ms: parseDuration(d) });
+  return Object.freeze({ kind: "wait", at: callerLocation(wait), ms: parseDuration(d) });
 }
 
 /** Sets a sysctl on the stack under test (inside its private namespace for the kernel). */

@@ -181,7 +181,8 @@ class Runner {
   readonly #makePeer?: PeerFactory;
   readonly #flows: Flows;
   readonly #done: Step[] = [];
-  readonly #sent = new Map<number, Packet>();
+  /** Inject steps, by index, whose packets expectations relate to (parsed again when asked). */
+  readonly #injected = new Set<number>();
   /** The bytes of each step's packet (injected or matched), for ICMP quotes. */
   readonly #bytes = new Map<number, Uint8Array>();
   #lastOut: Uint8Array | undefined;
@@ -341,7 +342,7 @@ class Runner {
         if (s.packet.checksum === "bad") corruptChecksum(bytes);
         // Our own bytes: their checksum is only in doubt when the script set it.
         const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
-        this.#sent.set(index, packet);
+        this.#injected.add(index);
         this.#bytes.set(index, bytes);
         await this.#inject(bytes, packet, "script", index);
         this.#last = clock.now();
@@ -472,7 +473,11 @@ class Runner {
     return s.alternatives.map((def) => {
       let p: Pattern = { ...resolvePattern(def, this.#flows.current), tsEcrSlack };
       for (const rel of s.relations) {
-        const ref = "step" in rel.ref ? this.#sent.get(rel.ref.step) : undefined;
+        // Parsed when a relation asks: a scenario of a million injects keeps only their bytes.
+        const step = "step" in rel.ref ? rel.ref.step : undefined;
+        const ref = step !== undefined && this.#injected.has(step)
+          ? parsePacket(this.#bytes.get(step)!, "raw", { verify: false })
+          : undefined;
         if (!ref || ref.transport.kind !== "tcp") {
           throw new ScenarioFailure(
             `${rel.kind}(): the referenced step did not inject a TCP segment`,

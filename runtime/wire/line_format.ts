@@ -76,8 +76,13 @@ function endpoint(a: Uint8Array, port?: number): string {
   return a.length === 16 ? `[${s}]:${port}` : `${s}:${port}`;
 }
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function mac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+  // A lookup per byte: a capture of millions of frames prints two of these per line.
+  let s = HEX2[b[0]];
+  for (let i = 1; i < b.length; i++) s += `:${HEX2[b[i]]}`;
+  return s;
 }
 
 function linkPrefix(e: EthernetFields): string {

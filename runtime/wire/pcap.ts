@@ -34,7 +34,15 @@
 import { DecodeError } from "./decode_error.ts";
 
 /** LINKTYPE_ values synack reads and writes (tcpdump.org link-layer header types). */
-export const LinkType = { ETHERNET: 1, RAW: 101, IPV4: 228, IPV6: 229 } as const;
+export const LinkType = {
+  ETHERNET: 1,
+  RAW: 101,
+  /** Linux cooked capture, `tcpdump -i any` (runtime/wire/sll.ts). */
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
 
 /** One captured packet. */
 export interface CaptureRecord {
@@ -72,10 +80,19 @@ interface Iface {
   perSec: bigint;
 }
 
-/** A push parser for pcap and pcapng: feed chunks, receive records. */
+/**
+ * A push parser for pcap and pcapng: feed chunks, receive records. A chunk
+ * is parsed in place; bytes left over (a record cut by the chunk's end) go to
+ * a buffer that grows by doubling, so a record of any size costs time linear
+ * in its length, however small the chunks it arrives in.
+ */
 export class CaptureParser {
   #buf: Uint8Array = new Uint8Array(0);
   #off = 0;
+  /** Where the buffered bytes end (`#buf` may have room after them). */
+  #end = 0;
+  /** Whether `#buf` is our own buffer (else it is the caller's chunk). */
+  #owned = false;
   #format: "pcap" | "pcapng" | undefined;
   #le = true;
   #nanos = false;
@@ -91,16 +108,14 @@ export class CaptureParser {
 
   /** Adds a chunk; returns every record it completes. */
   push(chunk: Uint8Array): CaptureRecord[] {
-    const rest = this.#buf.length - this.#off;
+    const rest = this.#end - this.#off;
     if (rest === 0) {
+      // Nothing pending: parse the chunk where it is.
       this.#buf = chunk;
-    } else {
-      const joined = new Uint8Array(rest + chunk.length);
-      joined.set(this.#buf.subarray(this.#off));
-      joined.set(chunk, rest);
-      this.#buf = joined;
-    }
-    this.#off = 0;
+      this.#off = 0;
+      this.#end = chunk.length;
+      this.#owned = false;
+    } else this.#append(chunk, rest);
     const out: CaptureRecord[] = [];
     for (;;) {
       const r = this.#step();
@@ -110,9 +125,23 @@ export class CaptureParser {
     return out;
   }
 
+  /** Appends after `rest` pending bytes, in our own buffer, doubling it when full. */
+  #append(chunk: Uint8Array, rest: number): void {
+    if (!this.#owned || this.#buf.length - this.#end < chunk.length) {
+      const grown = new Uint8Array(Math.max(2 * (rest + chunk.length), 1 << 16));
+      grown.set(this.#buf.subarray(this.#off, this.#end));
+      this.#buf = grown;
+      this.#off = 0;
+      this.#end = rest;
+      this.#owned = true;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
   /** Declares the input finished; throws `DecodeError` if a record was cut short. */
   end(): void {
-    const rest = this.#buf.length - this.#off;
+    const rest = this.#end - this.#off;
     if (this.#format === undefined) {
       throw new DecodeError(
         "capture file",
@@ -127,8 +156,16 @@ export class CaptureParser {
     }
   }
 
+  /**
+   * A record's bytes: a view of the caller's chunk, which we never write to,
+   * or a copy out of our own buffer, which later chunks overwrite.
+   */
+  #bytes(from: number, to: number): Uint8Array {
+    return this.#owned ? this.#buf.slice(from, to) : this.#buf.subarray(from, to);
+  }
+
   #avail(): number {
-    return this.#buf.length - this.#off;
+    return this.#end - this.#off;
   }
 
   #u32(at: number, le = this.#le): number {
@@ -193,7 +230,7 @@ export class CaptureParser {
       linkType: this.#linkType,
       tsSec: this.#u32(0),
       tsNsec: this.#nanos ? frac : frac * 1000,
-      data: this.#buf.slice(this.#off + 16, this.#off + 16 + incl),
+      data: this.#bytes(this.#off + 16, this.#off + 16 + incl),
       origLength: this.#u32(12),
       interfaceId: 0,
     };
@@ -279,7 +316,7 @@ export class CaptureParser {
       linkType: iface.linkType,
       tsSec: Number(sec),
       tsNsec: Number(((ts - sec * iface.perSec) * 1_000_000_000n) / iface.perSec),
-      data: this.#buf.slice(this.#off + 28, this.#off + 28 + cap),
+      data: this.#bytes(this.#off + 28, this.#off + 28 + cap),
       origLength: this.#u32(24),
       interfaceId: id,
     };
@@ -293,7 +330,7 @@ export class CaptureParser {
       linkType: iface.linkType,
       tsSec: 0,
       tsNsec: 0,
-      data: this.#buf.slice(this.#off + 12, this.#off + 12 + cap),
+      data: this.#bytes(this.#off + 12, this.#off + 12 + cap),
       origLength: orig,
       interfaceId: 0,
     };
