@@ -19,7 +19,14 @@ import { relative } from "node:path";
 import process from "node:process";
 import readline from "node:readline";
 import type { Allowance } from "../runtime/host/permissions.ts";
-import { complete, evaluate, isComplete, isDeclaration } from "./repl_eval.ts";
+import {
+  complete,
+  evaluate,
+  isComplete,
+  isDeclaration,
+  methodNames,
+  methodTable,
+} from "./repl_eval.ts";
 import { scenarioOutputLines } from "./scenario_lines.ts";
 import type { LineKind, ReplSession } from "./repl_session.ts";
 import { type Color, colorsWanted, paint } from "./style.ts";
@@ -111,11 +118,13 @@ export async function repl(o: ReplOptions): Promise<number> {
   const hist = historyPath(o);
   let names: string[] = [];
   let dsl: Record<string, unknown> = {};
+  let methods = new Map<string, string[]>();
 
   const rl = readline.createInterface({
     input: process.stdin,
     output: process.stdout,
-    completer: (line: string) => complete(line, names),
+    completer: (line: string) =>
+      complete(line, names, (root) => methods.get(root) ?? methodNames(vars.get(root))),
     history: readHistory(hist),
     historySize: 1000,
     terminal: process.stdin.isTTY === true,
@@ -148,6 +157,13 @@ export async function repl(o: ReplOptions): Promise<number> {
     const [mod, sessionModule] = await loading;
     dsl = mod as Record<string, unknown>;
     names = Object.keys(dsl);
+    // Only the builder and step modules: calling those makes data, nothing else.
+    const [builders, steps, calls] = await Promise.all([
+      import("../dsl/packet_builder.ts"),
+      import("../dsl/steps.ts"),
+      import("../dsl/socket_steps.ts"),
+    ]);
+    methods = methodTable({ ...builders, ...steps, ...calls });
     for (const n of names) sessionModule.DSL_NAMES.add(n);
     Session = sessionModule.ReplSession;
     session = await Session.open(o.target, print);
@@ -253,6 +269,20 @@ export async function repl(o: ReplOptions): Promise<number> {
     return true;
   };
 
+  // Ctrl-C abandons a command that waits; at the prompt it says how to leave.
+  let running = false;
+  let waitingShown = false;
+  rl.on("SIGINT", () => {
+    if (running) {
+      session.interrupt();
+      if (waitingShown) out("stopped waiting", "dim");
+    } else {
+      buffer = "";
+      out("(.exit or Ctrl-D to leave)", "dim");
+      prompt();
+    }
+  });
+
   // On a real clock the stack sends between commands too: print it as it comes.
   let busy = false;
   const ticker = setInterval(async () => {
@@ -277,6 +307,14 @@ export async function repl(o: ReplOptions): Promise<number> {
     let go = true;
     while (busy) await new Promise((r) => setTimeout(r, 5));
     busy = true;
+    running = true;
+    // A command that waits (an expect on a real stack) says so, and how to stop it.
+    const waiting = process.stdout.isTTY
+      ? setTimeout(() => {
+        waitingShown = true;
+        out(`waiting for ${line.trim().slice(0, 60)}… (Ctrl-C to stop waiting)`, "dim");
+      }, 500)
+      : undefined;
     try {
       go = await handle(line);
     } catch (e) {
@@ -284,6 +322,9 @@ export async function repl(o: ReplOptions): Promise<number> {
       out(`${(e as Error).name}: ${(e as Error).message}`, "red");
     } finally {
       busy = false;
+      running = false;
+      clearTimeout(waiting);
+      waitingShown = false;
     }
     if (!go) break;
     prompt();

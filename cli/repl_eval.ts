@@ -15,41 +15,26 @@
  * const vars = new Map<string, unknown>();
  * assert.equal(evaluate("const n = 1 + 2", { x: 1 }, vars), 3);
  * assert.equal(evaluate("n * 2", {}, vars), 6);
- * assert.deepEqual(complete("syn().op", ["syn"]), [["syn().opts(", "syn().optsInclude("], "syn().op"]);
+ * const methods = (root: string) => root === "syn" ? ["ack(", "opts(", "optsInclude("] : [];
+ * assert.deepEqual(complete("syn().op", ["syn"], methods), [["syn().opts(", "syn().optsInclude("], "syn().op"]);
+ * assert.deepEqual(complete("syn().seq(1).on", ["syn"], methods), [[], "syn().seq(1).on"]);
+ * assert.deepEqual(complete("listen(8080).on", ["listen"], methods), [[], "listen(8080).on"]);
  * ```
  */
 
-/** Builder methods and option names offered after a dot or inside `opts(`. */
-const METHODS = [
-  "seq(",
-  "ack(",
-  "win(",
-  "urg(",
-  "ports(",
-  "flags(",
-  "payload(",
-  "opts(",
-  "optsInclude(",
-  "anyOpts(",
-  "ttl(",
-  "tos(",
-  "ecn(",
-  "df(",
-  "src(",
-  "dst(",
-  "checksum(",
-  "named(",
-  "quote(",
-  "returns(",
-  "fails(",
-  "on(",
-  "within(",
-  "after(",
-  "seqEquals(",
-  "ackEquals(",
-  "answers(",
+/** Names `opts(...)` takes: the object form's keys and packetdrill's list names. */
+const OPTIONS = [
+  "mss",
+  "wscale",
+  "sackOK",
+  "sackOk",
+  "sack",
+  "ts",
+  "md5",
+  "fastOpen",
+  "nop",
+  "eol",
 ];
-const OPTIONS = ["mss", "wscale", "sackOK", "sack", "ts", "nop", "eol", "md5", "tfo"];
 const DOT_COMMANDS = [
   ".help",
   ".trace",
@@ -118,23 +103,80 @@ export function evaluate(
   return value;
 }
 
-/** readline's completer: candidates for the word being typed, and that word. */
-export function complete(line: string, names: readonly string[]): [string[], string] {
+/** The methods `o` answers to, as `name(`, from its class up (not Object's own). */
+export function methodNames(o: unknown): string[] {
+  const out = new Set<string>();
+  if (typeof o !== "object" || o === null) return [];
+  for (
+    let p = Object.getPrototypeOf(o);
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p)
+  ) {
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, k);
+      if (k !== "constructor" && typeof d?.value === "function" && !k.startsWith("_")) {
+        out.add(`${k}(`);
+      }
+    }
+  }
+  return [...out].sort();
+}
+
+/**
+ * What each DSL function's result answers to. `dsl` holds only the modules
+ * of builders and steps (dsl/packet_builder.ts, steps.ts, socket_steps.ts):
+ * each is made once without arguments (they are data: making one sends
+ * nothing), and those that need an argument are looked up by their class
+ * (`expect` → ExpectBuilder).
+ */
+export function methodTable(dsl: Readonly<Record<string, unknown>>): Map<string, string[]> {
+  const table = new Map<string, string[]>();
+  for (const [name, v] of Object.entries(dsl)) {
+    if (typeof v !== "function" || /^[A-Z]/.test(name)) continue;
+    let made: unknown;
+    try {
+      made = (v as () => unknown)();
+    } catch {
+      const cls = dsl[`${name[0].toUpperCase()}${name.slice(1)}Builder`];
+      made = typeof cls === "function" ? Object.create(cls.prototype) : undefined;
+    }
+    const m = methodNames(made);
+    if (m.length) table.set(name, m);
+  }
+  return table;
+}
+
+/** A call chain ending in a dot: `syn().seq(1).` or `a.`; its first name. */
+const CHAIN =
+  /(?:^|[^\w$.])([A-Za-z_$][\w$]*)(?:\((?:[^()]|\([^()]*\))*\))?(?:\.[A-Za-z_$][\w$]*\((?:[^()]|\([^()]*\))*\))*\.([A-Za-z_$][\w$]*)?$/;
+
+/**
+ * readline's completer: candidates for the word being typed, and that word.
+ * After a dot, only methods the value has: `methodsOf` names them for the
+ * chain's first name (a DSL function, or a variable holding a builder).
+ */
+export function complete(
+  line: string,
+  names: readonly string[],
+  methodsOf: (root: string) => readonly string[] = () => [],
+): [string[], string] {
   if (line.startsWith(".")) {
     return [DOT_COMMANDS.filter((c) => c.startsWith(line)), line];
   }
-  const inOpts = /opts(?:Include)?\(\s*["'<]?[^)]*$/.exec(line);
+  const inOpts = /opts(?:Include)?\(\s*["'<{]?[^)]*$/.exec(line);
   const word = /[A-Za-z_$][\w$]*$/.exec(line)?.[0] ?? "";
   if (inOpts) {
     const hits = OPTIONS.filter((o) => o.startsWith(word));
     return [hits, word];
   }
-  const dot = /\.([A-Za-z_$][\w$]*)?$/.exec(line);
-  if (dot) {
-    const head = line.slice(0, dot.index + 1);
-    const hits = METHODS.filter((m) => m.startsWith(dot[1] ?? "")).map((m) => head + m);
+  const chain = CHAIN.exec(line);
+  if (chain) {
+    const typed = chain[2] ?? "";
+    const head = line.slice(0, line.length - typed.length);
+    const hits = methodsOf(chain[1]).filter((m) => m.startsWith(typed)).map((m) => head + m);
     return [hits, line];
   }
+  if (/\.([A-Za-z_$][\w$]*)?$/.test(line)) return [[], line];
   const hits = names.filter((n) => n.startsWith(word));
   return [hits, word];
 }

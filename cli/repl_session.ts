@@ -64,6 +64,8 @@ export class ReplSession {
   #commands = 0;
   /** Packets the stack sent that no expect() has matched yet, in order. */
   #unmatched: TraceEventLike[] = [];
+  /** Segments the stack sent that carried sequence space, to tell a retransmission. */
+  readonly #sentSegments = new Set<string>();
 
   private constructor(spec: string, print: Printer) {
     this.spec = spec;
@@ -143,7 +145,16 @@ export class ReplSession {
 
   /** Records the packets nothing matched as expectations of what came. */
   #settleUnmatched(): void {
-    for (const e of this.#unmatched) this.#record.push(expectationFor(this.#ctx.describe(e)));
+    for (const e of this.#unmatched) {
+      // Timing from the event before it, as a replay measures it.
+      const i = this.#ctx.events.indexOf(e);
+      const before = i > 0 ? this.#ctx.events[i - 1].time : e.time;
+      const line = this.#ctx.describe(e);
+      const key = segmentKey(line);
+      const again = key !== undefined && this.#sentSegments.has(key);
+      if (key) this.#sentSegments.add(key);
+      this.#record.push(expectationFor(line, { afterMs: e.time - before, retransmission: again }));
+    }
     this.#unmatched = [];
   }
 
@@ -157,6 +168,11 @@ export class ReplSession {
     await this.#ctx.observe();
     this.#flush(before);
     return this.#ctx.events.length > before;
+  }
+
+  /** Abandons the step running now: a wait for a packet, or for time, ends (Ctrl-C). */
+  interrupt(): void {
+    this.#ctx.interrupt?.();
   }
 
   /** Whether the session runs on a real clock, where packets come between commands. */
@@ -234,7 +250,9 @@ export class ReplSession {
       ...this.#decls,
       ...(this.#decls.length ? [""] : []),
       `scenario(${JSON.stringify(name)}, [`,
-      ...this.#record.map((r) => (r.startsWith("//") ? `  ${r}` : `  ${r},`)),
+      ...this.#record.map((r) =>
+        r.startsWith("//") ? `  ${r}` : `  ${r.replace(/^(.*?)( \/\/ .*)?$/, "$1,$2")}`
+      ),
       target ? `], { profile: ${JSON.stringify(target)} });` : "]);",
       "",
     ].join("\n");
@@ -251,8 +269,24 @@ export class ReplSession {
 /** DSL names `scenarioText` may import (filled by the REPL from mod.ts). */
 export const DSL_NAMES = new Set<string>();
 
-/** `expect(ack().flags("S.").seq(0).ack(1).win(65160))` for a line the stack sent. */
-export function expectationFor(line: string): string {
+/** What identifies a segment the stack sent with sequence space: flags, seq and length. */
+function segmentKey(line: string): string | undefined {
+  const m = / ([SFRPUEWe.]+) (\d+):\d+\((\d+)\)/.exec(line);
+  if (!m || (m[3] === "0" && !/[SF]/.test(m[1]))) return undefined;
+  return `${m[1]} ${m[2]} ${m[3]}`;
+}
+
+/**
+ * `expect(ack().flags("S.").seq(0).ack(1).win(range(61088, 69232)))` for a
+ * line the stack sent: the window within 1/16 (stacks differ by that much,
+ * charging buffers by truesize), `.after()` when it came a while after the
+ * event before it (a retransmission, a timer), so that a saved session
+ * replays on another target; a retransmission is marked as one.
+ */
+export function expectationFor(
+  line: string,
+  o: { afterMs?: number; retransmission?: boolean } = {},
+): string {
   // The line reads "0.001000 < <packet>": drop the time and direction.
   const text = line.replace(/^\s*[\d.]+\s+[<>]\s+/, "");
   try {
@@ -260,9 +294,17 @@ export function expectationFor(line: string): string {
     if (t.kind !== "tcp") return `// seen, not asserted: ${text}`;
     const parts = [`ack().flags(${JSON.stringify(formatTcpFlags(t.flags))})`, `.seq(${t.seq})`];
     if (t.flags & 0x10) parts.push(`.ack(${t.ack})`);
-    parts.push(`.win(${t.window})`);
+    const slack = t.window >> 4;
+    parts.push(
+      slack ? `.win(range(${t.window - slack}, ${t.window + slack}))` : `.win(${t.window})`,
+    );
     if (t.payload.length) parts.push(`.payload(${t.payload.length})`);
-    return `expect(${parts.join("")})`;
+    // A gap under 100 ms is an answer, not a timer: on a real stack its exact size is noise.
+    const after = o.afterMs !== undefined && o.afterMs >= 100
+      ? `.after(${JSON.stringify(`${Math.round(o.afterMs)}ms`)})`
+      : "";
+    const note = o.retransmission ? " // a retransmission" : "";
+    return `expect(${parts.join("")})${after}${note}`;
   } catch {
     return `// seen, not asserted: ${text}`;
   }

@@ -85,6 +85,11 @@ export interface ScenarioContext {
   readonly stepsDone: number;
   /** Aborted when the run ends early (a step failed, or the time limit passed). */
   readonly signal?: AbortSignal;
+  /**
+   * Abandons the step running now (a REPL's Ctrl-C): a wait for a packet or
+   * for time to pass ends, and the step fails as interrupted.
+   */
+  interrupt?(): void;
 }
 
 /** A trace event as a session sees it (the engine's `TraceEvent`). */

@@ -25,6 +25,7 @@ import {
   scenario,
   syn,
   synAck,
+  wait,
   write,
 } from "../mod.ts";
 
@@ -32,6 +33,9 @@ export const ignored = scenario("a late duplicate ACK is ignored by the connecti
   listen(443),
   inject(syn()),
   expect(synAck()),
+  // A 100 ms round trip: the stack's loss probe and RTO (2·SRTT and more) then leave the
+  // script 200 ms to acknowledge the data below, however busy the machine running it is.
+  wait("100ms"),
   inject(ack()),
   accept().returns(4),
   write(new Uint8Array(2000)).returns(2000),

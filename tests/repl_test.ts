@@ -77,8 +77,15 @@ Deno.test({
       await s.waitFor(/^\.\.\. $/m);
       s.keys(")", "Enter");
       await s.waitFor(/> 192\.0\.2\.1:40000 > 192\.168\.0\.1:8080 \. 1:1\(0\) ack 1/);
-      // Tab completion of DSL names.
-      s.keys("acce", "Tab");
+      // Tab completion of DSL names, and only of methods the value has.
+      s.keys("C-u", "syn().por", "Tab");
+      await s.waitFor(/synack> syn\(\)\.ports\($/m);
+      s.keys("C-u", "listen(1).on", "Tab");
+      await s.waitFor(/synack> listen\(1\)\.on\($/m);
+      s.keys("C-u", "syn().on", "Tab");
+      await new Promise((r) => setTimeout(r, 300));
+      assert.match(s.text(), /synack> syn\(\)\.on$/m);
+      s.keys("C-u", "acce", "Tab");
       await s.waitFor(/synack> accept$/m);
       s.keys("()", "Enter");
       await s.waitFor(/accept\(3\) = 4/);
@@ -137,6 +144,7 @@ Deno.test({
   }`,
   ignore: noKernel !== undefined,
   async fn() {
+    const dir = await Deno.makeTempDir();
     const s = new Screen();
     try {
       s.start(
@@ -153,9 +161,28 @@ Deno.test({
         5000,
       );
       assert.match(screen, /synack> $/m);
+      // Saved, the retransmission keeps its timing and its name, and replays on the built-in stack.
+      s.keys(`.save ${dir}/kernel.ts`, "Enter");
+      await s.waitFor(/wrote .*kernel\.ts/);
+      const saved = await Deno.readTextFile(`${dir}/kernel.ts`);
+      assert.match(saved, /\.after\("1\d\d\dms"\), \/\/ a retransmission/);
+      const replay = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "run", "--target", "builtin", `${dir}/kernel.ts`],
+        stdout: "piped",
+      }).outputSync();
+      assert.equal(replay.code, 0, `${new TextDecoder().decode(replay.stdout)}\n${saved}`);
+      // A blocking expect says it waits, and Ctrl-C ends the wait: the handshake done, the
+      // kernel has nothing more to send.
+      s.keys("ack()", "Enter");
+      await s.waitFor(/> 192\.0\.2\.1:40000 > 192\.168\.0\.1:8080 \. 1:1\(0\) ack 1/);
+      s.keys("expect(rst())", "Enter");
+      await s.waitFor(/waiting for expect\(rst\(\)\)… \(Ctrl-C to stop waiting\)/);
+      s.keys("C-c");
+      await s.waitFor(/expect\(rst\) was interrupted\nsynack> $/m, 3000);
       s.keys(".exit", "Enter");
     } finally {
       s.stop();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -93,3 +93,23 @@ Deno.test("limits: a bad limit is refused where the scenario is written", () => 
     /scenario_limits_test\.ts:\d+:\d+: scenario\(\): timeout: want a duration such as "200ms" or "1s", got "soon"/,
   );
 });
+
+Deno.test("limits: a real clock measures how late the process wakes, for timing checks to allow", async () => {
+  const { RealClock } = await import("../runtime/engine/clock.ts");
+  const clock = new RealClock();
+  try {
+    await new Promise((r) => setTimeout(r, 30));
+    const before = clock.schedulingDelay();
+    // The event loop held for 80 ms, as a busy machine holds it.
+    const until = performance.now() + 80;
+    while (performance.now() < until) { /* busy */ }
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(before < 40, `delay ${before} ms before any load`);
+    assert.ok(
+      clock.schedulingDelay() >= 50,
+      `delay ${clock.schedulingDelay()} ms after 80 ms held`,
+    );
+  } finally {
+    clock.stop();
+  }
+});

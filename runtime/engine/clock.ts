@@ -37,6 +37,12 @@ export interface Clock {
   waitFor(ready: () => boolean, deadline: number): Promise<boolean>;
   /** Wakes a pending `waitFor` so it checks `ready` again (something arrived). */
   poke(): void;
+  /**
+   * A real clock: how late this process has lately been to wake up, in ms.
+   * What the machine's load adds to every time measured here; timing checks
+   * allow it on top of their tolerance (packetdrill's KSFT_MACHINE_SLOW, measured).
+   */
+  schedulingDelay?(): number;
 }
 
 /** A timer handle. */
@@ -162,13 +168,47 @@ export class VirtualClock implements Clock {
   }
 }
 
-/** Wall-clock time. */
+/** How often the scheduling probe wakes, and how far back its maximum looks, in ms. */
+const PROBE_MS = 10;
+const PROBE_WINDOW_MS = 2000;
+
+/**
+ * Wall-clock time. A probe timer wakes every 10 ms and notes how late it
+ * woke: on a busy machine the event loop runs late, and so does every time
+ * this process stamps on a packet or a call.
+ */
 export class RealClock implements Clock {
   readonly kind = "real";
   readonly #start = performance.now();
   readonly #timers = new Set<Timer & { id?: ReturnType<typeof setTimeout> }>();
   #wake: (() => void) | undefined;
   #stopped = false;
+  /** Recent lateness samples: [when, how late], oldest first. */
+  readonly #late: [number, number][] = [];
+  #probe: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    let due = performance.now() + PROBE_MS;
+    this.#probe = setInterval(() => {
+      const now = performance.now();
+      this.#note(now, Math.max(0, now - due));
+      due = now + PROBE_MS;
+    }, PROBE_MS);
+  }
+
+  #note(now: number, late: number): void {
+    const q = this.#late;
+    if (late >= 1) q.push([now, late]);
+    while (q.length && q[0][0] < now - PROBE_WINDOW_MS) q.shift();
+  }
+
+  /** The most this process woke late in the last 2 s, in ms (0 when on time). */
+  schedulingDelay(): number {
+    this.#note(performance.now(), 0);
+    let max = 0;
+    for (const [, late] of this.#late) max = Math.max(max, late);
+    return Math.round(max);
+  }
 
   now(): number {
     return performance.now() - this.#start;
@@ -204,6 +244,7 @@ export class RealClock implements Clock {
    */
   stop(): void {
     this.#stopped = true;
+    clearInterval(this.#probe);
     for (const t of [...this.#timers]) this.cancel(t);
     this.poke();
   }

@@ -176,6 +176,8 @@ class Runner {
   readonly #abort = new AbortController();
   /** The step running now, for a time-out report. */
   #current: { step: Step; index: number } | undefined;
+  /** Aborted to abandon the step running now (`interrupt()`). */
+  #stepAbort = new AbortController();
   readonly #t: Target;
   readonly #o: ScenarioOptions;
   readonly #makePeer?: PeerFactory;
@@ -259,6 +261,10 @@ class Runner {
     const self = this;
     return {
       signal: this.#abort.signal,
+      interrupt() {
+        self.#stepAbort.abort();
+        self.#t.clock.poke();
+      },
       async run(...steps: StepInput[]): Promise<StepOutcome> {
         let out: StepOutcome = { kind: "none", time: self.#t.clock.now() };
         for (const s of resolveRefs(toSteps(steps), self.#done)) out = await self.#step(s);
@@ -304,7 +310,18 @@ class Runner {
       const index = this.#done.length;
       this.#done.push(s);
       this.#current = { step: s, index };
-      const out = await this.#exec(s, index);
+      if (this.#stepAbort.signal.aborted) this.#stepAbort = new AbortController();
+      const abandoned = this.#stepAbort.signal;
+      let out: StepOutcome;
+      try {
+        out = await this.#exec(s, index);
+      } finally {
+        // Whatever the step made of its cut-short wait, it was abandoned (Ctrl-C in a REPL).
+        if (abandoned.aborted) {
+          // deno-lint-ignore no-unsafe-finally
+          throw new ScenarioFailure(`${stepName(s)} was interrupted`, s.at);
+        }
+      }
       await this.#settle(false);
       this.#checkHorizon(s, index);
       this.#current = undefined;
@@ -363,10 +380,12 @@ class Runner {
       }
       case "call":
         return await this.#call(s, index);
-      case "wait":
-        await clock.waitFor(() => false, clock.now() + s.ms);
+      case "wait": {
+        const abandoned = this.#stepAbort.signal;
+        await clock.waitFor(() => abandoned.aborted, clock.now() + s.ms);
         this.#last = clock.now();
         return { kind: "none", time: this.#last };
+      }
       case "sysctl":
       case "profile":
         try {
@@ -449,7 +468,7 @@ class Runner {
 
   /** The next packet from the backend, traced and seen by the flows. */
   async #arrive(deadline: number): Promise<(Received & { packet: Packet }) | undefined> {
-    const r = await this.#t.backend.receive(deadline);
+    const r = await this.#t.backend.receive(deadline, this.#stepAbort.signal);
     if (!r) return undefined;
     this.trace.add({ kind: "packet", dir: "out", time: r.time, bytes: r.bytes });
     let packet: Packet;
@@ -491,10 +510,9 @@ class Runner {
   }
 
   async #expect(s: Extract<Step, { kind: "expect" }>, index: number): Promise<StepOutcome> {
-    const tol = this.#tolerance;
     const name = `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
     const deadline = s.timing
-      ? this.#last + s.timing.ms + timingTolerance(s.timing.ms, tol)
+      ? this.#last + s.timing.ms + this.#slack(s.timing.ms).slack
       : this.#t.clock.now() + this.#timeout;
     const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
     for (;;) {
@@ -530,6 +548,12 @@ class Runner {
     }
   }
 
+  /** The tolerance for a gap of `ms`, and how much of it the machine's measured load added. */
+  #slack(ms: number): { slack: number; load: number } {
+    const load = this.#t.clock.schedulingDelay?.() ?? 0;
+    return { slack: timingTolerance(ms, this.#tolerance) + load, load };
+  }
+
   #checkTiming(
     name: string,
     s: { at: Step["at"]; timing?: { kind: "within" | "after"; ms: number } },
@@ -537,9 +561,8 @@ class Runner {
     since = this.#last,
   ): void {
     if (!s.timing) return;
-    const tol = this.#tolerance;
     const gap = at - since;
-    const slack = timingTolerance(s.timing.ms, tol);
+    const { slack, load } = this.#slack(s.timing.ms);
     const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
     const ok = s.timing.kind === "within"
       ? gap <= s.timing.ms + slack
@@ -548,8 +571,11 @@ class Runner {
       const want = s.timing.kind === "within"
         ? `at most ${sec(s.timing.ms)} (+${sec(slack)})`
         : `${sec(s.timing.ms)} ± ${sec(slack)}`;
+      const measured = load
+        ? `, of which ${sec(load)} is this machine's measured scheduling delay`
+        : "";
       throw this.#fail(`${name} came at the wrong time`, s, [
-        `timing: want ${want} after the previous step, got ${sec(gap)}`,
+        `timing: want ${want} after the previous step${measured}, got ${sec(gap)}`,
       ]);
     }
   }

@@ -33,7 +33,7 @@ export interface Backend {
   /** Hands one IP datagram to the stack under test. */
   send(bytes: Uint8Array): void | Promise<void>;
   /** The next datagram the stack sent, waiting until `deadline` (clock ms); undefined if none came. */
-  receive(deadline: number): Promise<Received | undefined>;
+  receive(deadline: number, signal?: AbortSignal): Promise<Received | undefined>;
   /** How many datagrams are waiting to be received right now. */
   pending(): number;
   /** Releases the link. */

@@ -118,15 +118,18 @@ export class FdBackend implements Backend {
     }
   }
 
-  async receive(deadline: number): Promise<Received | undefined> {
+  async receive(deadline: number, signal?: AbortSignal): Promise<Received | undefined> {
     for (;;) {
-      if (this.#closed || this.#waiter.cancelled) return undefined;
+      if (this.#closed || this.#waiter.cancelled || signal?.aborted) return undefined;
       this.#drain();
       const next = this.#queue.shift();
       if (next) return next;
       if (deadline - this.#clock.now() <= 0) return undefined;
       // The pump pokes the clock when something arrives.
-      await this.#clock.waitFor(() => this.#queue.length > 0 || this.#closed, deadline);
+      await this.#clock.waitFor(
+        () => this.#queue.length > 0 || this.#closed || signal?.aborted === true,
+        deadline,
+      );
     }
   }
 
