@@ -106,6 +106,29 @@ function trustFrom(o: TrustFlags) {
   };
 }
 
+/** Examples for each command's --help, from the repository's top. */
+export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  version: ["synack version"],
+  show: [
+    "synack show examples/handshake.pcap",
+    "synack show -r -A examples/handshake.pcap",
+    'synack show -f "port 8080 and flags P" examples/handshake.pcap',
+  ],
+  run: [
+    "synack run examples/",
+    "synack run examples/rst_closed_port.ts --pcap /tmp/closed.pcap",
+    "sudo synack run --target builtin,kernel examples/",
+    "sudo synack run --target kernel examples/",
+  ],
+  test: ["synack test examples/ --junit /tmp/synack.xml", "synack test examples/ --shard 1/2"],
+  repl: ["synack repl", "sudo synack repl --target kernel"],
+  compile: ["synack compile examples/rst_closed_port.ts"],
+};
+
+function examples(list: readonly string[]): string {
+  return list.length ? `\nExamples:\n${list.map((e) => `  $ ${e}`).join("\n")}` : "";
+}
+
 /** synack's version, from package.json. */
 export const VERSION = "0.1.0";
 
@@ -225,6 +248,12 @@ export async function main(args: string[]): Promise<number> {
     const { compileCommand } = await import("./compile_command.ts");
     code = await compileCommand(paths, undefined, trustFrom(o));
   });
+  // Each command's --help ends with examples that run as written (tests/cli_help_test.ts).
+  program.addHelpText(
+    "after",
+    examples(["synack run examples/", "synack repl", "synack show examples/handshake.pcap"]),
+  );
+  for (const c of program.commands) c.addHelpText("after", examples(EXAMPLES[c.name()] ?? []));
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {

@@ -27,8 +27,8 @@
  * ```
  */
 import { DecodeError } from "../runtime/wire/decode_error.ts";
-import { checksum } from "../runtime/wire/checksum.ts";
 import { formatLine } from "../runtime/wire/line_format.ts";
+import { isPartialChecksum } from "../runtime/wire/offload.ts";
 import { type LinkKind, type Packet, parsePacket } from "../runtime/wire/packet.ts";
 import { CaptureParser, type CaptureRecord, LinkType } from "../runtime/wire/pcap.ts";
 import { parseSll, type SllHeader } from "../runtime/wire/sll.ts";
@@ -129,20 +129,6 @@ function decodeCut(u: Unwrapped): { p: Packet; note: string; captured: number } 
   const payload = t.kind === "tcp" || t.kind === "udp" ? t.payload.length : 0;
   const captured = Math.max(0, payload - (whole.length - u.bytes.length));
   return { p, note: `|${proto}: ${u.bytes.length - at} of ${total} bytes`, captured };
-}
-
-/**
- * Whether a TCP or UDP checksum that does not verify is a sender's offloaded
- * one: the field holds the folded pseudo-header sum, which the NIC was to
- * complete (Linux's CHECKSUM_PARTIAL), as captures on the sending host show.
- */
-function offloaded(p: Packet): boolean {
-  const t = p.transport;
-  if ((t.kind !== "tcp" && t.kind !== "udp") || t.checksum === undefined) return false;
-  const hdr = t.kind === "tcp" ? (t.dataOffset ?? 5) * 4 : 8;
-  const len = hdr + t.payload.length;
-  const pseudo = checksum.fold(checksum.pseudo(p.ip.src, p.ip.dst, t.kind === "tcp" ? 6 : 17, len));
-  return t.checksum === pseudo || t.checksum === (~pseudo & 0xffff);
 }
 
 /** Each direction's first seq, for `relative`. */
@@ -285,7 +271,7 @@ export async function showCapture(path: string | URL, o: ShowOptions = {}): Prom
         shown++;
         if (u.note) notes.push(u.note);
         const ok = (p.transport as { checksumOk?: boolean }).checksumOk;
-        if (ok === false && offloaded(p)) {
+        if (ok === false && isPartialChecksum(p)) {
           (p.transport as { checksumOk?: boolean }).checksumOk = undefined;
           notes.push("checksum offloaded");
         }

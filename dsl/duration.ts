@@ -19,7 +19,16 @@ export type Duration = number | string;
 
 const UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
 
-/** Milliseconds in `d`; throws a `RangeError` naming what was expected. */
+/**
+ * Milliseconds in `d`; throws a `RangeError` naming what was expected.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDuration } from "./duration.ts";
+ * assert.equal(parseDuration("2min"), 120_000);
+ * ```
+ */
 export function parseDuration(d: Duration): number {
   if (typeof d === "number") {
     if (Number.isFinite(d) && d >= 0) return d;

@@ -45,10 +45,29 @@ export type Matcher =
 /** A field of a pattern: an exact number or a matcher. */
 export type FieldMatch = number | Matcher;
 
-/** Matches any value. */
+/**
+ * Matches any value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { any, matches } from "./matcher.ts";
+ * assert.ok(matches(any, 12345));
+ * ```
+ */
 export const any: Matcher = Object.freeze({ matcher: "any" });
 
-/** Matches `min <= v <= max`. */
+/**
+ * Matches `min <= v <= max`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matches, range } from "./matcher.ts";
+ * assert.ok(matches(range(60, 70), 64));
+ * assert.throws(() => range(2, 1), /want min <= max/);
+ * ```
+ */
 export function range(min: number, max: number): Matcher {
   if (!(min <= max)) throw new RangeError(`range(): want min <= max, got ${min} > ${max}`);
   return Object.freeze({ matcher: "range", min, max });
@@ -59,6 +78,14 @@ export function range(min: number, max: number): Matcher {
  * scenario file that runs in another process (`runtime/host`). The runner
  * awaits `fetch()` and compares again; matching has no side effects, so the
  * retry sees the same packet and asks only what is still unknown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PredicatePending } from "./matcher.ts";
+ * const p = new PredicatePending("even", async () => {});
+ * assert.match(p.message, /predicate "even"/);
+ * ```
  */
 export class PredicatePending extends Error {
   readonly fetch: () => Promise<void>;
@@ -72,6 +99,13 @@ export class PredicatePending extends Error {
 /**
  * Runs `compare` (which may call remote predicates) until every predicate it
  * asks has its answer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withPredicates } from "./matcher.ts";
+ * assert.equal(await withPredicates(() => 42), 42);
+ * ```
  */
 export async function withPredicates<T>(compare: () => T): Promise<T> {
   for (;;) {
@@ -84,17 +118,44 @@ export async function withPredicates<T>(compare: () => T): Promise<T> {
   }
 }
 
-/** Matches when `test(v)` holds; `description` is shown in diffs. */
+/**
+ * Matches when `test(v)` holds; `description` is shown in diffs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matches, where } from "./matcher.ts";
+ * assert.ok(matches(where((v) => v % 2 === 0, "even"), 4));
+ * ```
+ */
 export function where(test: (v: number) => boolean, description: string): Matcher {
   return Object.freeze({ matcher: "where", description, test });
 }
 
-/** Whether `x` is a matcher rather than a number. */
+/**
+ * Whether `x` is a matcher rather than a number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isMatcher, range } from "./matcher.ts";
+ * assert.ok(isMatcher(range(1, 2)) && !isMatcher(3));
+ * ```
+ */
 export function isMatcher(x: unknown): x is Matcher {
   return typeof x === "object" && x !== null && "matcher" in x;
 }
 
-/** Whether `v` satisfies `m`. */
+/**
+ * Whether `v` satisfies `m`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matches } from "./matcher.ts";
+ * assert.ok(matches(7, 7) && !matches(7, 8));
+ * ```
+ */
 export function matches(m: FieldMatch, v: number): boolean {
   if (typeof m === "number") return m === v;
   switch (m.matcher) {
@@ -112,7 +173,16 @@ export function matches(m: FieldMatch, v: number): boolean {
   }
 }
 
-/** Text for a field value in diffs. */
+/**
+ * Text for a field value in diffs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { any, describeValue } from "./matcher.ts";
+ * assert.equal(describeValue(any), "any");
+ * ```
+ */
 export function describeValue(m: FieldMatch): string {
   if (typeof m === "number") return String(m);
   switch (m.matcher) {

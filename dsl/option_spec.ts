@@ -51,19 +51,82 @@ export type OptionSpec =
 /** One argument of `opts(...)`. */
 export type OptionInput = string | OptionOverride | TcpOption;
 
-/** MSS option (RFC 9293 §3.7.1). */
+/**
+ * MSS option (RFC 9293 §3.7.1).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mss } from "./option_spec.ts";
+ * assert.deepEqual(mss(1460), { kind: "mss", value: 1460 });
+ * ```
+ */
 export const mss = (value: number): TcpOption => ({ kind: "mss", value });
-/** Window scale option (RFC 7323 §2.2). */
+/**
+ * Window scale option (RFC 7323 §2.2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wscale } from "./option_spec.ts";
+ * assert.deepEqual(wscale(7), { kind: "wscale", shift: 7 });
+ * ```
+ */
 export const wscale = (shift: number): TcpOption => ({ kind: "wscale", shift });
-/** SACK-permitted (RFC 2018 §2). */
+/**
+ * SACK-permitted (RFC 2018 §2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sackOk } from "./option_spec.ts";
+ * assert.deepEqual(sackOk(), { kind: "sackOk" });
+ * ```
+ */
 export const sackOk = (): TcpOption => ({ kind: "sackOk" });
-/** SACK blocks (RFC 2018 §3). */
+/**
+ * SACK blocks (RFC 2018 §3).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sack } from "./option_spec.ts";
+ * assert.deepEqual(sack([1001, 2001]), { kind: "sack", blocks: [[1001, 2001]] });
+ * ```
+ */
 export const sack = (...blocks: Array<[number, number]>): TcpOption => ({ kind: "sack", blocks });
-/** Timestamps (RFC 7323 §3.2). */
+/**
+ * Timestamps (RFC 7323 §3.2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ts } from "./option_spec.ts";
+ * assert.deepEqual(ts(100, 0), { kind: "ts", val: 100, ecr: 0 });
+ * ```
+ */
 export const ts = (val: number, ecr: number): TcpOption => ({ kind: "ts", val, ecr });
-/** No-operation padding. */
+/**
+ * No-operation padding.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nop } from "./option_spec.ts";
+ * assert.deepEqual(nop(), { kind: "nop" });
+ * ```
+ */
 export const nop = (): TcpOption => ({ kind: "nop" });
-/** End of option list. */
+/**
+ * End of option list.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eol } from "./option_spec.ts";
+ * assert.deepEqual(eol(), { kind: "eol" });
+ * ```
+ */
 export const eol = (): TcpOption => ({ kind: "eol" });
 
 const OVERRIDE_KEYS: Record<string, keyof OptionOverride> = {
@@ -113,7 +176,16 @@ function isTcpOption(x: unknown): x is TcpOption {
   return typeof x === "object" && x !== null && "kind" in x && !(x instanceof Uint8Array);
 }
 
-/** Reads the arguments of `opts(...)`. Throws a `RangeError` or `LineSyntaxError` on bad input. */
+/**
+ * Reads the arguments of `opts(...)`. Throws a `RangeError` or `LineSyntaxError` on bad input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optionSpec } from "./option_spec.ts";
+ * assert.deepEqual(optionSpec(["<ts:false>"]), { mode: "override", set: { ts: false } });
+ * ```
+ */
 export function optionSpec(items: readonly OptionInput[]): OptionSpec {
   let exact: TcpOption[] | undefined;
   let set: OptionOverride | undefined;
@@ -144,7 +216,17 @@ export function optionSpec(items: readonly OptionInput[]): OptionSpec {
   return Object.freeze({ mode: "override", set: Object.freeze(set ?? {}) });
 }
 
-/** Chains two specs: an exact list replaces; overrides apply on top of what was there. */
+/**
+ * Chains two specs: an exact list replaces; overrides apply on top of what was there.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { combineOptionSpecs, optionSpec } from "./option_spec.ts";
+ * const c = combineOptionSpecs(optionSpec([{ mss: 1000 }]), optionSpec([{ ts: false }]));
+ * assert.deepEqual(c, { mode: "override", set: { mss: 1000, ts: false } });
+ * ```
+ */
 export function combineOptionSpecs(a: OptionSpec | undefined, b: OptionSpec): OptionSpec {
   if (!a || b.mode === "exact") return b;
   if (a.mode === "override") {
@@ -153,7 +235,16 @@ export function combineOptionSpecs(a: OptionSpec | undefined, b: OptionSpec): Op
   return Object.freeze({ mode: "exact", list: Object.freeze(applyOverride(a.list, b.set)) });
 }
 
-/** The options of a list, by name, as an override object (which `layoutOptions` lays out again). */
+/**
+ * The options of a list, by name, as an override object (which `layoutOptions` lays out again).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mss, optionSet } from "./option_spec.ts";
+ * assert.deepEqual(optionSet([mss(536)]).mss, 536);
+ * ```
+ */
 export function optionSet(list: readonly TcpOption[]): OptionOverride {
   const s: OptionOverride = {};
   for (const o of list) {
@@ -179,7 +270,16 @@ export interface OptionValues {
   fastOpen?: Uint8Array;
 }
 
-/** Linux's layout (net/ipv4/tcp_output.c, tcp_options_write). */
+/**
+ * Linux's layout (net/ipv4/tcp_output.c, tcp_options_write).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { layoutOptions } from "./option_spec.ts";
+ * assert.deepEqual(layoutOptions({ mss: 1460 }), [{ kind: "mss", value: 1460 }]);
+ * ```
+ */
 export function layoutOptions(v: OptionValues): TcpOption[] {
   const out: TcpOption[] = [];
   const NOP: TcpOption = { kind: "nop" };
@@ -197,6 +297,13 @@ export function layoutOptions(v: OptionValues): TcpOption[] {
 /**
  * Applies overrides to a list. `ts: true` keeps an existing TS (or adds one
  * with `tsDefault`), `false` removes, a value replaces.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { applyOverride } from "./option_spec.ts";
+ * assert.deepEqual(applyOverride([{ kind: "mss", value: 1460 }], { mss: 536 }), [{ kind: "mss", value: 536 }]);
+ * ```
  */
 export function applyOverride(
   list: readonly TcpOption[],
@@ -231,7 +338,17 @@ export function applyOverride(
   return layoutOptions(v);
 }
 
-/** `applyOverride` or the exact list, whichever the spec says. */
+/**
+ * `applyOverride` or the exact list, whichever the spec says.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { applyOptionSpec, optionSpec } from "./option_spec.ts";
+ * const list = applyOptionSpec([{ kind: "mss", value: 1460 }], optionSpec([{ mss: 536 }]));
+ * assert.deepEqual(list, [{ kind: "mss", value: 536 }]);
+ * ```
+ */
 export function applyOptionSpec(
   defaults: readonly TcpOption[],
   spec: OptionSpec | undefined,

@@ -116,7 +116,16 @@ function checked(key: string, v: unknown): void {
   if (!isMatcher(v)) checkFields(shape[key], v, `tcp.${key}`);
 }
 
-/** Sets one TCP field (`seq`, `ack`, `win`, `urg`, `srcPort`, `dstPort`) to a value or matcher. */
+/**
+ * Sets one TCP field (`seq`, `ack`, `win`, `urg`, `srcPort`, `dstPort`) to a value or matcher.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { field, tcp } from "./packet_builder.ts";
+ * assert.equal(tcp({ flags: "S" }, field("win", 1024)).def.win, 1024);
+ * ```
+ */
 export function field(
   key: "seq" | "ack" | "win" | "urg" | "srcPort" | "dstPort",
   value: FieldMatch,
@@ -125,13 +134,31 @@ export function field(
   return (d) => ({ ...d, [key]: value });
 }
 
-/** Sets the flags from letters (`"S."`, `"R"`, `"FP."`) or a number. */
+/**
+ * Sets the flags from letters (`"S."`, `"R"`, `"FP."`) or a number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack, flags } from "./packet_builder.ts";
+ * assert.equal(ack(flags("P.")).def.flags, 0x18);
+ * ```
+ */
 export function flags(f: string | FieldMatch): Modifier<TcpDef> {
   const v = typeof f === "string" ? parseTcpFlags(f) : f;
   return (d) => ({ ...d, flags: v });
 }
 
-/** Options; see `option_spec.ts` for the three forms. */
+/**
+ * Options; see `option_spec.ts` for the three forms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { opts, syn } from "./packet_builder.ts";
+ * assert.equal(syn(opts("<ts:false>")).def.options?.mode, "override");
+ * ```
+ */
 export function opts(...items: OptionInput[]): Modifier<TcpDef> {
   const spec = optionSpec(items);
   return (d) => ({
@@ -141,25 +168,61 @@ export function opts(...items: OptionInput[]): Modifier<TcpDef> {
   });
 }
 
-/** Options an expected packet must carry (and, for `false` entries, must not). */
+/**
+ * Options an expected packet must carry (and, for `false` entries, must not).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optsInclude, synAck } from "./packet_builder.ts";
+ * assert.equal(synAck(optsInclude({ ts: true })).def.optionsMatch, "subset");
+ * ```
+ */
 export function optsInclude(...items: OptionInput[]): Modifier<TcpDef> {
   const spec = optionSpec(items);
   return (d) => ({ ...d, options: spec, optionsMatch: "subset" });
 }
 
-/** Lets an expected packet carry any options. */
+/**
+ * Lets an expected packet carry any options.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { anyOpts, synAck } from "./packet_builder.ts";
+ * assert.equal(synAck(anyOpts()).def.optionsMatch, "ignore");
+ * ```
+ */
 export function anyOpts(): Modifier<TcpDef> {
   return (d) => ({ ...d, options: undefined, optionsMatch: "ignore" });
 }
 
-/** The payload: bytes, text (UTF-8), or a length. */
+/**
+ * The payload: bytes, text (UTF-8), or a length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack, payload } from "./packet_builder.ts";
+ * assert.equal(ack(payload(100)).def.payload, 100);
+ * ```
+ */
 export function payload<D extends PacketDef>(p: Uint8Array | string | number): Modifier<D> {
   checkFields(fieldSchemas.tcp.shape.payload, p, "payload");
   const v = typeof p === "string" ? enc.encode(p) : p;
   return (d) => ({ ...d, payload: v });
 }
 
-/** Sets IP fields. */
+/**
+ * Sets IP fields.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ip, syn } from "./packet_builder.ts";
+ * assert.equal(syn(ip({ ttl: 1 })).def.ip.ttl, 1);
+ * ```
+ */
 export function ip<D extends PacketDef>(o: IpDef): Modifier<D> {
   const s = fieldSchemas.ipv4.shape;
   if (o.src !== undefined) checkFields(fieldSchemas.address, o.src, "ip.src");
@@ -171,13 +234,32 @@ export function ip<D extends PacketDef>(o: IpDef): Modifier<D> {
   return (d) => ({ ...d, ip: { ...d.ip, ...o } });
 }
 
-/** A checksum to write instead of the right one; no argument writes a wrong one. */
+/**
+ * A checksum to write instead of the right one; no argument writes a wrong one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checksum, syn } from "./packet_builder.ts";
+ * assert.equal(syn(checksum()).def.checksum, "bad");
+ * assert.equal(syn(checksum(0xbeef)).def.checksum, 0xbeef);
+ * ```
+ */
 export function checksum<D extends PacketDef>(value?: number): Modifier<D> {
   if (value !== undefined) checkFields(fieldSchemas.tcp.shape.checksum, value, "checksum");
   return (d) => ({ ...d, checksum: value ?? "bad" });
 }
 
-/** Names the packet so later steps can refer to it. */
+/**
+ * Names the packet so later steps can refer to it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack, named } from "./packet_builder.ts";
+ * assert.equal(ack(named("late-ack")).def.label, "late-ack");
+ * ```
+ */
 export function named<D extends PacketDef>(label: string): Modifier<D> {
   return (d) => ({ ...d, label });
 }
@@ -236,7 +318,18 @@ abstract class Builder<D extends PacketDef, Self> {
   }
 }
 
-/** A TCP segment builder. */
+/**
+ * A TCP segment builder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { syn, TcpBuilder } from "./packet_builder.ts";
+ * const b = syn().seq(100).win(1024);
+ * assert.ok(b instanceof TcpBuilder);
+ * assert.deepEqual([b.def.seq, b.def.win], [100, 1024]);
+ * ```
+ */
 export class TcpBuilder extends Builder<TcpDef, TcpBuilder> {
   protected make(d: TcpDef): TcpBuilder {
     return new TcpBuilder(d);
@@ -283,7 +376,18 @@ export class TcpBuilder extends Builder<TcpDef, TcpBuilder> {
   }
 }
 
-/** A UDP datagram builder. */
+/**
+ * A UDP datagram builder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { udp, UdpBuilder } from "./packet_builder.ts";
+ * const b = udp().ports(5353, 53);
+ * assert.ok(b instanceof UdpBuilder);
+ * assert.deepEqual([b.def.srcPort, b.def.dstPort], [5353, 53]);
+ * ```
+ */
 export class UdpBuilder extends Builder<UdpDef, UdpBuilder> {
   protected make(d: UdpDef): UdpBuilder {
     return new UdpBuilder(d);
@@ -295,7 +399,16 @@ export class UdpBuilder extends Builder<UdpDef, UdpBuilder> {
   }
 }
 
-/** An ICMP message builder. */
+/**
+ * An ICMP message builder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fragNeeded, IcmpBuilder } from "./packet_builder.ts";
+ * assert.ok(fragNeeded(1400) instanceof IcmpBuilder);
+ * ```
+ */
 export class IcmpBuilder extends Builder<IcmpDef, IcmpBuilder> {
   protected make(d: IcmpDef): IcmpBuilder {
     return new IcmpBuilder(d);
@@ -324,7 +437,16 @@ const { FIN, SYN, RST, PSH, ACK } = TcpFlag;
 const make = (name: string, f: number, mods: Modifier<TcpDef>[]) =>
   new TcpBuilder({ proto: "tcp", name, flags: f, ip: {} }).with(...mods);
 
-/** A TCP segment with the given fields (`flags` as letters or a number). */
+/**
+ * A TCP segment with the given fields (`flags` as letters or a number).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tcp } from "./packet_builder.ts";
+ * assert.equal(tcp({ flags: "SE", seq: 7 }).def.seq, 7);
+ * ```
+ */
 export function tcp(
   fields: { flags?: string | number; [k: string]: unknown } = {},
   ...mods: Modifier<TcpDef>[]
@@ -339,32 +461,131 @@ export function tcp(
   if (f.checksum !== undefined) b = b.checksum(f.checksum);
   return b.with(...mods);
 }
-/** SYN. */
+/**
+ * SYN.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { syn } from "./packet_builder.ts";
+ * assert.deepEqual([syn().def.name, syn().def.flags], ["syn", 0x02]);
+ * ```
+ */
 export const syn = (...mods: Modifier<TcpDef>[]) => make("syn", SYN, mods);
-/** SYN+ACK. */
+/**
+ * SYN+ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { synAck } from "./packet_builder.ts";
+ * assert.equal(synAck().def.flags, 0x12);
+ * ```
+ */
 export const synAck = (...mods: Modifier<TcpDef>[]) => make("synAck", SYN | ACK, mods);
-/** A bare ACK. */
+/**
+ * A bare ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack } from "./packet_builder.ts";
+ * assert.equal(ack().ack(1001).def.ack, 1001);
+ * ```
+ */
 export const ack = (...mods: Modifier<TcpDef>[]) => make("ack", ACK, mods);
-/** RST without ACK. */
+/**
+ * RST without ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rst } from "./packet_builder.ts";
+ * assert.equal(rst().def.flags, 0x04);
+ * ```
+ */
 export const rst = (...mods: Modifier<TcpDef>[]) => make("rst", RST, mods);
-/** RST with ACK. */
+/**
+ * RST with ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rstAck } from "./packet_builder.ts";
+ * assert.equal(rstAck().def.flags, 0x14);
+ * ```
+ */
 export const rstAck = (...mods: Modifier<TcpDef>[]) => make("rstAck", RST | ACK, mods);
-/** FIN without ACK. */
+/**
+ * FIN without ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fin } from "./packet_builder.ts";
+ * assert.equal(fin().def.flags, 0x01);
+ * ```
+ */
 export const fin = (...mods: Modifier<TcpDef>[]) => make("fin", FIN, mods);
-/** FIN with ACK. */
+/**
+ * FIN with ACK.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { finAck } from "./packet_builder.ts";
+ * assert.equal(finAck().def.flags, 0x11);
+ * ```
+ */
 export const finAck = (...mods: Modifier<TcpDef>[]) => make("finAck", FIN | ACK, mods);
-/** A data segment (PSH+ACK) carrying `p`: bytes, text, or a length. */
+/**
+ * A data segment (PSH+ACK) carrying `p`: bytes, text, or a length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { data } from "./packet_builder.ts";
+ * const d = data("hello").def;
+ * assert.equal(d.flags, 0x18);
+ * assert.equal((d.payload as Uint8Array).length, 5);
+ * ```
+ */
 export const data = (p: Uint8Array | string | number, ...mods: Modifier<TcpDef>[]) =>
   make("data", PSH | ACK, [payload(p), ...mods]);
 /**
  * The ACK RFC 5961 answers an in-window RST or SYN with: seq = snd.nxt and
  * ack = rcv.nxt of the stack, which is what an unset `ack()` pattern expects.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { challengeAck } from "./packet_builder.ts";
+ * assert.equal(challengeAck().def.flags, 0x10);
+ * ```
  */
 export const challengeAck = (...mods: Modifier<TcpDef>[]) => make("challengeAck", ACK, mods);
-/** A UDP datagram. */
+/**
+ * A UDP datagram.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { udp } from "./packet_builder.ts";
+ * assert.equal(udp().payload("ping").def.proto, "udp");
+ * ```
+ */
 export const udp = (...mods: Modifier<UdpDef>[]) =>
   new UdpBuilder({ proto: "udp", name: "udp", ip: {} }).with(...mods);
-/** An ICMP message of `type`/`code` (numbers as in RFC 792 or RFC 4443 by family). */
+/**
+ * An ICMP message of `type`/`code` (numbers as in RFC 792 or RFC 4443 by family).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { icmp } from "./packet_builder.ts";
+ * assert.deepEqual([icmp(8).def.type, icmp(8).def.code], [8, 0]);
+ * ```
+ */
 export const icmp = (type: number, code = 0, ...mods: Modifier<IcmpDef>[]) => {
   checkFields(fieldSchemas.icmp, { type, code }, "icmp");
   return new IcmpBuilder({ proto: "icmp", name: "icmp", type, code, ip: {} }).with(...mods);
@@ -373,10 +594,27 @@ export const icmp = (type: number, code = 0, ...mods: Modifier<IcmpDef>[]) => {
 /**
  * ICMPv4 "fragmentation needed and DF set" with the next-hop MTU (RFC 1191 §4),
  * quoting the last segment the script received unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fragNeeded } from "./packet_builder.ts";
+ * const d = fragNeeded(1400).def;
+ * assert.deepEqual([d.type, d.code, d.rest], [3, 4, 1400]);
+ * ```
  */
 export const fragNeeded = (mtu: number, ...mods: Modifier<IcmpDef>[]) =>
   icmp(3, 4, ...mods).mtu(mtu);
-/** ICMPv6 "packet too big" with the MTU (RFC 4443 §3.2); for IPv6 scenarios. */
+/**
+ * ICMPv6 "packet too big" with the MTU (RFC 4443 §3.2); for IPv6 scenarios.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packetTooBig } from "./packet_builder.ts";
+ * assert.equal(packetTooBig(1280).def.rest, 1280);
+ * ```
+ */
 export const packetTooBig = (mtu: number, ...mods: Modifier<IcmpDef>[]) =>
   icmp(2, 0, ...mods).mtu(mtu);
 /** The destination-unreachable codes by name (ICMPv4, RFC 792 and RFC 1812 §5.2.7.1). */
@@ -384,6 +622,13 @@ const UNREACH_V4 = { net: 0, host: 1, protocol: 2, port: 3, admin: 13 } as const
 /**
  * ICMPv4 destination unreachable (type 3) with its code by name or number,
  * quoting the last segment the script received: `unreachable("port")`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unreachable } from "./packet_builder.ts";
+ * assert.equal(unreachable("port").def.type, 3);
+ * ```
  */
 export const unreachable = (
   code: keyof typeof UNREACH_V4 | number,

@@ -111,6 +111,17 @@ export interface Scenario {
  * inject step with that definition or label. `known` are steps run before
  * (the code form resolves one step at a time, so this never copies them: a
  * scenario of a million steps stays linear).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ack, rst } from "./packet_builder.ts";
+ * import { resolveRefs } from "./scenario_def.ts";
+ * import { expect, inject, toSteps } from "./steps.ts";
+ * const a = ack().ack(1000);
+ * const [, e] = resolveRefs(toSteps([inject(a), expect(rst()).seqEquals(a)]));
+ * assert.ok(e.kind === "expect" && "step" in e.relations[0].ref && e.relations[0].ref.step === 0);
+ * ```
  */
 export function resolveRefs(steps: readonly Step[], known: readonly Step[] = []): Step[] {
   const out: Step[] = [];
@@ -152,7 +163,19 @@ function find(
   );
 }
 
-/** Builds a scenario from a step list or an async body. */
+/**
+ * Builds a scenario from a step list or an async body.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { syn } from "./packet_builder.ts";
+ * import { defineScenario } from "./scenario_def.ts";
+ * import { inject } from "./steps.ts";
+ * const sc = defineScenario("one SYN", [inject(syn())], { timeout: "5s" });
+ * assert.equal(sc.steps?.length, 1);
+ * ```
+ */
 export function defineScenario(
   name: string,
   body: readonly StepInput[] | ((s: ScenarioContext) => Promise<void>),

@@ -37,7 +37,20 @@ type CallStep = Extract<Step, { kind: "call" }>;
 const port = fieldSchemas.tcp.shape.srcPort;
 const enc = new TextEncoder();
 
-/** A socket call step. Immutable: each method returns a new builder. */
+/**
+ * A socket call step. Immutable: each method returns a new builder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { accept, CallBuilder } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const b = accept().fails("EAGAIN");
+ * assert.ok(b instanceof CallBuilder);
+ * const [s] = toSteps([b]);
+ * assert.ok(s.kind === "call" && s.want.kind === "errno");
+ * ```
+ */
 export class CallBuilder implements StepSource {
   readonly step: CallStep;
   readonly #before: readonly CallStep[];
@@ -168,31 +181,173 @@ function calls(side: Side) {
 }
 
 const target = calls("target");
-/** socket() on the stack under test. */
+/**
+ * socket() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socket } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([socket()]);
+ * assert.ok(s.kind === "call" && s.call.name === "socket");
+ * ```
+ */
 export const socket = target.socket;
-/** bind() on the stack under test. */
+/**
+ * bind() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bind } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([bind(8080)]);
+ * assert.ok(s.kind === "call" && s.call.name === "bind");
+ * ```
+ */
 export const bind = target.bind;
-/** listen() on the stack under test; `listen(8080)` also creates and binds the socket. */
+/**
+ * listen() on the stack under test; `listen(8080)` also creates and binds the socket.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * assert.deepEqual(toSteps([listen(8080)]).map((s) => s.kind === "call" && s.call.name), ["socket", "bind", "listen"]);
+ * ```
+ */
 export const listen = target.listen;
-/** accept() on the stack under test. */
+/**
+ * accept() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { accept } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([accept().returns(4)]);
+ * assert.ok(s.kind === "call" && s.want.kind === "value");
+ * ```
+ */
 export const accept = target.accept;
-/** connect() on the stack under test. */
+/**
+ * connect() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([connect(8080)]);
+ * assert.ok(s.kind === "call" && s.call.name === "connect");
+ * ```
+ */
 export const connect = target.connect;
-/** write() on the stack under test. */
+/**
+ * write() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { write } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([write("hi").returns(2)]);
+ * assert.ok(s.kind === "call" && s.call.name === "write");
+ * ```
+ */
 export const write = target.write;
-/** read() on the stack under test. */
+/**
+ * read() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { read } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([read(100).returns("hi")]);
+ * assert.ok(s.kind === "call" && s.call.name === "read");
+ * ```
+ */
 export const read = target.read;
-/** shutdown() on the stack under test. */
+/**
+ * shutdown() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shutdown } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([shutdown("SHUT_WR")]);
+ * assert.ok(s.kind === "call" && s.call.name === "shutdown");
+ * ```
+ */
 export const shutdown = target.shutdown;
-/** close() on the stack under test. */
+/**
+ * close() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { close } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([close()]);
+ * assert.ok(s.kind === "call" && s.call.name === "close");
+ * ```
+ */
 export const close = target.close;
-/** setsockopt() on the stack under test. */
+/**
+ * setsockopt() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { setsockopt } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([setsockopt("TCP_NODELAY", 1)]);
+ * assert.ok(s.kind === "call" && s.call.name === "setsockopt");
+ * ```
+ */
 export const setsockopt = target.setsockopt;
-/** getsockopt() on the stack under test. */
+/**
+ * getsockopt() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getsockopt } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([getsockopt("TCP_INFO")]);
+ * assert.ok(s.kind === "call" && s.call.name === "getsockopt");
+ * ```
+ */
 export const getsockopt = target.getsockopt;
-/** fcntl() on the stack under test. */
+/**
+ * fcntl() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fcntl } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([fcntl(true)]);
+ * assert.ok(s.kind === "call" && s.call.name === "fcntl");
+ * ```
+ */
 export const fcntl = target.fcntl;
-/** poll() on the stack under test. */
+/**
+ * poll() on the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { poll } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * const [s] = toSteps([poll("POLLIN", "1s")]);
+ * assert.ok(s.kind === "call" && s.call.name === "poll");
+ * ```
+ */
 export const poll = target.poll;
 
 /**
@@ -200,6 +355,16 @@ export const poll = target.poll;
  * packets the stack under test sends to it, so `peer.connect(8080)`,
  * `peer.write("hi")` and `peer.close()` do the handshake, data and close,
  * while single segments can still be injected by hand.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { peer } from "./socket_steps.ts";
+ * import { toSteps } from "./steps.ts";
+ * assert.equal(peer.auto().kind, "peer");
+ * const [s] = toSteps([peer.connect(8080)]);
+ * assert.ok(s.kind === "call" && s.side === "peer");
+ * ```
  */
 export const peer = {
   ...calls("peer"),

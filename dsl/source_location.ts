@@ -93,7 +93,8 @@ function outside(sites: CallSite[], orInternal = false): SourceLoc | undefined {
   let fallback: CallSite | undefined;
   for (const cs of sites) {
     const name = cs.getFileName();
-    if (!name) continue;
+    // Deno's own (ext:, node:) frames are nobody's scenario line.
+    if (!name || /^(ext|node):/.test(name)) continue;
     const internal = name.startsWith("/")
       ? INTERNAL_PATHS.some((p) => name.startsWith(p))
       : INTERNAL.some((p) => name.startsWith(p));

@@ -86,7 +86,17 @@ function isSource(x: unknown): x is StepSource {
   return typeof x === "object" && x !== null && "toSteps" in x;
 }
 
-/** Flattens a step list. */
+/**
+ * Flattens a step list.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen } from "./socket_steps.ts";
+ * import { toSteps, wait } from "./steps.ts";
+ * assert.deepEqual(toSteps([listen(8080), wait("1s")]).map((s) => s.kind), ["call", "call", "call", "wait"]);
+ * ```
+ */
 export function toSteps(items: readonly StepInput[]): Step[] {
   const out: Step[] = [];
   for (const it of items) {
@@ -101,12 +111,34 @@ function refOf(r: TcpBuilder | string): Ref {
   return typeof r === "string" ? { label: r } : { def: r.def };
 }
 
-/** Sends a packet to the stack under test. */
+/**
+ * Sends a packet to the stack under test.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { syn } from "./packet_builder.ts";
+ * import { inject } from "./steps.ts";
+ * const s = inject(syn());
+ * assert.equal(s.kind, "inject");
+ * assert.match(s.at.file, /\.ts$/);
+ * ```
+ */
 export function inject(b: AnyBuilder): Step {
   return Object.freeze({ kind: "inject", at: callerLocation(inject), packet: b.def });
 }
 
-/** Alternatives for one expected packet: `oneOf(rst(), challengeAck())`. */
+/**
+ * Alternatives for one expected packet: `oneOf(rst(), challengeAck())`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { challengeAck, rst } from "./packet_builder.ts";
+ * import { OneOf } from "./steps.ts";
+ * assert.equal(new OneOf([rst(), challengeAck()]).alternatives.length, 2);
+ * ```
+ */
 export class OneOf {
   readonly alternatives: readonly AnyBuilder[];
   constructor(alternatives: readonly AnyBuilder[]) {
@@ -115,12 +147,36 @@ export class OneOf {
   }
 }
 
-/** A pattern that matches if any of `patterns` does. */
+/**
+ * A pattern that matches if any of `patterns` does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { challengeAck, rst } from "./packet_builder.ts";
+ * import { expect, oneOf, toSteps } from "./steps.ts";
+ * const [e] = toSteps([expect(oneOf(rst(), challengeAck()))]);
+ * assert.ok(e.kind === "expect" && e.alternatives.length === 2);
+ * ```
+ */
 export function oneOf(...patterns: AnyBuilder[]): OneOf {
   return new OneOf(patterns);
 }
 
-/** An expected packet, with relations and timing. Immutable like the packet builders. */
+/**
+ * An expected packet, with relations and timing. Immutable like the packet builders.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { synAck } from "./packet_builder.ts";
+ * import { expect, ExpectBuilder, toSteps } from "./steps.ts";
+ * const b = expect(synAck()).after("1s");
+ * assert.ok(b instanceof ExpectBuilder);
+ * const [s] = toSteps([b]);
+ * assert.ok(s.kind === "expect" && s.timing?.ms === 1000);
+ * ```
+ */
 export class ExpectBuilder implements StepSource {
   readonly step: Extract<Step, { kind: "expect" }>;
   constructor(step: Extract<Step, { kind: "expect" }>) {
@@ -160,7 +216,18 @@ export class ExpectBuilder implements StepSource {
   }
 }
 
-/** Expects the stack under test to send a packet matching `p`. */
+/**
+ * Expects the stack under test to send a packet matching `p`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rst } from "./packet_builder.ts";
+ * import { expect, toSteps } from "./steps.ts";
+ * const [s] = toSteps([expect(rst()).within("10ms")]);
+ * assert.ok(s.kind === "expect" && s.timing?.kind === "within");
+ * ```
+ */
 export function expect(p: AnyBuilder | OneOf): ExpectBuilder {
   const alternatives = p instanceof OneOf ? p.alternatives.map((b) => b.def) : [p.def];
   return new ExpectBuilder({
@@ -171,22 +238,62 @@ export function expect(p: AnyBuilder | OneOf): ExpectBuilder {
   });
 }
 
-/** Expects no packet at all for `d`. */
+/**
+ * Expects no packet at all for `d`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { expectNothing } from "./steps.ts";
+ * const s = expectNothing("1s");
+ * assert.ok(s.kind === "expectNothing" && s.ms === 1000);
+ * ```
+ */
 export function expectNothing(d: Duration): Step {
   return Object.freeze({ kind: "expectNothing", at: callerLocation(), ms: parseDuration(d) });
 }
 
-/** Lets `d` pass. */
+/**
+ * Lets `d` pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wait } from "./steps.ts";
+ * const s = wait("200ms");
+ * assert.ok(s.kind === "wait" && s.ms === 200);
+ * ```
+ */
 export function wait(d: Duration): Step {
   return Object.freeze({ kind: "wait", at: callerLocation(wait), ms: parseDuration(d) });
 }
 
-/** Sets a sysctl on the stack under test (inside its private namespace for the kernel). */
+/**
+ * Sets a sysctl on the stack under test (inside its private namespace for the kernel).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sysctl } from "./steps.ts";
+ * const s = sysctl("net.ipv4.tcp_timestamps", 0);
+ * assert.ok(s.kind === "sysctl" && s.value === 0);
+ * ```
+ */
 export function sysctl(name: string, value: number | string): Step {
   return Object.freeze({ kind: "sysctl", at: callerLocation(), name, value });
 }
 
-/** Switches the built-in stack's profile: a name (`"rfc7323-strict"`) or a profile object. */
+/**
+ * Switches the built-in stack's profile: a name (`"rfc7323-strict"`) or a profile object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { useProfile } from "./steps.ts";
+ * const s = useProfile("rfc7323-strict");
+ * assert.ok(s.kind === "profile" && s.profile === "rfc7323-strict");
+ * ```
+ */
 export function useProfile(profile: string | Readonly<Record<string, unknown>>): Step {
   return Object.freeze({ kind: "profile", at: callerLocation(), profile });
 }

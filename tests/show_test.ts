@@ -58,11 +58,10 @@ async function captures(dir: string): Promise<Record<string, string>> {
   for (const [name, opts] of Object.entries(runs)) {
     const file = `${dir}/${name}.pcap`;
     const script = `ip link set lo up
-tcpdump -U --immediate-mode -Z root -n ${opts} -w ${file} 2>/dev/null & pid=$!
-for i in $(seq 50); do [ -s ${file} ] && break; sleep 0.05; done
-sleep 0.2
+tcpdump -U --immediate-mode -Z root -n ${opts} -w ${file} 2>${file}.err & pid=$!
+for i in $(seq 200); do grep -q listening ${file}.err && break; sleep 0.02; done
 ${Deno.execPath()} run -A ${traffic}
-sleep 0.2
+sleep 0.3
 kill -INT $pid; wait $pid`;
     const r = await new Deno.Command("unshare", { args: ["-n", "sh", "-c", script] }).output();
     assert.ok(r.success, new TextDecoder().decode(r.stderr));

@@ -5,6 +5,7 @@
  * Needs root; skips visibly without.
  */
 import assert from "node:assert/strict";
+import { parsePacket } from "../../runtime/wire/packet.ts";
 import {
   accept,
   ack,
@@ -50,6 +51,13 @@ Deno.test({
       ], { register: false });
       const r = await runScenario(sc, { target: t });
       assert.equal(r.ok, true, r.failure?.message);
+      // What the far kernel sent carries the checksums the wire would: the veth's
+      // offloaded ones are completed on the way in, so the pcap verifies.
+      for (const e of r.trace.events) {
+        if (e.kind !== "packet" || e.dir !== "out") continue;
+        const t = parsePacket(e.bytes).transport;
+        assert.ok(t.kind === "tcp" && t.checksumOk === true, "a TCP checksum does not verify");
+      }
     } finally {
       await t.close();
     }

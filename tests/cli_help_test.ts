@@ -1,0 +1,51 @@
+/**
+ * Every command's `--help` works and ends with examples, and every example
+ * runs as written (from the repository's top, through ./synack; `sudo` ones
+ * as root only; the REPL gets `.exit`).
+ */
+import assert from "node:assert/strict";
+import { EXAMPLES } from "../cli/main.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const root = Deno.uid?.() === 0;
+
+async function sh(command: string) {
+  const child = new Deno.Command("sh", {
+    args: ["-c", command.replace(/^(sudo )?synack /, `${ROOT}synack `)],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", SYNACK_HISTORY: "/dev/null" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(".exit\n"));
+  await w.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+Deno.test("--help: every command has one, with examples", async () => {
+  for (const name of ["", ...Object.keys(EXAMPLES)]) {
+    const r = await sh(`synack ${name} --help`);
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /\nExamples:\n {2}\$ synack /, `synack ${name} --help`);
+  }
+});
+
+Deno.test("--help: every example runs as written", async (t) => {
+  for (const [name, list] of Object.entries(EXAMPLES)) {
+    for (const example of list) {
+      const why = example.startsWith("sudo ") && !root ? "it needs root" : undefined;
+      await t.step({
+        name: `${name}: ${example}${why ? ` (skipped: ${why})` : ""}`,
+        ignore: why !== undefined,
+        async fn() {
+          const r = await sh(example);
+          assert.equal(r.code, 0, `${example}\n${r.text}`);
+        },
+      });
+    }
+  }
+});
