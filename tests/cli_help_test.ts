@@ -5,26 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { EXAMPLES } from "../cli/main.ts";
+import { isRoot, runShell } from "./shell.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const root = Deno.uid?.() === 0;
-
-async function sh(command: string) {
-  const child = new Deno.Command("sh", {
-    args: ["-c", command.replace(/^(sudo )?synack /, `${ROOT}synack `)],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", SYNACK_HISTORY: "/dev/null" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(".exit\n"));
-  await w.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
+/** An example as written, through the repository's launcher. */
+const sh = (example: string) => runShell(example.replace(/^(sudo )?synack /, `${ROOT}synack `));
 
 Deno.test("--help: every command has one, with examples", async () => {
   for (const name of ["", ...Object.keys(EXAMPLES)]) {
@@ -37,7 +22,7 @@ Deno.test("--help: every command has one, with examples", async () => {
 Deno.test("--help: every example runs as written", async (t) => {
   for (const [name, list] of Object.entries(EXAMPLES)) {
     for (const example of list) {
-      const why = example.startsWith("sudo ") && !root ? "it needs root" : undefined;
+      const why = example.startsWith("sudo ") && !isRoot ? "it needs root" : undefined;
       await t.step({
         name: `${name}: ${example}${why ? ` (skipped: ${why})` : ""}`,
         ignore: why !== undefined,

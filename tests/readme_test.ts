@@ -8,6 +8,7 @@
  * the reason) otherwise; `deno task test` is the command running this test.
  */
 import assert from "node:assert/strict";
+import { isRoot, runShell } from "./shell.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
@@ -51,36 +52,19 @@ Deno.test("README: every command in its code blocks works as written", async (t)
       const sudo = command.startsWith("sudo ");
       const why = command.includes("deno task test")
         ? "it is the command running this test"
-        : sudo && !root
+        : sudo && !isRoot
         ? "it needs root"
         : undefined;
       await t.step({
         name: `README.md:${line}: ${command}${why ? ` (skipped: ${why})` : ""}`,
         ignore: why !== undefined,
         async fn() {
-          const child = new Deno.Command("sh", {
-            args: ["-c", sudo ? command.slice(5) : command],
-            cwd: ROOT,
-            env: {
-              HOME: home,
-              PATH: `${home}/.local/bin:${Deno.env.get("PATH")}`,
-              NO_COLOR: "1",
-              SYNACK_HISTORY: `${home}/history`,
-            },
-            stdin: "piped",
-            stdout: "piped",
-            stderr: "piped",
-          }).spawn();
-          const w = child.stdin.getWriter();
-          await w.write(new TextEncoder().encode(".exit\n"));
-          await w.close();
-          const out = await child.output();
-          const dec = new TextDecoder();
-          assert.equal(
-            out.code,
-            0,
-            `${command}\n${dec.decode(out.stdout)}\n${dec.decode(out.stderr)}`,
-          );
+          const r = await runShell(command, {
+            HOME: home,
+            PATH: `${home}/.local/bin:${Deno.env.get("PATH")}`,
+            SYNACK_HISTORY: `${home}/history`,
+          });
+          assert.equal(r.code, 0, `${command}\n${r.text}`);
         },
       });
     }
