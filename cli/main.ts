@@ -39,14 +39,17 @@ interface RunFlags extends TrustFlags {
   pcap?: string;
   trace?: string;
   filter?: string;
-  mask?: string | false;
+  mask?: string | boolean;
 }
 
 const MASK_NAMES = ["psh", "window", "timing"] as const;
 
-/** `--mask psh,timing`, `--no-mask`, or the defaults (undefined). */
-function masksFrom(v: string | false | undefined): (typeof MASK_NAMES)[number][] | undefined {
-  if (v === undefined || v === true as unknown) return undefined;
+/**
+ * `--mask psh,timing`, `--no-mask`, or the defaults (undefined): commander
+ * gives a negatable option `true` when neither flag is there.
+ */
+function masksFrom(v: string | boolean | undefined): (typeof MASK_NAMES)[number][] | undefined {
+  if (v === undefined || v === true) return undefined;
   if (v === false) return [];
   const names = v.split(",").map((x) => x.trim()).filter(Boolean);
   for (const n of names) {

@@ -106,7 +106,7 @@ async function runSuite(
   // Colors only for a terminal (and not under NO_COLOR); a caller's printer gets plain text.
   const color = o.print ? false : colorsWanted();
   for (const l of loadLines(suite, color)) print(l);
-  const list = suite.scenarios.filter((s) => !o.filter || s.scenario.name.includes(o.filter));
+  const list = suite.select(o.filter);
   if (!list.length && !suite.failures.length) {
     throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
   }

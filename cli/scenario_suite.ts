@@ -168,6 +168,11 @@ export class ScenarioSuite {
     else this.failures.push({ file: shown, message: r.message, at: r.at });
   }
 
+  /** The scenarios whose name contains `filter` (all without one). */
+  select(filter?: string): SuiteScenario[] {
+    return this.scenarios.filter((s) => !filter || s.scenario.name.includes(filter));
+  }
+
   /** What scenario code printed since the last call, a line each. */
   takeOutput(): string[] {
     const out = this.#output;

@@ -163,7 +163,7 @@ async function runTests(
 ): Promise<number> {
   const color = o.print ? false : colorsWanted();
   for (const l of loadLines(suite, color)) print(l);
-  let list = suite.scenarios.filter((s) => !o.filter || s.scenario.name.includes(o.filter));
+  let list = suite.select(o.filter);
   // A stable order, so shards split the same suite the same way on every machine.
   list = [...list].sort(({ scenario: a }, { scenario: b }) =>
     a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line || a.at.col - b.at.col
