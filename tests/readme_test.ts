@@ -32,17 +32,6 @@ export function readmeCommands(text: string): { line: number; command: string }[
   return out;
 }
 
-const root = (() => {
-  try {
-    return new TextDecoder().decode(
-      new Deno.Command("id", { args: ["-u"], stdout: "piped" })
-        .outputSync().stdout,
-    ).trim() === "0";
-  } catch {
-    return false;
-  }
-})();
-
 Deno.test("README: every command in its code blocks works as written", async (t) => {
   const home = await Deno.makeTempDir({ prefix: "synack-readme-home-" });
   try {
