@@ -31,7 +31,7 @@ import {
   sandboxPermissions,
   trustedPermissions,
 } from "../runtime/host/permissions.ts";
-import { DEFAULT_LOAD_MS, ScenarioHost } from "../runtime/host/scenario_host.ts";
+import { ScenarioHost } from "../runtime/host/scenario_host.ts";
 
 /** How to load. */
 export interface SuiteOptions {
@@ -106,7 +106,6 @@ export class ScenarioSuite {
       }
       remote.push(proxy);
     }
-    const loadMs = o.loadTimeoutMs ?? DEFAULT_LOAD_MS;
     if (local.length) {
       const folders = [
         ...new Set(local.map((f) => urlOf(f)).map((u) => dirOf(new URL(u).pathname))),
@@ -124,9 +123,9 @@ export class ScenarioSuite {
           : trustedPermissions(),
         o.sandbox ? ["--no-lock"] : [],
         [],
-        loadMs,
+        o.loadTimeoutMs,
       );
-      for (const f of local) await this.#load(host, f, urlOf(f), loadMs);
+      for (const f of local) await this.#load(host, f, urlOf(f));
     }
     for (const proxy of remote) {
       notice(
@@ -139,9 +138,9 @@ export class ScenarioSuite {
         // Nothing of a served URL goes into synack's lock file.
         ["--no-lock"],
         proxy.rewrite,
-        loadMs,
+        o.loadTimeoutMs,
       );
-      await this.#load(host, proxy.url, proxy.entry, loadMs);
+      await this.#load(host, proxy.url, proxy.entry);
     }
   }
 
@@ -149,7 +148,7 @@ export class ScenarioSuite {
     permissions: string[],
     denoFlags: string[],
     rewrite: [string, string][],
-    loadTimeoutMs: number,
+    loadTimeoutMs: number | undefined,
   ): ScenarioHost {
     const host = new ScenarioHost({
       permissions,
@@ -162,8 +161,8 @@ export class ScenarioSuite {
     return host;
   }
 
-  async #load(host: ScenarioHost, shown: string, url: string, ms: number): Promise<void> {
-    const r = await host.load(url, ms);
+  async #load(host: ScenarioHost, shown: string, url: string): Promise<void> {
+    const r = await host.load(url);
     if (r.ok) { for (const scenario of r.scenarios) this.scenarios.push({ scenario, host }); }
     else this.failures.push({ file: shown, message: r.message, at: r.at });
   }

@@ -36,6 +36,7 @@
 import { address } from "../wire/address.ts";
 import { parsePacket } from "../wire/packet.ts";
 import { formatCall } from "../wire/socket_call.ts";
+import { timingTolerance, type Tolerance } from "./clock.ts";
 import { relativeLine } from "./failure.ts";
 import { Flows } from "./flow.ts";
 import type { Trace } from "./trace.ts";
@@ -145,7 +146,7 @@ export interface CompareOptions {
    * divergence: max(minMs, fraction of the larger gap); undefined compares
    * no timing (two virtual clocks agree by construction).
    */
-  timing: { minMs: number; fraction: number } | undefined;
+  timing: Tolerance | undefined;
 }
 
 /** Every divergence of two traces, in order, and how many each mask hid. */
@@ -215,7 +216,7 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
       }
       if (!o.timing || !left || !right || i === 0) continue;
       const gapL = left.time - l[i - 1].time, gapR = right.time - r[i - 1].time;
-      const slack = Math.max(o.timing.minMs, o.timing.fraction * Math.max(gapL, gapR));
+      const slack = timingTolerance(Math.max(gapL, gapR), o.timing);
       if (Math.abs(gapR - gapL) <= slack) continue;
       if (o.masks.includes("timing")) hide("timing");
       else {divergences.push({

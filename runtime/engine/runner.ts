@@ -183,8 +183,6 @@ class Runner {
   readonly #makePeer?: PeerFactory;
   readonly #flows: Flows;
   readonly #done: Step[] = [];
-  /** Inject steps, by index, whose packets expectations relate to (parsed again when asked). */
-  readonly #injected = new Set<number>();
   /** The bytes of each step's packet (injected or matched), for ICMP quotes. */
   readonly #bytes = new Map<number, Uint8Array>();
   #lastOut: Uint8Array | undefined;
@@ -359,7 +357,6 @@ class Runner {
         if (s.packet.checksum === "bad") corruptChecksum(bytes);
         // Our own bytes: their checksum is only in doubt when the script set it.
         const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
-        this.#injected.add(index);
         this.#bytes.set(index, bytes);
         await this.#inject(bytes, packet, "script", index);
         this.#last = clock.now();
@@ -494,7 +491,7 @@ class Runner {
       for (const rel of s.relations) {
         // Parsed when a relation asks: a scenario of a million injects keeps only their bytes.
         const step = "step" in rel.ref ? rel.ref.step : undefined;
-        const ref = step !== undefined && this.#injected.has(step)
+        const ref = step !== undefined && this.#done[step]?.kind === "inject"
           ? parsePacket(this.#bytes.get(step)!, "raw", { verify: false })
           : undefined;
         if (!ref || ref.transport.kind !== "tcp") {
@@ -510,7 +507,7 @@ class Runner {
   }
 
   async #expect(s: Extract<Step, { kind: "expect" }>, index: number): Promise<StepOutcome> {
-    const name = `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
+    const name = stepName(s);
     const deadline = s.timing
       ? this.#last + s.timing.ms + this.#slack(s.timing.ms).slack
       : this.#t.clock.now() + this.#timeout;

@@ -60,7 +60,7 @@ export interface HostOptions extends ChildSpec {
   rewrite?: readonly (readonly [string, string])[];
   /** Text the scenario printed, one call per line. */
   onOutput?: (text: string, stream: "stdout" | "stderr") => void;
-  /** How long a file's top level may take when a new child loads it again. */
+  /** How long a file's top level may take to run (default 60 s). */
   loadTimeoutMs?: number;
 }
 
@@ -279,7 +279,10 @@ export class ScenarioHost {
    * data and bodies. A file whose top level does not finish within
    * `timeoutMs` (a busy loop, a wait) fails to load, and its child is ended.
    */
-  async load(file: string, timeoutMs = DEFAULT_LOAD_MS): Promise<LoadResult> {
+  async load(
+    file: string,
+    timeoutMs = this.#o.loadTimeoutMs ?? DEFAULT_LOAD_MS,
+  ): Promise<LoadResult> {
     const child = this.#live();
     child.send({ op: "load", file });
     const limit = setTimeout(
@@ -365,7 +368,7 @@ export class ScenarioHost {
   async #withFile(file: string): Promise<Child> {
     const child = this.#live();
     if (child.loaded.has(file)) return child;
-    const r = await this.load(file, this.#o.loadTimeoutMs);
+    const r = await this.load(file);
     if (!r.ok) throw new ScenarioFailure(`loading ${file} again: ${r.message}`, r.at);
     return this.#live();
   }
