@@ -4,6 +4,7 @@ import {
   ack,
   defineScenario,
   expect,
+  icmp,
   inject,
   listen,
   oneOf,
@@ -14,7 +15,9 @@ import {
   syn,
   synAck,
   Trace,
+  udp,
 } from "../mod.ts";
+import { parsePacket } from "../runtime/wire/packet.ts";
 import { main } from "../cli/main.ts";
 
 const opts = { register: false } as const;
@@ -123,4 +126,23 @@ scenario("fails", [listen(8080), inject(syn()), expect(synAck().ack(5))], { regi
   assert.ok((await Deno.stat(`${dir}/out.pcap`)).size > 24);
   assert.ok(lines.some((l) => l.endsWith("< 192.168.0.1:8080 > 192.0.2.1:40000 S. 0:0(0) ack 5")));
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checksum() sends a checksum that does not verify, for TCP, UDP and ICMP alike", async () => {
+  for (
+    const b of [
+      syn().ports(40000, 80).checksum(),
+      udp().ports(5353, 53).checksum(),
+      icmp(8).checksum(),
+    ]
+  ) {
+    const r = await runScenarioOn(
+      defineScenario("bad checksum", [inject(b)], { ...opts, strict: "ignore" }),
+    );
+    assert.equal(r.ok, true, r.failure?.message);
+    const sent = r.trace.events.find((e) => e.kind === "packet" && e.dir === "in");
+    assert.ok(sent?.kind === "packet");
+    const p = parsePacket(sent.bytes);
+    assert.equal((p.transport as { checksumOk?: boolean }).checksumOk, false, b.def.name);
+  }
 });

@@ -193,7 +193,7 @@ export class Flows {
       : typeof def.payload === "number"
       ? new Uint8Array(def.payload)
       : def.payload;
-    const checksum = typeof def.checksum === "number" ? def.checksum : undefined;
+    const checksum = def.checksum;
     switch (def.proto) {
       case "udp":
         return {
@@ -223,7 +223,7 @@ export class Flows {
     }
   }
 
-  #resolveTcp(def: TcpDef, payload: Uint8Array, checksum: number | undefined) {
+  #resolveTcp(def: TcpDef, payload: Uint8Array, checksum: number | "bad" | undefined) {
     const f = this.flowFor(def);
     const flags = num(def, "flags", def.flags)!;
     const s = num(def, "seq", def.seq);

@@ -34,7 +34,6 @@ import { address } from "../wire/address.ts";
 import { assertNever } from "../wire/assert_never.ts";
 import { emitPacket, type Packet, parsePacket } from "../wire/packet.ts";
 import { formatCall, formatResult, type SocketCall } from "../wire/socket_call.ts";
-import { TcpView } from "../wire/tcp.ts";
 import { DEFAULT_TOLERANCE, RealClock, timingTolerance, VirtualClock } from "./clock.ts";
 import { checkResult } from "./call_check.ts";
 import {
@@ -354,7 +353,6 @@ class Runner {
           throw new ScenarioFailure(`inject(${s.packet.name}): ${(e as Error).message}`, s.at);
         }
         const bytes = emitPacket(spec);
-        if (s.packet.checksum === "bad") corruptChecksum(bytes);
         // Our own bytes: their checksum is only in doubt when the script set it.
         const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
         this.#bytes.set(index, bytes);
@@ -709,12 +707,4 @@ class Runner {
   #fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure {
     return new ScenarioFailure(summary, s?.at, [...details, ...traceTail(this.trace, this.#flows)]);
   }
-}
-
-/** Writes a checksum that cannot verify: the right one, inverted. */
-function corruptChecksum(bytes: Uint8Array): void {
-  const ihl = (bytes[0] >> 4) === 4 ? (bytes[0] & 0xf) * 4 : 40;
-  if (bytes[(bytes[0] >> 4) === 4 ? 9 : 6] !== 6) return;
-  const v = new TcpView(bytes.subarray(ihl));
-  v.checksum = ~v.checksum & 0xffff;
 }

@@ -13,6 +13,7 @@
  * const bytes = new Uint8Array([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
  * assert.equal(checksum.fold(checksum.sum(bytes, 0, bytes.length, 0)), 0xddf2);
  * assert.equal(checksum.finish(checksum.sum(bytes, 0, bytes.length, 0)), 0x220d);
+ * assert.equal(checksum.wrong(0x220d), 0x220c);
  * ```
  */
 export const checksum = {
@@ -43,6 +44,15 @@ export const checksum = {
   /** The value to put on the wire: the one's complement of the folded sum. */
   finish(acc: number): number {
     return ~checksum.fold(acc) & 0xffff;
+  },
+
+  /**
+   * A checksum that cannot verify, for a crafted packet's `checksum: "bad"`:
+   * the right one with its low bit flipped. (Its complement would not do: 0x0000
+   * and 0xffff are the same one's-complement number, and a UDP zero means "none".)
+   */
+  wrong(right: number): number {
+    return right === 1 ? 3 : (right ^ 1) & 0xffff;
   },
 
   /**

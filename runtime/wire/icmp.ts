@@ -93,7 +93,8 @@ export interface IcmpFields {
 
 /** What `emitIcmp` takes. */
 export type IcmpSpec = Omit<IcmpFields, "checksum" | "checksumOk" | "echo" | "mtu" | "quoted"> & {
-  checksum?: number;
+  /** The checksum to write; `"bad"` writes one that cannot verify. Computed when left out. */
+  checksum?: number | "bad";
 };
 
 /** Builds the rest-of-header word for the types that structure it. */
@@ -262,7 +263,7 @@ export function emitIcmp(
   b[o + 7] = spec.rest;
   b.set(spec.body, o + 8);
   let sum = spec.checksum;
-  if (sum === undefined) {
+  if (typeof sum !== "number") {
     let acc = 0;
     if (spec.kind === "icmpv6") {
       if (!pseudo) {
@@ -272,7 +273,8 @@ export function emitIcmp(
       }
       acc = checksum.pseudo(pseudo.src, pseudo.dst, ICMPV6_PROTOCOL, total);
     }
-    sum = checksum.finish(checksum.sum(b, o, o + total, acc));
+    const right = checksum.finish(checksum.sum(b, o, o + total, acc));
+    sum = sum === "bad" ? checksum.wrong(right) : right;
   }
   b[o + 2] = sum >>> 8;
   b[o + 3] = sum;

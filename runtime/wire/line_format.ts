@@ -90,8 +90,13 @@ function linkPrefix(e: EthernetFields): string {
   return `ether ${mac(e.src)} > ${mac(e.dst)}${tags} | `;
 }
 
-function wrong(value: number | undefined, ok: boolean | undefined): boolean {
+function wrong(value: number | "bad" | undefined, ok: boolean | undefined): boolean {
   return value !== undefined && ok !== true;
+}
+
+/** `cksum 0x1234` for a checksum set by hand or failing to verify; `cksum bad` for a crafted wrong one. */
+function cksum(value: number | "bad" | undefined): string {
+  return `cksum ${value === "bad" ? "bad" : h16(value!)}`;
 }
 
 function h16(v: number): string {
@@ -123,7 +128,7 @@ export function formatLine(p: PacketSpec, opts: FormatLineOptions = {}): string 
         parts.push(`doff ${t.dataOffset}`);
       }
       if (t.reserved) parts.push(`rsv ${t.reserved}`);
-      if (wrong(t.checksum, ok)) parts.push(`cksum ${h16(t.checksum!)}`);
+      if (wrong(t.checksum, ok)) parts.push(cksum(t.checksum));
       if (opts.data && t.payload.some((b) => b !== 0)) {
         parts.push(`data 0x${hex.encode(t.payload)}`);
       }
@@ -134,7 +139,7 @@ export function formatLine(p: PacketSpec, opts: FormatLineOptions = {}): string 
       if (t.length !== undefined && t.length !== 8 + t.payload.length) {
         parts.push(`ulen ${t.length}`);
       }
-      if (wrong(t.checksum, ok)) parts.push(`cksum ${h16(t.checksum!)}`);
+      if (wrong(t.checksum, ok)) parts.push(cksum(t.checksum));
       if (opts.data && t.payload.some((b) => b !== 0)) {
         parts.push(`data 0x${hex.encode(t.payload)}`);
       }
@@ -143,7 +148,7 @@ export function formatLine(p: PacketSpec, opts: FormatLineOptions = {}): string 
     case "icmpv4":
     case "icmpv6":
       parts.push(...icmpParts(t, opts));
-      if (wrong(t.checksum, ok)) parts.push(`cksum ${h16(t.checksum!)}`);
+      if (wrong(t.checksum, ok)) parts.push(cksum(t.checksum));
       if (opts.annotate) {
         const q = (t as { quoted?: import("./icmp.ts").QuotedDatagram }).quoted;
         if (q?.src && q.dst) {

@@ -347,7 +347,9 @@ export function parseLine(line: string): ParsedLine {
         (transport as { length?: number }).length = c.int(0xffff);
         break;
       case "cksum":
-        (transport as { checksum?: number }).checksum = c.int(0xffff, "a checksum 0xNNNN");
+        (transport as { checksum?: number | "bad" }).checksum = c.peek()?.text === "bad"
+          ? (c.next("bad"), "bad")
+          : c.int(0xffff, "a checksum 0xNNNN or bad");
         break;
       case "data": {
         const d = c.bytes("payload bytes as 0x…");

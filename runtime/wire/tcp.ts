@@ -117,7 +117,8 @@ export type TcpSpec =
   & {
     kind?: "tcp";
     dataOffset?: number;
-    checksum?: number;
+    /** The checksum to write; `"bad"` writes one that cannot verify. Computed when left out. */
+    checksum?: number | "bad";
     reserved?: number;
   };
 
@@ -332,13 +333,14 @@ export function emitTcp(spec: TcpSpec, buf: Uint8Array, at: number, pseudo?: Pse
   b.fill(0, optEnd, o + hdr);
   b.set(spec.payload, o + hdr);
   let sum = spec.checksum;
-  if (sum === undefined) {
+  if (typeof sum !== "number") {
     if (!pseudo) {
       throw new RangeError(
         "Cannot emit TCP checksum: the pseudo-header addresses are unknown; pass them or set checksum",
       );
     }
-    sum = segmentChecksum(b, o, end, pseudo);
+    const right = segmentChecksum(b, o, end, pseudo);
+    sum = sum === "bad" ? checksum.wrong(right) : right;
   }
   b[o + 16] = sum >>> 8;
   b[o + 17] = sum;

@@ -49,7 +49,8 @@ export interface UdpFields {
 export type UdpSpec = Omit<UdpFields, "kind" | "length" | "checksum" | "checksumOk"> & {
   kind?: "udp";
   length?: number;
-  checksum?: number;
+  /** The checksum to write; `"bad"` writes one that cannot verify. Computed when left out. */
+  checksum?: number | "bad";
 };
 
 /** A mutable view over UDP header bytes. */
@@ -145,7 +146,8 @@ export function emitUdp(spec: UdpSpec, buf: Uint8Array, at: number, pseudo?: Pse
   b[o + 7] = 0;
   b.set(spec.payload, o + 8);
   let sum = spec.checksum;
-  if (sum === undefined) {
+  if (typeof sum !== "number") {
+    const bad = sum === "bad";
     if (!pseudo) {
       throw new RangeError(
         "Cannot emit UDP checksum: the pseudo-header addresses are unknown; pass them or set checksum",
@@ -156,6 +158,7 @@ export function emitUdp(spec: UdpSpec, buf: Uint8Array, at: number, pseudo?: Pse
     );
     // RFC 768: a computed zero is sent as all ones.
     if (sum === 0) sum = 0xffff;
+    if (bad) sum = checksum.wrong(sum);
   }
   b[o + 6] = sum >>> 8;
   b[o + 7] = sum;
