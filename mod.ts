@@ -108,7 +108,7 @@ export {
 export { emitUdp, parseUdp, type UdpFields, type UdpSpec, UdpView } from "./runtime/wire/udp.ts";
 export { formatVerbose } from "./runtime/wire/verbose.ts";
 export { checkFields, fieldSchemas } from "./dsl/field_schema.ts";
-export { any, type FieldMatch, type Matcher, range, where } from "./dsl/matcher.ts";
+export { any, type FieldMatch, masked, type Matcher, range, where } from "./dsl/matcher.ts";
 export { type Duration, parseDuration } from "./dsl/duration.ts";
 export {
   eol,
@@ -128,6 +128,7 @@ export {
   challengeAck,
   checksum as badChecksum,
   data,
+  dataSegment,
   field,
   fin,
   finAck,
@@ -160,6 +161,7 @@ export {
   expectNothing,
   inject,
   oneOf,
+  type PathOp,
   type Relation,
   type Step,
   type StepInput,
@@ -185,6 +187,7 @@ export {
   socket,
   write,
 } from "./dsl/socket_steps.ts";
+export { type ImpairOptions, path, PathBuilder } from "./dsl/path_steps.ts";
 export {
   defineScenario,
   type Scenario,

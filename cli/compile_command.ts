@@ -35,6 +35,7 @@ import { type Packet, parsePacket } from "../runtime/wire/packet.ts";
 import { emitPacket } from "../runtime/wire/packet.ts";
 import { formatCallArgs } from "../runtime/wire/socket_call.ts";
 import { TcpFlag } from "../runtime/wire/tcp.ts";
+import { describeRewrite } from "../runtime/engine/path.ts";
 import { loadLines } from "./run_command.ts";
 import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 
@@ -121,7 +122,10 @@ export function compileScenario(sc: Scenario): string[] {
           : s.want.kind === "value"
           ? ` = ${JSON.stringify(s.want.value)}`
           : "";
-        line(s, `  ${s.side === "peer" ? "peer." : ""}${c.name}(${formatCallArgs(shown)})${want}`);
+        line(
+          s,
+          `  ${s.side === "target" ? "" : `${s.side}.`}${c.name}(${formatCallArgs(shown)})${want}`,
+        );
         break;
       }
       case "expectNothing":
@@ -142,6 +146,24 @@ export function compileScenario(sc: Scenario): string[] {
       case "peer":
         line(s, `  peer ${s.mode}`);
         break;
+      case "path": {
+        const o = s.op;
+        const on = s.link === undefined ? "" : ` on ${s.link}`;
+        const what = "match" in o
+          ? ` ${o.match.name}${o.from ? ` from ${o.from}` : ""} ${
+            o.nth ? `nth ${o.nth.join(",")}` : `count ${o.count}`
+          }`
+          : "";
+        const extra = o.op === "delay"
+          ? ` ${o.ms} ms`
+          : o.op === "rewrite"
+          ? ` ${describeRewrite(o.fields)}`
+          : o.op === "impair"
+          ? ` loss ${o.loss} delay ${o.delayMs} ms jitter ${o.jitterMs} ms reorder ${o.reorder} duplicate ${o.duplicate} seed ${o.seed}`
+          : "";
+        line(s, `  path ${o.op}${on}${what}${extra}`);
+        break;
+      }
       default:
         assertNever(s, "step");
     }

@@ -193,7 +193,10 @@ export async function main(args: string[]): Promise<number> {
         `${TARGET_SPECS}; a comma-separated list (builtin,kernel) runs each and prints the first divergence`,
         "builtin",
       )
-      .option("--pcap <file>", "save each run's packets as pcap")
+      .option(
+        "--pcap <file>",
+        "save each run's packets as pcap (.pcapng: with what the path did as comments)",
+      )
       .option("--trace <file>", "save each run's trace as JSON")
       .option("--filter <text>", "only scenarios whose name contains text")
       .option(

@@ -127,7 +127,11 @@ async function runSuite(
     for (const l of verdictLines(sc, r, performance.now() - start, color)) print(l);
     for (const l of scenarioOutputLines(suite.takeOutput())) print(l);
     for (const w of r.warnings) print(`     warning: ${w}`);
-    if (o.pcap) await Deno.writeFile(numbered(o.pcap, i, list.length), r.trace.toPcap());
+    if (o.pcap) {
+      // pcapng carries what the path did to each packet as a packet comment.
+      const file = numbered(o.pcap, i, list.length);
+      await Deno.writeFile(file, file.endsWith(".pcapng") ? r.trace.toPcapng() : r.trace.toPcap());
+    }
     if (o.trace) await Deno.writeTextFile(numbered(o.trace, i, list.length), r.trace.toJSON());
     if (r.skipped) skipped++;
     else if (r.ok) passed++;
@@ -248,6 +252,7 @@ async function differential(
         `${n} × ${MASKS[m as keyof typeof MASKS]}`
       );
       if (hidden.length) print(`     masked (${c.target}): ${hidden.join(", ")}`);
+      if (c.note) print(`     ${c.note}`);
     }
     for (const l of scenarioOutputLines(suite.takeOutput())) print(l);
     if (verdict === "skip") skipped++;

@@ -36,6 +36,7 @@
 export type Matcher =
   | { readonly matcher: "any" }
   | { readonly matcher: "range"; readonly min: number; readonly max: number }
+  | { readonly matcher: "mask"; readonly value: number; readonly mask: number }
   | {
     readonly matcher: "where";
     readonly description: string;
@@ -71,6 +72,26 @@ export const any: Matcher = Object.freeze({ matcher: "any" });
 export function range(min: number, max: number): Matcher {
   if (!(min <= max)) throw new RangeError(`range(): want min <= max, got ${min} > ${max}`);
   return Object.freeze({ matcher: "range", min, max });
+}
+
+/**
+ * Matches `(v & mask) === value`: some bits set, some clear, the rest free
+ * (TCP flags "ACK, no SYN or RST, PSH either way").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { masked, matches } from "./matcher.ts";
+ * const ackNoSyn = masked(0x10, 0x12);
+ * assert.ok(matches(ackNoSyn, 0x18) && !matches(ackNoSyn, 0x12));
+ * assert.throws(() => masked(3, 1), /value has bits outside the mask/);
+ * ```
+ */
+export function masked(value: number, mask: number): Matcher {
+  if ((value & ~mask) !== 0) {
+    throw new RangeError(`masked(): value has bits outside the mask, got ${value} & ~${mask}`);
+  }
+  return Object.freeze({ matcher: "mask", value, mask });
 }
 
 /**
@@ -163,6 +184,8 @@ export function matches(m: FieldMatch, v: number): boolean {
       return true;
     case "range":
       return v >= m.min && v <= m.max;
+    case "mask":
+      return (v & m.mask) === m.value;
     case "where":
       if (!m.test) {
         throw new RangeError(
@@ -190,6 +213,8 @@ export function describeValue(m: FieldMatch): string {
       return "any";
     case "range":
       return `${m.min}..${m.max}`;
+    case "mask":
+      return `0x${m.value.toString(16)}/0x${m.mask.toString(16)}`;
     case "where":
       return m.description;
   }

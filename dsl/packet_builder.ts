@@ -31,7 +31,7 @@
 import { parseTcpFlags, TcpFlag } from "../runtime/wire/tcp.ts";
 import { ECN } from "../runtime/wire/line_format.ts";
 import { checkFields, fieldSchemas } from "./field_schema.ts";
-import { type FieldMatch, isMatcher } from "./matcher.ts";
+import { type FieldMatch, isMatcher, masked, range } from "./matcher.ts";
 import {
   combineOptionSpecs,
   type OptionInput,
@@ -64,6 +64,8 @@ export interface TcpDef {
   readonly ack?: FieldMatch;
   readonly win?: FieldMatch;
   readonly urg?: FieldMatch;
+  /** For patterns: the payload's length, when no payload is given (`dataSegment()` wants 1 or more). */
+  readonly len?: FieldMatch;
   readonly options?: OptionSpec;
   readonly optionsMatch?: OptionsMatch;
   /** Bytes, or a length (zero bytes when injected; any bytes of that length when expected). */
@@ -354,6 +356,10 @@ export class TcpBuilder extends Builder<TcpDef, TcpBuilder> {
   ports(src: FieldMatch, dst: FieldMatch): TcpBuilder {
     return this.with(field("srcPort", src), field("dstPort", dst));
   }
+  /** For patterns: the payload length, a number or matcher (`range(1, 1460)`), whatever the bytes. */
+  len(m: FieldMatch): TcpBuilder {
+    return this.with((d) => ({ ...d, len: m }));
+  }
   /** Flags as letters (`"S."`) or a number. */
   flags(f: string | FieldMatch): TcpBuilder {
     return this.with(flags(f));
@@ -552,6 +558,23 @@ export const finAck = (...mods: Modifier<TcpDef>[]) => make("finAck", FIN | ACK,
  */
 export const data = (p: Uint8Array | string | number, ...mods: Modifier<TcpDef>[]) =>
   make("data", PSH | ACK, [payload(p), ...mods]);
+/**
+ * For patterns: any segment that carries data: ACK set, SYN and RST clear,
+ * PSH and FIN either way, one byte or more. What a path rule counts as "the
+ * 3rd data segment".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dataSegment } from "./packet_builder.ts";
+ * assert.deepEqual(dataSegment().def.len, { matcher: "range", min: 1, max: 65535 });
+ * ```
+ */
+export const dataSegment = (...mods: Modifier<TcpDef>[]) =>
+  make("dataSegment", 0, [
+    (d) => ({ ...d, flags: masked(ACK, ACK | SYN | RST), len: range(1, 65535) }),
+    ...mods,
+  ]);
 /**
  * The ACK RFC 5961 answers an in-window RST or SYN with: seq = snd.nxt and
  * ack = rcv.nxt of the stack, which is what an unset `ack()` pattern expects.

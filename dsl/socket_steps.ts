@@ -149,8 +149,12 @@ function calls(side: Side) {
     },
     /** write(fd, data). */
     write: (d: Uint8Array | string) => call(side, { name: "write", data: bytes(d) }),
-    /** read(fd, count). */
-    read: (count = 65536) => call(side, { name: "read", count }),
+    /**
+     * read(fd, count). With `{ all: true }`, recv(fd, count, MSG_WAITALL):
+     * blocks until `count` bytes have come, or the stream ends.
+     */
+    read: (count = 65536, o: { all?: boolean } = {}) =>
+      call(side, o.all ? { name: "read", count, all: true } : { name: "read", count }),
     /** shutdown(fd, how). */
     shutdown: (how: "SHUT_RD" | "SHUT_WR" | "SHUT_RDWR" = "SHUT_WR") =>
       call(side, { name: "shutdown", how }),

@@ -33,6 +33,7 @@ const matcher = z.union([
   z.number(),
   z.strictObject({ matcher: z.literal("any") }),
   z.strictObject({ matcher: z.literal("range"), min: z.number(), max: z.number() }),
+  z.strictObject({ matcher: z.literal("mask"), value: z.number(), mask: z.number() }),
   // `remote`: a predicate that stays in the process that wrote it (runtime/host asks it).
   z.strictObject({
     matcher: z.literal("where"),
@@ -66,6 +67,7 @@ const packetDef = z.discriminatedUnion("proto", [
     ack: matcher.optional(),
     win: matcher.optional(),
     urg: matcher.optional(),
+    len: matcher.optional(),
     options: z.union([
       z.strictObject({
         mode: z.literal("exact"),
@@ -90,6 +92,40 @@ const packetDef = z.discriminatedUnion("proto", [
     quote: z.string().optional(),
   }),
 ]);
+const select = {
+  match: packetDef,
+  from: z.string().min(1).optional(),
+  count: z.union([z.number().int().min(1), z.literal("all")]),
+  nth: z.array(z.number().int().min(1)).min(1).optional(),
+};
+const u = (max: number) => z.number().int().min(0).max(max).optional();
+const pathOp = z.discriminatedUnion("op", [
+  z.strictObject({ op: z.enum(["drop", "duplicate", "reorder", "hold"]), ...select }),
+  z.strictObject({ op: z.literal("delay"), ms: z.number().min(0), ...select }),
+  z.strictObject({
+    op: z.literal("rewrite"),
+    ...select,
+    fields: z.strictObject({
+      win: u(0xffff),
+      flags: u(0xfff),
+      seq: u(0xffffffff),
+      ack: u(0xffffffff),
+      urg: u(0xffff),
+      ttl: u(255),
+    }),
+  }),
+  z.strictObject({
+    op: z.literal("impair"),
+    loss: z.number().min(0).max(1),
+    delayMs: z.number().min(0),
+    jitterMs: z.number().min(0),
+    reorder: z.number().min(0).max(1),
+    duplicate: z.number().min(0).max(1),
+    seed: z.number().int(),
+    from: z.string().min(1).optional(),
+  }),
+  z.strictObject({ op: z.enum(["release", "clear"]) }),
+]);
 const ref = z.union([
   z.strictObject({ step: z.number().int().min(0) }),
   z.strictObject({ label: z.string() }),
@@ -106,12 +142,13 @@ const stepSchema = z.discriminatedUnion("kind", [
       z.strictObject({ kind: z.enum(["seqEquals", "ackEquals", "answers"]), ref }),
     ),
     timing,
+    from: z.string().min(1).optional(),
   }),
   z.strictObject({ kind: z.literal("expectNothing"), at: loc, ms: z.number().min(0) }),
   z.strictObject({
     kind: z.literal("call"),
     at: loc,
-    side: z.enum(["target", "peer"]),
+    side: z.string().min(1),
     call: z.looseObject({ name: z.string() }),
     want: z.looseObject({ kind: z.enum(["ok", "value", "errno", "any"]) }),
     timing,
@@ -129,7 +166,15 @@ const stepSchema = z.discriminatedUnion("kind", [
     profile: z.union([z.string(), z.record(z.string(), z.unknown())]),
   }),
   z.strictObject({ kind: z.literal("peer"), at: loc, mode: z.enum(["auto", "manual"]) }),
-], { error: "want a step kind: inject, expect, expectNothing, call, wait, sysctl, profile, peer" });
+  z.strictObject({
+    kind: z.literal("path"),
+    at: loc,
+    link: z.string().min(1).optional(),
+    op: pathOp,
+  }),
+], {
+  error: "want a step kind: inject, expect, expectNothing, call, wait, sysctl, profile, peer, path",
+});
 
 const fileSchema = z.strictObject({ version: z.literal(1), steps: z.array(stepSchema) });
 

@@ -54,8 +54,61 @@ export type CallWant =
   | { kind: "errno"; errno: string }
   | { kind: "any" };
 
-/** Which stack a call runs on: the one under test, or the script's own peer stack. */
-export type Side = "target" | "peer";
+/**
+ * Which stack a call runs on: the one under test (`target`), the script's own
+ * peer stack (`peer`), or a host of the scenario's topology by name.
+ */
+export type Side = string;
+
+/** Which of the matching segments a path rule acts on. */
+export interface PathSelect {
+  /** The pattern, as for `expect()`; seq and ack are relative to each sender's ISN. */
+  readonly match: PacketDef;
+  /** Only segments sent by this side (`target`, `peer`, or a topology host). */
+  readonly from?: string;
+  /** How many matches to act on, from the first; `all` keeps the rule for good. Default 1. */
+  readonly count: number | "all";
+  /** Act on these matches only (1-based, counted from when the rule was set), instead of `count`. */
+  readonly nth?: readonly number[];
+}
+
+/** Header fields a path rule may overwrite (absolute values); checksums are recomputed. */
+export interface RewriteFields {
+  readonly win?: number;
+  readonly flags?: number;
+  readonly seq?: number;
+  readonly ack?: number;
+  readonly urg?: number;
+  readonly ttl?: number;
+}
+
+/** Seeded random impairment, like netem: every segment crossing is subject to it. */
+export interface Impairment {
+  /** Chance (0..1) that a segment is lost. */
+  readonly loss: number;
+  /** Fixed delay added to each segment, ms. */
+  readonly delayMs: number;
+  /** Uniform jitter added on top, 0..jitterMs. */
+  readonly jitterMs: number;
+  /** Chance (0..1) that a segment is held back behind the next one. */
+  readonly reorder: number;
+  /** Chance (0..1) that a segment is sent twice. */
+  readonly duplicate: number;
+  readonly seed: number;
+  /** Only segments from this side. */
+  readonly from?: string;
+}
+
+/** What the script does to segments crossing the path between two stacks. */
+export type PathOp =
+  | ({ readonly op: "drop" | "duplicate" | "reorder" | "hold" } & PathSelect)
+  | ({ readonly op: "delay"; readonly ms: number } & PathSelect)
+  | ({ readonly op: "rewrite"; readonly fields: RewriteFields } & PathSelect)
+  | ({ readonly op: "impair" } & Impairment)
+  /** Lets every held segment go, in the order they were held. */
+  | { readonly op: "release" }
+  /** Removes every rule and impairment (held segments stay held until released). */
+  | { readonly op: "clear" };
 
 /** One step of a scenario. */
 export type Step =
@@ -66,13 +119,17 @@ export type Step =
     alternatives: readonly PacketDef[];
     relations: readonly Relation[];
     timing?: Timing;
+    /** The side the packet travels from; by default the stack under test. */
+    from?: string;
   }
   | { kind: "expectNothing"; at: SourceLoc; ms: number }
   | { kind: "call"; at: SourceLoc; side: Side; call: CallDef; want: CallWant; timing?: Timing }
   | { kind: "wait"; at: SourceLoc; ms: number }
   | { kind: "sysctl"; at: SourceLoc; name: string; value: number | string }
   | { kind: "profile"; at: SourceLoc; profile: string | Readonly<Record<string, unknown>> }
-  | { kind: "peer"; at: SourceLoc; mode: "auto" | "manual" };
+  | { kind: "peer"; at: SourceLoc; mode: "auto" | "manual" }
+  /** A path rule on `link` (a topology link's name; the only path when left out). */
+  | { kind: "path"; at: SourceLoc; link?: string; op: PathOp };
 
 /** Anything that turns into steps. */
 export interface StepSource {
@@ -210,6 +267,10 @@ export class ExpectBuilder implements StepSource {
   /** Must arrive `d` after the previous step (with tolerance either side). */
   after(d: Duration): ExpectBuilder {
     return this.#with({ timing: { kind: "after", ms: parseDuration(d) } });
+  }
+  /** The packet travels from `side`: `peer` (the script's own stack) or a topology host. */
+  from(side: string): ExpectBuilder {
+    return this.#with({ from: side });
   }
   toSteps(): Step[] {
     return [this.step];

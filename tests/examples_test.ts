@@ -4,3 +4,4 @@ import "../examples/rst_closed_port.ts";
 import "../examples/rst_linger_zero.ts";
 import "../examples/rst_unread_data.ts";
 import "../examples/late_ack.ts";
+import "../examples/peer_transfer.ts";

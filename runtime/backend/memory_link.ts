@@ -31,7 +31,7 @@ export class MemoryLink implements Backend {
   #queue: Received[] = [];
   #head = 0;
   #closed = false;
-  onPacket: ((bytes: Uint8Array) => void) | undefined;
+  onPacket: ((bytes: Uint8Array, time: number) => void) | undefined;
   readonly checksumsTrusted: boolean;
 
   /**
@@ -47,8 +47,8 @@ export class MemoryLink implements Backend {
   /** The stack's output function: queues one datagram for `receive`. */
   fromStack(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#queue.push({ bytes, time: this.#clock.now() });
-    this.onPacket?.(bytes);
+    if (this.onPacket) this.onPacket(bytes, this.#clock.now());
+    else this.#queue.push({ bytes, time: this.#clock.now() });
     this.#clock.poke();
   }
 

@@ -92,7 +92,8 @@ export function comparedEvents(trace: Trace): ComparedEvent[] {
       const text = r?.ok && typeof r.value === "object" && "state" in r.value
         ? `${formatCall(e.call)} = {state: ${r.value.state}}`
         : formatCall(e.call, r);
-      out.push({ kind: "call", time: e.time, step: e.step, text });
+      const side = e.side === "target" ? "" : `${e.side}.`;
+      out.push({ kind: "call", time: e.time, step: e.step, text: side + text });
     }
   }
   return out;
@@ -153,6 +154,8 @@ export interface CompareOptions {
 export interface Comparison {
   divergences: Divergence[];
   masked: Partial<Record<MaskName, number>>;
+  /** Why a stream was not compared. */
+  note?: string;
 }
 
 const TOKENS = /^([<>]) (\S+) > (\S+) (\S+)( .*)?$/;
@@ -202,9 +205,16 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
   const divergences: Divergence[] = [];
   const masked: Partial<Record<MaskName, number>> = {};
   const hide = (m: MaskName) => (masked[m] = (masked[m] ?? 0) + 1);
-  for (const stream of ["packets", "calls"] as const) {
+  // With a live peer stack, each side paces the exchange by its own clock and windows:
+  // the interleaving of two real runs says nothing; their calls and verdicts still do.
+  const live = [a, b].some((t) => t.events.some((e) => e.kind === "packet" && e.by === "peer"));
+  const streams = live ? (["calls"] as const) : (["packets", "calls"] as const);
+  for (const stream of streams) {
     const kind = stream === "packets" ? "packet" : "call";
-    const l = x.filter((e) => e.kind === kind), r = y.filter((e) => e.kind === kind);
+    // Live, each host's calls return when its stack lets them: compare them in step order.
+    const order = (e: ComparedEvent[]) =>
+      live ? e.sort((p, q) => (p.step ?? 0) - (q.step ?? 0) || p.time - q.time) : e;
+    const l = order(x.filter((e) => e.kind === kind)), r = order(y.filter((e) => e.kind === kind));
     for (let i = 0; i < Math.max(l.length, r.length); i++) {
       const left = l[i], right = r[i];
       if (left?.text !== right?.text) {
@@ -214,7 +224,7 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
         // The gaps after a difference in events say nothing more.
         if (!m) continue;
       }
-      if (!o.timing || !left || !right || i === 0) continue;
+      if (!o.timing || live || !left || !right || i === 0) continue;
       const gapL = left.time - l[i - 1].time, gapR = right.time - r[i - 1].time;
       const slack = timingTolerance(Math.max(gapL, gapR), o.timing);
       if (Math.abs(gapR - gapL) <= slack) continue;
@@ -231,5 +241,8 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
   }
   const when = (d: Divergence) => d.left?.time ?? d.right?.time ?? Infinity;
   divergences.sort((p, q) => when(p) - when(q));
-  return { divergences, masked };
+  const note = live
+    ? "packets not compared: with a live peer stack, each run's exchange is paced by its own stacks"
+    : undefined;
+  return { divergences, masked, note };
 }

@@ -115,10 +115,11 @@ export function describeEvent(e: TraceEvent, flows: Flows): string {
       } catch {
         text = `${e.bytes.length} bytes that do not parse`;
       }
-      return `${time} ${e.dir === "in" ? ">" : "<"} ${text}`;
+      const path = e.path?.length ? `  # ${e.path.join("; ")}` : "";
+      return `${time} ${e.dir === "in" ? ">" : "<"} ${text}${path}`;
     }
     case "call":
-      return `${time} ${e.side === "peer" ? "peer." : ""}${formatCall(e.call, e.result)}`;
+      return `${time} ${e.side === "target" ? "" : `${e.side}.`}${formatCall(e.call, e.result)}`;
     case "note":
       return `${time} note: ${e.text}`;
     case "failure":

@@ -52,6 +52,8 @@ export interface Pattern {
   optionsMatch: "exact" | "subset" | "ignore";
   /** Exact bytes, or a length. */
   payload: Uint8Array | number;
+  /** A length matcher instead of `payload`, when the pattern gave a length but no bytes. */
+  len?: FieldMatch;
   ttl: FieldMatch;
   src?: Uint8Array;
   dst?: Uint8Array;
@@ -108,6 +110,7 @@ export function resolvePattern(def: PacketDef, flow: Flow | undefined): Pattern 
     },
     win: def.win ?? any,
     urg: def.urg ?? any,
+    len: def.payload === undefined ? def.len : undefined,
     options: def.options,
     optionsMatch: def.optionsMatch ?? (def.options ? "exact" : "ignore"),
     src: def.ip.src ? address.parse(def.ip.src) : undefined,
@@ -263,7 +266,8 @@ export function comparePattern(p: Pattern, got: Packet | PacketSpec): string[] {
   check("tcp.win", p.win, t.window);
   check("tcp.urg", p.urg, t.urgent);
   out.push(...optionsDiff(p, t.options));
-  if (typeof p.payload === "number") {
+  if (p.len !== undefined) check("tcp.len", p.len, t.payload.length);
+  else if (typeof p.payload === "number") {
     if (t.payload.length !== p.payload) {
       out.push(`tcp.payload: want ${p.payload} bytes, got ${t.payload.length}`);
     }

@@ -30,12 +30,10 @@ import { resolveRefs } from "../../dsl/scenario_def.ts";
 import { withPredicates } from "../../dsl/matcher.ts";
 import { errorLocation, formatLocation } from "../../dsl/source_location.ts";
 import { type Step, type StepInput, toSteps } from "../../dsl/steps.ts";
-import { address } from "../wire/address.ts";
 import { assertNever } from "../wire/assert_never.ts";
-import { emitPacket, type Packet, parsePacket } from "../wire/packet.ts";
-import { formatCall, formatResult, type SocketCall } from "../wire/socket_call.ts";
-import { DEFAULT_TOLERANCE, RealClock, timingTolerance, VirtualClock } from "./clock.ts";
-import { checkResult } from "./call_check.ts";
+import { emitPacket, parsePacket } from "../wire/packet.ts";
+import { DEFAULT_TOLERANCE, RealClock, VirtualClock } from "./clock.ts";
+import { CallTracker } from "./call_tracker.ts";
 import {
   describeEvent,
   relativeLine,
@@ -45,9 +43,12 @@ import {
   traceTail,
 } from "./failure.ts";
 import { Flows } from "./flow.ts";
+import { type PacketEvent, PacketLog } from "./packet_log.ts";
+import { Path } from "./path.ts";
 import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
-import type { CallHandle, Peer, PeerFactory, Received, Target } from "./target.ts";
+import type { Endpoints, Peer, PeerFactory, Target } from "./target.ts";
 import { type LimitOverride, type Limits, scenarioLimits, Watchdog } from "./scenario_limits.ts";
+import { TimingCheck } from "./timing_check.ts";
 import { Trace, type TraceEvent } from "./trace.ts";
 
 /** What `runScenario` needs besides the scenario. */
@@ -71,20 +72,6 @@ export interface RunResult {
   trace: Trace;
   /** Clock milliseconds the run took. */
   elapsedMs: number;
-}
-
-interface Pending {
-  step: Extract<Step, { kind: "call" }>;
-  index: number;
-  handle: CallHandle;
-  call: SocketCall;
-  since: number;
-}
-
-interface Fds {
-  current?: number;
-  listener?: number;
-  boundPort?: number;
 }
 
 /**
@@ -152,7 +139,7 @@ function stepName(s: Step): string {
     case "expectNothing":
       return `expectNothing(${s.ms}ms)`;
     case "call":
-      return `${s.side === "peer" ? "peer." : ""}${s.call.name}()`;
+      return `${s.side === "target" ? "" : `${s.side}.`}${s.call.name}()`;
     case "wait":
       return `wait(${s.ms}ms)`;
     case "sysctl":
@@ -161,11 +148,21 @@ function stepName(s: Step): string {
       return "useProfile()";
     case "peer":
       return `peer.${s.mode}()`;
+    case "path":
+      return `path.${s.op.op}(${"match" in s.op ? s.op.match.name : ""})`;
     default:
       return assertNever(s, "step");
   }
 }
 
+type StepOf<K extends Step["kind"]> = Extract<Step, { kind: K }>;
+
+/**
+ * The dispatcher: runs each step on the part that owns it. Packets go through
+ * the link's `PacketLog`, calls through each host's `CallTracker`, timing
+ * through `TimingCheck`, path rules to the `Path` between the peer stack and
+ * the stack under test.
+ */
 class Runner {
   readonly trace = new Trace();
   readonly warnings: string[] = [];
@@ -182,13 +179,12 @@ class Runner {
   readonly #makePeer?: PeerFactory;
   readonly #flows: Flows;
   readonly #done: Step[] = [];
-  /** The bytes of each step's packet (injected or matched), for ICMP quotes. */
-  readonly #bytes = new Map<number, Uint8Array>();
-  #lastOut: Uint8Array | undefined;
-  /** Packets `observe()` took in that no step has matched yet. */
-  readonly #backlog: (Received & { packet: Packet })[] = [];
-  #pending: Pending[] = [];
-  #fds: Record<"target" | "peer", Fds> = { target: {}, peer: {} };
+  readonly #log: PacketLog;
+  readonly #timing: TimingCheck;
+  readonly #calls = new Map<string, CallTracker>();
+  readonly #path: Path;
+  /** The trace event of each of the stack's datagrams while live, for the path's marks. */
+  readonly #events = new WeakMap<Uint8Array, PacketEvent>();
   #last = 0;
   #peer: Peer | undefined;
   #auto = false;
@@ -200,28 +196,45 @@ class Runner {
     this.#t = cfg.target;
     this.#makePeer = cfg.makePeer;
     this.#family = o.family ?? 4;
-    const addrs = this.#family === 4 ? cfg.target.v4 : cfg.target.v6;
+    const clock = cfg.target.clock;
     // On a real clock the script's TS clock starts at its first packet, so a
     // scenario's first TS val is the same 100 it is on the virtual clock.
-    const clock = cfg.target.clock;
     let origin: number | undefined = clock.kind === "virtual" ? 0 : undefined;
     this.#flows = new Flows(
-      addrs,
+      this.#addrs,
       o.remotePort ?? 40000,
       () => clock.now() - (origin ??= clock.now()),
     );
+    this.#log = new PacketLog(cfg.target.backend, clock, this.trace, this.#flows);
+    this.#timing = new TimingCheck(
+      clock,
+      () => this.#o.tolerance ?? this.#t.tolerance ?? DEFAULT_TOLERANCE,
+    );
+    this.#path = new Path(clock, (bytes, from, text) => this.#markStopped(bytes, from, text));
+    this.#calls.set("target", this.#tracker("target", cfg.target.sockets, this.#addrs));
     if (o.profile !== undefined) {
       const note = cfg.target.configure({ kind: "profile", profile: o.profile });
       if (note) this.#warn(note);
     }
   }
 
-  get #tolerance() {
-    return this.#o.tolerance ?? this.#t.tolerance ?? DEFAULT_TOLERANCE;
+  get #addrs(): Endpoints {
+    return this.#family === 4 ? this.#t.v4 : this.#t.v6;
   }
 
   get #timeout(): number {
     return this.#o.expectTimeoutMs ?? (this.#t.clock.kind === "virtual" ? 300_000 : 10_000);
+  }
+
+  #tracker(side: string, api: Target["sockets"], addrs: Endpoints): CallTracker {
+    return new CallTracker(side, api, this.#t.clock, {
+      trace: this.trace,
+      timing: this.#timing,
+      fail: (summary, s, details) => this.#fail(summary, s, details),
+      listening: (port) => side === "target" && this.#flows.listening(port),
+      family: this.#family,
+      addrs,
+    });
   }
 
   /** The failure for a run that passed its real-time limit: what it was waiting on. */
@@ -249,6 +262,7 @@ class Runner {
   /** The run is over: nothing still pending may act on the target. */
   end(): void {
     this.#abort.abort();
+    this.#log.manual();
     const clock = this.#t.clock;
     if (clock instanceof RealClock) clock.stop();
   }
@@ -270,16 +284,8 @@ class Runner {
       get now() {
         return self.#t.clock.now();
       },
-      async observe() {
-        while (self.#t.backend.pending() > 0) {
-          const got = await self.#arrive(self.#t.clock.now());
-          if (!got) break;
-          self.#backlog.push(got);
-        }
-      },
-      discardObserved() {
-        self.#backlog.length = 0;
-      },
+      observe: () => this.#log.observe(this.#stepAbort.signal),
+      discardObserved: () => this.#log.discardObserved(),
       get events() {
         return self.trace.events as unknown as readonly TraceEventLike[];
       },
@@ -296,13 +302,18 @@ class Runner {
     for (const s of steps) await this.#step(s);
   }
 
+  /** Records calls that returned since the last step, on every host. */
+  async #settle(final: boolean): Promise<void> {
+    for (const c of this.#calls.values()) await c.settle(final, this.#timeout);
+  }
+
   async #step(s: Step): Promise<StepOutcome> {
     if (this.#abort.signal.aborted) {
       throw new ScenarioFailure("the run has ended: no more steps are taken", s.at);
     }
     try {
       // Calls that returned because of the last step are recorded before this one runs.
-      this.#t.sockets.recheck?.();
+      for (const c of this.#calls.values()) c.recheck();
       await this.#settle(false);
       const index = this.#done.length;
       this.#done.push(s);
@@ -345,26 +356,13 @@ class Runner {
   async #exec(s: Step, index: number): Promise<StepOutcome> {
     const clock = this.#t.clock;
     switch (s.kind) {
-      case "inject": {
-        let spec;
-        try {
-          spec = this.#flows.resolve(s.packet, this.#quote(s));
-        } catch (e) {
-          throw new ScenarioFailure(`inject(${s.packet.name}): ${(e as Error).message}`, s.at);
-        }
-        const bytes = emitPacket(spec);
-        // Our own bytes: their checksum is only in doubt when the script set it.
-        const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
-        this.#bytes.set(index, bytes);
-        await this.#inject(bytes, packet, "script", index);
-        this.#last = clock.now();
-        return { kind: "packet", packet, bytes, time: this.#last };
-      }
+      case "inject":
+        return await this.#inject(s, index);
       case "expect":
         return await this.#expect(s, index);
       case "expectNothing": {
         const until = this.#last + s.ms;
-        const got = await this.#receive(until);
+        const got = await this.#log.receive(until, this.#stepAbort.signal);
         if (got) {
           throw this.#fail(`expectNothing(${s.ms}ms): the stack sent a packet`, s, [
             `got:  ${relativeLine(got.packet, "out", this.#flows)}`,
@@ -373,8 +371,12 @@ class Runner {
         this.#last = clock.now();
         return { kind: "none", time: this.#last };
       }
-      case "call":
-        return await this.#call(s, index);
+      case "call": {
+        const tracker = this.#trackerFor(s);
+        const r = await tracker.run(s, index, this.#last, this.#timeout, this.#auto);
+        if (r.result !== undefined) this.#last = r.time;
+        return { kind: "result", result: r.result, time: r.time };
+      }
       case "wait": {
         const abandoned = this.#stepAbort.signal;
         await clock.waitFor(() => abandoned.aborted, clock.now() + s.ms);
@@ -397,100 +399,119 @@ class Runner {
         return { kind: "none", time: clock.now() };
       case "peer":
         this.#auto = s.mode === "auto";
-        if (this.#auto) this.#ensurePeer(s);
-        this.#t.backend.onPacket = this.#auto ? (b) => this.#toPeer(b) : undefined;
+        if (this.#auto) {
+          this.#ensurePeer(s);
+          this.#log.live((bytes, e) => this.#toPeer(bytes, e));
+        } else this.#log.manual();
+        return { kind: "none", time: clock.now() };
+      case "path":
+        if (s.link !== undefined) {
+          throw new ScenarioFailure(
+            `path.${s.op.op}().on("${s.link}"): this scenario has no topology; its one path is ` +
+              "between the peer stack and the stack under test",
+            s.at,
+          );
+        }
+        this.#path.apply(s);
         return { kind: "none", time: clock.now() };
       default:
         return assertNever(s, "step");
     }
   }
 
-  /** The datagram an injected ICMP error quotes: a named packet, or the stack's last one. */
-  #quote(s: Extract<Step, { kind: "inject" }>): Uint8Array | undefined {
-    const d = s.packet;
-    if (d.proto !== "icmp") return undefined;
-    if (d.quote === undefined) return this.#lastOut;
-    for (let i = this.#done.length - 1; i >= 0; i--) {
-      const x = this.#done[i];
-      const named = x.kind === "inject"
-        ? x.packet.label === d.quote
-        : x.kind === "expect" && x.alternatives.some((a) => a.label === d.quote);
-      if (named && this.#bytes.has(i)) return this.#bytes.get(i);
+  async #inject(s: StepOf<"inject">, index: number): Promise<StepOutcome> {
+    let spec;
+    try {
+      spec = this.#flows.resolve(s.packet, this.#log.quote(s.packet, this.#done));
+    } catch (e) {
+      throw new ScenarioFailure(`inject(${s.packet.name}): ${(e as Error).message}`, s.at);
     }
-    throw new RangeError(`quote("${d.quote}") names no earlier packet`);
+    const bytes = emitPacket(spec);
+    // Our own bytes: their checksum is only in doubt when the script set it.
+    const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
+    await this.#log.inject(bytes, packet, "script", index);
+    this.#last = this.#t.clock.now();
+    return { kind: "packet", packet, bytes, time: this.#last };
   }
 
-  async #inject(
-    bytes: Uint8Array,
-    packet: Packet,
-    by: "script" | "peer",
-    step?: number,
-  ): Promise<void> {
-    this.trace.add({ kind: "packet", dir: "in", time: this.#t.clock.now(), bytes, step, by });
-    this.#flows.sent(packet);
-    await this.#t.backend.send(bytes);
+  #trackerFor(s: StepOf<"call">): CallTracker {
+    const known = this.#calls.get(s.side);
+    if (known) return known;
+    if (s.side !== "peer") {
+      throw new ScenarioFailure(
+        `${s.side}.${s.call.name}(): this scenario has no host "${s.side}"; ` +
+          "calls go to the stack under test, or to peer.* (the script's own stack)",
+        s.at,
+      );
+    }
+    const peer = this.#ensurePeer(s);
+    const a = this.#addrs;
+    const t = this.#tracker("peer", peer.sockets, { local: a.remote, remote: a.local });
+    this.#calls.set("peer", t);
+    return t;
   }
 
   #ensurePeer(s: Step): Peer {
     if (this.#peer) return this.#peer;
     if (!this.#makePeer) throw new ScenarioFailure("peer: this run has no peer stack", s.at);
     const t = this.#t;
-    if (t.clock.kind !== "virtual") {
-      // On a real clock the peer's calls and the target's race each other; until the
-      // runner orders them, the peer stack plays only against the built-in target.
-      throw new ScenarioFailure(
-        `peer: the script's own stack runs on the virtual clock only (target ${t.name}); ` +
-          "inject and expect the peer's segments by hand here",
-        s.at,
-      );
-    }
+    // The peer's datagrams cross the path, then go in like the script's own.
     this.#peer = this.#makePeer(t.clock, (bytes) => {
-      void this.#inject(bytes, parsePacket(bytes), "peer");
+      void this.#path.cross(bytes, "peer", (b, marks) => {
+        if (this.#abort.signal.aborted) return;
+        void this.#log.inject(
+          b,
+          parsePacket(b, "raw", { verify: false }),
+          "peer",
+          undefined,
+          marks,
+        );
+      });
     }, { v4: t.v4, v6: t.v6 });
     return this.#peer;
   }
 
-  #toPeer(bytes: Uint8Array): void {
-    const c = this.#t.clock;
-    // Deferred to a timer so the stack under test is never re-entered from its own output.
-    c.setTimer(c.now(), () => this.#peer?.input(bytes));
+  /** One of the stack's datagrams, live: across the path to the peer stack. */
+  #toPeer(bytes: Uint8Array, e: PacketEvent): void {
+    this.#events.set(bytes, e);
+    void this.#path.cross(bytes, "target", (b, marks) => {
+      if (marks.length) (e.path ??= []).push(...marks);
+      const c = this.#t.clock;
+      // Deferred to a timer so the stack under test is never re-entered from its own output.
+      c.setTimer(c.now(), () => this.#peer?.input(b));
+    });
   }
 
-  async #receive(deadline: number): Promise<(Received & { packet: Packet }) | undefined> {
-    // Packets a live session already took in come first, in order.
-    return this.#backlog.shift() ?? await this.#arrive(deadline);
-  }
-
-  /** The next packet from the backend, traced and seen by the flows. */
-  async #arrive(deadline: number): Promise<(Received & { packet: Packet }) | undefined> {
-    const r = await this.#t.backend.receive(deadline, this.#stepAbort.signal);
-    if (!r) return undefined;
-    this.trace.add({ kind: "packet", dir: "out", time: r.time, bytes: r.bytes });
-    let packet: Packet;
-    try {
-      packet = parsePacket(r.bytes, "raw", { verify: !this.#t.backend.checksumsTrusted });
-    } catch (e) {
-      throw new ScenarioFailure(
-        `the stack sent a packet that does not parse: ${(e as Error).message}`,
-        undefined,
-      );
+  /** A datagram the path dropped or held: marked on its event, or traced with the mark. */
+  #markStopped(bytes: Uint8Array, from: string, text: string): void {
+    const e = this.#events.get(bytes);
+    if (e) {
+      (e.path ??= []).push(text);
+      e.stopped = true;
+      return;
     }
-    this.#flows.seen(packet);
-    this.#lastOut = r.bytes;
-    return { ...r, packet };
+    this.trace.add({
+      kind: "packet",
+      dir: from === "target" ? "out" : "in",
+      time: this.#t.clock.now(),
+      bytes,
+      by: from === "peer" ? "peer" : undefined,
+      path: [text],
+      stopped: true,
+    });
   }
 
-  #patterns(s: Extract<Step, { kind: "expect" }>): Pattern[] {
+  #patterns(s: StepOf<"expect">): Pattern[] {
     const clock = this.#t.clock;
     // The script's TS val is a clock reading; on a real clock its echo gets the timing tolerance.
-    const tsEcrSlack = clock.kind === "real" ? timingTolerance(clock.now(), this.#tolerance) : 0;
+    const tsEcrSlack = clock.kind === "real" ? this.#timing.tolerance(clock.now()) : 0;
     return s.alternatives.map((def) => {
       let p: Pattern = { ...resolvePattern(def, this.#flows.current), tsEcrSlack };
       for (const rel of s.relations) {
         // Parsed when a relation asks: a scenario of a million injects keeps only their bytes.
         const step = "step" in rel.ref ? rel.ref.step : undefined;
         const ref = step !== undefined && this.#done[step]?.kind === "inject"
-          ? parsePacket(this.#bytes.get(step)!, "raw", { verify: false })
+          ? parsePacket(this.#log.bytesOf(step)!, "raw", { verify: false })
           : undefined;
         if (!ref || ref.transport.kind !== "tcp") {
           throw new ScenarioFailure(
@@ -504,23 +525,49 @@ class Runner {
     });
   }
 
-  async #expect(s: Extract<Step, { kind: "expect" }>, index: number): Promise<StepOutcome> {
-    const name = stepName(s);
+  /** Patterns for a packet the peer stack sent: fields relative to the peer's own ISN. */
+  #peerPatterns(s: StepOf<"expect">): Pattern[] {
+    const f = this.#flows.current;
+    const flip = f && {
+      ...f,
+      localIsn: f.peerIsn,
+      peerIsn: f.localIsn ?? 0,
+      localPort: f.remotePort,
+      remotePort: f.localPort,
+      rcvNxt: undefined,
+      sndNxt: f.rcvNxt ?? 0,
+      pendingIsn: undefined,
+    };
+    return s.alternatives.map((def) => resolvePattern(def, flip));
+  }
+
+  async #expect(s: StepOf<"expect">, index: number): Promise<StepOutcome> {
+    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
+    const from = s.from === "target" ? undefined : s.from;
+    if (from !== undefined && from !== "peer") {
+      throw new ScenarioFailure(
+        `${name}: this scenario has no side "${from}"; packets come from the stack under test ` +
+          'or from "peer"',
+        s.at,
+      );
+    }
+    if (from === "peer" && !this.#auto) {
+      throw new ScenarioFailure(`${name}: the peer stack is not running: peer.auto() first`, s.at);
+    }
     const deadline = s.timing
-      ? this.#last + s.timing.ms + this.#slack(s.timing.ms).slack
+      ? this.#timing.deadline(s.timing, this.#last)
       : this.#t.clock.now() + this.#timeout;
-    const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
+    const a = this.#addrs;
+    const [local, remote] = from === "peer" ? [a.remote, a.local] : [a.local, a.remote];
     for (;;) {
       // Resolved before receiving: the packet itself must not move what it is checked against.
-      const patterns = this.#patterns(s);
-      const got = await this.#receive(deadline);
+      const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
+      const got = await this.#log.receive(deadline, this.#stepAbort.signal, from);
       if (!got) {
         throw this.#fail(
           `${name} got nothing within ${((deadline - this.#last) / 1000).toFixed(3)} s`,
           s,
-          [
-            ...patterns.map((p) => `want: ${formatPattern(p, addrs.local, addrs.remote)}`),
-          ],
+          patterns.map((p) => `want: ${formatPattern(p, local, remote)}`),
         );
       }
       const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
@@ -529,155 +576,16 @@ class Runner {
         if (this.#auto) continue; // the peer stack handles the traffic; look further
         const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
         throw this.#fail(`${name} did not match`, s, [
-          `want: ${formatPattern(patterns[best], addrs.local, addrs.remote)}`,
+          `want: ${formatPattern(patterns[best], local, remote)}`,
           `got:  ${relativeLine(got.packet, "out", this.#flows)}`,
           ...diffs[best],
         ]);
       }
-      this.#checkTiming(name, s, got.time);
-      const last = this.trace.events[this.trace.events.length - 1];
-      if (last.kind === "packet") last.step = index;
-      this.#bytes.set(index, got.bytes);
+      const late = s.timing && this.#timing.problem(s.timing, got.time - this.#last);
+      if (late) throw this.#fail(`${name} came at the wrong time`, s, [late]);
+      this.#log.matched(index, got);
       this.#last = got.time;
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
-    }
-  }
-
-  /** The tolerance for a gap of `ms`, and how much of it the machine's measured load added. */
-  #slack(ms: number): { slack: number; load: number } {
-    const load = this.#t.clock.schedulingDelay?.() ?? 0;
-    return { slack: timingTolerance(ms, this.#tolerance) + load, load };
-  }
-
-  #checkTiming(
-    name: string,
-    s: { at: Step["at"]; timing?: { kind: "within" | "after"; ms: number } },
-    at: number,
-    since = this.#last,
-  ): void {
-    if (!s.timing) return;
-    const gap = at - since;
-    const { slack, load } = this.#slack(s.timing.ms);
-    const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-    const ok = s.timing.kind === "within"
-      ? gap <= s.timing.ms + slack
-      : Math.abs(gap - s.timing.ms) <= slack;
-    if (!ok) {
-      const want = s.timing.kind === "within"
-        ? `at most ${sec(s.timing.ms)} (+${sec(slack)})`
-        : `${sec(s.timing.ms)} ± ${sec(slack)}`;
-      const measured = load
-        ? `, of which ${sec(load)} is this machine's measured scheduling delay`
-        : "";
-      throw this.#fail(`${name} came at the wrong time`, s, [
-        `timing: want ${want} after the previous step${measured}, got ${sec(gap)}`,
-      ]);
-    }
-  }
-
-  #resolveCall(s: Extract<Step, { kind: "call" }>): SocketCall {
-    const fds = this.#fds[s.side];
-    const c = s.call;
-    const addrs = this.#family === 4 ? this.#t.v4 : this.#t.v6;
-    if (c.name === "socket") return { ...c, family: c.family ?? this.#family };
-    const fd = "fd" in c && c.fd !== undefined
-      ? c.fd
-      : c.name === "accept"
-      ? fds.listener
-      : fds.current;
-    if (fd === undefined) {
-      throw new ScenarioFailure(
-        `${c.name}(): no socket yet: call socket() or listen(port) first, or pass .on(fd)`,
-        s.at,
-      );
-    }
-    if (c.name === "connect" && c.addr === undefined) {
-      const other = s.side === "target" ? addrs.remote : addrs.local;
-      return { ...c, fd, addr: address.format(other) };
-    }
-    return { ...c, fd } as SocketCall;
-  }
-
-  async #call(s: Extract<Step, { kind: "call" }>, index: number): Promise<StepOutcome> {
-    const clock = this.#t.clock;
-    const explicitFd = "fd" in s.call && s.call.fd !== undefined;
-    const accepting = this.#pending.filter((p) =>
-      p.step.side === s.side && p.call.name === "accept"
-    );
-    if (clock.kind === "real" && !explicitFd && s.call.name !== "socket" && accepting.length) {
-      // The fd this call defaults to is the one a blocked accept() will return, which a
-      // real stack may be about to deliver; a program's next call would wait for it. (On
-      // a virtual clock an accept() still pending needs a later step: waiting cannot help.)
-      await clock.waitFor(
-        () => accepting.every((p) => p.handle.result !== undefined),
-        clock.now() + this.#timeout,
-      );
-      await this.#settle(false);
-    }
-    const call = this.#resolveCall(s);
-    const api = s.side === "peer" ? this.#ensurePeer(s).sockets : this.#t.sockets;
-    const handle = api.call(call);
-    const since = this.#last;
-    await clock.waitFor(() => handle.result !== undefined, clock.now());
-    const p: Pending = { step: s, index, handle, call, since };
-    if (handle.result === undefined) {
-      this.trace.add({ kind: "note", time: clock.now(), text: `${formatCall(call)} blocks` });
-      this.#pending.push(p);
-      return { kind: "result", result: undefined, time: clock.now() };
-    }
-    await this.#complete(p);
-    this.#last = handle.time ?? clock.now();
-    return { kind: "result", result: handle.result, time: this.#last };
-  }
-
-  async #complete(p: Pending): Promise<void> {
-    const r = p.handle.result!;
-    const s = p.step;
-    this.trace.add({
-      kind: "call",
-      time: p.handle.time ?? this.#t.clock.now(),
-      step: p.index,
-      side: s.side,
-      call: p.call,
-      result: r,
-    });
-    const problem = await withPredicates(() => checkResult(s.want, r));
-    const label = `${s.side === "peer" ? "peer." : ""}${formatCall(p.call)}`;
-    if (problem) throw this.#fail(`${label} = ${formatResult(r)}`, s, [problem]);
-    this.#checkTiming(label, s, p.handle.time ?? this.#t.clock.now(), p.since);
-    const fds = this.#fds[s.side];
-    const c = p.call;
-    if (r.ok && (c.name === "socket" || c.name === "accept")) fds.current = Number(r.value);
-    if (r.ok && c.name === "bind") fds.boundPort = c.port;
-    if (r.ok && c.name === "listen") {
-      fds.listener = c.fd;
-      if (s.side === "target" && fds.boundPort !== undefined) this.#flows.listening(fds.boundPort);
-    }
-  }
-
-  /** Checks blocked calls that have returned; at the end, waits for the rest. */
-  async #settle(final: boolean): Promise<void> {
-    if (!this.#pending.length) return;
-    const clock = this.#t.clock;
-    if (final) {
-      await clock.waitFor(
-        () => this.#pending.every((p) => p.handle.result !== undefined),
-        clock.now() + this.#timeout,
-      );
-    }
-    const still: Pending[] = [];
-    for (const p of this.#pending) {
-      if (p.handle.result !== undefined) await this.#complete(p);
-      else still.push(p);
-    }
-    this.#pending = still;
-    if (final && still.length) {
-      const p = still[0];
-      throw this.#fail(
-        `${formatCall(p.call)} had not returned when the scenario ended`,
-        p.step,
-        [],
-      );
     }
   }
 
@@ -686,8 +594,8 @@ class Runner {
     const strict = this.#o.strict ?? "fail";
     if (strict === "ignore" || this.#auto) return;
     const extra: string[] = [];
-    while (this.#backlog.length > 0 || this.#t.backend.pending() > 0) {
-      const got = await this.#receive(this.#t.clock.now());
+    while (this.#log.waiting) {
+      const got = await this.#log.receive(this.#t.clock.now(), this.#stepAbort.signal);
       if (got) extra.push(`unexpected: ${relativeLine(got.packet, "out", this.#flows)}`);
     }
     if (!extra.length) return;

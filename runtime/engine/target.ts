@@ -39,10 +39,11 @@ export interface Backend {
   /** Releases the link. */
   close(): void | Promise<void>;
   /**
-   * Called with every datagram as the stack sends it, besides queueing it for
-   * `receive` (the script's peer stack listens here). Must not re-enter the stack.
+   * When set, takes every datagram as the stack sends it, with its arrival
+   * time, instead of `receive` (a run whose peer stack answers live takes
+   * them here). Must not re-enter the stack.
    */
-  onPacket?: ((bytes: Uint8Array) => void) | undefined;
+  onPacket?: ((bytes: Uint8Array, time: number) => void) | undefined;
   /**
    * The stack's datagrams come from synack's own encoder, so their checksums
    * need no second look (the built-in stack). A kernel or remote host leaves

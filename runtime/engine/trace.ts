@@ -14,11 +14,12 @@
  * const back = Trace.fromJSON(t.toJSON());
  * assert.deepEqual(back.events, t.events);
  * assert.equal(t.toPcap().length, 24 + 16 + 4);
+ * assert.equal(t.toPcapng().length, 28 + 32 + 32 + 4);
  * ```
  */
 import superjson from "superjson";
 import { concatBytes } from "../wire/concat_bytes.ts";
-import { LinkType, PcapWriter } from "../wire/pcap.ts";
+import { LinkType, PcapngWriter, PcapWriter } from "../wire/pcap.ts";
 import type { SocketCall, SysResult } from "../wire/socket_call.ts";
 
 /** One event of a run. Times are clock milliseconds. */
@@ -33,12 +34,16 @@ export type TraceEvent =
     step?: number;
     /** Who sent an `in` packet: the script by hand, or the peer stack. */
     by?: "script" | "peer";
+    /** What the path did to it: `dropped by path.drop (file.ts:12)`, `delayed 30 ms …`. */
+    path?: string[];
+    /** The path dropped (or held) it: it never reached the other end as traced here. */
+    stopped?: boolean;
   }
   | {
     kind: "call";
     time: number;
     step: number;
-    side: "target" | "peer";
+    side: string;
     call: SocketCall;
     result?: SysResult;
   }
@@ -62,6 +67,22 @@ export class Trace {
       if (e.kind !== "packet") continue;
       const ns = Math.round(e.time * 1e6);
       w.write({ tsSec: Math.floor(ns / 1e9), tsNsec: ns % 1e9, data: e.bytes });
+    }
+    return concatBytes(chunks);
+  }
+
+  /**
+   * The packets, both ways, as pcapng, with what the path did to each as a
+   * packet comment (Wireshark shows it; `tshark -e frame.comment` prints it).
+   */
+  toPcapng(): Uint8Array {
+    const chunks: Uint8Array[] = [];
+    const w = new PcapngWriter((b) => chunks.push(b), { linkType: LinkType.RAW });
+    for (const e of this.events) {
+      if (e.kind !== "packet") continue;
+      const ns = Math.round(e.time * 1e6);
+      const comment = e.path?.length ? e.path.join("; ") : undefined;
+      w.write({ tsSec: Math.floor(ns / 1e9), tsNsec: ns % 1e9, data: e.bytes, comment });
     }
     return concatBytes(chunks);
   }

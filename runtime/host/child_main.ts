@@ -29,6 +29,7 @@ import {
   decodeToChild,
   encodeMessage,
   type FromChild,
+  LineBuffer,
   type ToChild,
   wireError,
   type WireScenario,
@@ -47,21 +48,20 @@ function send(m: FromChild): void {
 
 /** Lines from the parent, read only when asked for (see `nextRequest`). */
 class LineReader {
-  #buf = "";
+  readonly #buf = new LineBuffer();
+  readonly #ready: string[] = [];
   readonly #dec = new TextDecoder();
   readonly #chunk = new Uint8Array(1 << 16);
 
   async next(): Promise<string | null> {
     for (;;) {
-      const i = this.#buf.indexOf("\n");
-      if (i >= 0) {
-        const line = this.#buf.slice(0, i);
-        this.#buf = this.#buf.slice(i + 1);
-        return line;
-      }
+      const line = this.#ready.shift();
+      if (line !== undefined) return line;
       const n = await stdin.read(this.#chunk);
       if (n === null) return null;
-      this.#buf += this.#dec.decode(this.#chunk.subarray(0, n), { stream: true });
+      this.#ready.push(
+        ...this.#buf.push(this.#dec.decode(this.#chunk.subarray(0, n), { stream: true })),
+      );
     }
   }
 }

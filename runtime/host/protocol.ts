@@ -138,6 +138,44 @@ const fromChild = z.discriminatedUnion("t", [
     "want a message kind: loaded, loadFailed, run, observe, discard, done, threw, predicate, out, exit, drained",
 });
 
+/**
+ * Splits text that arrives in chunks into lines, in time linear in its length
+ * (a step list of 10 MB payloads is one line of tens of megabytes: searching
+ * the whole buffer again for each chunk would be quadratic).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineBuffer } from "./protocol.ts";
+ * const b = new LineBuffer();
+ * assert.deepEqual(b.push("a\nb"), ["a"]);
+ * assert.deepEqual(b.push("c\n\nd"), ["bc", ""]);
+ * assert.equal(b.rest(), "d");
+ * ```
+ */
+export class LineBuffer {
+  #parts: string[] = [];
+
+  /** Adds a chunk; returns the lines it completed. */
+  push(chunk: string): string[] {
+    const lines: string[] = [];
+    let from = 0;
+    for (let i = chunk.indexOf("\n"); i >= 0; i = chunk.indexOf("\n", from)) {
+      this.#parts.push(chunk.slice(from, i));
+      lines.push(this.#parts.join(""));
+      this.#parts = [];
+      from = i + 1;
+    }
+    if (from < chunk.length) this.#parts.push(chunk.slice(from));
+    return lines;
+  }
+
+  /** What follows the last newline. */
+  rest(): string {
+    return this.#parts.join("");
+  }
+}
+
 /** Bytes as base64, in slices that `String.fromCharCode` can take at once. */
 function toBase64(u: Uint8Array): string {
   let s = "";

@@ -49,6 +49,7 @@ import {
   decodeFromChild,
   encodeMessage,
   type FromChild,
+  LineBuffer,
   type ToChild,
   type WireError,
   type WireState,
@@ -139,20 +140,16 @@ class Child {
   }
 
   async #lines(stream: ReadableStream<Uint8Array>, each: (line: string) => void): Promise<void> {
-    let buf = "";
+    const buf = new LineBuffer();
     try {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          each(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
+        for (const line of buf.push(chunk)) each(line);
       }
     } catch {
       // The pipe broke: the process is gone, which `status` reports.
     }
-    if (buf) each(buf);
+    const rest = buf.rest();
+    if (rest) each(rest);
   }
 
   #take(m: FromChild, o: HostOptions): void {

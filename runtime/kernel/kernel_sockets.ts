@@ -276,14 +276,27 @@ export class KernelSockets implements SocketApi {
           return ok(sent);
         };
       }
-      case "read":
+      case "read": {
+        const buf = new Uint8Array(c.count);
+        let got = 0;
         return () => {
-          const buf = new Uint8Array(c.count);
-          const n = Number(k.recv(s.real, buf, BigInt(c.count), 0));
-          if (n >= 0) return ok(buf.slice(0, n));
-          const e = this.#errno();
-          return e === "EAGAIN" && !s.nonblock ? "block" : fail(e);
+          // Each attempt takes what is there; MSG_WAITALL's wait is ours, between attempts.
+          for (;;) {
+            const rest = buf.subarray(got);
+            const n = Number(k.recv(s.real, rest, BigInt(rest.length), 0));
+            if (n > 0) {
+              got += n;
+              if (c.all && got < c.count) continue;
+              return ok(buf.slice(0, got));
+            }
+            if (n === 0) return ok(buf.slice(0, got));
+            const e = this.#errno();
+            if (e !== "EAGAIN") return got ? ok(buf.slice(0, got)) : fail(e);
+            if (s.nonblock) return got ? ok(buf.slice(0, got)) : fail(e);
+            return "block";
+          }
         };
+      }
       case "shutdown":
         return () => zero(k.shutdown(s.real, SHUT[c.how]));
       case "close":

@@ -67,8 +67,8 @@ export class FdBackend implements Backend {
   readonly #queue: Received[] = [];
   readonly #buf = new Uint8Array(65536);
   #closed = false;
-  /** Hears each datagram as the runner reads it (peer stacks run on the virtual clock only). */
-  onPacket?: ((bytes: Uint8Array) => void) | undefined;
+  /** When set, takes each datagram as it is read, instead of the queue (a live peer). */
+  onPacket?: ((bytes: Uint8Array, time: number) => void) | undefined;
 
   constructor(
     fd: number,
@@ -90,9 +90,8 @@ export class FdBackend implements Backend {
     while (!this.#closed) {
       const r = await this.#waiter.wait(this.#fd, K.POLLIN, Infinity);
       if (r === "cancelled" || this.#closed) return;
-      const before = this.#queue.length;
       this.#drain();
-      if (this.#queue.length > before) this.#clock.poke();
+      this.#clock.poke();
     }
   }
 
@@ -113,8 +112,8 @@ export class FdBackend implements Backend {
       if (n <= 0) return;
       const bytes = this.#buf.slice(0, n);
       if (!fromOneOf(bytes, this.#sources)) continue;
-      this.#queue.push({ bytes, time: this.#clock.now() });
-      this.onPacket?.(bytes);
+      if (this.onPacket) this.onPacket(bytes, this.#clock.now());
+      else this.#queue.push({ bytes, time: this.#clock.now() });
     }
   }
 

@@ -14,7 +14,7 @@
  * ```
  */
 import { VirtualClock } from "../engine/clock.ts";
-import { mulberry32 } from "./mulberry32.ts";
+import { mulberry32 } from "../engine/mulberry32.ts";
 import type { StackProfile } from "./profile.ts";
 import { Stack } from "./stack.ts";
 

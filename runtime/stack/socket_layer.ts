@@ -23,6 +23,7 @@
 import type { CallHandle } from "../engine/target.ts";
 import { address } from "../wire/address.ts";
 import { assertNever } from "../wire/assert_never.ts";
+import { concatBytes } from "../wire/concat_bytes.ts";
 import {
   Errno,
   type ErrnoName,
@@ -118,7 +119,7 @@ export class SocketLayer {
       case "write":
         return this.#write(s, c.data);
       case "read":
-        return this.#read(s, c.count);
+        return this.#read(s, c.count, c.all === true);
       case "shutdown":
         return this.#shutdown(s, c.how);
       case "close":
@@ -323,14 +324,25 @@ export class SocketLayer {
     return { wait: attempt };
   }
 
-  #read(s: Sock, count: number): Outcome {
+  #read(s: Sock, count: number, all: boolean): Outcome {
     const t = s.tcb;
     if (!t) return err("ENOTCONN");
+    // MSG_WAITALL: what has been read so far, until `count` bytes or the stream ends.
+    const parts: Uint8Array[] = [];
+    let have = 0;
+    const sofar = () => parts.length === 1 ? parts[0] : concatBytes(parts);
     const attempt = (): SysResult | undefined => {
       if (t.recvBuf.readable > 0 && !t.readShut) {
-        const got = t.recvBuf.take(count);
+        const got = t.recvBuf.take(count - have);
         t.afterRead();
-        return ok(got);
+        if (!all) return ok(got);
+        parts.push(got);
+        have += got.length;
+        if (have >= count) return ok(sofar());
+        return s.nonblock ? ok(sofar()) : undefined;
+      }
+      if (have > 0 && (t.finReceived || t.error || t.readShut || t.state === "CLOSE")) {
+        return ok(sofar());
       }
       // Linux tcp_recvmsg: a FIN already received (SOCK_DONE) reads as EOF before any error.
       if (t.finReceived) return ok(new Uint8Array(0));

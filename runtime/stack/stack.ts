@@ -34,7 +34,7 @@ import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
 import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
 import { icmpArrives } from "./icmp_input.ts";
-import { mulberry32 } from "./mulberry32.ts";
+import { mulberry32 } from "../engine/mulberry32.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
 
 /** How to build a stack. */

@@ -61,6 +61,8 @@ export interface CaptureRecord {
 /** What writers take: `origLength` defaults to the data's length. */
 export type CaptureInput = Pick<CaptureRecord, "tsSec" | "tsNsec" | "data"> & {
   origLength?: number;
+  /** A packet comment (pcapng `opt_comment`); classic pcap has nowhere to put it. */
+  comment?: string;
 };
 
 const PCAP_US = 0xa1b2c3d4;
@@ -430,7 +432,10 @@ export class PcapngWriter {
   write(rec: CaptureInput): void {
     const data = rec.data.length > this.#snaplen ? rec.data.subarray(0, this.#snaplen) : rec.data;
     const padded = (data.length + 3) & ~3;
-    const len = 32 + padded;
+    // pcapng §3.5: opt_comment (1) as UTF-8, padded to 32 bits, then opt_endofopt.
+    const note = rec.comment ? new TextEncoder().encode(rec.comment) : undefined;
+    const opts = note ? 4 + ((note.length + 3) & ~3) + 4 : 0;
+    const len = 32 + padded + opts;
     const out = new Uint8Array(len);
     const dv = new DataView(out.buffer);
     const ts = BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec);
@@ -442,6 +447,12 @@ export class PcapngWriter {
     dv.setUint32(20, data.length, true);
     dv.setUint32(24, rec.origLength ?? rec.data.length, true);
     out.set(data, 28);
+    if (note) {
+      const o = 28 + padded;
+      dv.setUint16(o, 1, true);
+      dv.setUint16(o + 2, note.length, true);
+      out.set(note, o + 4);
+    }
     dv.setUint32(len - 4, len, true);
     this.#sink(out);
   }

@@ -225,7 +225,8 @@ export type SocketCall =
   | { name: "accept"; fd: number }
   | { name: "connect"; fd: number; addr?: string; port: number }
   | { name: "write"; fd: number; data: Uint8Array }
-  | { name: "read"; fd: number; count: number }
+  /** `all`: MSG_WAITALL, block until `count` bytes, end of stream or an error (recv(2)). */
+  | { name: "read"; fd: number; count: number; all?: boolean }
   | { name: "shutdown"; fd: number; how: "SHUT_RD" | "SHUT_WR" | "SHUT_RDWR" }
   | { name: "close"; fd: number }
   | { name: "setsockopt"; fd: number; opt: SockOpt }
@@ -270,7 +271,7 @@ export function formatCallArgs(c: SocketCall): string {
     case "write":
       return `${c.fd}, ${arg(c.data)}`;
     case "read":
-      return `${c.fd}, ${c.count}`;
+      return `${c.fd}, ${c.count}${c.all ? ", MSG_WAITALL" : ""}`;
     case "shutdown":
       return `${c.fd}, ${c.how}`;
     case "setsockopt":

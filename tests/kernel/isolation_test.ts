@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
-import { mulberry32 } from "../../runtime/stack/mulberry32.ts";
+import { mulberry32 } from "../../runtime/engine/mulberry32.ts";
 import { hostNetwork, markedProcesses, nsMounts } from "./host_state.ts";
 
 const why = kernelUnavailable();
