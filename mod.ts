@@ -189,6 +189,15 @@ export {
 } from "./dsl/socket_steps.ts";
 export { type ImpairOptions, path, PathBuilder } from "./dsl/path_steps.ts";
 export {
+  builtin,
+  type HostDef,
+  kernel,
+  type LinkDef,
+  on,
+  topology,
+  type TopologyDef,
+} from "./dsl/topology_def.ts";
+export {
   defineScenario,
   type Scenario,
   type ScenarioContext,
@@ -216,6 +225,7 @@ export { builtinPeer, builtinTarget } from "./runtime/stack/builtin_target.ts";
 export { kernelTarget } from "./runtime/kernel/kernel_target.ts";
 export { rawTarget } from "./runtime/kernel/raw_target.ts";
 export { kernelUnavailable } from "./runtime/kernel/kernel_support.ts";
+export { openTopology, type TopologyTarget } from "./runtime/topology/topology_target.ts";
 export { TargetUnavailable } from "./runtime/engine/target_unavailable.ts";
 export { type Divergence, firstDivergence } from "./runtime/engine/divergence.ts";
 export {

@@ -135,7 +135,7 @@ export function compileScenario(sc: Scenario): string[] {
         line(s, `  wait ${s.ms} ms`);
         break;
       case "sysctl":
-        line(s, `  sysctl ${s.name}=${s.value}`);
+        line(s, `  ${s.host === undefined ? "" : `${s.host}.`}sysctl ${s.name}=${s.value}`);
         break;
       case "profile":
         line(

@@ -27,6 +27,7 @@ import type { Packet } from "../runtime/wire/packet.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { callerLocation, ScenarioError, type SourceLoc } from "./source_location.ts";
 import { type Ref, type Step, type StepInput, toSteps } from "./steps.ts";
+import type { TopologyDef } from "./topology_def.ts";
 
 /** How a scenario runs. Every field has a default. */
 export interface ScenarioOptions {
@@ -53,6 +54,11 @@ export interface ScenarioOptions {
   family?: 4 | 6;
   /** The built-in stack's random seed (ISNs, timestamps, ports). */
   seed?: number;
+  /**
+   * Hosts and links instead of the single target (`topology({...})`): the
+   * scenario runs on them whatever target is named.
+   */
+  topology?: TopologyDef;
   /** Register with `Deno.test` (default true). Turn off inside a running test. */
   register?: boolean;
 }

@@ -27,6 +27,7 @@ import type { Matcher } from "./matcher.ts";
 import type { ScenarioOptions } from "./scenario_def.ts";
 import type { SourceLoc } from "./source_location.ts";
 import type { Step } from "./steps.ts";
+import { topologySchema } from "./topology_def.ts";
 
 const loc = z.strictObject({ file: z.string(), line: z.number().int(), col: z.number().int() });
 const matcher = z.union([
@@ -159,6 +160,7 @@ const stepSchema = z.discriminatedUnion("kind", [
     at: loc,
     name: z.string(),
     value: z.union([z.number(), z.string()]),
+    host: z.string().optional(),
   }),
   z.strictObject({
     kind: z.literal("profile"),
@@ -191,6 +193,7 @@ const optionsSchema = z.strictObject({
   family: z.union([z.literal(4), z.literal(6)]).optional(),
   seed: z.number().optional(),
   register: z.boolean().optional(),
+  topology: topologySchema.optional(),
 });
 
 /** Validates steps that are already parsed (superjson) data; errors name the path. */

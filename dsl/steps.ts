@@ -125,7 +125,14 @@ export type Step =
   | { kind: "expectNothing"; at: SourceLoc; ms: number }
   | { kind: "call"; at: SourceLoc; side: Side; call: CallDef; want: CallWant; timing?: Timing }
   | { kind: "wait"; at: SourceLoc; ms: number }
-  | { kind: "sysctl"; at: SourceLoc; name: string; value: number | string }
+  | {
+    kind: "sysctl";
+    at: SourceLoc;
+    name: string;
+    value: number | string;
+    /** The topology host it applies to; the stack under test when left out. */
+    host?: string;
+  }
   | { kind: "profile"; at: SourceLoc; profile: string | Readonly<Record<string, unknown>> }
   | { kind: "peer"; at: SourceLoc; mode: "auto" | "manual" }
   /** A path rule on `link` (a topology link's name; the only path when left out). */

@@ -42,6 +42,10 @@ export { parseTargetSpec, TARGET_SPECS, type TargetSpec };
  */
 export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   const t = parseTargetSpec(spec);
+  // A topology names its own hosts: it is the stack under test whatever the target.
+  if (sc?.options.topology) {
+    return await (await import("./topology/topology_target.ts")).openTopology(sc.options.topology);
+  }
   switch (t.kind) {
     case "builtin":
       return builtinTarget({

@@ -55,6 +55,12 @@ export interface CallContext {
   family: 4 | 6;
   /** This host's address (`local`) and the other end's (`remote`). */
   addrs: Endpoints;
+  /**
+   * An address as a call gives it (a topology host's name stands for its
+   * address), or the default for connect() when it gives none; a
+   * `RangeError` says what is wrong.
+   */
+  resolveAddr?(addr: string | undefined): string;
 }
 
 interface Pending {
@@ -189,8 +195,16 @@ export class CallTracker {
         s.at,
       );
     }
-    if (c.name === "connect" && c.addr === undefined) {
-      return { ...c, fd, addr: address.format(this.#cx.addrs.remote) };
+    if (c.name === "connect" || (c.name === "bind" && c.addr !== undefined)) {
+      let addr: string;
+      try {
+        addr = this.#cx.resolveAddr
+          ? this.#cx.resolveAddr(c.addr)
+          : c.addr ?? address.format(this.#cx.addrs.remote);
+      } catch (e) {
+        throw new ScenarioFailure(`${c.name}(): ${(e as Error).message}`, s.at);
+      }
+      return { ...c, fd, addr };
     }
     return { ...c, fd } as SocketCall;
   }

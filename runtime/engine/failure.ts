@@ -111,12 +111,16 @@ export function describeEvent(e: TraceEvent, flows: Flows): string {
     case "packet": {
       let text: string;
       try {
-        text = relativeLine(parsePacket(e.bytes), e.dir, flows);
+        // A topology's links carry other hosts' flows: their numbers as on the wire.
+        text = e.link
+          ? formatLine(parsePacket(e.bytes))
+          : relativeLine(parsePacket(e.bytes), e.dir, flows);
       } catch {
         text = `${e.bytes.length} bytes that do not parse`;
       }
       const path = e.path?.length ? `  # ${e.path.join("; ")}` : "";
-      return `${time} ${e.dir === "in" ? ">" : "<"} ${text}${path}`;
+      const where = e.link ? `[${e.link}] ${e.from} ` : "";
+      return `${time} ${where}${e.dir === "in" ? ">" : "<"} ${text}${path}`;
     }
     case "call":
       return `${time} ${e.side === "target" ? "" : `${e.side}.`}${formatCall(e.call, e.result)}`;

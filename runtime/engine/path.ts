@@ -35,6 +35,7 @@
  * ```
  */
 import type { Impairment, PathOp, PathSelect, RewriteFields, Step } from "../../dsl/steps.ts";
+import type { PacketDef } from "../../dsl/packet_builder.ts";
 import { formatLocation } from "../../dsl/source_location.ts";
 import { PredicatePending, withPredicates } from "../../dsl/matcher.ts";
 import { assertNever } from "../wire/assert_never.ts";
@@ -339,6 +340,15 @@ export class Path {
     const t = p.transport;
     if (t.kind !== "tcp" || !(t.flags & TcpFlag.SYN)) return;
     this.#isn.set(key(p.ip.src, t.srcPort, p.ip.dst, t.dstPort), t.seq);
+  }
+
+  /**
+   * `def` as a pattern for `p`, which crossed this path: only the fields it
+   * sets, seq and ack relative to the ISNs of `p`'s two directions.
+   */
+  patternFor(def: PacketDef, p: Packet): Pattern {
+    this.#learn(p);
+    return this.#pattern({ match: def, count: 1, op: "expect" }, p);
   }
 
   #pattern(sel: Select, p: Packet): Pattern {

@@ -143,7 +143,9 @@ function stepName(s: Step): string {
     case "wait":
       return `wait(${s.ms}ms)`;
     case "sysctl":
-      return `sysctl(${s.name})`;
+      return `${s.host === undefined ? "" : `on("${s.host}", `}sysctl(${s.name})${
+        s.host === undefined ? "" : ")"
+      }`;
     case "profile":
       return "useProfile()";
     case "peer":
@@ -212,6 +214,15 @@ class Runner {
     );
     this.#path = new Path(clock, (bytes, from, text) => this.#markStopped(bytes, from, text));
     this.#calls.set("target", this.#tracker("target", cfg.target.sockets, this.#addrs));
+    const topo = cfg.target.topology;
+    if (topo) {
+      topo.start(this.trace, (bytes, from, text) => this.#markStopped(bytes, from, text));
+      for (const h of topo.hosts) {
+        this.#calls.set(h, this.#tracker(h, topo.sockets(h)!, this.#addrs));
+      }
+      // Every host is a stack: the script watches and nudges, and nothing waits on its hand.
+      this.#auto = true;
+    }
     if (o.profile !== undefined) {
       const note = cfg.target.configure({ kind: "profile", profile: o.profile });
       if (note) this.#warn(note);
@@ -227,6 +238,7 @@ class Runner {
   }
 
   #tracker(side: string, api: Target["sockets"], addrs: Endpoints): CallTracker {
+    const topo = this.#t.topology;
     return new CallTracker(side, api, this.#t.clock, {
       trace: this.trace,
       timing: this.#timing,
@@ -234,6 +246,15 @@ class Runner {
       listening: (port) => side === "target" && this.#flows.listening(port),
       family: this.#family,
       addrs,
+      resolveAddr: topo &&
+        ((addr) => {
+          if (addr === undefined) {
+            throw new RangeError(
+              `in a topology, name the address or host: connect(port, "${topo.tap.b}")`,
+            );
+          }
+          return topo.resolve(addr, this.#family);
+        }),
     });
   }
 
@@ -386,11 +407,20 @@ class Runner {
       case "sysctl":
       case "profile":
         try {
-          const note = this.#t.configure(
-            s.kind === "sysctl"
-              ? { kind: "sysctl", name: s.name, value: s.value }
-              : { kind: "profile", profile: s.profile },
-          );
+          const topo = this.#t.topology;
+          if (s.kind === "sysctl" && s.host !== undefined && !topo) {
+            throw new RangeError(`on("${s.host}"): this scenario has no topology`);
+          }
+          const setting = s.kind === "sysctl"
+            ? { kind: "sysctl" as const, name: s.name, value: s.value }
+            : { kind: "profile" as const, profile: s.profile };
+          const note = s.kind === "sysctl" && s.host !== undefined && topo
+            ? topo.configure(s.host, setting)
+            : this.#t.configure(
+              s.kind === "sysctl"
+                ? { kind: "sysctl", name: s.name, value: s.value }
+                : { kind: "profile", profile: s.profile },
+            );
           if (note) this.#warn(note);
         } catch (e) {
           if (e instanceof ScenarioSkipped) throw e;
@@ -398,6 +428,12 @@ class Runner {
         }
         return { kind: "none", time: clock.now() };
       case "peer":
+        if (this.#t.topology) {
+          throw new ScenarioFailure(
+            `peer.${s.mode}(): a topology has no script peer; make the far end a builtin() host`,
+            s.at,
+          );
+        }
         this.#auto = s.mode === "auto";
         if (this.#auto) {
           this.#ensurePeer(s);
@@ -405,6 +441,21 @@ class Runner {
         } else this.#log.manual();
         return { kind: "none", time: clock.now() };
       case "path":
+        if (this.#t.topology) {
+          const topo = this.#t.topology;
+          const link = s.link ?? topo.tap.link;
+          const p = topo.path(link);
+          if (!p) {
+            throw new ScenarioFailure(
+              `path.${s.op.op}().on("${link}"): want a link of the topology (${
+                topo.links.join(", ")
+              })`,
+              s.at,
+            );
+          }
+          p.apply(s);
+          return { kind: "none", time: clock.now() };
+        }
         if (s.link !== undefined) {
           throw new ScenarioFailure(
             `path.${s.op.op}().on("${s.link}"): this scenario has no topology; its one path is ` +
@@ -437,6 +488,15 @@ class Runner {
   #trackerFor(s: StepOf<"call">): CallTracker {
     const known = this.#calls.get(s.side);
     if (known) return known;
+    const topo = this.#t.topology;
+    if (topo) {
+      throw new ScenarioFailure(
+        `${s.side}.${s.call.name}(): the topology has no host "${s.side}" (${
+          topo.hosts.join(", ")
+        })`,
+        s.at,
+      );
+    }
     if (s.side !== "peer") {
       throw new ScenarioFailure(
         `${s.side}.${s.call.name}(): this scenario has no host "${s.side}"; ` +
@@ -541,7 +601,45 @@ class Runner {
     return s.alternatives.map((def) => resolvePattern(def, flip));
   }
 
+  /** An expect() in a topology: what crosses the tap from one of its ends. */
+  async #watch(s: StepOf<"expect">, index: number): Promise<StepOutcome> {
+    const topo = this.#t.topology!;
+    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
+    const from = s.from === undefined || s.from === "target" ? topo.tap.b : s.from;
+    if (from !== topo.tap.a && from !== topo.tap.b) {
+      throw new ScenarioFailure(
+        `${name}: the script's tap is on ${topo.tap.link}: want "${topo.tap.a}" or "${topo.tap.b}"`,
+        s.at,
+      );
+    }
+    const path = topo.path(topo.tap.link)!;
+    const deadline = s.timing
+      ? this.#timing.deadline(s.timing, this.#last)
+      : this.#t.clock.now() + this.#timeout;
+    for (;;) {
+      const got = await topo.receive(from, deadline, this.#stepAbort.signal);
+      if (!got) {
+        throw this.#fail(
+          `${name} got nothing on ${topo.tap.link} within ${
+            ((deadline - this.#last) / 1000).toFixed(3)
+          } s`,
+          s,
+          s.alternatives.map((d) => `want: ${d.name} from ${from}`),
+        );
+      }
+      const patterns = s.alternatives.map((d) => path.patternFor(d, got.packet));
+      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      if (!diffs.some((d) => d.length === 0)) continue;
+      const late = s.timing && this.#timing.problem(s.timing, got.time - this.#last);
+      if (late) throw this.#fail(`${name} came at the wrong time`, s, [late]);
+      this.#log.matched(index, got);
+      this.#last = got.time;
+      return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
+    }
+  }
+
   async #expect(s: StepOf<"expect">, index: number): Promise<StepOutcome> {
+    if (this.#t.topology) return await this.#watch(s, index);
     const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
     const from = s.from === "target" ? undefined : s.from;
     if (from !== undefined && from !== "peer") {

@@ -19,8 +19,11 @@
  * assert.equal((await loop.receive(0))?.bytes[0], 0x45);
  * ```
  */
+import type { Packet } from "../wire/packet.ts";
 import type { SocketCall, SysResult } from "../wire/socket_call.ts";
 import type { Clock, Tolerance } from "./clock.ts";
+import type { Mark, Path } from "./path.ts";
+import type { Trace } from "./trace.ts";
 
 /** A packet the stack under test sent, with the clock time it was seen. */
 export interface Received {
@@ -83,6 +86,33 @@ export interface Endpoints {
   remote: Uint8Array;
 }
 
+/**
+ * What the runner drives in a topology besides its tap: hosts by name, a
+ * path per link, and what crosses the tap from either end.
+ */
+export interface TopologyControl {
+  /** The script's link: it speaks as `a` to `b`. */
+  readonly tap: { link: string; a: string; b: string };
+  readonly hosts: readonly string[];
+  readonly links: readonly string[];
+  /** Starts recording: every relayed datagram goes into `trace`; `mark` hears what paths stop. */
+  start(trace: Trace, mark: Mark): void;
+  /** A host's socket calls, or undefined for no such host. */
+  sockets(host: string): SocketApi | undefined;
+  /** A sysctl or profile on one host. */
+  configure(host: string, s: TargetSetting): string | undefined;
+  /** A link's path, or undefined for no such link. */
+  path(link: string): Path | undefined;
+  /** The next datagram crossing the tap from `host`, until `deadline`. */
+  receive(
+    host: string,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<(Received & { packet: Packet }) | undefined>;
+  /** A host name or an address, as an address of `family`. */
+  resolve(addr: string, family: 4 | 6): string;
+}
+
 /** A stack under test, ready to run one scenario. */
 export interface Target {
   /** `builtin:linux`, `kernel`, … */
@@ -102,6 +132,8 @@ export interface Target {
    */
   configure(s: TargetSetting): string | undefined | void;
   close(): Promise<void>;
+  /** Set when the stack under test is a topology of hosts and links. */
+  readonly topology?: TopologyControl;
 }
 
 /** The script side's own built-in stack, for `peer.auto()`. */

@@ -38,6 +38,9 @@ export type TraceEvent =
     path?: string[];
     /** The path dropped (or held) it: it never reached the other end as traced here. */
     stopped?: boolean;
+    /** In a topology: the link it crossed, and the host that sent it. */
+    link?: string;
+    from?: string;
   }
   | {
     kind: "call";

@@ -57,12 +57,24 @@ export function fromOneOf(bytes: Uint8Array, sources: readonly Uint8Array[]): bo
   });
 }
 
+/**
+ * True for a datagram a host sends on purpose: not from an IPv6 link-local
+ * address and not to a multicast group (router solicitations, MLD reports).
+ */
+export function notLinkLocal(bytes: Uint8Array): boolean {
+  const ver = bytes[0] >> 4;
+  if (ver === 4) return bytes.length >= 20 && (bytes[16] & 0xf0) !== 0xe0;
+  if (ver !== 6 || bytes.length < 40) return false;
+  const fe80 = bytes[8] === 0xfe && (bytes[9] & 0xc0) === 0x80;
+  return !fe80 && bytes[24] !== 0xff;
+}
+
 /** Reads and writes datagrams on an fd (TUN, or a packet socket through `io`). */
 export class FdBackend implements Backend {
   readonly #fd: number;
   readonly #clock: Clock;
   readonly #waiter: FdWaiter;
-  readonly #sources: readonly Uint8Array[];
+  readonly #accept: (bytes: Uint8Array) => boolean;
   readonly #io: DatagramIo;
   readonly #queue: Received[] = [];
   readonly #buf = new Uint8Array(65536);
@@ -74,13 +86,13 @@ export class FdBackend implements Backend {
     fd: number,
     clock: Clock,
     waiter: FdWaiter,
-    sources: readonly Uint8Array[],
+    sources: readonly Uint8Array[] | ((bytes: Uint8Array) => boolean),
     io: DatagramIo = fdIo,
   ) {
     this.#fd = fd;
     this.#clock = clock;
     this.#waiter = waiter;
-    this.#sources = sources;
+    this.#accept = typeof sources === "function" ? sources : (b) => fromOneOf(b, sources);
     this.#io = io;
     this.#pump();
   }
@@ -111,7 +123,7 @@ export class FdBackend implements Backend {
       const n = this.#io.read(this.#fd, this.#buf);
       if (n <= 0) return;
       const bytes = this.#buf.slice(0, n);
-      if (!fromOneOf(bytes, this.#sources)) continue;
+      if (!this.#accept(bytes)) continue;
       if (this.onPacket) this.onPacket(bytes, this.#clock.now());
       else this.#queue.push({ bytes, time: this.#clock.now() });
     }

@@ -1,5 +1,6 @@
 /**
- * Isolation: 50 runs of a scenario on the kernel and raw targets, one in
+ * Isolation: 50 runs of a scenario on the kernel and raw targets, and 50 of a
+ * three-namespace topology, one in
  * three killed part-way through (SIGKILL, SIGTERM or SIGINT), leave no namespace, interface,
  * route, sysctl change or process behind. Needs root; skips visibly without.
  */
@@ -10,6 +11,7 @@ import { hostNetwork, markedProcesses, nsMounts } from "./host_state.ts";
 
 const why = kernelUnavailable();
 const SCENARIO = new URL("./slow_scenario.ts", import.meta.url).pathname;
+const TOPOLOGY = new URL("./slow_topology.ts", import.meta.url).pathname;
 const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
 /** Every process a run starts inherits this, so leftovers can be found by it. */
 const MARKER = `SYNACK_ISOLATION_RUN=${Deno.pid}-${Date.now()}`;
@@ -18,9 +20,10 @@ async function oneRun(
   target: string,
   killAfterMs: number | undefined,
   signal: Deno.Signal = "SIGKILL",
+  file = SCENARIO,
 ): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "run", "--target", target, SCENARIO],
+    args: ["run", "-A", CLI, "run", "--target", target, file],
     env: { [MARKER.split("=")[0]]: MARKER.split("=")[1] },
     stdin: "null",
     stdout: "piped",
@@ -40,6 +43,49 @@ async function oneRun(
   return out.signal ?? "exit";
 }
 
+/** Runs `plan` five at a time; checks that nothing is left and that enough runs were killed. */
+async function runAll(
+  plan: { target: string; kill?: number; signal: Deno.Signal; file?: string }[],
+): Promise<void> {
+  const mountsBefore = nsMounts();
+  const hostBefore = hostNetwork();
+  const endings: string[] = [];
+  for (let i = 0; i < plan.length; i += 5) {
+    endings.push(
+      ...await Promise.all(
+        plan.slice(i, i + 5).map((p) => oneRun(p.target, p.kill, p.signal, p.file)),
+      ),
+    );
+  }
+  assert.ok(endings.filter((e) => e === "SIGKILL").length >= 5, `endings: ${endings.join(",")}`);
+  assert.ok(endings.filter((e) => e !== "exit").length >= 12, `endings: ${endings.join(",")}`);
+  // Children of a killed run notice the closed pipe and exit; give them a moment.
+  let left = markedProcesses(MARKER);
+  for (let i = 0; i < 100 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = markedProcesses(MARKER);
+  }
+  assert.deepEqual(left, [], "processes (and the namespaces they hold) left over");
+  assert.deepEqual(nsMounts(), mountsBefore, "namespaces pinned by a mount");
+  assert.equal(hostNetwork(), hostBefore, "the host's links, addresses, routes or sysctl changed");
+}
+
+Deno.test({
+  name: `isolation: 50 runs of a three-namespace topology, some killed, leave nothing behind${
+    why ? ` (skipped: ${why})` : ""
+  }`,
+  ignore: why !== undefined,
+  async fn() {
+    const random = mulberry32(0x7090);
+    await runAll(Array.from({ length: 50 }, (_, i) => ({
+      target: "kernel",
+      file: TOPOLOGY,
+      kill: i % 3 === 0 ? 150 + Math.floor(random() * 1400) : undefined,
+      signal: (["SIGKILL", "SIGKILL", "SIGTERM", "SIGINT"] as const)[i % 4],
+    })));
+  },
+});
+
 Deno.test({
   name:
     `isolation: 50 kernel and raw runs, some killed (SIGKILL, SIGTERM, SIGINT), leave nothing behind${
@@ -47,8 +93,6 @@ Deno.test({
     }`,
   ignore: why !== undefined,
   async fn() {
-    const mountsBefore = nsMounts();
-    const hostBefore = hostNetwork();
     const random = mulberry32(0x5eed);
     const plan = Array.from({ length: 50 }, (_, i) => ({
       target: i % 5 === 4 ? "raw:echo=7" : "kernel",
@@ -57,26 +101,6 @@ Deno.test({
       kill: i % 3 === 0 ? 150 + Math.floor(random() * 1400) : undefined,
       signal: (["SIGKILL", "SIGKILL", "SIGTERM", "SIGINT"] as const)[i % 4],
     }));
-    const endings: string[] = [];
-    for (let i = 0; i < plan.length; i += 5) {
-      endings.push(
-        ...await Promise.all(plan.slice(i, i + 5).map((p) => oneRun(p.target, p.kill, p.signal))),
-      );
-    }
-    assert.ok(endings.filter((e) => e === "SIGKILL").length >= 5, `endings: ${endings.join(",")}`);
-    assert.ok(endings.filter((e) => e !== "exit").length >= 12, `endings: ${endings.join(",")}`);
-    // Children of a killed run notice the closed pipe and exit; give them a moment.
-    let left = markedProcesses(MARKER);
-    for (let i = 0; i < 100 && left.length; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      left = markedProcesses(MARKER);
-    }
-    assert.deepEqual(left, [], "processes (and the namespaces they hold) left over");
-    assert.deepEqual(nsMounts(), mountsBefore, "namespaces pinned by a mount");
-    assert.equal(
-      hostNetwork(),
-      hostBefore,
-      "the host's links, addresses, routes or sysctl changed",
-    );
+    await runAll(plan);
   },
 });

@@ -1,0 +1,113 @@
+/**
+ * A Linux kernel host of a topology: a private network namespace (see
+ * `../kernel/netns.ts` for how it stays private and goes away with the
+ * process), with one TUN device per link. synack relays each device's
+ * datagrams to the far end of its link, so every link passes the script.
+ *
+ * ```text
+ *   lo     up
+ *   sy1    10.1.0.1/24, fd00:0:0:1::1/64   link 1 (routes to links beyond, by dev)
+ *   sy2    …                               with forward: true, ip_forward and
+ *                                          IPv6 forwarding on, rp_filter off
+ * ```
+ *
+ * @example
+ * ```ts ignore
+ * import { kernelHost } from "./kernel_host.ts";
+ * const h = await kernelHost("router", { kind: "kernel", forward: true, sysctls: {} }, plan, clock); // root
+ * await h.close();
+ * ```
+ */
+import type { HostDef } from "../../dsl/topology_def.ts";
+import type { RealClock } from "../engine/clock.ts";
+import type { TargetSetting } from "../engine/target.ts";
+import { ScenarioSkipped } from "../engine/failure.ts";
+import { address } from "../wire/address.ts";
+import { notLinux } from "../stack/profile.ts";
+import { FdWaiter } from "../kernel/fd_waiter.ts";
+import { KernelSockets } from "../kernel/kernel_sockets.ts";
+import { libc } from "../kernel/libc.ts";
+import { PrivateNetns } from "../kernel/netns.ts";
+import { FdBackend, notLinkLocal, openTun } from "../kernel/tun_backend.ts";
+import type { HostPlan } from "./addressing.ts";
+import type { TopoHost } from "./host.ts";
+
+/** The `ip -batch` lines for a host's devices, addresses and routes. */
+export function hostBatch(plan: HostPlan): string {
+  const dev = (link: string) => plan.ifaces.find((i) => i.link === link)!.dev;
+  return [
+    "link set lo up",
+    ...plan.ifaces.flatMap((i) => [
+      `link set ${i.dev} mtu ${i.mtu} up`,
+      `addr add ${address.format(i.v4)}/${i.v4Prefix} dev ${i.dev}`,
+      `addr add ${address.format(i.v6)}/${i.v6Prefix} dev ${i.dev} nodad`,
+    ]),
+    ...plan.routes.flatMap((r) => [
+      `route add ${r.v4} dev ${dev(r.link)}`,
+      `route add ${r.v6} dev ${dev(r.link)}`,
+    ]),
+    "",
+  ].join("\n");
+}
+
+/** Builds the host: namespace, devices, addresses, routes, sysctls. Root only. */
+export async function kernelHost(
+  name: string,
+  def: Extract<HostDef, { kind: "kernel" }>,
+  plan: HostPlan,
+  clock: RealClock,
+): Promise<TopoHost> {
+  const ns = PrivateNetns.create();
+  const fds: number[] = [];
+  const waiter = new FdWaiter();
+  try {
+    for (const i of plan.ifaces) fds.push(ns.inside(() => openTun(i.dev)));
+    await ns.exec(["ip", "-batch", "-"], hostBatch(plan));
+    if (def.forward) {
+      ns.writeSysctl("net.ipv4.ip_forward", 1);
+      ns.writeSysctl("net.ipv6.conf.all.forwarding", 1);
+    }
+    // Replies come back on the link they left by, but a router's are checked per device.
+    ns.writeSysctl("net.ipv4.conf.all.rp_filter", 0);
+    ns.writeSysctl("net.ipv4.conf.default.rp_filter", 0);
+    for (const i of plan.ifaces) ns.writeSysctl(`net.ipv4.conf.${i.dev}.rp_filter`, 0);
+    for (const [k, v] of Object.entries(def.sysctls)) ns.writeSysctl(k, v);
+  } catch (e) {
+    for (const fd of fds) libc().close(fd);
+    await waiter.close();
+    ns.close();
+    throw e;
+  }
+  const sockets = new KernelSockets(ns, waiter, clock);
+  const backends = new Map<string, FdBackend>();
+  const host: TopoHost = {
+    name,
+    kind: "kernel",
+    sockets,
+    configure(s: TargetSetting) {
+      if (s.kind === "sysctl") {
+        ns.writeSysctl(s.name, s.value);
+        return undefined;
+      }
+      const why = notLinux(s.profile);
+      if (why) throw new ScenarioSkipped(why);
+      return undefined;
+    },
+    deliver(link, bytes) {
+      backends.get(link)?.send(bytes);
+    },
+    async close() {
+      waiter.cancel();
+      await sockets.close();
+      await waiter.close();
+      for (const b of backends.values()) b.close();
+      ns.close();
+    },
+  };
+  plan.ifaces.forEach((i, n) => {
+    const b = new FdBackend(fds[n], clock, waiter, notLinkLocal);
+    b.onPacket = (bytes, time) => host.emit?.(i.link, bytes, time);
+    backends.set(i.link, b);
+  });
+  return host;
+}

@@ -1,0 +1,205 @@
+/**
+ * A topology as a target: its hosts built (kernel hosts each in a private
+ * namespace, built-in hosts in this process), and every link relayed by
+ * synack through a `Path`, so the script's path steps can act on any link
+ * and every datagram on every link is in the trace, named by link and sender.
+ *
+ * The script's tap is one link, `a-b`: `inject()` speaks to `b` as `a`
+ * would, `expect()` watches what crosses it (from `b` unless `.from("a")`),
+ * and calls and sysctls without a host go to `b`. A topology of built-in
+ * hosts only runs on the virtual clock, deterministic and fast; one with a
+ * kernel host runs on the real clock.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtin, topology } from "../../dsl/topology_def.ts";
+ * import { Trace } from "../engine/trace.ts";
+ * import { openTopology } from "./topology_target.ts";
+ * const t = await openTopology(topology({ hosts: { a: builtin(), b: builtin() }, links: [["a", "b"]] }));
+ * assert.equal(t.clock.kind, "virtual");
+ * assert.equal(t.name, "topology a:builtin b:builtin");
+ * t.topology.start(new Trace(), () => {});
+ * await t.close();
+ * ```
+ */
+import type { TopologyDef } from "../../dsl/topology_def.ts";
+import { type Clock, RealClock, VirtualClock } from "../engine/clock.ts";
+import { type Arrival, LIVE_QUEUE_LIMIT } from "../engine/packet_log.ts";
+import { Path } from "../engine/path.ts";
+import type { Backend, Endpoints, Target, TopologyControl } from "../engine/target.ts";
+import { TargetUnavailable } from "../engine/target_unavailable.ts";
+import type { Trace, TraceEvent } from "../engine/trace.ts";
+import { address } from "../wire/address.ts";
+import { parsePacket } from "../wire/packet.ts";
+import { planTopology, type TopologyPlan } from "./addressing.ts";
+import { builtinHost, type TopoHost } from "./host.ts";
+
+type PacketEvent = Extract<TraceEvent, { kind: "packet" }>;
+
+/** A target whose stack under test is a whole topology. */
+export type TopologyTarget = Target & { readonly topology: TopologyControl };
+
+/** Builds the hosts and links; throws `TargetUnavailable` when a kernel host cannot be had. */
+export async function openTopology(def: TopologyDef): Promise<TopologyTarget> {
+  const plan = planTopology(def);
+  const kernels = Object.entries(def.hosts).filter(([, h]) => h.kind === "kernel");
+  const clock: Clock = kernels.length ? new RealClock() : new VirtualClock();
+  const hosts = new Map<string, TopoHost>();
+  const close = async () => {
+    if (clock instanceof RealClock) clock.stop();
+    for (const h of hosts.values()) await h.close();
+  };
+  try {
+    if (kernels.length) {
+      const { kernelUnavailable } = await import("../kernel/kernel_support.ts");
+      const why = kernelUnavailable();
+      if (why) throw new TargetUnavailable(`topology host ${kernels[0][0]}`, why);
+    }
+    for (const [name, h] of Object.entries(def.hosts)) {
+      if (h.kind === "builtin") hosts.set(name, builtinHost(name, h, plan, clock));
+      else {
+        const { kernelHost } = await import("./kernel_host.ts");
+        hosts.set(name, await kernelHost(name, h, plan.hosts[name], clock as RealClock));
+      }
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return assemble(def, plan, clock, hosts, close);
+}
+
+function assemble(
+  def: TopologyDef,
+  plan: TopologyPlan,
+  clock: Clock,
+  hosts: Map<string, TopoHost>,
+  close: () => Promise<void>,
+): TopologyTarget {
+  const tapLink = def.links.find((l) => l.name === def.tap)!;
+  const tap = { link: tapLink.name, a: tapLink.a, b: tapLink.b };
+  const queues = new Map<string, Arrival[]>([[tap.a, []], [tap.b, []]]);
+  const paths = new Map<string, Path>();
+  const events = new WeakMap<Uint8Array, PacketEvent>();
+  let trace: Trace | undefined;
+  let closed = false;
+  const other = (link: string, from: string) => {
+    const l = def.links.find((x) => x.name === link)!;
+    return hosts.get(l.a === from ? l.b : l.a)!;
+  };
+
+  /** One datagram a host sent on a link: traced, kept for the tap, and across the link's path. */
+  const relay = (from: string, link: string, bytes: Uint8Array, time: number) => {
+    if (closed) return;
+    const e: PacketEvent = {
+      kind: "packet",
+      dir: from === tap.b ? "out" : "in",
+      time,
+      bytes,
+      link,
+      from,
+    };
+    if (trace) {
+      trace.add(e);
+      events.set(bytes, e);
+    }
+    if (link === tap.link) {
+      try {
+        const q = queues.get(from)!;
+        q.push({ bytes, time, packet: parsePacket(bytes, "raw", { verify: true }) });
+        if (q.length > LIVE_QUEUE_LIMIT) q.splice(0, q.length - LIVE_QUEUE_LIMIT / 2);
+        clock.poke();
+      } catch { /* not a datagram an expect() can match: it is still traced and relayed */ }
+    }
+    const to = other(link, from);
+    const path = paths.get(link);
+    if (!path) return to.deliver(link, bytes);
+    void path.cross(bytes, from, (b, marks) => {
+      if (marks.length) (e.path ??= []).push(...marks);
+      if (!closed) to.deliver(link, b);
+    });
+  };
+  for (const h of hosts.values()) h.emit = (link, bytes, time) => relay(h.name, link, bytes, time);
+
+  const tapB = hosts.get(tap.b)!;
+  const backend: Backend = {
+    // The script speaks as the tap's `a` end: straight to `b`, past the path.
+    send: (bytes) => tapB.deliver(tap.link, bytes),
+    receive: (deadline, signal) =>
+      control.receive(tap.b, deadline, signal ?? new AbortController().signal),
+    pending: () => queues.get(tap.b)!.length,
+    close: () => {},
+  };
+  const ends = (family: 4 | 6): Endpoints => ({
+    local: addressOn(plan, tap.b, tap.link, family),
+    remote: addressOn(plan, tap.a, tap.link, family),
+  });
+  const control: TopologyControl = {
+    tap,
+    hosts: [...hosts.keys()],
+    links: def.links.map((l) => l.name),
+    start(t, mark) {
+      trace = t;
+      for (const l of def.links) {
+        paths.set(
+          l.name,
+          new Path(clock, (bytes, from, text) => {
+            const e = events.get(bytes);
+            if (e) {
+              (e.path ??= []).push(text);
+              e.stopped = true;
+            } else mark(bytes, from, text);
+          }),
+        );
+      }
+    },
+    sockets: (host) => hosts.get(host)?.sockets,
+    configure(host, s) {
+      const h = hosts.get(host);
+      if (!h) {
+        throw new RangeError(`no host ${host} in the topology (${[...hosts.keys()].join(", ")})`);
+      }
+      return h.configure(s);
+    },
+    path: (link) => paths.get(link),
+    async receive(host, deadline, signal) {
+      const q = queues.get(host);
+      if (!q) return undefined;
+      if (!q.length) await clock.waitFor(() => q.length > 0 || signal.aborted, deadline);
+      return q.shift();
+    },
+    resolve(addr, family) {
+      if (address.isValid(addr)) return addr;
+      if (!hosts.has(addr)) {
+        throw new RangeError(
+          `want an address or a host of the topology (${[...hosts.keys()].join(", ")}), got ${
+            JSON.stringify(addr)
+          }`,
+        );
+      }
+      return address.format(plan.address(addr, family));
+    },
+  };
+  const kinds = Object.entries(def.hosts).map(([n, h]) => `${n}:${h.kind}`).join(" ");
+  return {
+    name: `topology ${kinds}`,
+    clock,
+    backend,
+    sockets: tapB.sockets,
+    v4: ends(4),
+    v6: ends(6),
+    configure: (s) => tapB.configure(s),
+    topology: control,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await close();
+    },
+  };
+}
+
+function addressOn(plan: TopologyPlan, host: string, link: string, family: 4 | 6): Uint8Array {
+  const i = plan.hosts[host].ifaces.find((x) => x.link === link)!;
+  return family === 4 ? i.v4 : i.v6;
+}
