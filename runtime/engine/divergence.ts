@@ -207,7 +207,9 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
   const hide = (m: MaskName) => (masked[m] = (masked[m] ?? 0) + 1);
   // With a live peer stack, each side paces the exchange by its own clock and windows:
   // the interleaving of two real runs says nothing; their calls and verdicts still do.
-  const live = [a, b].some((t) => t.events.some((e) => e.kind === "packet" && e.by === "peer"));
+  const live = [a, b].some((t) =>
+    t.events.some((e) => e.kind === "packet" && (e.by === "peer" || e.link !== undefined))
+  );
   const streams = live ? (["calls"] as const) : (["packets", "calls"] as const);
   for (const stream of streams) {
     const kind = stream === "packets" ? "packet" : "call";
@@ -242,7 +244,7 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
   const when = (d: Divergence) => d.left?.time ?? d.right?.time ?? Infinity;
   divergences.sort((p, q) => when(p) - when(q));
   const note = live
-    ? "packets not compared: with a live peer stack, each run's exchange is paced by its own stacks"
+    ? "packets not compared: with stacks on both ends, each run's exchange is paced by its own stacks"
     : undefined;
   return { divergences, masked, note };
 }

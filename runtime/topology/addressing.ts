@@ -1,10 +1,10 @@
 /**
  * The addresses and routes of a topology, decided before anything is built:
  * each link is a subnet (its first host .1, its second .2), and each host
- * routes every subnet it is not on along the shortest path of links. A path
- * that would cross a host that does not forward (a kernel without
- * `forward: true`, or a built-in stack, which never forwards) is refused with
- * the reason.
+ * routes every subnet it is not on along the shortest path of links. Paths
+ * go on only through hosts that forward (a kernel with `forward: true`; a
+ * built-in stack never does): beyond a host that does not, only that host's
+ * own addresses answer, as on a real network.
  *
  * @example
  * ```ts
