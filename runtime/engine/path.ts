@@ -37,7 +37,7 @@
 import type { Impairment, PathOp, PathSelect, RewriteFields, Step } from "../../dsl/steps.ts";
 import type { PacketDef } from "../../dsl/packet_builder.ts";
 import { formatLocation } from "../../dsl/source_location.ts";
-import { PredicatePending, withPredicates } from "../../dsl/matcher.ts";
+import { any, PredicatePending, withPredicates } from "../../dsl/matcher.ts";
 import { assertNever } from "../wire/assert_never.ts";
 import { Ipv4View } from "../wire/ipv4.ts";
 import { type Packet, parsePacket } from "../wire/packet.ts";
@@ -57,6 +57,8 @@ type Select = PathSelect & { readonly op: string };
 
 interface Rule {
   sel: Select;
+  /** The pattern as written, resolved once: only the ISN bases change from segment to segment. */
+  base: Pattern;
   op: Exclude<PathOp, { op: "impair" | "release" | "clear" }>;
   where: string;
   seen: number;
@@ -135,11 +137,23 @@ export class Path {
       case "reorder":
       case "rewrite":
       case "hold":
-        this.#rules.push({ sel: op, op, where: formatLocation(s.at), seen: 0, applied: 0 });
+        this.#rules.push({
+          sel: op,
+          base: resolvePattern(op.match, undefined),
+          op,
+          where: formatLocation(s.at),
+          seen: 0,
+          applied: 0,
+        });
         return;
       default:
         assertNever(op, "path op");
     }
+  }
+
+  /** True when a rule or an impairment may act on what crosses. */
+  get active(): boolean {
+    return this.#rules.length > 0 || this.#impair !== undefined || this.#busy > 0;
   }
 
   /** True when segments are held (by `hold`, or behind a reorder). */
@@ -210,7 +224,7 @@ export class Path {
     this.#learn(packet);
     for (const r of this.#rules) {
       if (r.sel.from !== undefined && r.sel.from !== from) continue;
-      if (!comparePattern(this.#pattern(r.sel, packet), packet).length) hits.add(r);
+      if (!comparePattern(this.#rebase(r.base, packet), packet).length) hits.add(r);
     }
     return hits;
   }
@@ -348,13 +362,13 @@ export class Path {
    */
   patternFor(def: PacketDef, p: Packet): Pattern {
     this.#learn(p);
-    return this.#pattern({ match: def, count: 1, op: "expect" }, p);
+    return this.#rebase(resolvePattern(def, undefined), p);
   }
 
-  #pattern(sel: Select, p: Packet): Pattern {
-    const pat = resolvePattern(sel.match, undefined);
+  /** `pat` with seq and ack relative to the ISNs of `p`'s directions (looked up only if it asks). */
+  #rebase(pat: Pattern, p: Packet): Pattern {
     const t = p.transport;
-    if (t.kind !== "tcp") return pat;
+    if (t.kind !== "tcp" || (pat.seq.want === any && pat.ack.want === any)) return pat;
     const own = this.#isn.get(key(p.ip.src, t.srcPort, p.ip.dst, t.dstPort)) ?? 0;
     const other = this.#isn.get(key(p.ip.dst, t.dstPort, p.ip.src, t.srcPort)) ?? 0;
     return {

@@ -25,9 +25,15 @@
  */
 import type { TopologyDef } from "../../dsl/topology_def.ts";
 import { type Clock, RealClock, VirtualClock } from "../engine/clock.ts";
-import { type Arrival, LIVE_QUEUE_LIMIT } from "../engine/packet_log.ts";
+import { LIVE_QUEUE_LIMIT } from "../engine/packet_log.ts";
 import { Path } from "../engine/path.ts";
-import type { Backend, Endpoints, Target, TopologyControl } from "../engine/target.ts";
+import type {
+  Backend,
+  Endpoints,
+  Received,
+  Target,
+  TopologyControl,
+} from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import type { Trace, TraceEvent } from "../engine/trace.ts";
 import { address } from "../wire/address.ts";
@@ -79,7 +85,10 @@ function assemble(
 ): TopologyTarget {
   const tapLink = def.links.find((l) => l.name === def.tap)!;
   const tap = { link: tapLink.name, a: tapLink.a, b: tapLink.b };
-  const queues = new Map<string, Arrival[]>([[tap.a, []], [tap.b, []]]);
+  const queues = new Map<string, Received[]>([[tap.a, []], [tap.b, []]]);
+  const noMarks = (to: TopoHost, link: string) => (b: Uint8Array) => {
+    if (!closed) to.deliver(link, b);
+  };
   const paths = new Map<string, Path>();
   const events = new WeakMap<Uint8Array, PacketEvent>();
   let trace: Trace | undefined;
@@ -100,21 +109,21 @@ function assemble(
       link,
       from,
     };
-    if (trace) {
-      trace.add(e);
-      events.set(bytes, e);
-    }
+    trace?.add(e);
     if (link === tap.link) {
-      try {
-        const q = queues.get(from)!;
-        q.push({ bytes, time, packet: parsePacket(bytes, "raw", { verify: true }) });
-        if (q.length > LIVE_QUEUE_LIMIT) q.splice(0, q.length - LIVE_QUEUE_LIMIT / 2);
-        clock.poke();
-      } catch { /* not a datagram an expect() can match: it is still traced and relayed */ }
+      // Parsed when an expect() takes it: most of what crosses, no step looks at.
+      const q = queues.get(from)!;
+      q.push({ bytes, time });
+      if (q.length > LIVE_QUEUE_LIMIT) q.splice(0, q.length - LIVE_QUEUE_LIMIT / 2);
+      clock.poke();
     }
     const to = other(link, from);
     const path = paths.get(link);
-    if (!path) return to.deliver(link, bytes);
+    if (!path?.active) {
+      path?.cross(bytes, from, noMarks(to, link));
+      return;
+    }
+    events.set(bytes, e);
     void path.cross(bytes, from, (b, marks) => {
       if (marks.length) (e.path ??= []).push(...marks);
       if (!closed) to.deliver(link, b);
@@ -166,8 +175,16 @@ function assemble(
     async receive(host, deadline, signal) {
       const q = queues.get(host);
       if (!q) return undefined;
-      if (!q.length) await clock.waitFor(() => q.length > 0 || signal.aborted, deadline);
-      return q.shift();
+      for (;;) {
+        if (!q.length) await clock.waitFor(() => q.length > 0 || signal.aborted, deadline);
+        const r = q.shift();
+        if (!r) return undefined;
+        try {
+          return { ...r, packet: parsePacket(r.bytes, "raw", { verify: true }) };
+        } catch {
+          // Not a datagram an expect() can match: it is in the trace, as it crossed.
+        }
+      }
     },
     resolve(addr, family) {
       if (address.isValid(addr)) return addr;
