@@ -13,7 +13,7 @@
  * import { builtinHost } from "./host.ts";
  * const t = topology({ hosts: { a: builtin(), b: builtin() }, links: [["a", "b"]] });
  * const clock = new VirtualClock();
- * const a = builtinHost("a", t.hosts.a, planTopology(t), clock);
+ * const a = builtinHost("a", builtin(), planTopology(t), clock);
  * const sent: string[] = [];
  * a.emit = (link) => sent.push(link);
  * a.sockets.call({ name: "socket", family: 4 });
