@@ -36,7 +36,8 @@ import {
 
 const SIZE = 10 * 1024 * 1024;
 /** 10 MB that no shifted or repeated copy of itself matches. */
-const payload = new Uint8Array(SIZE).map((_, i) => (i * 7 + (i >> 11)) & 0xff);
+const payload = new Uint8Array(SIZE);
+for (let i = 0; i < SIZE; i++) payload[i] = (i * 7 + (i >> 11)) & 0xff;
 /** Payload per full segment: the MSS less the 12 bytes of the timestamp option. */
 const segment = (family: 4 | 6) => (family === 4 ? 1460 : 1440) - 12;
 

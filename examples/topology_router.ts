@@ -40,7 +40,8 @@ import {
 } from "../mod.ts";
 
 const SIZE = 1024 * 1024;
-const payload = new Uint8Array(SIZE).map((_, i) => (i * 7 + (i >> 11)) & 0xff);
+const payload = new Uint8Array(SIZE);
+for (let i = 0; i < SIZE; i++) payload[i] = (i * 7 + (i >> 11)) & 0xff;
 
 const routed = topology({
   hosts: { client: kernel(), router: kernel({ forward: true }), server: builtin() },

@@ -27,13 +27,7 @@ import type { TopologyDef } from "../../dsl/topology_def.ts";
 import { type Clock, RealClock, VirtualClock } from "../engine/clock.ts";
 import { LIVE_QUEUE_LIMIT } from "../engine/packet_log.ts";
 import { Path } from "../engine/path.ts";
-import type {
-  Backend,
-  Endpoints,
-  Received,
-  Target,
-  TopologyControl,
-} from "../engine/target.ts";
+import type { Backend, Endpoints, Received, Target, TopologyControl } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import type { Trace, TraceEvent } from "../engine/trace.ts";
 import { address } from "../wire/address.ts";
