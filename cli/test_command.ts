@@ -49,6 +49,8 @@ export interface TestOutcome {
   ok: boolean;
   ms: number;
   message?: string;
+  /** Why the scenario did not apply to the target, when it was skipped. */
+  skipped?: string;
   /** What the scenario's code printed. */
   output?: string[];
 }
@@ -98,10 +100,11 @@ export function junitReport(outcomes: readonly TestOutcome[]): string {
       const printed = o.output?.length
         ? [`      <system-out>${xml(o.output.join("\n"))}</system-out>`]
         : [];
-      if (o.ok && !printed.length) out.push(`${head}/>`);
+      if (o.ok && !printed.length && o.skipped === undefined) out.push(`${head}/>`);
       else {
         const msg = o.message ?? "failed";
         out.push(`${head}>`);
+        if (o.skipped !== undefined) out.push(`      <skipped message="${xml(o.skipped)}"/>`);
         if (!o.ok) {
           out.push(`      <failure message="${xml(msg.split("\n")[0])}">${xml(msg)}</failure>`);
         }
@@ -118,7 +121,8 @@ export function junitReport(outcomes: readonly TestOutcome[]): string {
 export function tapReport(outcomes: readonly TestOutcome[]): string {
   const out = ["TAP version 14", `1..${outcomes.length}`];
   outcomes.forEach((o, i) => {
-    out.push(`${o.ok ? "ok" : "not ok"} ${i + 1} - ${o.name.replace(/#/g, "\\#")}`);
+    const skip = o.skipped === undefined ? "" : ` # SKIP ${o.skipped}`;
+    out.push(`${o.ok ? "ok" : "not ok"} ${i + 1} - ${o.name.replace(/#/g, "\\#")}${skip}`);
     if (!o.ok) {
       out.push("  ---", `  at: ${o.file}:${o.line}`, "  message: |");
       for (const l of (o.message ?? "failed").split("\n")) out.push(`    ${l}`);
@@ -194,6 +198,7 @@ async function runTests(
       ok: r.ok,
       ms,
       message: r.failure?.message,
+      skipped: r.skipped,
       output,
     });
     progress.clear();
@@ -206,7 +211,10 @@ async function runTests(
   if (o.junit) await Deno.writeTextFile(o.junit, junitReport(outcomes));
   if (o.tap) await Deno.writeTextFile(o.tap, tapReport(outcomes));
   const failed = outcomes.filter((x) => !x.ok).length - suite.failures.length;
+  const skipped = outcomes.filter((x) => x.skipped !== undefined).length;
   const where = shard ? ` (shard ${shard.index}/${shard.count})` : "";
-  print(`${summaryLine(list.length - failed, failed, suite.failures.length)}${where}`);
+  print(
+    `${summaryLine(list.length - failed - skipped, failed, suite.failures.length, skipped)}${where}`,
+  );
   return suite.failures.length ? 2 : failed ? 1 : 0;
 }

@@ -40,13 +40,25 @@ export { parseTargetSpec, TARGET_SPECS, type TargetSpec };
  * (the Linux kernel through TUN in a private namespace), `raw` (a kernel in
  * a second namespace, reached over a veth by a packet socket) or
  * `raw:echo=7` (the same, with a TCP echo server process on port 7 there).
- * The scenario's own profile applies unless the spec names one.
+ * The scenario's own profile applies unless the spec names one. A scenario
+ * with a topology runs on its own hosts; those that are kernels need a
+ * `kernel` or `raw` spec (a `TargetUnavailable` says so otherwise).
  */
 export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   const t = parseTargetSpec(spec);
-  // A topology names its own hosts: it is the stack under test whatever the target.
-  if (sc?.options.topology) {
-    return await (await import("./topology/topology_target.ts")).openTopology(sc.options.topology);
+  // A topology names its own hosts. Kernel hosts are built only when the run asks for the
+  // kernel (`--target kernel` or `raw`): the target named decides whether the kernel is touched.
+  const topo = sc?.options.topology;
+  if (topo) {
+    const kernels = Object.entries(topo.hosts).filter(([, h]) => h.kind === "kernel");
+    if (kernels.length && t.kind === "builtin") {
+      throw new TargetUnavailable(
+        spec,
+        `the topology's hosts ${kernels.map(([n]) => n).join(", ")} are Linux kernels: ` +
+          "run it with --target kernel",
+      );
+    }
+    return await (await import("./topology/topology_target.ts")).openTopology(topo);
   }
   switch (t.kind) {
     case "builtin":
@@ -76,7 +88,7 @@ export async function runScenarioOn(
   } catch (e) {
     // A topology's kernel hosts need root: without, the scenario does not apply here.
     if (!(sc.options.topology && e instanceof TargetUnavailable)) throw e;
-    return { ok: true, skipped: e.message, warnings: [], trace: new Trace(), elapsedMs: 0 };
+    return { ok: true, skipped: e.reason, warnings: [], trace: new Trace(), elapsedMs: 0 };
   }
   const named = spec.startsWith("builtin:");
   try {
