@@ -9,12 +9,14 @@ import {
   dataSegment,
   defineScenario,
   expect,
+  inject,
   kernel,
   listen,
   on,
   path,
   peer,
   read,
+  rst,
   socket,
   type StepInput,
   syn,
@@ -26,6 +28,7 @@ import {
 import { runScenarioOn } from "../runtime/scenario.ts";
 import { planTopology } from "../runtime/topology/addressing.ts";
 import { hostBatch } from "../runtime/topology/kernel_host.ts";
+import { parsePacket } from "../runtime/wire/packet.ts";
 
 const pair = topology({
   hosts: { client: builtin(), server: builtin() },
@@ -153,4 +156,19 @@ Deno.test("a kernel host's devices, addresses and routes as ip -batch lines", ()
   assert.match(hostBatch(p.hosts.router), /link set sy2 mtu 1400 up/);
   // The server is a built-in host: it reaches link 1 through the router.
   assert.equal(p.linkToward("server", new Uint8Array([10, 1, 0, 1])), "router-server");
+});
+
+Deno.test("inject() on the tap speaks to its far end as the near end would", async () => {
+  // The script sends a SYN to the server as if from the client's address; the server's
+  // SYN-ACK goes to the real client, whose stack has no such connection and resets it.
+  const r = await run([
+    on("server", listen(8080)),
+    inject(syn()),
+    expect(synAck()),
+    expect(rst()).from("client"),
+  ]);
+  assert.equal(r.ok, true, r.failure?.message);
+  const injected = r.trace.events.find((e) => e.kind === "packet" && e.by === "script");
+  assert.ok(injected?.kind === "packet");
+  assert.equal(parsePacket(injected.bytes).ip.src.join("."), "10.1.0.1");
 });

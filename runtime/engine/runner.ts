@@ -243,7 +243,8 @@ class Runner {
       trace: this.trace,
       timing: this.#timing,
       fail: (summary, s, details) => this.#fail(summary, s, details),
-      listening: (port) => side === "target" && this.#flows.listening(port),
+      // The stack the script's own packets go to: the target, or the far end of a topology's tap.
+      listening: (port) => (side === "target" || side === topo?.tap.b) && this.#flows.listening(port),
       family: this.#family,
       addrs,
       resolveAddr: topo &&
