@@ -11,6 +11,7 @@ import { emitPacket, type Packet, parsePacket } from "../runtime/wire/packet.ts"
 import { type CaptureSink, LinkType, PcapngWriter, PcapWriter } from "../runtime/wire/pcap.ts";
 import { tcpOptionKindOf } from "../runtime/wire/tcp_options.ts";
 import { TSHARK_CORPUS } from "./tshark_corpus.ts";
+import { Trace } from "../runtime/engine/trace.ts";
 
 const TSHARK = (() => {
   try {
@@ -152,3 +153,49 @@ for (const kind of ["pcap", "pcapng"] as const) {
     });
   }
 }
+
+Deno.test({
+  name:
+    "tshark reads a topology's pcapng: one named interface per link, the path's marks as comments" +
+    (TSHARK ? ` (skipped: ${TSHARK})` : ""),
+  ignore: TSHARK !== undefined,
+  fn: async () => {
+    const t = new Trace();
+    const [a, b] = frames;
+    t.add({ kind: "packet", dir: "in", time: 1, bytes: a, link: "client-router", from: "client" });
+    t.add({
+      kind: "packet",
+      dir: "in",
+      time: 2,
+      bytes: b,
+      link: "router-server",
+      from: "router",
+      path: ["dropped by path.drop (x.ts:1:1)"],
+      stopped: true,
+    });
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeFile(`${dir}/t.pcapng`, t.toPcapng());
+      const out = await new Deno.Command("tshark", {
+        args: [
+          "-r",
+          `${dir}/t.pcapng`,
+          "-T",
+          "fields",
+          "-e",
+          "frame.interface_name",
+          "-e",
+          "frame.comment",
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      assert.deepEqual(new TextDecoder().decode(out.stdout).trim().split("\n"), [
+        "client-router\t",
+        "router-server\tdropped by path.drop (x.ts:1:1)",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -80,12 +80,26 @@ export class Trace {
    */
   toPcapng(): Uint8Array {
     const chunks: Uint8Array[] = [];
-    const w = new PcapngWriter((b) => chunks.push(b), { linkType: LinkType.RAW });
+    // A topology's links are interfaces of their own, named: Wireshark shows where each packet was.
+    const links: string[] = [];
+    for (const e of this.events) {
+      if (e.kind === "packet" && e.link !== undefined && !links.includes(e.link)) links.push(e.link);
+    }
+    const w = new PcapngWriter((b) => chunks.push(b), {
+      linkType: LinkType.RAW,
+      interfaces: links.length ? links : undefined,
+    });
     for (const e of this.events) {
       if (e.kind !== "packet") continue;
       const ns = Math.round(e.time * 1e6);
       const comment = e.path?.length ? e.path.join("; ") : undefined;
-      w.write({ tsSec: Math.floor(ns / 1e9), tsNsec: ns % 1e9, data: e.bytes, comment });
+      w.write({
+        tsSec: Math.floor(ns / 1e9),
+        tsNsec: ns % 1e9,
+        data: e.bytes,
+        comment,
+        interfaceId: e.link === undefined ? 0 : links.indexOf(e.link),
+      });
     }
     return concatBytes(chunks);
   }

@@ -61,6 +61,8 @@ export interface CaptureRecord {
 /** What writers take: `origLength` defaults to the data's length. */
 export type CaptureInput = Pick<CaptureRecord, "tsSec" | "tsNsec" | "data"> & {
   origLength?: number;
+  /** pcapng: the interface it was captured on (an index into the writer's `interfaces`). */
+  interfaceId?: number;
   /** A packet comment (pcapng `opt_comment`); classic pcap has nowhere to put it. */
   comment?: string;
 };
@@ -364,6 +366,8 @@ export interface CaptureWriterOptions {
   linkType: number;
   /** Default 262144, tcpdump's. */
   snaplen?: number;
+  /** pcapng: one interface per name (`if_name`), all of `linkType`; one unnamed if left out. */
+  interfaces?: readonly string[];
 }
 
 /** Writes classic pcap with nanosecond timestamps, little-endian. */
@@ -414,18 +418,7 @@ export class PcapngWriter {
     shb.setBigInt64(16, -1n, true); // section length unknown: we stream
     shb.setUint32(24, 28, true);
     sink(new Uint8Array(shb.buffer));
-    const idb = new DataView(new ArrayBuffer(32));
-    idb.setUint32(0, NG_IDB, true);
-    idb.setUint32(4, 32, true);
-    idb.setUint16(8, opts.linkType, true);
-    idb.setUint32(12, this.#snaplen, true);
-    idb.setUint16(16, 9, true); // if_tsresol
-    idb.setUint16(18, 1, true);
-    idb.setUint8(20, 9); // 10^-9 s
-    idb.setUint16(24, 0, true); // opt_endofopt
-    idb.setUint16(26, 0, true);
-    idb.setUint32(28, 32, true);
-    sink(new Uint8Array(idb.buffer));
+    for (const name of opts.interfaces ?? [undefined]) sink(idb(opts.linkType, this.#snaplen, name));
   }
 
   /** Appends one Enhanced Packet Block. */
@@ -441,7 +434,7 @@ export class PcapngWriter {
     const ts = BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec);
     dv.setUint32(0, NG_EPB, true);
     dv.setUint32(4, len, true);
-    dv.setUint32(8, 0, true);
+    dv.setUint32(8, rec.interfaceId ?? 0, true);
     dv.setUint32(12, Number(ts >> 32n), true);
     dv.setUint32(16, Number(ts & 0xffffffffn), true);
     dv.setUint32(20, data.length, true);
@@ -456,4 +449,30 @@ export class PcapngWriter {
     dv.setUint32(len - 4, len, true);
     this.#sink(out);
   }
+}
+
+/** A pcapng Interface Description Block: nanosecond resolution, and `if_name` when given. */
+function idb(linkType: number, snaplen: number, name?: string): Uint8Array {
+  const n = name === undefined ? undefined : new TextEncoder().encode(name);
+  const nameOpt = n ? 4 + ((n.length + 3) & ~3) : 0;
+  const len = 32 + nameOpt;
+  const out = new Uint8Array(len);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, NG_IDB, true);
+  dv.setUint32(4, len, true);
+  dv.setUint16(8, linkType, true);
+  dv.setUint32(12, snaplen, true);
+  let o = 16;
+  if (n) {
+    dv.setUint16(o, 2, true); // if_name
+    dv.setUint16(o + 2, n.length, true);
+    out.set(n, o + 4);
+    o += nameOpt;
+  }
+  dv.setUint16(o, 9, true); // if_tsresol
+  dv.setUint16(o + 2, 1, true);
+  out[o + 4] = 9; // 10^-9 s
+  // opt_endofopt is the zeroed word after it; then the trailing length.
+  dv.setUint32(len - 4, len, true);
+  return out;
 }
