@@ -214,7 +214,9 @@ async function runTests(
   const skipped = outcomes.filter((x) => x.skipped !== undefined).length;
   const where = shard ? ` (shard ${shard.index}/${shard.count})` : "";
   print(
-    `${summaryLine(list.length - failed - skipped, failed, suite.failures.length, skipped)}${where}`,
+    `${
+      summaryLine(list.length - failed - skipped, failed, suite.failures.length, skipped)
+    }${where}`,
   );
   return suite.failures.length ? 2 : failed ? 1 : 0;
 }

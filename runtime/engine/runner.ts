@@ -27,7 +27,6 @@ import type {
   TraceEventLike,
 } from "../../dsl/scenario_def.ts";
 import { resolveRefs } from "../../dsl/scenario_def.ts";
-import { withPredicates } from "../../dsl/matcher.ts";
 import { errorLocation, formatLocation } from "../../dsl/source_location.ts";
 import { type Step, type StepInput, toSteps } from "../../dsl/steps.ts";
 import { assertNever } from "../wire/assert_never.ts";
@@ -43,10 +42,11 @@ import {
   traceTail,
 } from "./failure.ts";
 import { Flows } from "./flow.ts";
-import { type PacketEvent, PacketLog } from "./packet_log.ts";
-import { Path } from "./path.ts";
-import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
-import type { Endpoints, Peer, PeerFactory, Target } from "./target.ts";
+import { Expectations } from "./expectation.ts";
+import { LivePeer } from "./live_peer.ts";
+import { PacketLog } from "./packet_log.ts";
+import { stepName } from "./step_name.ts";
+import type { Endpoints, PeerFactory, Target } from "./target.ts";
 import { type LimitOverride, type Limits, scenarioLimits, Watchdog } from "./scenario_limits.ts";
 import { TimingCheck } from "./timing_check.ts";
 import { Trace, type TraceEvent } from "./trace.ts";
@@ -129,34 +129,6 @@ function thrown(e: unknown): ScenarioFailure {
     : threwFailure(typeof e, String(e));
 }
 
-/** A step in a few words, for a time-out report. */
-function stepName(s: Step): string {
-  switch (s.kind) {
-    case "inject":
-      return `inject(${s.packet.name})`;
-    case "expect":
-      return `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
-    case "expectNothing":
-      return `expectNothing(${s.ms}ms)`;
-    case "call":
-      return `${s.side === "target" ? "" : `${s.side}.`}${s.call.name}()`;
-    case "wait":
-      return `wait(${s.ms}ms)`;
-    case "sysctl":
-      return `${s.host === undefined ? "" : `on("${s.host}", `}sysctl(${s.name})${
-        s.host === undefined ? "" : ")"
-      }`;
-    case "profile":
-      return "useProfile()";
-    case "peer":
-      return `peer.${s.mode}()`;
-    case "path":
-      return `path.${s.op.op}(${"match" in s.op ? s.op.match.name : ""})`;
-    default:
-      return assertNever(s, "step");
-  }
-}
-
 type StepOf<K extends Step["kind"]> = Extract<Step, { kind: K }>;
 
 /**
@@ -178,17 +150,14 @@ class Runner {
   #stepAbort = new AbortController();
   readonly #t: Target;
   readonly #o: ScenarioOptions;
-  readonly #makePeer?: PeerFactory;
   readonly #flows: Flows;
   readonly #done: Step[] = [];
   readonly #log: PacketLog;
   readonly #timing: TimingCheck;
   readonly #calls = new Map<string, CallTracker>();
-  readonly #path: Path;
-  /** The trace event of each of the stack's datagrams while live, for the path's marks. */
-  readonly #events = new WeakMap<Uint8Array, PacketEvent>();
+  readonly #peer: LivePeer;
+  readonly #expectations: Expectations;
   #last = 0;
-  #peer: Peer | undefined;
   #auto = false;
   readonly #family: 4 | 6;
 
@@ -196,7 +165,6 @@ class Runner {
     this.#limits = limits;
     this.#o = o;
     this.#t = cfg.target;
-    this.#makePeer = cfg.makePeer;
     this.#family = o.family ?? 4;
     const clock = cfg.target.clock;
     // On a real clock the script's TS clock starts at its first packet, so a
@@ -212,11 +180,40 @@ class Runner {
       clock,
       () => this.#o.tolerance ?? this.#t.tolerance ?? DEFAULT_TOLERANCE,
     );
-    this.#path = new Path(clock, (bytes, from, text) => this.#markStopped(bytes, from, text));
+    this.#peer = new LivePeer({
+      target: cfg.target,
+      makePeer: cfg.makePeer,
+      log: this.#log,
+      trace: this.trace,
+      ended: this.#abort.signal,
+    });
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    this.#expectations = new Expectations({
+      clock,
+      log: this.#log,
+      flows: this.#flows,
+      timing: this.#timing,
+      topology: cfg.target.topology,
+      get addrs() {
+        return self.#addrs;
+      },
+      done: this.#done,
+      get live() {
+        return self.#auto;
+      },
+      get signal() {
+        return self.#stepAbort.signal;
+      },
+      get timeoutMs() {
+        return self.#timeout;
+      },
+      fail: (summary, s, details) => this.#fail(summary, s, details),
+    });
     this.#calls.set("target", this.#tracker("target", cfg.target.sockets, this.#addrs));
     const topo = cfg.target.topology;
     if (topo) {
-      topo.start(this.trace, (bytes, from, text) => this.#markStopped(bytes, from, text));
+      topo.start(this.trace, (bytes, from, text) => this.#peer.mark(bytes, from, text));
       for (const h of topo.hosts) {
         this.#calls.set(h, this.#tracker(h, topo.sockets(h)!, this.#addrs));
       }
@@ -244,7 +241,8 @@ class Runner {
       timing: this.#timing,
       fail: (summary, s, details) => this.#fail(summary, s, details),
       // The stack the script's own packets go to: the target, or the far end of a topology's tap.
-      listening: (port) => (side === "target" || side === topo?.tap.b) && this.#flows.listening(port),
+      listening: (port) =>
+        (side === "target" || side === topo?.tap.b) && this.#flows.listening(port),
       family: this.#family,
       addrs,
       resolveAddr: topo &&
@@ -380,8 +378,11 @@ class Runner {
     switch (s.kind) {
       case "inject":
         return await this.#inject(s, index);
-      case "expect":
-        return await this.#expect(s, index);
+      case "expect": {
+        const out = await this.#expectations.run(s, index, this.#last);
+        this.#last = out.time;
+        return out;
+      }
       case "expectNothing": {
         const until = this.#last + s.ms;
         const got = await this.#log.receive(until, this.#stepAbort.signal);
@@ -436,10 +437,7 @@ class Runner {
           );
         }
         this.#auto = s.mode === "auto";
-        if (this.#auto) {
-          this.#ensurePeer(s);
-          this.#log.live((bytes, e) => this.#toPeer(bytes, e));
-        } else this.#log.manual();
+        this.#peer.live(this.#auto, s);
         return { kind: "none", time: clock.now() };
       case "path":
         if (this.#t.topology) {
@@ -464,7 +462,7 @@ class Runner {
             s.at,
           );
         }
-        this.#path.apply(s);
+        this.#peer.path.apply(s);
         return { kind: "none", time: clock.now() };
       default:
         return assertNever(s, "step");
@@ -505,187 +503,11 @@ class Runner {
         s.at,
       );
     }
-    const peer = this.#ensurePeer(s);
+    const peer = this.#peer.ensure(s);
     const a = this.#addrs;
     const t = this.#tracker("peer", peer.sockets, { local: a.remote, remote: a.local });
     this.#calls.set("peer", t);
     return t;
-  }
-
-  #ensurePeer(s: Step): Peer {
-    if (this.#peer) return this.#peer;
-    if (!this.#makePeer) throw new ScenarioFailure("peer: this run has no peer stack", s.at);
-    const t = this.#t;
-    // The peer's datagrams cross the path, then go in like the script's own.
-    this.#peer = this.#makePeer(t.clock, (bytes) => {
-      void this.#path.cross(bytes, "peer", (b, marks) => {
-        if (this.#abort.signal.aborted) return;
-        void this.#log.inject(
-          b,
-          parsePacket(b, "raw", { verify: false }),
-          "peer",
-          undefined,
-          marks,
-        );
-      });
-    }, { v4: t.v4, v6: t.v6 });
-    return this.#peer;
-  }
-
-  /** One of the stack's datagrams, live: across the path to the peer stack. */
-  #toPeer(bytes: Uint8Array, e: PacketEvent): void {
-    this.#events.set(bytes, e);
-    void this.#path.cross(bytes, "target", (b, marks) => {
-      if (marks.length) (e.path ??= []).push(...marks);
-      const c = this.#t.clock;
-      // Deferred to a timer so the stack under test is never re-entered from its own output.
-      c.setTimer(c.now(), () => this.#peer?.input(b));
-    });
-  }
-
-  /** A datagram the path dropped or held: marked on its event, or traced with the mark. */
-  #markStopped(bytes: Uint8Array, from: string, text: string): void {
-    const e = this.#events.get(bytes);
-    if (e) {
-      (e.path ??= []).push(text);
-      e.stopped = true;
-      return;
-    }
-    this.trace.add({
-      kind: "packet",
-      dir: from === "target" ? "out" : "in",
-      time: this.#t.clock.now(),
-      bytes,
-      by: from === "peer" ? "peer" : undefined,
-      path: [text],
-      stopped: true,
-    });
-  }
-
-  #patterns(s: StepOf<"expect">): Pattern[] {
-    const clock = this.#t.clock;
-    // The script's TS val is a clock reading; on a real clock its echo gets the timing tolerance.
-    const tsEcrSlack = clock.kind === "real" ? this.#timing.tolerance(clock.now()) : 0;
-    return s.alternatives.map((def) => {
-      let p: Pattern = { ...resolvePattern(def, this.#flows.current), tsEcrSlack };
-      for (const rel of s.relations) {
-        // Parsed when a relation asks: a scenario of a million injects keeps only their bytes.
-        const step = "step" in rel.ref ? rel.ref.step : undefined;
-        const ref = step !== undefined && this.#done[step]?.kind === "inject"
-          ? parsePacket(this.#log.bytesOf(step)!, "raw", { verify: false })
-          : undefined;
-        if (!ref || ref.transport.kind !== "tcp") {
-          throw new ScenarioFailure(
-            `${rel.kind}(): the referenced step did not inject a TCP segment`,
-            s.at,
-          );
-        }
-        p = relate(p, rel.kind, ref.transport);
-      }
-      return p;
-    });
-  }
-
-  /** Patterns for a packet the peer stack sent: fields relative to the peer's own ISN. */
-  #peerPatterns(s: StepOf<"expect">): Pattern[] {
-    const f = this.#flows.current;
-    const flip = f && {
-      ...f,
-      localIsn: f.peerIsn,
-      peerIsn: f.localIsn ?? 0,
-      localPort: f.remotePort,
-      remotePort: f.localPort,
-      rcvNxt: undefined,
-      sndNxt: f.rcvNxt ?? 0,
-      pendingIsn: undefined,
-    };
-    return s.alternatives.map((def) => resolvePattern(def, flip));
-  }
-
-  /** An expect() in a topology: what crosses the tap from one of its ends. */
-  async #watch(s: StepOf<"expect">, index: number): Promise<StepOutcome> {
-    const topo = this.#t.topology!;
-    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
-    const from = s.from === undefined || s.from === "target" ? topo.tap.b : s.from;
-    if (from !== topo.tap.a && from !== topo.tap.b) {
-      throw new ScenarioFailure(
-        `${name}: the script's tap is on ${topo.tap.link}: want "${topo.tap.a}" or "${topo.tap.b}"`,
-        s.at,
-      );
-    }
-    const path = topo.path(topo.tap.link)!;
-    const deadline = s.timing
-      ? this.#timing.deadline(s.timing, this.#last)
-      : this.#t.clock.now() + this.#timeout;
-    for (;;) {
-      const got = await topo.receive(from, deadline, this.#stepAbort.signal);
-      if (!got) {
-        throw this.#fail(
-          `${name} got nothing on ${topo.tap.link} within ${
-            ((deadline - this.#last) / 1000).toFixed(3)
-          } s`,
-          s,
-          s.alternatives.map((d) => `want: ${d.name} from ${from}`),
-        );
-      }
-      const patterns = s.alternatives.map((d) => path.patternFor(d, got.packet));
-      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
-      if (!diffs.some((d) => d.length === 0)) continue;
-      const late = s.timing && this.#timing.problem(s.timing, got.time - this.#last);
-      if (late) throw this.#fail(`${name} came at the wrong time`, s, [late]);
-      this.#log.matched(index, got);
-      this.#last = got.time;
-      return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
-    }
-  }
-
-  async #expect(s: StepOf<"expect">, index: number): Promise<StepOutcome> {
-    if (this.#t.topology) return await this.#watch(s, index);
-    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
-    const from = s.from === "target" ? undefined : s.from;
-    if (from !== undefined && from !== "peer") {
-      throw new ScenarioFailure(
-        `${name}: this scenario has no side "${from}"; packets come from the stack under test ` +
-          'or from "peer"',
-        s.at,
-      );
-    }
-    if (from === "peer" && !this.#auto) {
-      throw new ScenarioFailure(`${name}: the peer stack is not running: peer.auto() first`, s.at);
-    }
-    const deadline = s.timing
-      ? this.#timing.deadline(s.timing, this.#last)
-      : this.#t.clock.now() + this.#timeout;
-    const a = this.#addrs;
-    const [local, remote] = from === "peer" ? [a.remote, a.local] : [a.local, a.remote];
-    for (;;) {
-      // Resolved before receiving: the packet itself must not move what it is checked against.
-      const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
-      const got = await this.#log.receive(deadline, this.#stepAbort.signal, from);
-      if (!got) {
-        throw this.#fail(
-          `${name} got nothing within ${((deadline - this.#last) / 1000).toFixed(3)} s`,
-          s,
-          patterns.map((p) => `want: ${formatPattern(p, local, remote)}`),
-        );
-      }
-      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
-      const hit = diffs.findIndex((d) => d.length === 0);
-      if (hit < 0) {
-        if (this.#auto) continue; // the peer stack handles the traffic; look further
-        const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
-        throw this.#fail(`${name} did not match`, s, [
-          `want: ${formatPattern(patterns[best], local, remote)}`,
-          `got:  ${relativeLine(got.packet, "out", this.#flows)}`,
-          ...diffs[best],
-        ]);
-      }
-      const late = s.timing && this.#timing.problem(s.timing, got.time - this.#last);
-      if (late) throw this.#fail(`${name} came at the wrong time`, s, [late]);
-      this.#log.matched(index, got);
-      this.#last = got.time;
-      return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
-    }
   }
 
   async finish(): Promise<void> {

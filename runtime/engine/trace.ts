@@ -83,7 +83,9 @@ export class Trace {
     // A topology's links are interfaces of their own, named: Wireshark shows where each packet was.
     const links: string[] = [];
     for (const e of this.events) {
-      if (e.kind === "packet" && e.link !== undefined && !links.includes(e.link)) links.push(e.link);
+      if (e.kind === "packet" && e.link !== undefined && !links.includes(e.link)) {
+        links.push(e.link);
+      }
     }
     const w = new PcapngWriter((b) => chunks.push(b), {
       linkType: LinkType.RAW,

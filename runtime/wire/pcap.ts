@@ -418,7 +418,9 @@ export class PcapngWriter {
     shb.setBigInt64(16, -1n, true); // section length unknown: we stream
     shb.setUint32(24, 28, true);
     sink(new Uint8Array(shb.buffer));
-    for (const name of opts.interfaces ?? [undefined]) sink(idb(opts.linkType, this.#snaplen, name));
+    for (const name of opts.interfaces ?? [undefined]) {
+      sink(idb(opts.linkType, this.#snaplen, name));
+    }
   }
 
   /** Appends one Enhanced Packet Block. */

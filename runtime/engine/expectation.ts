@@ -1,0 +1,193 @@
+/**
+ * The `expect()` step: what a stack sent (or, live, what the peer stack
+ * sent, or what crosses a topology's tap) checked against the step's
+ * patterns, with its relations and timing. Without a live peer the first
+ * packet must match; with one, or in a topology, the stacks exchange much
+ * that no step names, and the step looks further until its deadline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineScenario } from "../../dsl/scenario_def.ts";
+ * import { rstAck, syn } from "../../dsl/packet_builder.ts";
+ * import { expect, inject } from "../../dsl/steps.ts";
+ * import { builtinTarget } from "../stack/builtin_target.ts";
+ * import { runScenario } from "./runner.ts";
+ * const sc = defineScenario("x", [inject(syn().ports(40000, 9)), expect(rstAck().ack(2))], { register: false });
+ * const r = await runScenario(sc, { target: builtinTarget() });
+ * assert.match(r.failure!.message, /expect\(rstAck\) did not match/);
+ * assert.match(r.failure!.message, /tcp\.ack: want 2, got 1/);
+ * ```
+ */
+import type { StepOutcome } from "../../dsl/scenario_def.ts";
+import { withPredicates } from "../../dsl/matcher.ts";
+import type { Step } from "../../dsl/steps.ts";
+import { parsePacket } from "../wire/packet.ts";
+import type { Clock } from "./clock.ts";
+import { relativeLine, ScenarioFailure } from "./failure.ts";
+import type { Flows } from "./flow.ts";
+import type { PacketLog } from "./packet_log.ts";
+import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
+import { stepName } from "./step_name.ts";
+import type { Endpoints, TopologyControl } from "./target.ts";
+import type { TimingCheck } from "./timing_check.ts";
+
+type ExpectStep = Extract<Step, { kind: "expect" }>;
+
+/** What an expectation needs from its run; the getters read the run's state as it is now. */
+export interface ExpectContext {
+  readonly clock: Clock;
+  readonly log: PacketLog;
+  readonly flows: Flows;
+  readonly timing: TimingCheck;
+  readonly topology?: TopologyControl;
+  /** The stack under test's address (`local`) and the script's (`remote`). */
+  readonly addrs: Endpoints;
+  /** The steps run so far (relations refer to them). */
+  readonly done: readonly Step[];
+  /** A peer stack answers live: look past packets that do not match. */
+  readonly live: boolean;
+  /** Aborted to abandon the step (a REPL's Ctrl-C). */
+  readonly signal: AbortSignal;
+  /** How long an expect without timing waits. */
+  readonly timeoutMs: number;
+  fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure;
+}
+
+/** Runs `expect()` steps. */
+export class Expectations {
+  readonly #cx: ExpectContext;
+
+  constructor(cx: ExpectContext) {
+    this.#cx = cx;
+  }
+
+  /** Runs one expect step; `last` is when the previous step ended (timing counts from it). */
+  run(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
+    return this.#cx.topology ? this.#watch(s, index, last) : this.#expect(s, index, last);
+  }
+
+  #deadline(s: ExpectStep, last: number): number {
+    const cx = this.#cx;
+    return s.timing ? cx.timing.deadline(s.timing, last) : cx.clock.now() + cx.timeoutMs;
+  }
+
+  #patterns(s: ExpectStep): Pattern[] {
+    const clock = this.#cx.clock;
+    // The script's TS val is a clock reading; on a real clock its echo gets the timing tolerance.
+    const tsEcrSlack = clock.kind === "real" ? this.#cx.timing.tolerance(clock.now()) : 0;
+    return s.alternatives.map((def) => {
+      let p: Pattern = { ...resolvePattern(def, this.#cx.flows.current), tsEcrSlack };
+      for (const rel of s.relations) {
+        // Parsed when a relation asks: a scenario of a million injects keeps only their bytes.
+        const step = "step" in rel.ref ? rel.ref.step : undefined;
+        const ref = step !== undefined && this.#cx.done[step]?.kind === "inject"
+          ? parsePacket(this.#cx.log.bytesOf(step)!, "raw", { verify: false })
+          : undefined;
+        if (!ref || ref.transport.kind !== "tcp") {
+          throw new ScenarioFailure(
+            `${rel.kind}(): the referenced step did not inject a TCP segment`,
+            s.at,
+          );
+        }
+        p = relate(p, rel.kind, ref.transport);
+      }
+      return p;
+    });
+  }
+
+  /** Patterns for a packet the peer stack sent: fields relative to the peer's own ISN. */
+  #peerPatterns(s: ExpectStep): Pattern[] {
+    const f = this.#cx.flows.current;
+    const flip = f && {
+      ...f,
+      localIsn: f.peerIsn,
+      peerIsn: f.localIsn ?? 0,
+      localPort: f.remotePort,
+      remotePort: f.localPort,
+      rcvNxt: undefined,
+      sndNxt: f.rcvNxt ?? 0,
+      pendingIsn: undefined,
+    };
+    return s.alternatives.map((def) => resolvePattern(def, flip));
+  }
+
+  /** An expect() in a topology: what crosses the tap from one of its ends. */
+  async #watch(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
+    const topo = this.#cx.topology!;
+    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
+    const from = s.from === undefined || s.from === "target" ? topo.tap.b : s.from;
+    if (from !== topo.tap.a && from !== topo.tap.b) {
+      throw new ScenarioFailure(
+        `${name}: the script's tap is on ${topo.tap.link}: want "${topo.tap.a}" or "${topo.tap.b}"`,
+        s.at,
+      );
+    }
+    const path = topo.path(topo.tap.link)!;
+    const deadline = this.#deadline(s, last);
+    for (;;) {
+      const got = await topo.receive(from, deadline, this.#cx.signal);
+      if (!got) {
+        throw this.#cx.fail(
+          `${name} got nothing on ${topo.tap.link} within ${
+            ((deadline - last) / 1000).toFixed(3)
+          } s`,
+          s,
+          s.alternatives.map((d) => `want: ${d.name} from ${from}`),
+        );
+      }
+      const patterns = s.alternatives.map((d) => path.patternFor(d, got.packet));
+      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      if (!diffs.some((d) => d.length === 0)) continue;
+      const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
+      if (late) throw this.#cx.fail(`${name} came at the wrong time`, s, [late]);
+      this.#cx.log.matched(index, got);
+      return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
+    }
+  }
+
+  async #expect(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
+    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
+    const from = s.from === "target" ? undefined : s.from;
+    if (from !== undefined && from !== "peer") {
+      throw new ScenarioFailure(
+        `${name}: this scenario has no side "${from}"; packets come from the stack under test ` +
+          'or from "peer"',
+        s.at,
+      );
+    }
+    if (from === "peer" && !this.#cx.live) {
+      throw new ScenarioFailure(`${name}: the peer stack is not running: peer.auto() first`, s.at);
+    }
+    const deadline = this.#deadline(s, last);
+    const a = this.#cx.addrs;
+    const [local, remote] = from === "peer" ? [a.remote, a.local] : [a.local, a.remote];
+    for (;;) {
+      // Resolved before receiving: the packet itself must not move what it is checked against.
+      const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
+      const got = await this.#cx.log.receive(deadline, this.#cx.signal, from);
+      if (!got) {
+        throw this.#cx.fail(
+          `${name} got nothing within ${((deadline - last) / 1000).toFixed(3)} s`,
+          s,
+          patterns.map((p) => `want: ${formatPattern(p, local, remote)}`),
+        );
+      }
+      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      const hit = diffs.findIndex((d) => d.length === 0);
+      if (hit < 0) {
+        if (this.#cx.live) continue; // the peer stack handles the traffic; look further
+        const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
+        throw this.#cx.fail(`${name} did not match`, s, [
+          `want: ${formatPattern(patterns[best], local, remote)}`,
+          `got:  ${relativeLine(got.packet, "out", this.#cx.flows)}`,
+          ...diffs[best],
+        ]);
+      }
+      const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
+      if (late) throw this.#cx.fail(`${name} came at the wrong time`, s, [late]);
+      this.#cx.log.matched(index, got);
+      return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
+    }
+  }
+}
