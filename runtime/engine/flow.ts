@@ -27,7 +27,7 @@ import type { Packet, PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import { segmentLength, TcpFlag } from "../wire/tcp.ts";
 import { shiftSackBlocks, type TcpOption } from "../wire/tcp_options.ts";
-import type { Endpoints } from "./target.ts";
+import type { Endpoints } from "./endpoints.ts";
 
 const { SYN, RST, ACK } = TcpFlag;
 

@@ -22,6 +22,7 @@
 import type { Packet } from "../wire/packet.ts";
 import type { SocketCall, SysResult } from "../wire/socket_call.ts";
 import type { Clock, Tolerance } from "./clock.ts";
+import type { Endpoints } from "./endpoints.ts";
 import type { Mark, Path } from "./path.ts";
 import type { Trace } from "./trace.ts";
 
@@ -80,11 +81,7 @@ export type TargetSetting =
   | { kind: "sysctl"; name: string; value: number | string }
   | { kind: "profile"; profile: string | Readonly<Record<string, unknown>> };
 
-/** Addresses of the two ends: the stack under test (`local`) and the script (`remote`). */
-export interface Endpoints {
-  local: Uint8Array;
-  remote: Uint8Array;
-}
+export type { Endpoints } from "./endpoints.ts";
 
 /**
  * What the runner drives in a topology besides its tap: hosts by name, a
