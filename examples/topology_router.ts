@@ -26,10 +26,12 @@ import {
   connect,
   dataSegment,
   expect,
+  getsockopt,
   kernel,
   listen,
   on,
   path,
+  range,
   read,
   scenario,
   socket,
@@ -61,6 +63,8 @@ for (const family of [4, 6] as const) {
     path.delay(dataSegment(), "30ms", { from: "router", nth: [5] }),
     on("client", write(payload).returns(SIZE)),
     on("server", read(SIZE, { all: true }).returns(payload)),
+    // The client's kernel sent the dropped segment again.
+    on("client", getsockopt("TCP_INFO").returns({ totalRetrans: range(1, 1000) })),
     on("client", close()),
     on("server", read().returns(""), close()),
   ], { family, topology: routed });

@@ -3,9 +3,12 @@ import {
   accept,
   ack,
   bind,
+  close,
   expect,
   inject,
   listen,
+  peer,
+  read,
   setsockopt,
   socket,
   syn,
@@ -13,6 +16,7 @@ import {
   type TcpBuilder,
   TcpFlag,
   where,
+  write,
 } from "../mod.ts";
 
 /** A passive open on port 8080 completed and accepted as fd 4. */
@@ -58,3 +62,22 @@ export const flight = (n: number, from = 0) =>
     { length: n },
     (_, i) => expect(ack().flags(ACK_MAYBE_PSH).payload(MSS).seq(1 + (from + i) * MSS)),
   );
+
+/**
+ * The built-in peer connects to a listener on 8080, they exchange "ping" and
+ * "pong", the peer closes and the stack under test reads the end and closes.
+ */
+export const pingPong = [
+  listen(8080),
+  peer.auto(),
+  peer.socket(),
+  peer.connect(8080).returns(0),
+  accept(),
+  peer.write("ping").returns(4),
+  read().returns("ping"),
+  write("pong").returns(4),
+  peer.read().returns("pong"),
+  peer.close(),
+  read().returns(""),
+  close(),
+];

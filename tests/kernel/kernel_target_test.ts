@@ -16,7 +16,6 @@ import {
   getsockopt,
   inject,
   listen,
-  peer,
   read,
   rst,
   setsockopt,
@@ -32,6 +31,7 @@ import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
 import { kernelTarget } from "../../runtime/kernel/kernel_target.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
 import { hostNetwork } from "./host_state.ts";
+import { pingPong } from "../fixtures.ts";
 
 const why = kernelUnavailable();
 const skip = why ? ` (skipped: ${why})` : "";
@@ -198,20 +198,7 @@ kernelTest("addresses and the MTU are the target's options", async () => {
 kernelTest(
   "peer.auto() on the real clock: the built-in peer talks to the kernel through the TUN",
   async () => {
-    const r = await onKernel([
-      listen(8080),
-      peer.auto(),
-      peer.socket(),
-      peer.connect(8080).returns(0),
-      accept(),
-      peer.write("ping").returns(4),
-      read().returns("ping"),
-      write("pong").returns(4),
-      peer.read().returns("pong"),
-      peer.close(),
-      read().returns(""),
-      close(),
-    ]);
+    const r = await onKernel(pingPong);
     const calls = r.trace.events.filter((e) => e.kind === "call").map((e) =>
       e.kind === "call" ? `${e.side}.${e.call.name}` : ""
     );

@@ -7,18 +7,12 @@
 import assert from "node:assert/strict";
 import {
   accept,
-  builtin,
-  close,
   connect,
-  dataSegment,
   defineScenario,
   expect,
-  getsockopt,
   kernel,
   listen,
   on,
-  path,
-  range,
   read,
   socket,
   syn,
@@ -28,6 +22,7 @@ import {
   write,
 } from "../../mod.ts";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
+import { loadScenarios } from "../../runtime/host/load_scenarios.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
 import { parsePacket } from "../../runtime/wire/packet.ts";
 import { hostNetwork } from "./host_state.ts";
@@ -39,38 +34,17 @@ function kernelTest(name: string, fn: () => Promise<void>): void {
   Deno.test({ name: `topology: ${name}${skip}`, ignore: why !== undefined, fn });
 }
 
-const SIZE = 1 << 20;
-const payload = new Uint8Array(SIZE).map((_, i) => (i * 7 + (i >> 11)) & 0xff);
-
-const routed = topology({
-  hosts: { client: kernel(), router: kernel({ forward: true }), server: builtin() },
-  links: [["client", "router"], ["router", "server"]],
-  tap: "router-server",
-});
-
 kernelTest(
-  "kernel client → kernel router → built-in server, drops and delays on the far link",
+  "examples/topology_router.ts: kernel client → kernel router → built-in server, drops and delays on the far link",
   async () => {
     const before = hostNetwork();
-    for (const family of [4, 6] as const) {
-      const sc = defineScenario("routed", [
-        on("server", listen(8080)),
-        on("client", socket(), connect(8080, "server").returns(0)),
-        expect(syn()).from("router"),
-        expect(synAck()),
-        on("server", accept()),
-        path.drop(dataSegment(), { from: "router", nth: [3] }),
-        path.delay(dataSegment(), "30ms", { from: "router", nth: [5] }),
-        on("client", write(payload).returns(SIZE)),
-        on("server", read(SIZE, { all: true }).returns(payload)),
-        on("client", getsockopt("TCP_INFO").returns({ totalRetrans: range(1, 1000) })),
-        on("client", close()),
-        on("server", read().returns(""), close()),
-      ], { register: false, family, topology: routed });
+    const scenarios = await loadScenarios(["examples/topology_router.ts"]);
+    assert.equal(scenarios.length, 2);
+    for (const sc of scenarios) {
       const r = await runScenarioOn(sc, "kernel");
-      assert.equal(r.ok, true, r.failure?.message);
+      assert.equal(r.ok, true, `${sc.name}\n${r.failure?.message}`);
       const packets = r.trace.events.filter((e) => e.kind === "packet");
-      // The router forwarded: the same segments cross both links, the hop limit one lower.
+      // The router forwarded: the same segments cross both links.
       const onLink = (l: string) => packets.filter((e) => e.kind === "packet" && e.link === l);
       assert.ok(onLink("client-router").length > 700 && onLink("router-server").length > 700);
       const dropped = packets.find((e) => e.kind === "packet" && e.stopped);
