@@ -9,12 +9,14 @@ import { parsePacket } from "../../runtime/wire/packet.ts";
 import {
   accept,
   ack,
+  dataSegment,
   defineScenario,
   expect,
   expectNothing,
   finAck,
   inject,
   listen,
+  path,
   read,
   syn,
   synAck,
@@ -23,6 +25,7 @@ import { runScenario } from "../../runtime/engine/runner.ts";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
 import { rawTarget } from "../../runtime/kernel/raw_target.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
+import { pingPong } from "../fixtures.ts";
 
 const why = kernelUnavailable();
 const skip = why ? ` (skipped: ${why})` : "";
@@ -89,5 +92,21 @@ Deno.test({
   async fn() {
     await assert.rejects(() => rawTarget({ echoPort: 70000 }), /echoPort: .*65535/);
     await assert.rejects(() => rawTarget({ mtu: 100 }), /target options: mtu: /);
+  },
+});
+
+Deno.test({
+  name:
+    `raw: peer.auto() plays the far end live over the veth, and the path drops on the way${skip}`,
+  ignore: why !== undefined,
+  async fn() {
+    const sc = defineScenario("raw peer", [
+      path.drop(dataSegment(), { from: "peer" }), // "ping": the peer sends it again
+      ...pingPong,
+    ], { register: false });
+    const r = await runScenarioOn(sc, "raw");
+    assert.equal(r.ok, true, r.failure?.message);
+    assert.ok(r.trace.events.some((e) => e.kind === "packet" && e.by === "peer" && !e.stopped));
+    assert.ok(r.trace.events.some((e) => e.kind === "packet" && e.stopped));
   },
 });
