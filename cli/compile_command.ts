@@ -36,6 +36,10 @@ import { emitPacket } from "../runtime/wire/packet.ts";
 import { formatCallArgs } from "../runtime/wire/socket_call.ts";
 import { TcpFlag } from "../runtime/wire/tcp.ts";
 import { describeRewrite } from "../runtime/engine/path.ts";
+import { planTopology, type TopologyPlan } from "../runtime/topology/addressing.ts";
+import { address } from "../runtime/wire/address.ts";
+import { describeValue, isMatcher } from "../dsl/matcher.ts";
+import type { TopologyDef } from "../dsl/topology_def.ts";
 import { loadLines } from "./run_command.ts";
 import { ScenarioSuite, type SuiteOptions } from "./scenario_suite.ts";
 
@@ -59,7 +63,16 @@ function synthesize(p: Pattern, flows: Flows, local: Uint8Array, remote: Uint8Ar
     : [];
   const len = typeof p.payload === "number" ? p.payload : p.payload.length;
   return parsePacket(emitPacket({
-    ip: ipv4Header(local, remote),
+    ip: local.length === 4 ? ipv4Header(local, remote) : {
+      kind: "ipv6",
+      version: 6,
+      trafficClass: 0,
+      flowLabel: 0,
+      hopLimit: 64,
+      src: local,
+      dst: remote,
+      extensions: [],
+    },
     transport: {
       kind: "tcp",
       srcPort: num(p.srcPort, f?.localPort ?? 0),
@@ -75,15 +88,51 @@ function synthesize(p: Pattern, flows: Flows, local: Uint8Array, remote: Uint8Ar
   }));
 }
 
+/** A call's wanted value as the result would print: bytes by their count, matchers by range. */
+function formatWant(v: unknown): string {
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (isMatcher(v)) return describeValue(v);
+  if (typeof v === "object" && v !== null) {
+    return `{${Object.entries(v).map(([k, x]) => `${k}: ${formatWant(x)}`).join(", ")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** A topology's hosts, links with their subnets, and the tap, as comment lines. */
+function topologyLines(t: TopologyDef, plan: TopologyPlan, family: 4 | 6): string[] {
+  const hosts = Object.entries(t.hosts).map(([n, h]) =>
+    `${n} (${h.kind === "kernel" ? `kernel${h.forward ? ", forwarding" : ""}` : "built-in"})`
+  );
+  const links = t.links.map((l) => {
+    const addr = (h: string) =>
+      address.format(
+        plan.hosts[h].ifaces.find((i) => i.link === l.name)![family === 4 ? "v4" : "v6"],
+      );
+    return `#   link ${l.name}: ${l.a} ${addr(l.a)}, ${l.b} ${addr(l.b)}, mtu ${l.mtu}`;
+  });
+  return [`# topology: ${hosts.join(", ")}; the script's tap is on ${t.tap}`, ...links];
+}
+
 /** The lines `synack compile` prints for one scenario. */
 export function compileScenario(sc: Scenario): string[] {
   const where = formatLocation(sc.at);
   if (!sc.steps) return [`# ${sc.name} (${where}): written as code; run it to see its packets`];
   const family = sc.options.family ?? 4;
-  const addrs = family === 4 ? DEFAULT_ADDRESSES.v4 : DEFAULT_ADDRESSES.v6;
+  const topo = sc.options.topology;
+  const plan = topo && planTopology(topo);
+  const tap = topo?.links.find((l) => l.name === topo.tap);
+  /** A topology host's address on the tap link. */
+  const on = (host: string) =>
+    plan!.hosts[host].ifaces.find((i) => i.link === tap!.name)![family === 4 ? "v4" : "v6"];
+  const addrs = tap
+    ? { local: on(tap.b), remote: on(tap.a) }
+    : family === 4
+    ? DEFAULT_ADDRESSES.v4
+    : DEFAULT_ADDRESSES.v6;
   const flows = new Flows(addrs, sc.options.remotePort ?? 40000, () => 0);
   const sent = new Map<number, Packet>();
   const out = [`# ${sc.name} (${where})`];
+  if (topo && plan) out.push(...topologyLines(topo, plan, family));
   let bound: number | undefined;
   const line = (s: Step, text: string) => out.push(`${s.at.file}:${s.at.line}  ${text}`);
   sc.steps.forEach((s, i) => {
@@ -96,6 +145,16 @@ export function compileScenario(sc: Scenario): string[] {
         break;
       }
       case "expect": {
+        if (tap) {
+          // A topology's tap watches other hosts' flows: only what the pattern sets is checked.
+          const from = s.from === undefined || s.from === "target" ? tap.b : s.from;
+          const [src, dst] = from === tap.a ? [on(tap.a), on(tap.b)] : [on(tap.b), on(tap.a)];
+          const text = s.alternatives.map((d) =>
+            formatPattern(resolvePattern(d, undefined), src, dst)
+          );
+          line(s, `< ${tap.name} from ${from}: ${text.join("  |  ")}`);
+          break;
+        }
         const pats = s.alternatives.map((d) => {
           let p = resolvePattern(d, flows.current);
           for (const r of s.relations) {
@@ -120,7 +179,7 @@ export function compileScenario(sc: Scenario): string[] {
         const want = s.want.kind === "errno"
           ? ` = -1 ${s.want.errno}`
           : s.want.kind === "value"
-          ? ` = ${JSON.stringify(s.want.value)}`
+          ? ` = ${formatWant(s.want.value)}`
           : "";
         line(
           s,

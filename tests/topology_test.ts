@@ -27,6 +27,7 @@ import {
 } from "../mod.ts";
 import { runScenarioOn } from "../runtime/scenario.ts";
 import { planTopology } from "../runtime/topology/addressing.ts";
+import { compileScenario } from "../cli/compile_command.ts";
 import { hostBatch } from "../runtime/topology/kernel_host.ts";
 import { parsePacket } from "../runtime/wire/packet.ts";
 
@@ -171,4 +172,24 @@ Deno.test("inject() on the tap speaks to its far end as the near end would", asy
   const injected = r.trace.events.find((e) => e.kind === "packet" && e.by === "script");
   assert.ok(injected?.kind === "packet");
   assert.equal(parsePacket(injected.bytes).ip.src.join("."), "10.1.0.1");
+});
+
+Deno.test("synack compile shows a topology, its links and what the tap watches; bytes by their count", () => {
+  const sc = defineScenario("compiled", [
+    ...opened,
+    expect(syn()).from("client"),
+    on("client", write(payload).returns(SIZE)),
+    on("server", read(SIZE, { all: true }).returns(payload)),
+  ], { register: false, topology: pair, family: 6 });
+  const text = compileScenario(sc).join("\n");
+  assert.match(
+    text,
+    /^# topology: client \(built-in\), server \(built-in\); the script's tap is on client-server$/m,
+  );
+  assert.match(
+    text,
+    /^#   link client-server: client fd00:0:0:1::1, server fd00:0:0:1::2, mtu 1500$/m,
+  );
+  assert.match(text, /< client-server from client: fd00:0:0:1::1:\* > fd00:0:0:1::2:\* S 0:0\(0\)/);
+  assert.match(text, /server\.read\(fd, 300000, MSG_WAITALL\) = 300000 bytes$/m);
 });

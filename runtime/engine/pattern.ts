@@ -302,10 +302,15 @@ export function formatPattern(p: Pattern, local: Uint8Array, remote: Uint8Array)
   }
   const len = typeof p.payload === "number" ? p.payload : p.payload.length;
   const s = p.seq.want;
-  const seqText = typeof s === "number" ? `${s}:${(s + len) >>> 0}(${len})` : `${star(s)}(${len})`;
+  // A length matcher (`dataSegment()`): the end of the range is whatever the length is.
+  const seqText = p.len !== undefined
+    ? `${star(s)}(${star(p.len)})`
+    : typeof s === "number"
+    ? `${s}:${(s + len) >>> 0}(${len})`
+    : `${star(s)}(${len})`;
   const parts = [
     `${src}:${star(p.srcPort)} > ${dst}:${star(p.dstPort)}`,
-    typeof p.flags === "number" ? formatTcpFlags(p.flags) : star(p.flags),
+    formatFlagsWant(p.flags),
     seqText,
   ];
   if (p.ack.want !== any || typeof p.flags !== "number" || p.flags & ACK) {
@@ -316,11 +321,44 @@ export function formatPattern(p: Pattern, local: Uint8Array, remote: Uint8Array)
     parts.push(formatOptionList(p.options.list));
   } else if (p.optionsMatch === "subset" && p.options?.mode === "override") {
     parts.push(
-      `<${
-        Object.entries(p.options.set).map(([k, v]) => `${k}:${typeof v === "object" ? "…" : v}`)
-          .join(",")
-      }…>`,
+      `<${Object.entries(p.options.set).map(([k, v]) => `${k}:${optionWant(v)}`).join(",")}…>`,
     );
   }
   return parts.join(" ");
+}
+
+/**
+ * Flags as a pattern wants them: letters (`S.`), or for a mask the letters
+ * that must be set and `!` before those that must be clear (`.!S!R`).
+ */
+function formatFlagsWant(m: FieldMatch): string {
+  if (typeof m === "number") return formatTcpFlags(m);
+  if (typeof m === "object" && m.matcher === "mask") {
+    const clear = m.mask & ~m.value;
+    const letters = (bits: number) =>
+      ([
+        [TcpFlag.FIN, "F"],
+        [TcpFlag.SYN, "S"],
+        [TcpFlag.RST, "R"],
+        [TcpFlag.PSH, "P"],
+        [
+          TcpFlag.URG,
+          "U",
+        ],
+        [TcpFlag.ECE, "E"],
+        [TcpFlag.CWR, "W"],
+      ] as const).filter(([b]) => bits & b).map(([, l]) => l);
+    const set = letters(m.value).join("") + (m.value & ACK ? "." : "");
+    return set + letters(clear).map((l) => `!${l}`).join("") + (clear & ACK ? "!." : "");
+  }
+  return m === any ? "*" : describeValue(m);
+}
+
+/** An option's wanted value in a pattern: `sack:2897:4345`, `ts:false`. */
+function optionWant(v: unknown): string {
+  if (Array.isArray(v)) return v.map((x) => (Array.isArray(x) ? x.join(":") : String(x))).join(" ");
+  if (typeof v === "object" && v !== null) {
+    return Object.entries(v).map(([k, x]) => `${k} ${x}`).join(" ");
+  }
+  return String(v);
 }
