@@ -1,4 +1,7 @@
 // Figures for topologies, the live peer and the path (root only). Run: npx deno task bench
+// - the path step's own forwarding into the kernel: 100,000 segments, each compared with a
+//   rule and written to the kernel's TUN (duplicate ACKs, which the kernel counts and drops
+//   cheaply: the path's cost, not the kernel's TCP work);
 // - segments forwarded through a path step between two kernel hosts: 50 MB, every segment
 //   compared with a rule on the way (the transfer only, the namespaces already made);
 // - 10 MB between the kernel and the built-in peer with 1 % seeded loss on the path;
@@ -22,6 +25,10 @@ import {
   write,
 } from "../mod.ts";
 import { runScenario } from "../runtime/engine/runner.ts";
+import { Path } from "../runtime/engine/path.ts";
+import { kernelTarget } from "../runtime/kernel/kernel_target.ts";
+import type { TcpInfo } from "../runtime/wire/socket_call.ts";
+import { established as handshake } from "../tests/fixtures.ts";
 import { kernelUnavailable } from "../runtime/kernel/kernel_support.ts";
 import { runScenarioOn } from "../runtime/scenario.ts";
 import { openTopology } from "../runtime/topology/topology_target.ts";
@@ -29,6 +36,44 @@ import { openTopology } from "../runtime/topology/topology_target.ts";
 const why = kernelUnavailable();
 const ignore = why !== undefined;
 const skipped = why ? ` (skipped: ${why})` : "";
+
+const N = 100_000;
+
+/** An established connection on a kernel target; the bytes of the script's last ACK. */
+async function established() {
+  const t = await kernelTarget();
+  const r = await runScenario(defineScenario("established", handshake, { register: false }), {
+    target: t,
+  });
+  if (!r.ok) throw r.failure;
+  const ins = r.trace.events.filter((e) => e.kind === "packet" && e.dir === "in");
+  const last = ins[ins.length - 1];
+  if (last.kind !== "packet") throw new Error("no ACK in the trace");
+  // A path with a rule each segment is compared with (none matches), as a scenario's would be.
+  const p = new Path(t.clock, () => {});
+  p.apply(path.drop(rst(), { count: "all" }).step);
+  const send = (b: Uint8Array) => t.backend.send(b);
+  const segsIn = () => {
+    const info = t.sockets.call({ name: "getsockopt", fd: 4, opt: "TCP_INFO" }).result;
+    if (!info?.ok) throw new Error("getsockopt(TCP_INFO) failed");
+    return (info.value as TcpInfo).segsIn;
+  };
+  return { t, ack: last.bytes, p, send, segsIn };
+}
+
+const live = ignore ? undefined : await established();
+
+Deno.bench({
+  name:
+    `path step into the kernel: ${N} segments through a rule, each counted by the kernel${skipped}`,
+  ignore,
+  fn() {
+    const { ack, p, send, segsIn } = live!;
+    const before = segsIn();
+    for (let i = 0; i < N; i++) void p.cross(ack, "peer", send);
+    if (segsIn() - before !== N) throw new Error("the kernel missed forwarded segments");
+  },
+});
 
 const pair = topology({ hosts: { a: kernel(), b: kernel() }, links: [["a", "b"]] });
 const BIG = 50 << 20;
