@@ -169,9 +169,23 @@ Deno.test("path.hold() keeps segments until path.release(); nothing crosses mean
     read().returns("held"),
     path.release(),
   ]);
-  const m = marked(held.trace).map((x) => x.mark);
-  assert.ok(m.some((x) => /^held by path\.hold/.test(x)));
-  assert.ok(m.some((x) => /released by path\.release\(\)/.test(x)));
+  const m = marked(held.trace);
+  assert.ok(m.some((x) => x.stopped && /^held by path\.hold/.test(x.mark)));
+  assert.ok(m.some((x) => !x.stopped && /released by path\.release\(\)/.test(x.mark)));
+});
+
+Deno.test("a segment of the stack under test held, then released, is marked both ways and not stopped", async () => {
+  const r = await run([
+    ...opening(),
+    path.hold(dataSegment(), { from: "target" }),
+    write("back").returns(4),
+    path.release(),
+    peer.read().returns("back"),
+  ]);
+  const e = r.trace.events.find((e) => e.kind === "packet" && e.dir === "out" && e.path);
+  assert.ok(e?.kind === "packet");
+  assert.match(e.path!.join("; "), /^held by path\.hold .*; released by path\.release\(\)$/);
+  assert.equal(e.stopped, undefined);
 });
 
 Deno.test("path.impair() is seeded: the same seed loses the same segments, and every byte still arrives", async () => {

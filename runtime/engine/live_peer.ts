@@ -82,6 +82,8 @@ export class LivePeer {
     this.#events.set(bytes, e);
     void this.path.cross(bytes, "target", (b, marks) => {
       if (marks.length) (e.path ??= []).push(...marks);
+      // Held, then released: it did reach the peer.
+      delete e.stopped;
       const c = this.#t.clock;
       // Deferred to a timer so the stack under test is never re-entered from its own output.
       c.setTimer(c.now(), () => this.#peer?.input(b));

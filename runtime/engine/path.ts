@@ -65,6 +65,14 @@ interface Rule {
   applied: number;
 }
 
+/** What the path does to one datagram, built up rule by rule. */
+interface Verdict {
+  out: Uint8Array;
+  marks: string[];
+  copies: number;
+  delay: number;
+}
+
 interface Held {
   bytes: Uint8Array;
   from: string;
@@ -229,6 +237,7 @@ export class Path {
     return hits;
   }
 
+  /** What crossing does to a datagram: the bytes that go on, their marks, copies, delay. */
   #act(
     bytes: Uint8Array,
     packet: Packet | undefined,
@@ -238,101 +247,108 @@ export class Path {
   ): void {
     this.stats.crossed++;
     if (packet) this.#learn(packet);
-    const marks: string[] = [];
-    let out = bytes;
-    let copies = 1;
-    let delay = 0;
-    if (packet) {
-      for (const r of [...this.#rules]) {
-        if (!hits.has(r)) continue;
-        r.seen++;
-        const nth = r.sel.nth;
-        const applies = nth
-          ? nth.includes(r.seen)
-          : r.sel.count === "all" || r.applied < r.sel.count;
-        if (applies) r.applied++;
-        if (nth ? r.seen >= Math.max(...nth) : r.sel.count !== "all" && r.applied >= r.sel.count) {
-          this.#rules = this.#rules.filter((x) => x !== r);
-        }
-        if (!applies) continue;
-        const by = `path.${r.op.op} (${r.where})`;
-        switch (r.op.op) {
-          case "drop":
-            this.stats.dropped++;
-            this.#mark(bytes, from, `dropped by ${by}`);
-            return;
-          case "hold":
-            this.stats.held++;
-            this.#mark(bytes, from, `held by ${by}`);
-            this.#held.push({ bytes: out, from, deliver, marks });
-            return;
-          case "delay":
-            this.stats.delayed++;
-            delay += r.op.ms;
-            marks.push(`delayed ${r.op.ms} ms by ${by}`);
-            break;
-          case "duplicate":
-            this.stats.duplicated++;
-            copies++;
-            marks.push(`duplicated by ${by}`);
-            break;
-          case "rewrite":
-            this.stats.rewritten++;
-            out = rewrite(out, r.op.fields);
-            marks.push(`rewritten ${describeRewrite(r.op.fields)} by ${by}`);
-            break;
-          case "reorder":
-            this.stats.reordered++;
-            this.#holdBehind({
-              bytes: out,
-              from,
-              deliver,
-              marks: [...marks, `reordered by ${by}`],
-            });
-            return;
-          default:
-            assertNever(r.op, "path rule");
-        }
-      }
-    }
-    const imp = this.#impair;
-    if (imp && (imp.from === undefined || imp.from === from)) {
-      // Every chance is drawn for every datagram, so one setting does not shift another's draws.
-      const [lose, dup, reorder, jitter] = [imp.rng(), imp.rng(), imp.rng(), imp.rng()];
-      if (lose < imp.loss) {
-        this.stats.dropped++;
-        this.#mark(bytes, from, `lost by path.impair (seed ${imp.seed})`);
-        return;
-      }
-      if (dup < imp.duplicate) {
-        this.stats.duplicated++;
-        copies++;
-        marks.push(`duplicated by path.impair (seed ${imp.seed})`);
-      }
-      const extra = imp.delayMs + jitter * imp.jitterMs;
-      if (extra > 0) {
-        delay += extra;
-        if (imp.jitterMs || imp.delayMs) {
-          marks.push(`delayed ${extra.toFixed(1)} ms by path.impair`);
-        }
-      }
-      if (reorder < imp.reorder) {
-        this.stats.reordered++;
-        this.#holdBehind({
-          bytes: out,
-          from,
-          deliver,
-          marks: [...marks, "reordered by path.impair"],
-        });
-        return;
-      }
-    }
+    const v: Verdict = { out: bytes, marks: [], copies: 1, delay: 0 };
+    if (packet && !this.#byRules(v, bytes, from, deliver, hits)) return;
+    if (!this.#byImpairment(v, bytes, from, deliver)) return;
     const send = () => {
-      for (let i = 0; i < copies; i++) deliver(out, marks, bytes);
+      for (let i = 0; i < v.copies; i++) deliver(v.out, v.marks, bytes);
       this.#releaseBehind(from);
     };
-    if (delay > 0) this.#clock.setTimer(this.#clock.now() + delay, send);
+    if (v.delay > 0) this.#clock.setTimer(this.#clock.now() + v.delay, send);
     else send();
+  }
+
+  /** The rules the datagram matched, in the order they were set; false when one stopped it. */
+  #byRules(v: Verdict, bytes: Uint8Array, from: string, deliver: Deliver, hits: Set<Rule>) {
+    for (const r of [...this.#rules]) {
+      if (!hits.has(r) || !this.#count(r)) continue;
+      const by = `path.${r.op.op} (${r.where})`;
+      switch (r.op.op) {
+        case "drop":
+          this.stats.dropped++;
+          this.#mark(bytes, from, `dropped by ${by}`);
+          return false;
+        case "hold":
+          this.stats.held++;
+          this.#mark(bytes, from, `held by ${by}`);
+          this.#held.push({ bytes: v.out, from, deliver, marks: v.marks });
+          return false;
+        case "delay":
+          this.stats.delayed++;
+          v.delay += r.op.ms;
+          v.marks.push(`delayed ${r.op.ms} ms by ${by}`);
+          break;
+        case "duplicate":
+          this.stats.duplicated++;
+          v.copies++;
+          v.marks.push(`duplicated by ${by}`);
+          break;
+        case "rewrite":
+          this.stats.rewritten++;
+          v.out = rewrite(v.out, r.op.fields);
+          v.marks.push(`rewritten ${describeRewrite(r.op.fields)} by ${by}`);
+          break;
+        case "reorder":
+          this.stats.reordered++;
+          this.#holdBehind({
+            bytes: v.out,
+            from,
+            deliver,
+            marks: [...v.marks, `reordered by ${by}`],
+          });
+          return false;
+        default:
+          assertNever(r.op, "path rule");
+      }
+    }
+    return true;
+  }
+
+  /** Counts a match; true when the rule acts on it. A rule that is done is removed. */
+  #count(r: Rule): boolean {
+    r.seen++;
+    const nth = r.sel.nth;
+    const applies = nth ? nth.includes(r.seen) : r.sel.count === "all" || r.applied < r.sel.count;
+    if (applies) r.applied++;
+    const done = nth
+      ? r.seen >= Math.max(...nth)
+      : r.sel.count !== "all" && r.applied >= r.sel.count;
+    if (done) this.#rules = this.#rules.filter((x) => x !== r);
+    return applies;
+  }
+
+  /** The seeded impairment; false when it lost the datagram or held it back. */
+  #byImpairment(v: Verdict, bytes: Uint8Array, from: string, deliver: Deliver): boolean {
+    const imp = this.#impair;
+    if (!imp || (imp.from !== undefined && imp.from !== from)) return true;
+    // Every chance is drawn for every datagram, so one setting does not shift another's draws.
+    const [lose, dup, reorder, jitter] = [imp.rng(), imp.rng(), imp.rng(), imp.rng()];
+    if (lose < imp.loss) {
+      this.stats.dropped++;
+      this.#mark(bytes, from, `lost by path.impair (seed ${imp.seed})`);
+      return false;
+    }
+    if (dup < imp.duplicate) {
+      this.stats.duplicated++;
+      v.copies++;
+      v.marks.push(`duplicated by path.impair (seed ${imp.seed})`);
+    }
+    const extra = imp.delayMs + jitter * imp.jitterMs;
+    if (extra > 0) {
+      v.delay += extra;
+      v.marks.push(`delayed ${extra.toFixed(1)} ms by path.impair`);
+    }
+    if (reorder < imp.reorder) {
+      this.stats.reordered++;
+      this.#holdBehind({
+        bytes: v.out,
+        from,
+        deliver,
+        marks: [...v.marks, "reordered by path.impair"],
+      });
+      return false;
+    }
+    return true;
   }
 
   #holdBehind(h: Held): void {

@@ -120,6 +120,8 @@ function assemble(
     events.set(bytes, e);
     void path.cross(bytes, from, (b, marks) => {
       if (marks.length) (e.path ??= []).push(...marks);
+      // Held, then released: it did cross.
+      delete e.stopped;
       if (!closed) to.deliver(link, b);
     });
   };
