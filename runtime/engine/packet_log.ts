@@ -86,7 +86,7 @@ export class PacketLog {
     this.trace.add(e);
     if (step !== undefined) this.#bytes.set(step, bytes);
     this.#flows.sent(packet);
-    if (this.#live && by === "peer") push(this.#live.in, { bytes, time, packet });
+    if (this.#live && by === "peer") keepRecent(this.#live.in, { bytes, time, packet });
     await this.#backend.send(bytes);
   }
 
@@ -105,7 +105,7 @@ export class PacketLog {
       try {
         const packet = parsePacket(bytes, "raw", { verify: !this.#backend.checksumsTrusted });
         this.#lastOut = bytes;
-        push(live.out, { bytes, time, packet });
+        keepRecent(live.out, { bytes, time, packet });
       } catch (err) {
         this.#broken ??= unparsable(err);
       }
@@ -238,7 +238,22 @@ function unparsable(e: unknown): ScenarioFailure {
   );
 }
 
-function push(q: Arrival[], a: Arrival): void {
-  q.push(a);
+/**
+ * Queues a datagram for a later `expect()`, letting the oldest half go once
+ * the queue passes `LIVE_QUEUE_LIMIT` (live stacks exchange far more than
+ * any step names).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keepRecent, LIVE_QUEUE_LIMIT } from "./packet_log.ts";
+ * const q: number[] = [];
+ * for (let i = 0; i <= LIVE_QUEUE_LIMIT; i++) keepRecent(q, i);
+ * assert.equal(q.length, LIVE_QUEUE_LIMIT / 2);
+ * assert.equal(q.at(-1), LIVE_QUEUE_LIMIT);
+ * ```
+ */
+export function keepRecent<T>(q: T[], item: T): void {
+  q.push(item);
   if (q.length > LIVE_QUEUE_LIMIT) q.splice(0, q.length - LIVE_QUEUE_LIMIT / 2);
 }

@@ -164,11 +164,6 @@ export class Path {
     return this.#rules.length > 0 || this.#impair !== undefined || this.#busy > 0;
   }
 
-  /** True when segments are held (by `hold`, or behind a reorder). */
-  get holding(): boolean {
-    return this.#held.length > 0 || this.#behind.size > 0;
-  }
-
   /**
    * One datagram crossing from `from`. Datagrams move on in the order they
    * came; one whose rules compare with a remote predicate (`where()` in a
@@ -206,11 +201,6 @@ export class Path {
     });
     this.#tail = done.catch(() => {});
     return done;
-  }
-
-  /** Resolves once every datagram handed to `cross()` so far has been decided. */
-  settled(): Promise<void> {
-    return this.#tail;
   }
 
   #learnBytes(bytes: Uint8Array): void {

@@ -25,7 +25,7 @@
  */
 import type { TopologyDef } from "../../dsl/topology_def.ts";
 import { type Clock, RealClock, VirtualClock } from "../engine/clock.ts";
-import { LIVE_QUEUE_LIMIT } from "../engine/packet_log.ts";
+import { keepRecent } from "../engine/packet_log.ts";
 import { Path } from "../engine/path.ts";
 import type { Backend, Endpoints, Received, Target, TopologyControl } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
@@ -106,9 +106,7 @@ function assemble(
     trace?.add(e);
     if (link === tap.link) {
       // Parsed when an expect() takes it: most of what crosses, no step looks at.
-      const q = queues.get(from)!;
-      q.push({ bytes, time });
-      if (q.length > LIVE_QUEUE_LIMIT) q.splice(0, q.length - LIVE_QUEUE_LIMIT / 2);
+      keepRecent(queues.get(from)!, { bytes, time });
       clock.poke();
     }
     const to = other(link, from);
