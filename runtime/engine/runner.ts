@@ -133,9 +133,10 @@ type StepOf<K extends Step["kind"]> = Extract<Step, { kind: K }>;
 
 /**
  * The dispatcher: runs each step on the part that owns it. Packets go through
- * the link's `PacketLog`, calls through each host's `CallTracker`, timing
- * through `TimingCheck`, path rules to the `Path` between the peer stack and
- * the stack under test.
+ * the link's `PacketLog`, calls through each host's `CallTracker`, `expect()`
+ * through `Expectations` (timing through `TimingCheck`), and path rules to the
+ * `Path` they name: the one between the peer stack and the stack under test,
+ * or a topology link's.
  */
 class Runner {
   readonly trace = new Trace();
