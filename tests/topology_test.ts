@@ -188,7 +188,7 @@ Deno.test("synack compile shows a topology, its links and what the tap watches; 
   );
   assert.match(
     text,
-    /^#   link client-server: client fd00:0:0:1::1, server fd00:0:0:1::2, mtu 1500$/m,
+    /^# {3}link client-server: client fd00:0:0:1::1, server fd00:0:0:1::2, mtu 1500$/m,
   );
   assert.match(text, /< client-server from client: fd00:0:0:1::1:\* > fd00:0:0:1::2:\* S 0:0\(0\)/);
   assert.match(text, /server\.read\(fd, 300000, MSG_WAITALL\) = 300000 bytes$/m);
