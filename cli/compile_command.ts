@@ -188,7 +188,7 @@ export function compileScenario(sc: Scenario): string[] {
         break;
       }
       case "expectNothing":
-        line(s, `< nothing for ${s.ms} ms`);
+        line(s, `< nothing${s.pattern ? ` like ${s.pattern.name}` : ""} for ${s.ms} ms`);
         break;
       case "wait":
         line(s, `  wait ${s.ms} ms`);

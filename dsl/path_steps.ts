@@ -52,6 +52,8 @@ const Rewrite = z.strictObject({
   flags: z.number().int().min(0).max(0xfff).optional(),
   seq: u32.optional(),
   ack: u32.optional(),
+  seqDelta: z.number().int().min(-0x7fffffff).max(0x7fffffff).optional(),
+  ackDelta: z.number().int().min(-0x7fffffff).max(0x7fffffff).optional(),
   urg: u16.optional(),
   ttl: z.number().int().min(0).max(255).optional(),
 }).refine((f) => Object.keys(f).length > 0, { message: "want at least one field to rewrite" });

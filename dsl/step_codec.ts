@@ -111,6 +111,8 @@ const pathOp = z.discriminatedUnion("op", [
       flags: u(0xfff),
       seq: u(0xffffffff),
       ack: u(0xffffffff),
+      seqDelta: z.number().int().optional(),
+      ackDelta: z.number().int().optional(),
       urg: u(0xffff),
       ttl: u(255),
     }),
@@ -145,7 +147,12 @@ const stepSchema = z.discriminatedUnion("kind", [
     timing,
     from: z.string().min(1).optional(),
   }),
-  z.strictObject({ kind: z.literal("expectNothing"), at: loc, ms: z.number().min(0) }),
+  z.strictObject({
+    kind: z.literal("expectNothing"),
+    at: loc,
+    ms: z.number().min(0),
+    pattern: packetDef.optional(),
+  }),
   z.strictObject({
     kind: z.literal("call"),
     at: loc,

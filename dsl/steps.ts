@@ -72,12 +72,18 @@ export interface PathSelect {
   readonly nth?: readonly number[];
 }
 
-/** Header fields a path rule may overwrite (absolute values); checksums are recomputed. */
+/**
+ * Header fields a path rule may overwrite (absolute values), or shift
+ * (`seqDelta`, `ackDelta`: added modulo 2^32, so a segment can be moved out
+ * of the window whatever its ISN); checksums are recomputed.
+ */
 export interface RewriteFields {
   readonly win?: number;
   readonly flags?: number;
   readonly seq?: number;
   readonly ack?: number;
+  readonly seqDelta?: number;
+  readonly ackDelta?: number;
   readonly urg?: number;
   readonly ttl?: number;
 }
@@ -122,7 +128,13 @@ export type Step =
     /** The side the packet travels from; by default the stack under test. */
     from?: string;
   }
-  | { kind: "expectNothing"; at: SourceLoc; ms: number }
+  | {
+    kind: "expectNothing";
+    at: SourceLoc;
+    ms: number;
+    /** Only packets matching this pattern count; others pass unremarked. */
+    pattern?: PacketDef;
+  }
   | { kind: "call"; at: SourceLoc; side: Side; call: CallDef; want: CallWant; timing?: Timing }
   | { kind: "wait"; at: SourceLoc; ms: number }
   | {
@@ -307,18 +319,23 @@ export function expect(p: AnyBuilder | OneOf): ExpectBuilder {
 }
 
 /**
- * Expects no packet at all for `d`.
+ * Expects no packet at all for `d`; with a pattern, no packet matching it
+ * (`expectNothing("300ms", rst())`: no reset, whatever else is sent).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { rst } from "./packet_builder.ts";
  * import { expectNothing } from "./steps.ts";
  * const s = expectNothing("1s");
- * assert.ok(s.kind === "expectNothing" && s.ms === 1000);
+ * assert.ok(s.kind === "expectNothing" && s.ms === 1000 && s.pattern === undefined);
+ * const r = expectNothing("300ms", rst());
+ * assert.ok(r.kind === "expectNothing" && r.pattern?.name === "rst");
  * ```
  */
-export function expectNothing(d: Duration): Step {
-  return Object.freeze({ kind: "expectNothing", at: callerLocation(), ms: parseDuration(d) });
+export function expectNothing(d: Duration, pattern?: AnyBuilder): Step {
+  const s = { kind: "expectNothing" as const, at: callerLocation(), ms: parseDuration(d) };
+  return Object.freeze(pattern ? { ...s, pattern: pattern.def } : s);
 }
 
 /**

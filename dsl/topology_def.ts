@@ -47,6 +47,11 @@ const KernelHost = z.strictObject({
   forward: z.boolean().default(false),
   /** Sysctls set in its namespace before the scenario starts. */
   sysctls: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
+  /**
+   * An nftables ruleset (`nft -f` text) loaded in its namespace before the
+   * scenario starts: NAT, `ct state invalid drop`, … Link n's device is `syn`.
+   */
+  nft: z.string().optional(),
 });
 const BuiltinHost = z.strictObject({
   kind: z.literal("builtin"),
@@ -110,7 +115,9 @@ export type TopologyInput = z.input<typeof TopologyInput>;
  * assert.deepEqual(kernel({ forward: true }), { kind: "kernel", forward: true, sysctls: {} });
  * ```
  */
-export function kernel(o: { forward?: boolean; sysctls?: Record<string, number | string> } = {}) {
+export function kernel(
+  o: { forward?: boolean; sysctls?: Record<string, number | string>; nft?: string } = {},
+) {
   return checkFields(KernelHost, { kind: "kernel", ...o }, "kernel");
 }
 

@@ -9,7 +9,8 @@
  * - the container's socket, which the late ACK was meant for, ignores it
  *   (an ACK below snd.una is old news, RFC 9293 §3.10.7.4 fifth);
  * - the host, which sees it un-NATed, has no socket: RST with seq = its ack.
- * The conntrack half comes with the middlebox work on the roadmap.
+ * The conntrack half runs on real netfilter in examples/docker_conntrack.ts;
+ * on the built-in side it waits for the conntrack model to become a topology host.
  *
  * Run: `npx deno task synack run examples/late_ack.ts`, or `deno test`.
  */

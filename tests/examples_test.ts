@@ -6,3 +6,4 @@ import "../examples/rst_unread_data.ts";
 import "../examples/late_ack.ts";
 import "../examples/peer_transfer.ts";
 import "../examples/topology_router.ts";
+import "../examples/docker_conntrack.ts";

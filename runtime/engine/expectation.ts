@@ -22,7 +22,9 @@
 import type { StepOutcome } from "../../dsl/scenario_def.ts";
 import { withPredicates } from "../../dsl/matcher.ts";
 import type { Step } from "../../dsl/steps.ts";
-import { parsePacket } from "../wire/packet.ts";
+import type { PacketDef } from "../../dsl/packet_builder.ts";
+import { formatLine } from "../wire/line_format.ts";
+import { type Packet, parsePacket } from "../wire/packet.ts";
 import type { Clock } from "./clock.ts";
 import { relativeLine, ScenarioFailure } from "./failure.ts";
 import type { Flows } from "./flow.ts";
@@ -65,6 +67,39 @@ export class Expectations {
   /** Runs one expect step; `last` is when the previous step ended (timing counts from it). */
   run(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
     return this.#cx.topology ? this.#watch(s, index, last) : this.#expect(s, index, last);
+  }
+
+  /**
+   * `expectNothing(d)`: no packet from the stack under test (in a topology,
+   * from the far end of the tap) for `d` after the previous step.
+   */
+  async nothing(s: Extract<Step, { kind: "expectNothing" }>, last: number): Promise<void> {
+    const cx = this.#cx;
+    const until = last + s.ms;
+    const topo = cx.topology;
+    const name = stepName(s);
+    for (;;) {
+      const got = topo
+        ? await topo.receive(topo.tap.b, until, cx.signal)
+        : await cx.log.receive(until, cx.signal);
+      if (!got) return;
+      // A topology's tap keeps what crossed before this step began: that is not in question.
+      if (topo && got.time < last) continue;
+      if (s.pattern && !(await this.#matchesNothingPattern(s.pattern, got.packet))) continue;
+      const where = topo ? ` on ${topo.tap.link}, from ${topo.tap.b}` : "";
+      throw cx.fail(`${name}: the stack sent ${s.pattern ? "one" : "a packet"}${where}`, s, [
+        `got:  ${topo ? formatLine(got.packet) : relativeLine(got.packet, "out", cx.flows)}`,
+      ]);
+    }
+  }
+
+  /** Whether `p` is what an `expectNothing(d, pattern)` rules out. */
+  async #matchesNothingPattern(def: PacketDef, p: Packet): Promise<boolean> {
+    const topo = this.#cx.topology;
+    const pattern = topo
+      ? topo.path(topo.tap.link)!.patternFor(def, p)
+      : { ...resolvePattern(def, undefined) };
+    return (await withPredicates(() => comparePattern(pattern, p))).length === 0;
   }
 
   #deadline(s: ExpectStep, last: number): number {

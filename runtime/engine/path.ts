@@ -394,9 +394,13 @@ function rng(seed: number): () => number {
   return () => next() / 2 ** 32;
 }
 
-/** `tcp.win 0, ip.ttl 1` */
+/** `tcp.win 0, ip.ttl 1, tcp.seq +1000000` */
 export function describeRewrite(f: RewriteFields): string {
-  return Object.entries(f).map(([k, v]) => `${k === "ttl" ? "ip" : "tcp"}.${k} ${v}`).join(", ");
+  return Object.entries(f).map(([k, v]) => {
+    const delta = k.endsWith("Delta");
+    const name = delta ? k.slice(0, -5) : k;
+    return `${name === "ttl" ? "ip" : "tcp"}.${name} ${delta && v >= 0 ? "+" : ""}${v}`;
+  }).join(", ");
 }
 
 /** A copy of `bytes` with the fields overwritten and the checksums made right again. */
@@ -415,6 +419,8 @@ export function rewrite(bytes: Uint8Array, f: RewriteFields): Uint8Array {
     if (f.flags !== undefined) t.flags = f.flags;
     if (f.seq !== undefined) t.seq = f.seq;
     if (f.ack !== undefined) t.ack = f.ack;
+    if (f.seqDelta !== undefined) t.seq = (t.seq + f.seqDelta) >>> 0;
+    if (f.ackDelta !== undefined) t.ack = (t.ack + f.ackDelta) >>> 0;
     if (f.urg !== undefined) t.urgent = f.urg;
     const pseudo = v4
       ? { src: b.subarray(12, 16), dst: b.subarray(16, 20) }

@@ -385,13 +385,7 @@ class Runner {
         return out;
       }
       case "expectNothing": {
-        const until = this.#last + s.ms;
-        const got = await this.#log.receive(until, this.#stepAbort.signal);
-        if (got) {
-          throw this.#fail(`expectNothing(${s.ms}ms): the stack sent a packet`, s, [
-            `got:  ${relativeLine(got.packet, "out", this.#flows)}`,
-          ]);
-        }
+        await this.#expectations.nothing(s, this.#last);
         this.#last = clock.now();
         return { kind: "none", time: this.#last };
       }

@@ -22,7 +22,7 @@ export function stepName(s: Step): string {
     case "expect":
       return `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
     case "expectNothing":
-      return `expectNothing(${s.ms}ms)`;
+      return `expectNothing(${s.ms}ms${s.pattern ? `, ${s.pattern.name}` : ""})`;
     case "call":
       return `${s.side === "target" ? "" : `${s.side}.`}${s.call.name}()`;
     case "wait":

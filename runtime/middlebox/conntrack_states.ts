@@ -68,7 +68,6 @@ export enum SegClass {
 export type Next = CtState | "invalid" | "ignore";
 
 const {
-  None: sNO,
   SynSent: sSS,
   SynRecv: sSR,
   Established: sES,

@@ -9,6 +9,7 @@
  *   sy1    10.1.0.1/24, fd00:0:0:1::1/64   link 1 (routes to links beyond, by dev)
  *   sy2    …                               with forward: true, ip_forward and
  *                                          IPv6 forwarding on, rp_filter off
+ *   nft    the host's ruleset, if it has one (NAT, ct state rules), loaded last
  * ```
  *
  * @example
@@ -72,6 +73,8 @@ export async function kernelHost(
     ns.writeSysctl("net.ipv4.conf.default.rp_filter", 0);
     for (const i of plan.ifaces) ns.writeSysctl(`net.ipv4.conf.${i.dev}.rp_filter`, 0);
     for (const [k, v] of Object.entries(def.sysctls)) ns.writeSysctl(k, v);
+    // nft takes the namespace from the process: its rules live and die with this one.
+    if (def.nft !== undefined) await ns.exec(["nft", "-f", "-"], def.nft);
   } catch (e) {
     for (const fd of fds) libc().close(fd);
     await waiter.close();
