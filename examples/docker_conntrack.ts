@@ -22,11 +22,14 @@
  * Docker host's, and go with it. Link n's device is `syn` on both its hosts.
  *
  * ```text
- * sudo npx deno task synack run --target kernel examples/docker_conntrack.ts
+ * npx deno task synack run examples/docker_conntrack.ts                  # the model
+ * sudo npx deno task synack run --target kernel examples/docker_conntrack.ts    # real netfilter
  * ```
  *
- * On the built-in target the scenarios are skipped with the reason: the
- * conntrack model (runtime/middlebox) is not yet a topology host.
+ * On the built-in target the Docker host is played by the conntrack + NAT
+ * model (runtime/middlebox, after Linux's nf_conntrack_proto_tcp.c) with the
+ * same nft text, and the container by a built-in stack: the same three
+ * outcomes, on the virtual clock. `--target builtin,kernel` runs both.
  */
 import {
   accept,

@@ -9,8 +9,8 @@
  * - the container's socket, which the late ACK was meant for, ignores it
  *   (an ACK below snd.una is old news, RFC 9293 §3.10.7.4 fifth);
  * - the host, which sees it un-NATed, has no socket: RST with seq = its ack.
- * The conntrack half runs on real netfilter in examples/docker_conntrack.ts;
- * on the built-in side it waits for the conntrack model to become a topology host.
+ * The conntrack half is examples/docker_conntrack.ts, on the conntrack model
+ * and on real netfilter.
  *
  * Run: `npx deno task synack run examples/late_ack.ts`, or `deno test`.
  */

@@ -41,24 +41,20 @@ export { parseTargetSpec, TARGET_SPECS, type TargetSpec };
  * a second namespace, reached over a veth by a packet socket) or
  * `raw:echo=7` (the same, with a TCP echo server process on port 7 there).
  * The scenario's own profile applies unless the spec names one. A scenario
- * with a topology runs on its own hosts; those that are kernels need a
- * `kernel` or `raw` spec (a `TargetUnavailable` says so otherwise).
+ * with a topology runs on its own hosts: its kernel hosts are real with a
+ * `kernel` or `raw` spec, and modelled on `builtin` (a `TargetUnavailable`
+ * says what cannot be).
  */
 export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   const t = parseTargetSpec(spec);
   // A topology names its own hosts. Kernel hosts are built only when the run asks for the
   // kernel (`--target kernel` or `raw`): the target named decides whether the kernel is touched.
+  // On the built-in target they are played by models: a forwarding one by the conntrack +
+  // NAT router, the others by built-in stacks.
   const topo = sc?.options.topology;
   if (topo) {
-    const kernels = Object.entries(topo.hosts).filter(([, h]) => h.kind === "kernel");
-    if (kernels.length && t.kind === "builtin") {
-      throw new TargetUnavailable(
-        spec,
-        `the topology's hosts ${kernels.map(([n]) => n).join(", ")} are Linux kernels: ` +
-          "run it with --target kernel",
-      );
-    }
-    return await (await import("./topology/topology_target.ts")).openTopology(topo);
+    const { openTopology } = await import("./topology/topology_target.ts");
+    return await openTopology(topo, { model: t.kind === "builtin" });
   }
   switch (t.kind) {
     case "builtin":
@@ -86,7 +82,7 @@ export async function runScenarioOn(
   try {
     target = await openTarget(spec, sc);
   } catch (e) {
-    // A topology's kernel hosts need root: without, the scenario does not apply here.
+    // A topology's kernel hosts need root, or a model: without, the scenario does not apply here.
     if (!(sc.options.topology && e instanceof TargetUnavailable)) throw e;
     return { ok: true, skipped: e.reason, warnings: [], trace: new Trace(), elapsedMs: 0 };
   }

@@ -15,9 +15,11 @@ import {
   synAck,
   type TcpBuilder,
   TcpFlag,
+  type Trace,
   where,
   write,
 } from "../mod.ts";
+import { parsePacket } from "../runtime/wire/packet.ts";
 
 /** A passive open on port 8080 completed and accepted as fd 4. */
 export const established = [
@@ -80,4 +82,36 @@ export const pingPong = [
   peer.close(),
   read().returns(""),
   close(),
+];
+
+/**
+ * What became of the server's shifted ACK in an examples/docker_conntrack.ts
+ * run: whether the Docker host answered with a RST of its own, and whether
+ * the segment reached the container translated.
+ */
+export function dockerOutcome(trace: Trace): string {
+  const packets = trace.events.flatMap((e) => e.kind === "packet" ? [e] : []);
+  const tcp = (b: Uint8Array) => {
+    const t = parsePacket(b).transport;
+    if (t.kind !== "tcp") throw new Error("not TCP");
+    return t;
+  };
+  const shifted = packets.find((e) => /rewritten tcp\.seq \+1000000/.test(e.path?.join() ?? ""));
+  if (!shifted) return "the server's ACK was not shifted";
+  const seq = (tcp(shifted.bytes).seq + 1_000_000) >>> 0;
+  const toContainer = packets.some((e) =>
+    e.link === "container-dockerhost" && e.from === "dockerhost" && tcp(e.bytes).seq === seq
+  );
+  const hostRst = packets.some((e) =>
+    e.link === "server-dockerhost" && e.from === "dockerhost" &&
+    (tcp(e.bytes).flags & TcpFlag.RST) !== 0
+  );
+  return `${hostRst ? "RST" : "no RST"}, ${toContainer ? "translated" : "not forwarded"}`;
+}
+
+/** The outcomes the story has on real netfilter, in the file's order. */
+export const DOCKER_OUTCOMES = [
+  "RST, not forwarded",
+  "no RST, not forwarded",
+  "no RST, translated",
 ];

@@ -30,6 +30,8 @@ import { planTopology } from "../runtime/topology/addressing.ts";
 import { compileScenario } from "../cli/compile_command.ts";
 import { hostBatch } from "../runtime/topology/kernel_host.ts";
 import { parsePacket } from "../runtime/wire/packet.ts";
+import { loadScenarios } from "../runtime/host/load_scenarios.ts";
+import { DOCKER_OUTCOMES, dockerOutcome } from "./fixtures.ts";
 
 const pair = topology({
   hosts: { client: builtin(), server: builtin() },
@@ -192,4 +194,19 @@ Deno.test("synack compile shows a topology, its links and what the tap watches; 
   );
   assert.match(text, /< client-server from client: fd00:0:0:1::1:\* > fd00:0:0:1::2:\* S 0:0\(0\)/);
   assert.match(text, /server\.read\(fd, 300000, MSG_WAITALL\) = 300000 bytes$/m);
+});
+
+Deno.test("the Docker story on the conntrack + NAT model: the same three outcomes as real netfilter", async () => {
+  const scenarios = await loadScenarios(["examples/docker_conntrack.ts"]);
+  const outcome: string[] = [];
+  for (const sc of scenarios) {
+    const r = await runScenarioOn(sc, "builtin");
+    assert.equal(r.ok, true, `${sc.name}\n${r.failure?.message}`);
+    assert.equal(r.skipped, undefined);
+    outcome.push(dockerOutcome(r.trace));
+    // The model says what it did on each segment's line, in conntrack's words.
+    const marks = r.trace.events.flatMap((e) => e.kind === "packet" ? e.path ?? [] : []);
+    assert.ok(marks.some((m) => /SNAT 10\.1\.0\.1:\d+ -> 10\.2\.0\.2:\d+$/.test(m)));
+  }
+  assert.deepEqual(outcome, DOCKER_OUTCOMES);
 });

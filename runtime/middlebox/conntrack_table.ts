@@ -31,8 +31,8 @@ export interface Tuple {
   dstPort: number;
 }
 
-/** A verdict, and which way the segment went relative to its entry. */
-export type TableVerdict = CtVerdict & { dir?: "original" | "reply" };
+/** A verdict, which way the segment went relative to its entry, and the entry's tracker. */
+export type TableVerdict = CtVerdict & { dir?: "original" | "reply"; tracker?: TcpTracker };
 
 interface Entry {
   tracker: TcpTracker;
@@ -79,6 +79,24 @@ export class ConntrackTable {
     return this.#byKey.size / 2;
   }
 
+  /**
+   * Files the entry `original` opened under a new reply tuple: after NAT, the
+   * reply comes back to the translated address and port, not the inverse of
+   * the original tuple.
+   */
+  natReply(original: Tuple, reply: Tuple): void {
+    const e = this.#byKey.get(tupleKey(original));
+    if (!e) throw new RangeError("natReply(): no entry for that tuple");
+    this.#byKey.delete(e.reply);
+    e.reply = tupleKey(reply);
+    this.#byKey.set(e.reply, e);
+  }
+
+  /** Whether a tuple is taken, either way, by a live entry (NAT picks a free one). */
+  taken(t: Tuple, now = 0): boolean {
+    return this.#live(tupleKey(t), now) !== undefined;
+  }
+
   /** The live entry `t` belongs to at `now` (clock ms), and its direction, if any. */
   lookup(t: Tuple, now = 0): { tracker: TcpTracker; dir: CtDir } | undefined {
     const key = tupleKey(t);
@@ -105,7 +123,7 @@ export class ConntrackTable {
       this.#remove(e);
       return this.#open(t, key, s, now);
     }
-    return { ...v, dir: dir === CtDir.Original ? "original" : "reply" };
+    return { ...v, dir: dir === CtDir.Original ? "original" : "reply", tracker: e.tracker };
   }
 
   /** The entry filed under `key`, unless it has timed out (then it is removed). */
@@ -140,7 +158,7 @@ export class ConntrackTable {
       this.#byKey.set(key, e);
       this.#byKey.set(reply, e);
     }
-    return { ...v, dir: "original" };
+    return { ...v, dir: "original", tracker: opened };
   }
 
   #remove(e: Entry): void {

@@ -35,8 +35,8 @@ export interface TopoHost {
   readonly sockets: SocketApi;
   /** A sysctl (or, for a built-in host, a profile); a returned note is a warning. */
   configure(s: TargetSetting): string | undefined;
-  /** One datagram arriving on `link`. */
-  deliver(link: string, bytes: Uint8Array): void;
+  /** One datagram arriving on `link`; `note` adds to its trace line what the host did with it. */
+  deliver(link: string, bytes: Uint8Array, note?: (text: string) => void): void;
   /** Set by the topology: takes each datagram the host sends, with the link it goes out on. */
   emit?: (link: string, bytes: Uint8Array, time: number) => void;
   close(): Promise<void>;

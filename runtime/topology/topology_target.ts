@@ -34,16 +34,26 @@ import { address } from "../wire/address.ts";
 import { parsePacket } from "../wire/packet.ts";
 import { planTopology, type TopologyPlan } from "./addressing.ts";
 import { builtinHost, type TopoHost } from "./host.ts";
+import { modelRouter } from "./model_router.ts";
 
 type PacketEvent = Extract<TraceEvent, { kind: "packet" }>;
 
 /** A target whose stack under test is a whole topology. */
 export type TopologyTarget = Target & { readonly topology: TopologyControl };
 
-/** Builds the hosts and links; throws `TargetUnavailable` when a kernel host cannot be had. */
-export async function openTopology(def: TopologyDef): Promise<TopologyTarget> {
+/**
+ * Builds the hosts and links; throws `TargetUnavailable` when a kernel host
+ * cannot be had. With `model`, kernel hosts are played by models instead
+ * (the built-in target): a forwarding one by the conntrack + NAT router, any
+ * other by a built-in stack; what cannot be modelled is `TargetUnavailable`
+ * with the reason.
+ */
+export async function openTopology(
+  def: TopologyDef,
+  o: { model?: boolean } = {},
+): Promise<TopologyTarget> {
   const plan = planTopology(def);
-  const kernels = Object.entries(def.hosts).filter(([, h]) => h.kind === "kernel");
+  const kernels = o.model ? [] : Object.entries(def.hosts).filter(([, h]) => h.kind === "kernel");
   const clock: Clock = kernels.length ? new RealClock() : new VirtualClock();
   const hosts = new Map<string, TopoHost>();
   const close = async () => {
@@ -58,6 +68,7 @@ export async function openTopology(def: TopologyDef): Promise<TopologyTarget> {
     }
     for (const [name, h] of Object.entries(def.hosts)) {
       if (h.kind === "builtin") hosts.set(name, builtinHost(name, h, plan, clock));
+      else if (o.model) hosts.set(name, modelled(name, h, plan, clock));
       else {
         const { kernelHost } = await import("./kernel_host.ts");
         hosts.set(name, await kernelHost(name, h, plan.hosts[name], clock as RealClock));
@@ -70,6 +81,31 @@ export async function openTopology(def: TopologyDef): Promise<TopologyTarget> {
   return assemble(def, plan, clock, hosts, close);
 }
 
+/** A kernel host as the built-in target plays it. */
+function modelled(
+  name: string,
+  h: Extract<TopologyDef["hosts"][string], { kind: "kernel" }>,
+  plan: TopologyPlan,
+  clock: Clock,
+): TopoHost {
+  try {
+    if (h.forward) return modelRouter(name, h, plan, clock);
+    if (h.nft !== undefined) {
+      throw new RangeError(
+        `an nftables ruleset on ${name}, which does not forward, is not modelled`,
+      );
+    }
+    const stack = builtinHost(name, { kind: "builtin", profile: "linux" }, plan, clock);
+    for (const [k, v] of Object.entries(h.sysctls)) {
+      stack.configure({ kind: "sysctl", name: k, value: v });
+    }
+    return stack;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new TargetUnavailable("builtin", `host ${name} cannot be modelled: ${e.message}`);
+  }
+}
+
 function assemble(
   def: TopologyDef,
   plan: TopologyPlan,
@@ -80,9 +116,6 @@ function assemble(
   const tapLink = def.links.find((l) => l.name === def.tap)!;
   const tap = { link: tapLink.name, a: tapLink.a, b: tapLink.b };
   const queues = new Map<string, Received[]>([[tap.a, []], [tap.b, []]]);
-  const noMarks = (to: TopoHost, link: string) => (b: Uint8Array) => {
-    if (!closed) to.deliver(link, b);
-  };
   const paths = new Map<string, Path>();
   const events = new WeakMap<Uint8Array, PacketEvent>();
   let trace: Trace | undefined;
@@ -111,8 +144,11 @@ function assemble(
     }
     const to = other(link, from);
     const path = paths.get(link);
+    const note = (text: string) => (e.path ??= []).push(text);
     if (!path?.active) {
-      path?.cross(bytes, from, noMarks(to, link));
+      path?.cross(bytes, from, (b) => {
+        if (!closed) to.deliver(link, b, note);
+      });
       return;
     }
     events.set(bytes, e);
@@ -120,7 +156,7 @@ function assemble(
       if (marks.length) (e.path ??= []).push(...marks);
       // Held, then released: it did cross.
       delete e.stopped;
-      if (!closed) to.deliver(link, b);
+      if (!closed) to.deliver(link, b, note);
     });
   };
   for (const h of hosts.values()) h.emit = (link, bytes, time) => relay(h.name, link, bytes, time);
