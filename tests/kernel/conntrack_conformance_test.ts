@@ -26,7 +26,19 @@ import { emitPacket } from "../../runtime/wire/packet.ts";
 import { TcpFlag } from "../../runtime/wire/tcp.ts";
 import type { TcpOption } from "../../runtime/wire/tcp_options.ts";
 
-const why = kernelUnavailable();
+/** Why the kernel side cannot run here: no root, or no nft or conntrack tool (.ci/run installs them). */
+const why = kernelUnavailable() ?? missingTool("nft", "conntrack");
+
+function missingTool(...tools: string[]): string | undefined {
+  for (const t of tools) {
+    try {
+      new Deno.Command(t, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
+    } catch {
+      return `${t} is not installed (.ci/run installs it from Debian)`;
+    }
+  }
+  return undefined;
+}
 const { SYN, ACK, FIN, RST, PSH } = TcpFlag;
 
 const CLIENT = address.parse("10.1.0.1");
