@@ -32,6 +32,17 @@ import { PrivateNetns } from "../kernel/netns.ts";
 import { FdBackend, notLinkLocal, openTun } from "../kernel/tun_backend.ts";
 import type { HostPlan } from "./addressing.ts";
 import type { TopoHost } from "./host.ts";
+import { TargetUnavailable } from "../engine/target_unavailable.ts";
+
+/** Whether the nft tool can be run. */
+function hasNft(): boolean {
+  try {
+    return new Deno.Command("nft", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
 
 /** The `ip -batch` lines for a host's devices, addresses and routes. */
 export function hostBatch(plan: HostPlan): string {
@@ -58,6 +69,9 @@ export async function kernelHost(
   plan: HostPlan,
   clock: RealClock,
 ): Promise<TopoHost> {
+  if (def.nft !== undefined && !hasNft()) {
+    throw new TargetUnavailable(`topology host ${name}`, "nft (nftables) is not installed");
+  }
   const ns = PrivateNetns.create();
   const fds: number[] = [];
   const waiter = new FdWaiter();
