@@ -6,8 +6,10 @@
  * conntrack sees every segment at PREROUTING as on a router; an nft counter on
  * `ct state invalid` tells which ones it found INVALID, and `conntrack -L`
  * gives the entry's state at the end. The model takes the same segments. Both
- * must agree on every verdict and on the final state. Needs root; skips
- * visibly without.
+ * must agree on every verdict and on the final state. Timeouts are shortened
+ * through their sysctls and waited out in real time on the kernel, in virtual
+ * time in the model; a wait is at least twice the timeout, as conntrack counts
+ * in jiffies. Needs root; skips visibly without.
  */
 import assert from "node:assert/strict";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
@@ -53,6 +55,8 @@ interface Seg {
   win?: number;
   len?: number;
   options?: TcpOption[];
+  /** Sent this many ms after the one before (real time on the kernel, virtual in the model). */
+  after?: number;
 }
 
 interface Case {
@@ -251,6 +255,23 @@ const CASES: Case[] = [
     segs: [...handshake(), ...data3000, { from: "server", flags: RST, seq: 5043, win: 0 }],
   },
   {
+    name:
+      "SYN_SENT times out (nf_conntrack_tcp_timeout_syn_sent=1): the late SYN-ACK starts nothing",
+    sysctls: { "net.netfilter.nf_conntrack_tcp_timeout_syn_sent": 1 },
+    segs: [
+      { from: "client", flags: SYN, seq: 1000 },
+      { from: "server", flags: SYN | ACK, seq: 5000, ack: 1001, after: 2500 },
+    ],
+  },
+  {
+    name: "within its timeout, the SYN-ACK is tracked",
+    sysctls: { "net.netfilter.nf_conntrack_tcp_timeout_syn_sent": 5 },
+    segs: [
+      { from: "client", flags: SYN, seq: 1000 },
+      { from: "server", flags: SYN | ACK, seq: 5000, ack: 1001, after: 500 },
+    ],
+  },
+  {
     name: "a RST answering the SYN",
     segs: [
       { from: "client", flags: SYN, seq: 1000 },
@@ -320,8 +341,10 @@ function modelSide(sysctls: Record<string, number>) {
   let settings = CONNTRACK_DEFAULTS;
   for (const [k, v] of Object.entries(sysctls)) settings = applyConntrackSysctl(settings, k, v);
   const table = new ConntrackTable(settings);
+  let now = 0;
   return {
     send(s: Seg): boolean {
+      now += s.after ?? 0;
       const v = table.track(tuple(s), {
         seq: s.seq >>> 0,
         ack: (s.ack ?? 0) >>> 0,
@@ -329,11 +352,11 @@ function modelSide(sysctls: Record<string, number>) {
         window: s.win ?? 65535,
         payloadLength: s.len ?? 0,
         options: s.options ?? [],
-      });
+      }, now);
       return v.kind === "invalid";
     },
     state(): string {
-      const e = table.lookup(tuple({ from: "client", flags: 0, seq: 0 }));
+      const e = table.lookup(tuple({ from: "client", flags: 0, seq: 0 }), now);
       return e ? CT_STATE_NAMES[e.tracker.state] : "none";
     },
   };
@@ -353,6 +376,7 @@ Deno.test({
         try {
           const kernel: string[] = [], model: string[] = [];
           for (const s of c.segs) {
+            if (s.after) await new Promise((r) => setTimeout(r, s.after));
             kernel.push((await k.send(bytes(s))) ? "INVALID" : "ok");
             model.push(m.send(s) ? "INVALID" : "ok");
           }
