@@ -7,3 +7,4 @@ import "../examples/late_ack.ts";
 import "../examples/peer_transfer.ts";
 import "../examples/topology_router.ts";
 import "../examples/docker_conntrack.ts";
+import "../examples/k8s_conntrack.ts";

@@ -1,7 +1,7 @@
 /**
  * The part of an nftables ruleset (`nft -f` text) that the conntrack + NAT
- * model acts on: masquerade by output device, and dropping `ct state
- * invalid` on input or forward. The same text configures a kernel host's
+ * model acts on: masquerade by output device, destination NAT of an address
+ * and port, and dropping `ct state invalid` on input or forward. The same text configures a kernel host's
  * real netfilter; a rule the model does not know is refused with the rule
  * itself, so a scenario never runs against rules it silently ignored.
  *
@@ -15,22 +15,30 @@
  * table inet filter {
  *   chain input { type filter hook input priority filter; policy accept; ct state invalid counter drop }
  * }`);
- * assert.deepEqual(r, { masquerade: ["sy2"], dropInvalid: ["input"] });
+ * assert.deepEqual(r, { masquerade: ["sy2"], dnat: [], dropInvalid: ["input"] });
  * assert.throws(() => parseNftRules(`table ip t { chain c { type filter hook input priority 0; tcp dport 22 drop } }`), /not modelled: "tcp dport 22 drop"/);
  * ```
  */
+
+/** A destination NAT rule: new connections to `match` go to `to`. */
+export interface Dnat {
+  match: { addr: string; port: number };
+  to: { addr: string; port: number };
+}
 
 /** What the model does. */
 export interface NftRules {
   /** Output devices whose new connections take the host's address (`oifname "syN" masquerade`). */
   masquerade: string[];
+  /** `ip daddr A tcp dport P dnat to B:Q` in prerouting. */
+  dnat: Dnat[];
   /** Hooks where `ct state invalid drop` stands: `input`, `forward`. */
   dropInvalid: ("input" | "forward")[];
 }
 
 /** Parses the ruleset; a `RangeError` names the first rule the model does not act on. */
 export function parseNftRules(text: string): NftRules {
-  const out: NftRules = { masquerade: [], dropInvalid: [] };
+  const out: NftRules = { masquerade: [], dnat: [], dropInvalid: [] };
   let hook: string | undefined;
   // Statements: what stands between braces, semicolons and line ends.
   for (const raw of text.replace(/#[^\n]*/g, "").split(/[{};\n]/)) {
@@ -46,6 +54,15 @@ export function parseNftRules(text: string): NftRules {
       out.masquerade.push(m[1]);
       continue;
     }
+    const n = /^ip daddr ([\d.]+) tcp dport (\d+) (?:counter )?dnat (?:ip )?to ([\d.]+):(\d+)$/
+      .exec(st);
+    if (n && hook === "prerouting") {
+      out.dnat.push({
+        match: { addr: n[1], port: Number(n[2]) },
+        to: { addr: n[3], port: Number(n[4]) },
+      });
+      continue;
+    }
     const d = /^ct state invalid (?:counter )?drop$/.exec(st);
     if (d && (hook === "input" || hook === "forward")) {
       out.dropInvalid.push(hook);
@@ -53,7 +70,8 @@ export function parseNftRules(text: string): NftRules {
     }
     throw new RangeError(
       `nft rule not modelled: ${JSON.stringify(st)}${hook ? ` (hook ${hook})` : ""}; the model ` +
-        `acts on 'oifname "…" masquerade' in postrouting and 'ct state invalid drop' in input or forward`,
+        `acts on 'oifname "…" masquerade' in postrouting, 'ip daddr A tcp dport P dnat to B:Q' in ` +
+        `prerouting and 'ct state invalid drop' in input or forward`,
     );
   }
   return out;

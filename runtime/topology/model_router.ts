@@ -2,8 +2,8 @@
  * A forwarding host played by models, for a topology run on the built-in
  * target: where the kernel target builds `kernel({ forward: true, nft })` as
  * a namespace with real netfilter, this host tracks TCP with the conntrack
- * model (`runtime/middlebox`), masquerades and drops INVALID as the same
- * `nft` text says, forwards by the topology's routes, and delivers what is
+ * model (`runtime/middlebox`), translates destinations, masquerades and
+ * drops INVALID as the same `nft` text says, forwards by the topology's routes, and delivers what is
  * addressed to itself to a built-in stack of its own, which answers as a
  * host with no such socket does: with a RST.
  *
@@ -55,6 +55,12 @@ interface Binding {
   outside: { addr: Uint8Array; port: number };
 }
 
+/** A connection whose destination was translated: the address it asked for, and where it went. */
+interface DnatBinding {
+  service: { addr: Uint8Array; port: number };
+  backend: { addr: Uint8Array; port: number };
+}
+
 const tupleOf = (p: Packet): Tuple | undefined =>
   p.transport.kind === "tcp"
     ? {
@@ -82,6 +88,11 @@ export function modelRouter(
   const stack = new Stack({ clock, addresses: own, profile: resolveProfile("linux") });
   const table = new ConntrackTable(settings);
   const bindings = new WeakMap<TcpTracker, Binding>();
+  const dnats = new WeakMap<TcpTracker, DnatBinding>();
+  const dnatRules = rules.dnat.map((r) => ({
+    service: { addr: address.parse(r.match.addr), port: r.match.port },
+    backend: { addr: address.parse(r.to.addr), port: r.to.port },
+  }));
 
   const isOwn = (a: Uint8Array) => own.some((x) => address.equal(x, a));
   const out = (bytes: Uint8Array, dst: Uint8Array) => {
@@ -117,8 +128,25 @@ export function modelRouter(
       note(`conntrack INVALID (${v.reason}), not translated`);
       return { bytes, v };
     }
-    const binding = v.tracker && bindings.get(v.tracker);
     const how = v.kind === "ignore" ? `${state}, ignored (${v.reason})` : state;
+    const d = v.tracker && destinationNat(v.tracker, tuple, v);
+    if (d && v.dir === "original") {
+      note(
+        `conntrack ${how}, DNAT ${ep(d.service.addr, d.service.port)} -> ${
+          ep(d.backend.addr, d.backend.port)
+        }`,
+      );
+      return { bytes: rewriteEnds(bytes, { dst: d.backend.addr, dstPort: d.backend.port }), v };
+    }
+    if (d && v.dir === "reply") {
+      note(
+        `conntrack ${how}, un-DNAT ${ep(d.backend.addr, d.backend.port)} -> ${
+          ep(d.service.addr, d.service.port)
+        }`,
+      );
+      return { bytes: rewriteEnds(bytes, { src: d.service.addr, srcPort: d.service.port }), v };
+    }
+    const binding = v.tracker && bindings.get(v.tracker);
     if (binding && v.dir === "reply") {
       const back = rewriteEnds(bytes, { dst: binding.inside.addr, dstPort: binding.inside.port });
       note(
@@ -130,6 +158,27 @@ export function modelRouter(
     }
     note(`conntrack ${how}`);
     return { bytes, v };
+  };
+
+  /**
+   * The connection's DNAT, made on its first segment when a rule matches
+   * (the reply then comes from the backend, and is filed so).
+   */
+  const destinationNat = (tr: TcpTracker, t: Tuple, v: TableVerdict) => {
+    const known = dnats.get(tr);
+    if (known || v.dir !== "original" || bindings.has(tr)) return known;
+    const rule = dnatRules.find((r) =>
+      address.equal(r.service.addr, t.dst) && r.service.port === t.dstPort
+    );
+    if (!rule) return undefined;
+    dnats.set(tr, rule);
+    table.natReply(t, {
+      src: rule.backend.addr,
+      dst: t.src,
+      srcPort: rule.backend.port,
+      dstPort: t.srcPort,
+    });
+    return rule;
   };
 
   /** POSTROUTING: masquerade a connection's first segment out of a masqueraded device. */
