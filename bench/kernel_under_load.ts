@@ -30,7 +30,12 @@ try {
       stderr: "piped",
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    const failed = [...text.matchAll(/^(.+) \.\.\. FAILED/gm)].map((m) => m[1].trim());
+    // Failed tests, and the conformance run's scenarios whose step names say FAIL (its steps
+    // carry each scenario's verdict in their names), so that a flake names its scenario.
+    const failed = [
+      ...[...text.matchAll(/^(.+) \.\.\. FAILED/gm)].map((m) => m[1].trim()),
+      ...[...text.matchAll(/^\s+(FAIL: .+?) \.\.\./gm)].map((m) => m[1].trim()),
+    ];
     const summary = /^(ok|FAILED) \| .*$/m.exec(text)?.[0] ?? "no summary";
     console.log(`run ${i}: ${summary} (${((performance.now() - start) / 1000).toFixed(0)} s)`);
     for (const f of new Set(failed)) {
