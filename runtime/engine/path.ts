@@ -40,7 +40,7 @@ import { formatLocation } from "../../dsl/source_location.ts";
 import { any, PredicatePending, withPredicates } from "../../dsl/matcher.ts";
 import { assertNever } from "../wire/assert_never.ts";
 import { Ipv4View } from "../wire/ipv4.ts";
-import { type Packet, parsePacket } from "../wire/packet.ts";
+import { datagramEnds, type Packet, parsePacket } from "../wire/packet.ts";
 import { TcpFlag, TcpView } from "../wire/tcp.ts";
 import { address } from "../wire/address.ts";
 import type { Clock } from "./clock.ts";
@@ -422,10 +422,7 @@ export function rewrite(bytes: Uint8Array, f: RewriteFields): Uint8Array {
     if (f.seqDelta !== undefined) t.seq = (t.seq + f.seqDelta) >>> 0;
     if (f.ackDelta !== undefined) t.ack = (t.ack + f.ackDelta) >>> 0;
     if (f.urg !== undefined) t.urgent = f.urg;
-    const pseudo = v4
-      ? { src: b.subarray(12, 16), dst: b.subarray(16, 20) }
-      : { src: b.subarray(8, 24), dst: b.subarray(24, 40) };
-    t.fillChecksum(pseudo);
+    t.fillChecksum(datagramEnds(b));
   }
   if (v4) new Ipv4View(b).fillChecksum();
   return b;

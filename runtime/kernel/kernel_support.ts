@@ -38,12 +38,25 @@ function check(): string | undefined {
     return "the kernel target makes network namespaces and TUN devices: it needs root (run as root)";
   }
   if (tun !== 0) return "/dev/net/tun is missing: load the tun module (modprobe tun)";
-  for (const [tool, pkg] of [["nsenter", "util-linux"], ["ip", "iproute2"]]) {
-    try {
-      new Deno.Command(tool, { args: ["-V"], stdout: "null", stderr: "null" }).outputSync();
-    } catch {
-      return `${tool} is not installed: install Debian's ${pkg}`;
-    }
+  return missingTool("nsenter", "util-linux") ?? missingTool("ip", "iproute2");
+}
+
+/**
+ * Undefined when `tool` can be run; otherwise the reason, naming the Debian
+ * package that has it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { missingTool } from "./kernel_support.ts";
+ * assert.match(missingTool("no-such-tool-here", "nothing")!, /no-such-tool-here is not installed/);
+ * ```
+ */
+export function missingTool(tool: string, pkg: string): string | undefined {
+  try {
+    new Deno.Command(tool, { args: ["-V"], stdout: "null", stderr: "null" }).outputSync();
+    return undefined;
+  } catch {
+    return `${tool} is not installed: install Debian's ${pkg}`;
   }
-  return undefined;
 }

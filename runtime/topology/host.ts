@@ -26,6 +26,7 @@ import type { Clock } from "../engine/clock.ts";
 import type { SocketApi, TargetSetting } from "../engine/target.ts";
 import { applySysctl, resolveProfile } from "../stack/profile.ts";
 import { Stack } from "../stack/stack.ts";
+import { datagramEnds } from "../wire/packet.ts";
 import type { TopologyPlan } from "./addressing.ts";
 
 /** A host, as the topology drives it. */
@@ -73,8 +74,7 @@ export function builtinHost(
     close: () => Promise.resolve(),
   };
   stack.output = (bytes) => {
-    const dst = bytes[0] >> 4 === 4 ? bytes.subarray(16, 20) : bytes.subarray(24, 40);
-    const link = plan.linkToward(name, dst);
+    const link = plan.linkToward(name, datagramEnds(bytes).dst);
     // Nothing routes it: dropped, as a host without a route drops (no link to trace it on).
     if (link) host.emit?.(link, bytes, clock.now());
   };

@@ -27,22 +27,13 @@ import { address } from "../wire/address.ts";
 import { notLinux } from "../stack/profile.ts";
 import { FdWaiter } from "../kernel/fd_waiter.ts";
 import { KernelSockets } from "../kernel/kernel_sockets.ts";
+import { missingTool } from "../kernel/kernel_support.ts";
 import { libc } from "../kernel/libc.ts";
 import { PrivateNetns } from "../kernel/netns.ts";
 import { FdBackend, notLinkLocal, openTun } from "../kernel/tun_backend.ts";
 import type { HostPlan } from "./addressing.ts";
 import type { TopoHost } from "./host.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
-
-/** Whether the nft tool can be run. */
-function hasNft(): boolean {
-  try {
-    return new Deno.Command("nft", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
 
 /** The `ip -batch` lines for a host's devices, addresses and routes. */
 export function hostBatch(plan: HostPlan): string {
@@ -69,9 +60,8 @@ export async function kernelHost(
   plan: HostPlan,
   clock: RealClock,
 ): Promise<TopoHost> {
-  if (def.nft !== undefined && !hasNft()) {
-    throw new TargetUnavailable(`topology host ${name}`, "nft (nftables) is not installed");
-  }
+  const noNft = def.nft === undefined ? undefined : missingTool("nft", "nftables");
+  if (noNft) throw new TargetUnavailable(`topology host ${name}`, noNft);
   const ns = PrivateNetns.create();
   const fds: number[] = [];
   const waiter = new FdWaiter();

@@ -33,7 +33,7 @@
 import type { HostDef } from "../../dsl/topology_def.ts";
 import type { Clock } from "../engine/clock.ts";
 import { address } from "../wire/address.ts";
-import { type Packet, parsePacket } from "../wire/packet.ts";
+import { datagramEnds, type Packet, parsePacket } from "../wire/packet.ts";
 import {
   applyConntrackSysctl,
   CONNTRACK_DEFAULTS,
@@ -261,7 +261,6 @@ export function modelRouter(
     },
     close: () => Promise.resolve(),
   };
-  stack.output = (bytes) =>
-    out(bytes, bytes[0] >> 4 === 4 ? bytes.subarray(16, 20) : bytes.subarray(24, 40));
+  stack.output = (bytes) => out(bytes, datagramEnds(bytes).dst);
   return host;
 }

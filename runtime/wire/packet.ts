@@ -288,3 +288,23 @@ export function emitPacket(spec: PacketSpec): Uint8Array {
   if (trailer) buf.set(trailer, linkLen + ipLen + tLen);
   return buf;
 }
+
+/**
+ * A raw IPv4 or IPv6 datagram's source and destination addresses, as views
+ * into it, without parsing the rest (a relay routing it, a checksum's
+ * pseudo-header).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { datagramEnds, emitPacket } from "./packet.ts";
+ * import { parseLine } from "./line_parse.ts";
+ * const b = emitPacket(parseLine("10.1.0.1:1 > 10.2.0.1:2 S 0:0(0) win 1").packet);
+ * assert.deepEqual([...datagramEnds(b).dst], [10, 2, 0, 1]);
+ * ```
+ */
+export function datagramEnds(bytes: Uint8Array): { src: Uint8Array; dst: Uint8Array } {
+  return bytes[0] >> 4 === 4
+    ? { src: bytes.subarray(12, 16), dst: bytes.subarray(16, 20) }
+    : { src: bytes.subarray(8, 24), dst: bytes.subarray(24, 40) };
+}

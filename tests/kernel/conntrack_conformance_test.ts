@@ -12,7 +12,7 @@
  * in jiffies. Needs root; skips visibly without.
  */
 import assert from "node:assert/strict";
-import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
+import { kernelUnavailable, missingTool } from "../../runtime/kernel/kernel_support.ts";
 import { libc } from "../../runtime/kernel/libc.ts";
 import { PrivateNetns } from "../../runtime/kernel/netns.ts";
 import { openTun } from "../../runtime/kernel/tun_backend.ts";
@@ -29,18 +29,8 @@ import { TcpFlag } from "../../runtime/wire/tcp.ts";
 import type { TcpOption } from "../../runtime/wire/tcp_options.ts";
 
 /** Why the kernel side cannot run here: no root, or no nft or conntrack tool (.ci/run installs them). */
-const why = kernelUnavailable() ?? missingTool("nft", "conntrack");
-
-function missingTool(...tools: string[]): string | undefined {
-  for (const t of tools) {
-    try {
-      new Deno.Command(t, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
-    } catch {
-      return `${t} is not installed (.ci/run installs it from Debian)`;
-    }
-  }
-  return undefined;
-}
+const why = kernelUnavailable() ?? missingTool("nft", "nftables") ??
+  missingTool("conntrack", "conntrack");
 const { SYN, ACK, FIN, RST, PSH } = TcpFlag;
 
 const CLIENT = address.parse("10.1.0.1");
