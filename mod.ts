@@ -188,6 +188,7 @@ export {
   write,
 } from "./dsl/socket_steps.ts";
 export { type ImpairOptions, path, PathBuilder } from "./dsl/path_steps.ts";
+export { conntrack, ConntrackBuilder, type EntryInput } from "./dsl/conntrack_steps.ts";
 export {
   builtin,
   type HostDef,

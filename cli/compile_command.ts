@@ -22,6 +22,7 @@
  * ```
  */
 import type { Scenario } from "../dsl/scenario_def.ts";
+import { describeEntryPattern } from "../dsl/conntrack_steps.ts";
 import { formatLocation } from "../dsl/source_location.ts";
 import type { Step } from "../dsl/steps.ts";
 import { layoutOptions } from "../dsl/option_spec.ts";
@@ -221,6 +222,16 @@ export function compileScenario(sc: Scenario): string[] {
           ? ` loss ${o.loss} delay ${o.delayMs} ms jitter ${o.jitterMs} ms reorder ${o.reorder} duplicate ${o.duplicate} seed ${o.seed}`
           : "";
         line(s, `  path ${o.op}${on}${what}${extra}`);
+        break;
+      }
+      case "conntrack": {
+        const parts = [
+          ...s.has.map((p) => `has ${describeEntryPattern(p)}`),
+          ...s.lacks.map((p) => `lacks ${describeEntryPattern(p)}`),
+          ...(s.count === undefined ? [] : [`count ${describeValue(s.count)}`]),
+          ...(s.invalid === undefined ? [] : [`invalid ${describeValue(s.invalid)}`]),
+        ];
+        line(s, `? conntrack${s.host === undefined ? "" : ` on ${s.host}`}: ${parts.join("; ")}`);
         break;
       }
       default:

@@ -26,7 +26,7 @@ import { checkFields } from "./field_schema.ts";
 import type { Matcher } from "./matcher.ts";
 import type { ScenarioOptions } from "./scenario_def.ts";
 import type { SourceLoc } from "./source_location.ts";
-import type { Step } from "./steps.ts";
+import { CONNTRACK_STATES, type Step } from "./steps.ts";
 import { topologySchema } from "./topology_def.ts";
 
 const loc = z.strictObject({ file: z.string(), line: z.number().int(), col: z.number().int() });
@@ -135,6 +135,17 @@ const ref = z.union([
 ]);
 const timing = z.strictObject({ kind: z.enum(["within", "after"]), ms: z.number().min(0) })
   .optional();
+const ends = z.strictObject({
+  src: z.string(),
+  sport: z.union([z.number().int().min(0).max(65535), z.literal("*")]),
+  dst: z.string(),
+  dport: z.union([z.number().int().min(0).max(65535), z.literal("*")]),
+});
+const entryPattern = z.strictObject({
+  state: z.enum(CONNTRACK_STATES).optional(),
+  orig: ends.optional(),
+  reply: ends.optional(),
+});
 const stepSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("inject"), at: loc, packet: packetDef }),
   z.strictObject({
@@ -181,8 +192,18 @@ const stepSchema = z.discriminatedUnion("kind", [
     link: z.string().min(1).optional(),
     op: pathOp,
   }),
+  z.strictObject({
+    kind: z.literal("conntrack"),
+    at: loc,
+    host: z.string().optional(),
+    has: z.array(entryPattern),
+    lacks: z.array(entryPattern),
+    count: matcher.optional(),
+    invalid: matcher.optional(),
+  }),
 ], {
-  error: "want a step kind: inject, expect, expectNothing, call, wait, sysctl, profile, peer, path",
+  error:
+    "want a step kind: inject, expect, expectNothing, call, wait, sysctl, profile, peer, path, conntrack",
 });
 
 const fileSchema = z.strictObject({ version: z.literal(1), steps: z.array(stepSchema) });

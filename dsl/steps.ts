@@ -116,6 +116,49 @@ export type PathOp =
   /** Removes every rule and impairment (held segments stay held until released). */
   | { readonly op: "clear" };
 
+/** Conntrack's TCP states, as `conntrack -L` prints them. */
+export const CONNTRACK_STATES = [
+  "NONE",
+  "SYN_SENT",
+  "SYN_RECV",
+  "ESTABLISHED",
+  "FIN_WAIT",
+  "CLOSE_WAIT",
+  "LAST_ACK",
+  "TIME_WAIT",
+  "CLOSE",
+  "SYN_SENT2",
+] as const;
+
+/** One end of a tuple in a pattern: an address, a host name or `*`; a port or `*`. */
+export interface EndsPattern {
+  readonly src: string;
+  readonly sport: number | "*";
+  readonly dst: string;
+  readonly dport: number | "*";
+}
+
+/** What an entry must look like; what is left out matches anything. */
+export interface EntryPattern {
+  readonly state?: (typeof CONNTRACK_STATES)[number];
+  readonly orig?: EndsPattern;
+  readonly reply?: EndsPattern;
+}
+
+/** The step: each `has` pattern matches some entry, no `lacks` pattern matches any. */
+export type ConntrackStep = {
+  readonly kind: "conntrack";
+  readonly at: SourceLoc;
+  /** The topology host; the tap's far end when left out. */
+  readonly host?: string;
+  readonly has: readonly EntryPattern[];
+  readonly lacks: readonly EntryPattern[];
+  /** How many entries the table holds. */
+  readonly count?: FieldMatch;
+  /** `conntrack -S`'s `invalid`: segments conntrack found INVALID so far. */
+  readonly invalid?: FieldMatch;
+};
+
 /** One step of a scenario. */
 export type Step =
   | { kind: "inject"; at: SourceLoc; packet: PacketDef }
@@ -148,7 +191,8 @@ export type Step =
   | { kind: "profile"; at: SourceLoc; profile: string | Readonly<Record<string, unknown>> }
   | { kind: "peer"; at: SourceLoc; mode: "auto" | "manual" }
   /** A path rule on `link` (a topology link's name; the only path when left out). */
-  | { kind: "path"; at: SourceLoc; link?: string; op: PathOp };
+  | { kind: "path"; at: SourceLoc; link?: string; op: PathOp }
+  | ConntrackStep;
 
 /** Anything that turns into steps. */
 export interface StepSource {

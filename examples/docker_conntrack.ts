@@ -36,6 +36,7 @@ import {
   ack,
   builtin,
   connect,
+  conntrack,
   expect,
   expectNothing,
   kernel,
@@ -91,19 +92,31 @@ const upload = [
 
 export const reset = scenario(
   "Docker: an INVALID segment from the server is not de-NATed; the host's own RST kills the upload",
-  [...upload, expect(rst()).from("dockerhost")],
+  [
+    ...upload,
+    expect(rst()).from("dockerhost"),
+    // The upload's entry is still there, masqueraded. Two segments were INVALID: the
+    // server's, and the host's own RST, which matches no entry and cannot start one.
+    conntrack("dockerhost")
+      .has({
+        state: "ESTABLISHED",
+        orig: "container:* > server:80",
+        reply: "server:80 > dockerhost:*",
+      })
+      .invalid(2),
+  ],
   { topology: docker(), strict: "ignore" },
 );
 
 export const dropped = scenario(
   "Docker fix: with ct state invalid drop on input, the host sends no RST",
-  [...upload, expectNothing("500ms", rst())],
+  [...upload, expectNothing("500ms", rst()), conntrack("dockerhost").count(1).invalid(1)],
   { topology: docker({ nft: DROP_INVALID }), strict: "ignore" },
 );
 
 export const liberal = scenario(
   "Docker fix: with nf_conntrack_tcp_be_liberal=1 the segment is tracked and translated; no RST",
-  [...upload, expectNothing("500ms", rst())],
+  [...upload, expectNothing("500ms", rst()), conntrack("dockerhost").count(1).invalid(0)],
   {
     topology: docker({ sysctls: { "net.netfilter.nf_conntrack_tcp_be_liberal": 1 } }),
     strict: "ignore",

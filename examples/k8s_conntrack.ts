@@ -28,6 +28,7 @@ import {
   any,
   builtin,
   connect,
+  conntrack,
   expect,
   expectNothing,
   kernel,
@@ -83,19 +84,27 @@ const request = [
 export const reset = scenario(
   "Kubernetes: an INVALID segment reaches the client pod un-translated; its RST kills the connection",
   // The client pod's RST, forwarded by the node, to the server pod's own address and port.
-  [...request, expect(rst().ports(any, 8080)).from("node")],
+  [
+    ...request,
+    expect(rst().ports(any, 8080)).from("node"),
+    // The node tracked the service connection, DNATed; the server pod's segment and
+    // the client pod's RST, from and to the pods' own addresses, were INVALID.
+    conntrack("node")
+      .has({ orig: "client:* > 10.1.0.2:80", reply: "server:8080 > client:*" })
+      .invalid(2),
+  ],
   { topology: cluster(), strict: "ignore" },
 );
 
 export const dropped = scenario(
   "Kubernetes fix: with ct state invalid drop on forward, the client pod never answers it",
-  [...request, expectNothing("500ms", rst())],
+  [...request, expectNothing("500ms", rst()), conntrack("node").count(1).invalid(1)],
   { topology: cluster({ nft: DROP_INVALID }), strict: "ignore" },
 );
 
 export const liberal = scenario(
   "Kubernetes fix: with nf_conntrack_tcp_be_liberal=1 the segment is translated; no RST",
-  [...request, expectNothing("500ms", rst())],
+  [...request, expectNothing("500ms", rst()), conntrack("node").count(1).invalid(0)],
   {
     topology: cluster({ sysctls: { "net.netfilter.nf_conntrack_tcp_be_liberal": 1 } }),
     strict: "ignore",

@@ -45,6 +45,7 @@ import { Flows } from "./flow.ts";
 import { Expectations } from "./expectation.ts";
 import { LivePeer } from "./live_peer.ts";
 import { PacketLog } from "./packet_log.ts";
+import { conntrackProblems } from "./conntrack_check.ts";
 import { stepName } from "./step_name.ts";
 import type { Endpoints, PeerFactory, Target } from "./target.ts";
 import { type LimitOverride, type Limits, scenarioLimits, Watchdog } from "./scenario_limits.ts";
@@ -374,6 +375,29 @@ class Runner {
     );
   }
 
+  /** Reads a host's conntrack table and checks it. */
+  async #conntrack(s: Extract<Step, { kind: "conntrack" }>): Promise<void> {
+    const topo = this.#t.topology;
+    if (!topo) {
+      throw new ScenarioFailure(
+        "conntrack(): this scenario has no topology; conntrack lives on a topology's kernel() host",
+        s.at,
+      );
+    }
+    const host = s.host ?? topo.tap.b;
+    let view;
+    try {
+      view = await topo.conntrack(host);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new ScenarioFailure(`conntrack("${host}"): ${e.message}`, s.at);
+    }
+    const problems = conntrackProblems(s, view, (h) => topo.addresses(h));
+    if (problems.length) {
+      throw new ScenarioFailure(`${problems[0]} (on ${host})`, s.at, problems.slice(1));
+    }
+  }
+
   async #exec(s: Step, index: number): Promise<StepOutcome> {
     const clock = this.#t.clock;
     switch (s.kind) {
@@ -433,6 +457,9 @@ class Runner {
         }
         this.#auto = s.mode === "auto";
         this.#peer.live(this.#auto, s);
+        return { kind: "none", time: clock.now() };
+      case "conntrack":
+        await this.#conntrack(s);
         return { kind: "none", time: clock.now() };
       case "path":
         if (this.#t.topology) {

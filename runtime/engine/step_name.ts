@@ -37,6 +37,8 @@ export function stepName(s: Step): string {
       return `peer.${s.mode}()`;
     case "path":
       return `path.${s.op.op}(${"match" in s.op ? s.op.match.name : ""})`;
+    case "conntrack":
+      return `conntrack(${s.host === undefined ? "" : `"${s.host}"`})`;
     default:
       return assertNever(s, "step");
   }

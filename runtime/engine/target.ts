@@ -83,6 +83,21 @@ export type TargetSetting =
 
 export type { Endpoints } from "./endpoints.ts";
 
+/** One end pair of a conntrack entry, as `conntrack -L` prints it. */
+export interface CtEnds {
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+}
+
+/** A host's conntrack table at one moment: its TCP entries and the INVALID counter. */
+export interface ConntrackView {
+  entries: { state: string; orig: CtEnds; reply: CtEnds }[];
+  /** `conntrack -S`'s `invalid`, summed over CPUs. */
+  invalid: number;
+}
+
 /**
  * What the runner drives in a topology besides its tap: hosts by name, a
  * path per link, and what crosses the tap from either end.
@@ -108,6 +123,10 @@ export interface TopologyControl {
   ): Promise<(Received & { packet: Packet }) | undefined>;
   /** A host name or an address, as an address of `family`. */
   resolve(addr: string, family: 4 | 6): string;
+  /** Every address of a host, as text (all its links, both families); empty for no such host. */
+  addresses(host: string): string[];
+  /** A host's conntrack table; throws a `RangeError` for a host without one. */
+  conntrack(host: string): Promise<ConntrackView>;
 }
 
 /** A stack under test, ready to run one scenario. */

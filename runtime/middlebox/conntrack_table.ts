@@ -38,6 +38,8 @@ interface Entry {
   tracker: TcpTracker;
   original: string;
   reply: string;
+  /** The two tuples, for listing (`conntrack -L`). */
+  tuples: { original: Tuple; reply: Tuple };
   /** When the entry times out, in clock ms. */
   expires: number;
 }
@@ -89,12 +91,25 @@ export class ConntrackTable {
     if (!e) throw new RangeError("natReply(): no entry for that tuple");
     this.#byKey.delete(e.reply);
     e.reply = tupleKey(reply);
+    e.tuples = { original: e.tuples.original, reply };
     this.#byKey.set(e.reply, e);
   }
 
-  /** Whether a tuple is taken, either way, by a live entry (NAT picks a free one). */
-  taken(t: Tuple, now = 0): boolean {
-    return this.#live(tupleKey(t), now) !== undefined;
+  /**
+   * Whether a tuple is taken, either way, by a live entry other than
+   * `self`'s (NAT picks a free one; a connection being bound does not clash
+   * with itself, as Linux's is not in the table until it is confirmed).
+   */
+  taken(t: Tuple, now = 0, self?: TcpTracker): boolean {
+    const e = this.#live(tupleKey(t), now);
+    return e !== undefined && e.tracker !== self;
+  }
+
+  /** The live entries at `now`, each once, oldest first, with its two tuples. */
+  entries(now = 0): { tracker: TcpTracker; original: Tuple; reply: Tuple }[] {
+    const seen = new Set<Entry>();
+    for (const [key, e] of [...this.#byKey]) if (this.#live(key, now)) seen.add(e);
+    return [...seen].map((e) => ({ tracker: e.tracker, ...e.tuples }));
   }
 
   /** The live entry `t` belongs to at `now` (clock ms), and its direction, if any. */
@@ -147,12 +162,14 @@ export class ConntrackTable {
       this.invalid++;
       return v;
     }
-    const reply = tupleKey({ src: t.dst, dst: t.src, srcPort: t.dstPort, dstPort: t.srcPort });
+    const inverse = { src: t.dst, dst: t.src, srcPort: t.dstPort, dstPort: t.srcPort };
+    const reply = tupleKey(inverse);
     if (v.end !== "killed") {
       const e: Entry = {
         tracker: opened,
         original: key,
         reply,
+        tuples: { original: t, reply: inverse },
         expires: now + (v.timeout ?? 0) * 1000,
       };
       this.#byKey.set(key, e);

@@ -192,7 +192,10 @@ export class SocketLayer {
 
   #portTaken(s: Sock, port: number): boolean {
     for (const o of this.#fds.values()) {
-      if (o !== s && (o.bound?.port === port || o.tcb?.tuple.localPort === port)) return true;
+      if (o === s || (o.bound?.port !== port && o.tcb?.tuple.localPort !== port)) continue;
+      // Linux inet_bind_conflict(): two SO_REUSEADDR sockets share a port unless one listens.
+      if (s.reuseaddr && o.reuseaddr && !o.listener) continue;
+      return true;
     }
     return !s.reuseaddr && this.#stack.portInUse(port);
   }

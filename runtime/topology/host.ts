@@ -23,7 +23,7 @@
  */
 import type { HostDef } from "../../dsl/topology_def.ts";
 import type { Clock } from "../engine/clock.ts";
-import type { SocketApi, TargetSetting } from "../engine/target.ts";
+import type { ConntrackView, SocketApi, TargetSetting } from "../engine/target.ts";
 import { applySysctl, resolveProfile } from "../stack/profile.ts";
 import { Stack } from "../stack/stack.ts";
 import { datagramEnds } from "../wire/packet.ts";
@@ -38,8 +38,13 @@ export interface TopoHost {
   configure(s: TargetSetting): string | undefined;
   /** One datagram arriving on `link`; `note` adds to its trace line what the host did with it. */
   deliver(link: string, bytes: Uint8Array, note?: (text: string) => void): void;
-  /** Set by the topology: takes each datagram the host sends, with the link it goes out on. */
-  emit?: (link: string, bytes: Uint8Array, time: number) => void;
+  /** Its conntrack table (a kernel host, real or modelled). */
+  conntrack?(): Promise<ConntrackView>;
+  /**
+   * Set by the topology: takes each datagram the host sends, with the link it
+   * goes out on, and what the host did to it on the way out, for its trace line.
+   */
+  emit?: (link: string, bytes: Uint8Array, time: number, notes?: string[]) => void;
   close(): Promise<void>;
 }
 

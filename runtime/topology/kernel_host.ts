@@ -27,6 +27,7 @@ import { address } from "../wire/address.ts";
 import { notLinux } from "../stack/profile.ts";
 import { FdWaiter } from "../kernel/fd_waiter.ts";
 import { KernelSockets } from "../kernel/kernel_sockets.ts";
+import { readConntrack } from "../kernel/conntrack_tool.ts";
 import { missingTool } from "../kernel/kernel_support.ts";
 import { libc } from "../kernel/libc.ts";
 import { PrivateNetns } from "../kernel/netns.ts";
@@ -102,6 +103,11 @@ export async function kernelHost(
     },
     deliver(link, bytes) {
       backends.get(link)?.send(bytes);
+    },
+    conntrack() {
+      const why = missingTool("conntrack", "conntrack");
+      if (why) throw new ScenarioSkipped(why);
+      return readConntrack(ns);
     },
     async close() {
       waiter.cancel();

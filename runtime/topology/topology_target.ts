@@ -34,7 +34,7 @@ import { address } from "../wire/address.ts";
 import { parsePacket } from "../wire/packet.ts";
 import { planTopology, type TopologyPlan } from "./addressing.ts";
 import { builtinHost, type TopoHost } from "./host.ts";
-import { modelRouter } from "./model_router.ts";
+import { netfilterHost } from "./netfilter_host.ts";
 
 type PacketEvent = Extract<TraceEvent, { kind: "packet" }>;
 
@@ -44,8 +44,8 @@ export type TopologyTarget = Target & { readonly topology: TopologyControl };
 /**
  * Builds the hosts and links; throws `TargetUnavailable` when a kernel host
  * cannot be had. With `model`, kernel hosts are played by models instead
- * (the built-in target): a forwarding one by the conntrack + NAT router, any
- * other by a built-in stack; what cannot be modelled is `TargetUnavailable`
+ * (the built-in target): one that forwards or has nft rules by the
+ * netfilter model (`netfilter_host.ts`), any other by a built-in stack; what cannot be modelled is `TargetUnavailable`
  * with the reason.
  */
 export async function openTopology(
@@ -89,12 +89,7 @@ function modelled(
   clock: Clock,
 ): TopoHost {
   try {
-    if (h.forward) return modelRouter(name, h, plan, clock);
-    if (h.nft !== undefined) {
-      throw new RangeError(
-        `an nftables ruleset on ${name}, which does not forward, is not modelled`,
-      );
-    }
+    if (h.forward || h.nft !== undefined) return netfilterHost(name, h, plan, clock);
     const stack = builtinHost(name, { kind: "builtin", profile: "linux" }, plan, clock);
     for (const [k, v] of Object.entries(h.sysctls)) {
       stack.configure({ kind: "sysctl", name: k, value: v });
@@ -126,7 +121,13 @@ function assemble(
   };
 
   /** One datagram a host sent on a link: traced, kept for the tap, and across the link's path. */
-  const relay = (from: string, link: string, bytes: Uint8Array, time: number) => {
+  const relay = (
+    from: string,
+    link: string,
+    bytes: Uint8Array,
+    time: number,
+    notes?: string[],
+  ) => {
     if (closed) return;
     const e: PacketEvent = {
       kind: "packet",
@@ -135,6 +136,7 @@ function assemble(
       bytes,
       link,
       from,
+      ...(notes?.length && { path: [notes.join(", ")] }),
     };
     trace?.add(e);
     if (link === tap.link) {
@@ -159,7 +161,9 @@ function assemble(
       if (!closed) to.deliver(link, b, note);
     });
   };
-  for (const h of hosts.values()) h.emit = (link, bytes, time) => relay(h.name, link, bytes, time);
+  for (const h of hosts.values()) {
+    h.emit = (link, bytes, time, notes) => relay(h.name, link, bytes, time, notes);
+  }
 
   const tapB = hosts.get(tap.b)!;
   const backend: Backend = {
@@ -215,6 +219,20 @@ function assemble(
           // Not a datagram an expect() can match: it is in the trace, as it crossed.
         }
       }
+    },
+    addresses: (host) =>
+      (plan.hosts[host]?.ifaces ?? []).flatMap((i) => [address.format(i.v4), address.format(i.v6)]),
+    conntrack(host) {
+      const h = hosts.get(host);
+      if (!h) {
+        throw new RangeError(`no host ${host} in the topology (${[...hosts.keys()].join(", ")})`);
+      }
+      if (!h.conntrack) {
+        throw new RangeError(
+          `${host} is a builtin() host, which has no conntrack; a kernel() host has`,
+        );
+      }
+      return h.conntrack();
     },
     resolve(addr, family) {
       if (address.isValid(addr)) return addr;
