@@ -116,7 +116,16 @@ export type PathOp =
   /** Removes every rule and impairment (held segments stay held until released). */
   | { readonly op: "clear" };
 
-/** Conntrack's TCP states, as `conntrack -L` prints them. */
+/**
+ * Conntrack's TCP states, as `conntrack -L` prints them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CONNTRACK_STATES } from "./steps.ts";
+ * assert.ok(CONNTRACK_STATES.includes("ESTABLISHED"));
+ * ```
+ */
 export const CONNTRACK_STATES = [
   "NONE",
   "SYN_SENT",

@@ -77,3 +77,65 @@ Deno.test("divergence: --target with two built-in profiles shows every divergenc
   assert.ok(shown.includes("calls") && shown.includes("packets"), text);
   assert.equal(lines.at(-1), "0 same, 1 diverged");
 });
+
+/** A topology trace: each `[ms, link, from, line, path notes]`. */
+function linkTrace(lines: [number, string, string, string, string[]?][]): Trace {
+  const t = new Trace();
+  for (const [time, link, from, line, path] of lines) {
+    const bytes = emitPacket(parseLine(line).packet);
+    t.add({ kind: "packet", dir: from === "b" ? "out" : "in", time, bytes, link, from, path });
+  }
+  return t;
+}
+
+Deno.test("divergence: a topology is compared link by link, ISNs and chosen ports masked, INVALID verdicts included", () => {
+  const run = (isn: number, port: number, verdict: string[]) =>
+    linkTrace([
+      [0, "a-r", "a", `10.1.0.1:${port} > 10.2.0.1:80 S ${isn}:${isn}(0) win 65535`],
+      [1, "r-b", "r", `10.2.0.2:${port} > 10.2.0.1:80 S ${isn}:${isn}(0) win 65535`],
+      [2, "r-b", "b", `10.2.0.1:80 > 10.2.0.2:${port} S. 7:7(0) ack ${isn + 1} win 65535`],
+      [
+        3,
+        "r-b",
+        "b",
+        `10.2.0.1:80 > 10.2.0.2:${port} . 1000008:1000008(0) ack ${isn + 1} win 65535`,
+        verdict,
+      ],
+    ]);
+  const model = run(1000, 40000, [
+    "conntrack INVALID (SEQ is over upper bound 70000 …), not translated",
+  ]);
+  const kernel = run(55555, 51234, [
+    "conntrack INVALID (SEQ is over upper bound 90000 …), not translated",
+  ]);
+  const o = { masks: DEFAULT_MASKS, timing: undefined, links: true };
+  assert.deepEqual(compareTraces(model, kernel, o).divergences, []);
+  // The kernel let it through: the verdict is where the runs part, and the line says so.
+  const liberal = run(55555, 51234, []);
+  const [d] = compareTraces(model, liberal, o).divergences;
+  assert.equal(d.stream, "packets on r-b");
+  assert.equal(d.index, 2);
+  assert.match(
+    d.left!.text,
+    /< 10\.2\.0\.1:80 > 10\.2\.0\.2:eph1 \. 1000001:1000001\(0\) ack 1 .*\(from b\) \[conntrack INVALID\]$/,
+  );
+  assert.doesNotMatch(d.right!.text, /INVALID/);
+});
+
+Deno.test("divergence: a topology link that carried a bulk transfer is not compared packet by packet, and the note says why", () => {
+  const many = (isn: number) =>
+    linkTrace(
+      Array.from({ length: 70 }, (_, i) =>
+        [
+          i,
+          "a-b",
+          "a",
+          `10.1.0.1:40000 > 10.1.0.2:80 . ${isn + i * 100}:${
+            isn + i * 100 + 100
+          }(100) ack 1 win 65535`,
+        ] as [number, string, string, string]),
+    );
+  const c = compareTraces(many(1), many(5), { masks: [], timing: undefined, links: true });
+  assert.deepEqual(c.divergences, []);
+  assert.match(c.note!, /^packets not compared: a-b carried 70 datagrams, a bulk transfer/);
+});

@@ -6,6 +6,7 @@ import {
   builtin,
   close,
   connect,
+  conntrack,
   dataSegment,
   defineScenario,
   expect,
@@ -209,4 +210,36 @@ Deno.test("the Docker story on the conntrack + NAT model: the same three outcome
     assert.ok(marks.some((m) => /SNAT 10\.1\.0\.1:\d+ -> 10\.2\.0\.2:\d+$/.test(m)));
   }
   assert.deepEqual(outcome, DOCKER_OUTCOMES);
+});
+
+Deno.test("conntrack() reads the model's table: what holds passes; what does not names the want, the table and the line", async () => {
+  const nat = topology({
+    hosts: { client: builtin(), r: kernel({ forward: true }), server: builtin() },
+    links: [["client", "r"], ["r", "server"]],
+    tap: "r-server",
+  });
+  const ok = await run([
+    ...opened,
+    conntrack("r").has({ state: "ESTABLISHED", orig: "client:* > server:8080" }).count(1).invalid(
+      0,
+    ),
+  ], { topology: nat });
+  assert.equal(ok.ok, true, ok.failure?.message);
+  const bad = await run([
+    ...opened,
+    conntrack("r").has({ state: "TIME_WAIT" }).invalid(1),
+  ], { topology: nat });
+  assert.equal(bad.ok, false);
+  const [first, ...rest] = bad.failure!.message.split("\n");
+  assert.match(
+    first,
+    /topology_test\.ts:\d+:\d+: conntrack\.has: want an entry TIME_WAIT, got \[ESTABLISHED orig 10\.1\.0\.1:\d+ > 10\.2\.0\.2:8080 reply 10\.2\.0\.2:8080 > 10\.1\.0\.1:\d+\] \(on r\)$/,
+  );
+  assert.deepEqual(rest.slice(0, 1), ["  conntrack.invalid: want 1, got 0"]);
+  // A built-in host has no conntrack; a scenario without a topology has no host.
+  const builtinHost = await run([...opened, conntrack("server").count(0)], { topology: nat });
+  assert.match(
+    builtinHost.failure!.message,
+    /conntrack\("server"\): server is a builtin\(\) host, which has no conntrack/,
+  );
 });

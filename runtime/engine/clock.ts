@@ -38,11 +38,13 @@ export interface Clock {
   /** Wakes a pending `waitFor` so it checks `ready` again (something arrived). */
   poke(): void;
   /**
-   * A real clock: how late this process has lately been to wake up, in ms.
-   * What the machine's load adds to every time measured here; timing checks
-   * allow it on top of their tolerance (packetdrill's KSFT_MACHINE_SLOW, measured).
+   * A real clock: what the machine's load adds to a time measured here, in
+   * ms: how late this process has lately been to wake up, or, when more, how
+   * long runnable tasks waited for a CPU during the last `windowMs`. Timing
+   * checks allow it on top of their tolerance (packetdrill's
+   * KSFT_MACHINE_SLOW, measured).
    */
-  schedulingDelay?(): number;
+  schedulingDelay?(windowMs?: number): number;
 }
 
 /** A timer handle. */
@@ -171,6 +173,31 @@ export class VirtualClock implements Clock {
 /** How often the scheduling probe wakes, and how far back its maximum looks, in ms. */
 const PROBE_MS = 10;
 const PROBE_WINDOW_MS = 2000;
+/** The probe samples CPU pressure every this many wake-ups (100 ms), and keeps 60 s of it. */
+const PSI_EVERY = 10;
+const PSI_KEEP_MS = 60_000;
+
+/**
+ * The kernel's CPU pressure (PSI, `/proc/pressure/cpu`): the total time, in
+ * µs since boot, during which some runnable task waited for a CPU.
+ * Undefined where the kernel has no PSI or the file cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cpuStallMicros } from "./clock.ts";
+ * const v = cpuStallMicros();
+ * assert.ok(v === undefined || (Number.isInteger(v) && v >= 0));
+ * ```
+ */
+export function cpuStallMicros(): number | undefined {
+  try {
+    const m = /^some .*\btotal=(\d+)/m.exec(Deno.readTextFileSync("/proc/pressure/cpu"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Due-now timers run back to back before one waits for the event loop's next turn. */
 const SOON_BURST = 10_000;
@@ -192,13 +219,42 @@ export class RealClock implements Clock {
   readonly #late: [number, number][] = [];
   #probe: ReturnType<typeof setInterval> | undefined;
 
+  /** CPU pressure samples: [when, total stall in µs], oldest first (empty without PSI). */
+  readonly #stall: [number, number][] = [];
+
   constructor() {
     let due = performance.now() + PROBE_MS;
+    let tick = 0;
+    this.#sampleStall(due - PROBE_MS);
     this.#probe = setInterval(() => {
       const now = performance.now();
       this.#note(now, Math.max(0, now - due));
       due = now + PROBE_MS;
+      if (++tick % PSI_EVERY === 0) this.#sampleStall(now);
     }, PROBE_MS);
+  }
+
+  #sampleStall(now: number): void {
+    const v = cpuStallMicros();
+    if (v === undefined) return;
+    const q = this.#stall;
+    q.push([now, v]);
+    while (q.length > 2 && q[1][0] < now - PSI_KEEP_MS) q.shift();
+  }
+
+  /**
+   * How long, in ms, some task waited for a CPU since `windowMs` ago (from
+   * the last sample at or before then, so never less than the truth).
+   */
+  #stallDuring(windowMs: number): number {
+    const q = this.#stall;
+    if (!q.length) return 0;
+    const now = performance.now();
+    const since = now - windowMs;
+    let i = q.length - 1;
+    while (i > 0 && q[i][0] > since) i--;
+    const total = cpuStallMicros() ?? q[q.length - 1][1];
+    return Math.max(0, (total - q[i][1]) / 1000);
   }
 
   #note(now: number, late: number): void {
@@ -207,11 +263,15 @@ export class RealClock implements Clock {
     while (q.length && q[0][0] < now - PROBE_WINDOW_MS) q.shift();
   }
 
-  /** The most this process woke late in the last 2 s, in ms (0 when on time). */
-  schedulingDelay(): number {
+  /**
+   * The most this process woke late in the last 2 s, or, when more, how long
+   * tasks waited for a CPU during the last `windowMs`; in ms, 0 when idle.
+   */
+  schedulingDelay(windowMs = 0): number {
     this.#note(performance.now(), 0);
     let max = 0;
     for (const [, late] of this.#late) max = Math.max(max, late);
+    if (windowMs > 0) max = Math.max(max, this.#stallDuring(windowMs));
     return Math.round(max);
   }
 

@@ -22,7 +22,7 @@
  * assert.deepEqual(conntrackProblems(ok, view, hosts), []);
  * const bad = conntrack("r").has({ state: "TIME_WAIT" }).count(2).invalid(0).step;
  * assert.deepEqual(conntrackProblems(bad, view, hosts), [
- *   "conntrack.has: want an entry TIME_WAIT, got none",
+ *   "conntrack.has: want an entry TIME_WAIT, got [ESTABLISHED orig 10.1.0.1:40000 > 10.2.0.1:80 reply 10.2.0.1:80 > 10.2.0.2:40000]",
  *   "conntrack.count: want 2, got 1",
  *   "conntrack.invalid: want 0, got 1",
  * ]);
@@ -88,7 +88,7 @@ export function conntrackProblems(
 ): string[] {
   const out: string[] = [];
   const table = () =>
-    view.entries.length ? view.entries.map(formatCtEntry).join("; ") : "none (the table is empty)";
+    view.entries.length ? `[${view.entries.map(formatCtEntry).join("; ")}]` : "an empty table";
   for (const p of s.has) {
     if (!view.entries.some((e) => entryMatches(p, e, hosts))) {
       out.push(`conntrack.has: want an entry ${describeEntryPattern(p)}, got ${table()}`);

@@ -35,6 +35,7 @@
  */
 import { address } from "../wire/address.ts";
 import { parsePacket } from "../wire/packet.ts";
+import { TcpFlag } from "../wire/tcp.ts";
 import { formatCall } from "../wire/socket_call.ts";
 import { timingTolerance, type Tolerance } from "./clock.ts";
 import { relativeLine } from "./failure.ts";
@@ -59,6 +60,8 @@ export function comparedEvents(trace: Trace): ComparedEvent[] {
   const named = new Set<number>();
   const ephemeral = new Map<number, string>();
   for (const e of trace.events) {
+    // A topology's datagrams are compared link by link (`linkEvents`).
+    if (e.kind === "packet" && e.link !== undefined) continue;
     if (e.kind === "packet") {
       let text: string;
       try {
@@ -99,6 +102,81 @@ export function comparedEvents(trace: Trace): ComparedEvent[] {
   return out;
 }
 
+/**
+ * A topology's datagrams, link by link: each line names its sender, reads
+ * seq and ack relative to its flow's ISNs on that link, masks the ports
+ * stacks and NAT chose for themselves (`:eph1`, in order of first SYN), and
+ * ends with `[conntrack INVALID]` when a netfilter host (real or modelled)
+ * found it so. Real kernels say nothing of segments they found valid, so
+ * INVALID is the verdict both sides can give.
+ */
+export function linkEvents(trace: Trace): Map<string, ComparedEvent[]> {
+  const out = new Map<string, ComparedEvent[]>();
+  const flows = new Map<string, { flows: Flows; first: string }>();
+  const ephemeral = new Map<number, string>();
+  for (const e of trace.events) {
+    if (e.kind !== "packet" || e.link === undefined || e.from === undefined) continue;
+    let f = flows.get(e.link);
+    if (!f) flows.set(e.link, f = { flows: new Flows(ANY, 0, () => 0), first: e.from });
+    // The link's first sender plays the script's side, the other the stack's.
+    const dir = e.from === f.first ? "in" : "out";
+    let text: string;
+    try {
+      const p = parsePacket(e.bytes, "raw", { verify: false });
+      const t = p.transport;
+      if (t.kind === "tcp" && !(t.flags & TcpFlag.SYN) && t.flags & TcpFlag.ACK) {
+        // A flow met mid-stream (a segment NAT did not translate): its ack numbers the
+        // other side's bytes from here, as a SYN one before it would have.
+        const back = { srcPort: t.dstPort, dstPort: t.srcPort };
+        const known = dir === "out"
+          ? f.flows.peek(p)
+          : f.flows.peek({ ...p, transport: { ...t, ...back } });
+        if (!known) {
+          const syn = {
+            ...p,
+            transport: { ...t, ...back, seq: (t.ack - 1) >>> 0, flags: TcpFlag.SYN, options: [] },
+          };
+          if (dir === "out") f.flows.sent(syn);
+          else f.flows.seen(syn);
+        }
+      }
+      if (dir === "in") f.flows.sent(p);
+      else f.flows.seen(p);
+      if (t.kind === "tcp" && t.flags & TcpFlag.SYN && !(t.flags & TcpFlag.ACK)) {
+        if (!ephemeral.has(t.srcPort)) ephemeral.set(t.srcPort, `eph${ephemeral.size + 1}`);
+      }
+      text = relativeLine(p, dir, f.flows).replace(/TS val \d+ ecr \d+/g, "TS val * ecr *")
+        .replace(/ id \d+/g, "").replace(/ flow 0x[0-9a-f]+/g, "");
+      for (const [port, name] of ephemeral) {
+        text = text.replace(new RegExp(`:${port}(?=[ ,)]|$)`, "g"), `:${name}`);
+      }
+    } catch {
+      text = `${e.bytes.length} bytes that do not parse`;
+    }
+    const invalid = e.path?.some((n) => /conntrack (\(output\) )?INVALID \(/.test(n));
+    const list = out.get(e.link) ?? [];
+    out.set(e.link, list);
+    list.push({
+      kind: "packet",
+      time: e.time,
+      step: e.step,
+      text: `${dir === "in" ? ">" : "<"} ${text} (from ${e.from})${
+        invalid ? " [conntrack INVALID]" : ""
+      }`,
+    });
+  }
+  return out;
+}
+
+/**
+ * A topology's links are compared packet by packet while each carries at
+ * most this many datagrams: a conversation (handshakes, a request, what a
+ * middlebox does to a segment). Beyond it, a bulk transfer's segmentation
+ * and ACK pattern follow each stack's own pacing (Linux's TSO autosizing
+ * and delayed ACKs against the built-in stack's) and would part at once.
+ */
+export const CONVERSATION = 64;
+
 /** The first event where the two traces differ, or undefined when they agree throughout. */
 export function firstDivergence(a: Trace, b: Trace): Divergence | undefined {
   return compareTraces(a, b, { masks: [], timing: undefined }).divergences[0];
@@ -128,7 +206,8 @@ export const DEFAULT_MASKS: readonly MaskName[] = Object.freeze(["psh", "window"
 
 /** A difference between two runs: in what happened, or only in when. */
 export interface Divergence {
-  stream: "packets" | "calls";
+  /** `packets`, `calls`, or in a topology `packets on <link>`. */
+  stream: string;
   /** The position within that stream, from 0. */
   index: number;
   /** `events`: the normalized texts differ (or one side ran out); `timing`: only the gaps. */
@@ -148,6 +227,8 @@ export interface CompareOptions {
    * no timing (two virtual clocks agree by construction).
    */
   timing: Tolerance | undefined;
+  /** In a topology, compare each link's datagrams too (not for bulk transfers; see `linksComparable`). */
+  links?: boolean;
 }
 
 /** Every divergence of two traces, in order, and how many each mask hid. */
@@ -207,16 +288,33 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
   const hide = (m: MaskName) => (masked[m] = (masked[m] ?? 0) + 1);
   // With a live peer stack, each side paces the exchange by its own clock and windows:
   // the interleaving of two real runs says nothing; their calls and verdicts still do.
-  const live = [a, b].some((t) =>
-    t.events.some((e) => e.kind === "packet" && (e.by === "peer" || e.link !== undefined))
-  );
-  const streams = live ? (["calls"] as const) : (["packets", "calls"] as const);
-  for (const stream of streams) {
-    const kind = stream === "packets" ? "packet" : "call";
-    // Live, each host's calls return when its stack lets them: compare them in step order.
-    const order = (e: ComparedEvent[]) =>
-      live ? e.sort((p, q) => (p.step ?? 0) - (q.step ?? 0) || p.time - q.time) : e;
-    const l = order(x.filter((e) => e.kind === kind)), r = order(y.filter((e) => e.kind === kind));
+  const topo = [a, b].some((t) => t.events.some((e) => e.kind === "packet" && e.link));
+  const live = topo ||
+    [a, b].some((t) => t.events.some((e) => e.kind === "packet" && e.by === "peer"));
+  // Live, each host's calls return when its stack lets them: compare them in step order.
+  const order = (e: ComparedEvent[]) =>
+    live ? e.sort((p, q) => (p.step ?? 0) - (q.step ?? 0) || p.time - q.time) : e;
+  const streams = new Map<string, [ComparedEvent[], ComparedEvent[]]>();
+  if (!live) {
+    streams.set("packets", [
+      x.filter((e) => e.kind === "packet"),
+      y.filter((e) => e.kind === "packet"),
+    ]);
+  }
+  streams.set("calls", [
+    order(x.filter((e) => e.kind === "call")),
+    order(y.filter((e) => e.kind === "call")),
+  ]);
+  let bulk: string | undefined;
+  if (topo && o.links) {
+    const la = linkEvents(a), lb = linkEvents(b);
+    const links = [...new Set([...la.keys(), ...lb.keys()])];
+    const n = (l: string) => Math.max(la.get(l)?.length ?? 0, lb.get(l)?.length ?? 0);
+    bulk = links.find((l) => n(l) > CONVERSATION);
+    if (bulk) bulk = `${bulk} carried ${n(bulk)}`;
+    else for (const l of links) streams.set(`packets on ${l}`, [la.get(l) ?? [], lb.get(l) ?? []]);
+  }
+  for (const [stream, [l, r]] of streams) {
     for (let i = 0; i < Math.max(l.length, r.length); i++) {
       const left = l[i], right = r[i];
       if (left?.text !== right?.text) {
@@ -243,7 +341,12 @@ export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison
   }
   const when = (d: Divergence) => d.left?.time ?? d.right?.time ?? Infinity;
   divergences.sort((p, q) => when(p) - when(q));
-  const note = live
+  const note = bulk
+    ? `packets not compared: ${bulk} datagrams, a bulk transfer, whose segments follow each ` +
+      `stack's own pacing; calls, verdicts and conntrack steps are compared`
+    : topo && !o.links
+    ? "packets not compared: calls, verdicts and conntrack steps are"
+    : live && !topo
     ? "packets not compared: with stacks on both ends, each run's exchange is paced by its own stacks"
     : undefined;
   return { divergences, masked, note };

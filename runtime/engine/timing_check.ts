@@ -20,6 +20,9 @@
 import type { Timing } from "../../dsl/steps.ts";
 import { type Clock, timingTolerance, type Tolerance } from "./clock.ts";
 
+/** The least that measured load may add to a gap's slack, however short the gap. */
+const LOAD_CAP_MS = 100;
+
 const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
 /** Decides whether a gap between two events meets a step's timing. */
@@ -38,20 +41,29 @@ export class TimingCheck {
     return timingTolerance(ms, this.#tolerance());
   }
 
-  /** The slack for a gap of `ms`, and how much of it the machine's measured load added. */
-  slack(ms: number): { slack: number; load: number } {
-    const load = this.#clock.schedulingDelay?.() ?? 0;
+  /**
+   * The slack for a gap of `ms`, and how much of it the machine's measured
+   * load added over the last `window` ms (the gap as it is so far).
+   */
+  slack(ms: number, window = 0): { slack: number; load: number } {
+    // Load excuses lateness up to the gap itself (at least 100 ms), no more: a wait still ends.
+    const load = Math.min(this.#clock.schedulingDelay?.(window) ?? 0, Math.max(ms, LOAD_CAP_MS));
     return { slack: this.tolerance(ms) + load, load };
   }
 
-  /** The last moment an event due `timing` after `since` may come. */
+  /**
+   * The last moment an event due `timing` after `since` may come, as far as
+   * is known now: on a loaded machine it moves later as the load is measured,
+   * so a wait that reaches it asks again.
+   */
   deadline(timing: Timing, since: number): number {
-    return since + timing.ms + this.slack(timing.ms).slack;
+    const window = Math.max(0, this.#clock.now() - since);
+    return since + timing.ms + this.slack(timing.ms, window).slack;
   }
 
   /** Why a gap of `gap` ms does not meet `timing`, in one line; undefined when it does. */
   problem(timing: Timing, gap: number): string | undefined {
-    const { slack, load } = this.slack(timing.ms);
+    const { slack, load } = this.slack(timing.ms, gap);
     const ok = timing.kind === "within"
       ? gap <= timing.ms + slack
       : Math.abs(gap - timing.ms) <= slack;
@@ -60,7 +72,7 @@ export class TimingCheck {
       ? `at most ${sec(timing.ms)} (+${sec(slack)})`
       : `${sec(timing.ms)} ± ${sec(slack)}`;
     const measured = load
-      ? `, of which ${sec(load)} is this machine's measured scheduling delay`
+      ? `, of which ${sec(load)} is this machine's measured load (scheduling delay, CPU wait)`
       : "";
     return `timing: want ${want} after the previous step${measured}, got ${sec(gap)}`;
   }

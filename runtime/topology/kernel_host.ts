@@ -24,8 +24,10 @@ import type { RealClock } from "../engine/clock.ts";
 import type { TargetSetting } from "../engine/target.ts";
 import { ScenarioSkipped } from "../engine/failure.ts";
 import { address } from "../wire/address.ts";
+import { datagramEnds } from "../wire/packet.ts";
 import { notLinux } from "../stack/profile.ts";
 import { FdWaiter } from "../kernel/fd_waiter.ts";
+import { listenInvalid } from "../kernel/nflog.ts";
 import { KernelSockets } from "../kernel/kernel_sockets.ts";
 import { readConntrack } from "../kernel/conntrack_tool.ts";
 import { missingTool } from "../kernel/kernel_support.ts";
@@ -88,6 +90,7 @@ export async function kernelHost(
   }
   const sockets = new KernelSockets(ns, waiter, clock);
   const backends = new Map<string, FdBackend>();
+  const reasons = def.nft === undefined ? undefined : invalidReasons(ns, waiter);
   const host: TopoHost = {
     name,
     kind: "kernel",
@@ -101,7 +104,8 @@ export async function kernelHost(
       if (why) throw new ScenarioSkipped(why);
       return undefined;
     },
-    deliver(link, bytes) {
+    deliver(link, bytes, note) {
+      if (note) reasons?.delivered(bytes, note);
       backends.get(link)?.send(bytes);
     },
     conntrack() {
@@ -111,6 +115,7 @@ export async function kernelHost(
     },
     async close() {
       waiter.cancel();
+      reasons?.close();
       await sockets.close();
       await waiter.close();
       for (const b of backends.values()) b.close();
@@ -119,8 +124,70 @@ export async function kernelHost(
   };
   plan.ifaces.forEach((i, n) => {
     const b = new FdBackend(fds[n], clock, waiter, notLinkLocal);
-    b.onPacket = (bytes, time) => host.emit?.(i.link, bytes, time);
+    b.onPacket = (bytes, time) => host.emit?.(i.link, bytes, time, reasons?.sent(bytes));
     backends.set(i.link, b);
   });
   return host;
+}
+
+/** The same segment: addresses, ports, seq, ack, flags and window (TTL and checksums may differ). */
+function sameSegment(a: Uint8Array, b: Uint8Array): boolean {
+  const at = (x: Uint8Array) => (x[0] >> 4 === 4 ? (x[0] & 0xf) * 4 : 40);
+  const ea = datagramEnds(a), eb = datagramEnds(b);
+  if (!address.equal(ea.src, eb.src) || !address.equal(ea.dst, eb.dst)) return false;
+  const ta = a.subarray(at(a), at(a) + 16), tb = b.subarray(at(b), at(b) + 16);
+  return ta.length === 16 && tb.length === 16 && ta.every((x, i) => x === tb[i]);
+}
+
+/**
+ * The kernel's INVALID reasons on the trace lines of the segments they are
+ * about, in the model's words: `conntrack INVALID (SEQ is over upper bound
+ * …), not translated`, or `conntrack (output) INVALID (…)` for one the host
+ * sent. Each segment delivered to the host or sent by it is remembered for a
+ * while (the last 256 each way), and a reason goes to the latest one that is
+ * the same segment. Where the kernel cannot say (no nfnetlink_log), the first
+ * segment's line says that instead.
+ */
+function invalidReasons(ns: PrivateNetns, waiter: FdWaiter) {
+  const inbound: { bytes: Uint8Array; note: (t: string) => void }[] = [];
+  const outbound: { bytes: Uint8Array; notes: string[] }[] = [];
+  const keep = <T>(list: T[], x: T) => {
+    list.push(x);
+    if (list.length > 256) list.shift();
+  };
+  let why: string | undefined;
+  let listener: { close(): void } | undefined;
+  try {
+    listener = listenInvalid(ns, waiter, (e) => {
+      const reason = e.prefix.replace(/^nf_ct_proto_\d+:\s*/, "");
+      for (let i = inbound.length - 1; i >= 0; i--) {
+        if (sameSegment(inbound[i].bytes, e.payload)) {
+          return inbound[i].note(`conntrack INVALID (${reason}), not translated`);
+        }
+      }
+      for (let i = outbound.length - 1; i >= 0; i--) {
+        if (sameSegment(outbound[i].bytes, e.payload)) {
+          return void outbound[i].notes.push(`conntrack (output) INVALID (${reason}), not translated`);
+        }
+      }
+    });
+  } catch (e) {
+    why = `the kernel's INVALID reasons are not available here: ${(e as Error).message}`;
+  }
+  return {
+    delivered(bytes: Uint8Array, note: (t: string) => void) {
+      if (why) {
+        note(why);
+        why = undefined;
+      }
+      keep(inbound, { bytes, note });
+    },
+    /** A segment the host sent: the notes its trace line will show. */
+    sent(bytes: Uint8Array): string[] {
+      const notes: string[] = [];
+      keep(outbound, { bytes, notes });
+      return notes;
+    },
+    close: () => listener?.close(),
+  };
 }

@@ -292,7 +292,7 @@ export function netfilterHost(
       if (v.dir === "reply") b = unNat(b, nats.get(v.tracker), notes);
       else b = sourceNat(b, p, v, link, notes);
     }
-    host.emit?.(link, b, clock.now(), notes);
+    host.emit?.(link, b, clock.now(), [notes.join(", ")]);
   };
 
   const host: TopoHost = {

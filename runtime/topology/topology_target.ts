@@ -136,7 +136,8 @@ function assemble(
       bytes,
       link,
       from,
-      ...(notes?.length && { path: [notes.join(", ")] }),
+      // By reference: a kernel host adds the kernel's words when they come.
+      ...(notes && { path: notes }),
     };
     trace?.add(e);
     if (link === tap.link) {

@@ -4,8 +4,8 @@
  * server (10.2.0.1:80). The kernel side writes them into a TUN device of a
  * private namespace that forwards both addresses out of a second one, so
  * conntrack sees every segment at PREROUTING as on a router; an nft counter on
- * `ct state invalid` tells which ones it found INVALID, and `conntrack -L`
- * gives the entry's state at the end. The model takes the same segments. Both
+ * `ct state invalid` tells which ones it found INVALID, `conntrack -L`
+ * gives the entry's state at the end, and `conntrack -S` the INVALID count. The model takes the same segments. Both
  * must agree on every verdict and on the final state. Timeouts are shortened
  * through their sysctls and waited out in real time on the kernel, in virtual
  * time in the model; a wait is at least twice the timeout, as conntrack counts
@@ -13,6 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { kernelUnavailable, missingTool } from "../../runtime/kernel/kernel_support.ts";
+import { parseConntrackStats } from "../../runtime/kernel/conntrack_tool.ts";
 import { libc } from "../../runtime/kernel/libc.ts";
 import { PrivateNetns } from "../../runtime/kernel/netns.ts";
 import { openTun } from "../../runtime/kernel/tun_backend.ts";
@@ -206,6 +207,33 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "a RST in SYN_RECV, in the window, ends the entry",
+    segs: [
+      { from: "client", flags: SYN, seq: 1000 },
+      { from: "server", flags: SYN | ACK, seq: 5000, ack: 1001 },
+      { from: "client", flags: RST, seq: 1001, win: 0 },
+    ],
+  },
+  {
+    name: "a RST in CLOSE_WAIT, exact, closes the entry",
+    segs: [
+      ...handshake(),
+      { from: "client", flags: FIN | ACK, seq: 1001, ack: 5001 },
+      { from: "server", flags: ACK, seq: 5001, ack: 1002 },
+      { from: "server", flags: RST, seq: 5001, win: 0 },
+    ],
+  },
+  {
+    name: "a RST in TIME_WAIT",
+    segs: [
+      ...handshake(),
+      { from: "client", flags: FIN | ACK, seq: 1001, ack: 5001 },
+      { from: "server", flags: FIN | ACK, seq: 5001, ack: 1002 },
+      { from: "client", flags: ACK, seq: 1002, ack: 5002 },
+      { from: "client", flags: RST, seq: 1002, win: 0 },
+    ],
+  },
+  {
     name: "a SYN on an established connection",
     segs: [...handshake(), { from: "client", flags: SYN, seq: 90_000 }],
   },
@@ -312,6 +340,8 @@ async function kernelSide(sysctls: Record<string, number>) {
       if (n !== b.length) throw new Error(`write to tun0: ${n}`);
       return (await invalidCount()) > before;
     },
+    /** `conntrack -S`'s INVALID counter: every segment found INVALID, the nft counter's and more. */
+    invalid: async () => parseConntrackStats(await ns.exec(["conntrack", "-S"])),
     async state(): Promise<string> {
       const out = await ns.exec(["conntrack", "-L", "-p", "tcp", "--orig-port-dst", "80"]).catch(
         () => "",
@@ -345,6 +375,7 @@ function modelSide(sysctls: Record<string, number>) {
       }, now);
       return v.kind === "invalid";
     },
+    invalid: () => table.invalid,
     state(): string {
       const e = table.lookup(tuple({ from: "client", flags: 0, seq: 0 }), now);
       return e ? CT_STATE_NAMES[e.tracker.state] : "none";
@@ -370,9 +401,13 @@ Deno.test({
             kernel.push((await k.send(bytes(s))) ? "INVALID" : "ok");
             model.push(m.send(s) ? "INVALID" : "ok");
           }
-          kernel.push(await k.state());
-          model.push(m.state());
-          assert.deepEqual(model, kernel, `model ≠ kernel (last item: the entry's state)`);
+          kernel.push(await k.state(), `invalid=${await k.invalid()}`);
+          model.push(m.state(), `invalid=${m.invalid()}`);
+          assert.deepEqual(
+            model,
+            kernel,
+            "model ≠ kernel (the last two items: the entry's state, conntrack -S's invalid)",
+          );
         } finally {
           k.close();
         }

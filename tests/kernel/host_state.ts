@@ -8,7 +8,7 @@
  * no new mount means no namespace left.
  */
 
-/** The host namespace's links, addresses and routes, and its tcp_timestamps. */
+/** The host namespace's links, addresses and routes, its tcp_timestamps, and its netfilter logging. */
 export function hostNetwork(): string {
   const run = (args: string[]) =>
     new TextDecoder().decode(new Deno.Command("ip", { args }).outputSync().stdout);
@@ -18,6 +18,14 @@ export function hostNetwork(): string {
     run(["route"]),
     run(["-6", "route"]),
     Deno.readTextFileSync("/proc/sys/net/ipv4/tcp_timestamps"),
+    // What a netfilter host sets inside its namespace for the kernel's INVALID reasons.
+    ...["nf_log/2", "nf_log/10", "nf_conntrack_log_invalid", "nf_log_all_netns"].map((f) => {
+      try {
+        return `${f}=${Deno.readTextFileSync(`/proc/sys/net/netfilter/${f}`).trim()}`;
+      } catch {
+        return `${f}: none`;
+      }
+    }),
   ].join("\n");
 }
 

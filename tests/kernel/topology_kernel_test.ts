@@ -26,10 +26,21 @@ import { loadScenarios } from "../../runtime/host/load_scenarios.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
 import { parsePacket } from "../../runtime/wire/packet.ts";
 import { hostNetwork } from "./host_state.ts";
+import type { Trace } from "../../runtime/engine/trace.ts";
 import { DOCKER_OUTCOMES, dockerOutcome } from "../fixtures.ts";
 
 const why = kernelUnavailable();
 const skip = why ? ` (skipped: ${why})` : "";
+
+/** The INVALID notes of a trace's segments, in order. */
+function invalidWords(trace: Trace): string[] {
+  return trace.events.flatMap((e) =>
+    e.kind === "packet" ? (e.path ?? []).flatMap((n) => n.split(/; |, (?=conntrack)/)) : []
+  ).filter((n) => /INVALID/.test(n)).map((n) =>
+    // What a rule did next is the model's to say; the kernel's NFLOG tells only the verdict.
+    n.replace(/^.*?(conntrack)/, "$1").replace(/, dropped by .*$/, "")
+  );
+}
 
 function kernelTest(name: string, fn: () => Promise<void>): void {
   Deno.test({ name: `topology: ${name}${skip}`, ignore: why !== undefined, fn });
@@ -89,14 +100,31 @@ kernelTest(
     const scenarios = await loadScenarios(["examples/docker_conntrack.ts"]);
     assert.equal(scenarios.length, 3);
     const outcome: string[] = [];
+    const reasons: string[][] = [];
     for (const sc of scenarios) {
       const r = await runScenarioOn(sc, "kernel");
       assert.equal(r.ok, true, `${sc.name}\n${r.failure?.message}`);
       outcome.push(dockerOutcome(r.trace));
+      reasons.push(invalidWords(r.trace));
     }
     // Real netfilter, as the story tells it: INVALID goes un-NATed to the host, which resets;
     // dropping INVALID silences the host; be_liberal tracks the segment and NAT delivers it.
     assert.deepEqual(outcome, DOCKER_OUTCOMES);
+    // The kernel's own reasons (nf_conntrack_log_invalid through NFLOG, inside the namespace),
+    // on the lines of the segments they are about, in the model's words.
+    assert.match(
+      reasons[0][0],
+      /^conntrack INVALID \(SEQ is over upper bound \d+ \(over the window of the receiver\)\), not translated$/,
+    );
+    assert.deepEqual(reasons[0].slice(1), [
+      "conntrack (output) INVALID (invalid new), not translated",
+    ]);
+    assert.equal(reasons[2].length, 0, "be_liberal: nothing is INVALID");
+    const model: string[][] = [];
+    for (const sc of scenarios) {
+      model.push(invalidWords((await runScenarioOn(sc, "builtin")).trace));
+    }
+    assert.deepEqual(model, reasons, "the model's words are the kernel's");
     assert.equal(hostNetwork(), before, "the host's links, addresses, routes or sysctls changed");
   },
 );
