@@ -52,6 +52,16 @@ const KernelHost = z.strictObject({
    * scenario starts: NAT, `ct state invalid drop`, … Link n's device is `syn`.
    */
   nft: z.string().optional(),
+  /**
+   * iptables rules, one per line without the `iptables` word, as the seeds
+   * write them: `-A INPUT -m conntrack --ctstate INVALID -j DROP`. Run in
+   * its namespace after the `nft` text.
+   */
+  iptables: z.array(
+    z.string().regex(/^[\w\s.:,/-]*$/, {
+      message: "iptables options, without the iptables word or shell syntax",
+    }),
+  ).optional(),
 });
 const BuiltinHost = z.strictObject({
   kind: z.literal("builtin"),
@@ -116,7 +126,12 @@ export type TopologyInput = z.input<typeof TopologyInput>;
  * ```
  */
 export function kernel(
-  o: { forward?: boolean; sysctls?: Record<string, number | string>; nft?: string } = {},
+  o: {
+    forward?: boolean;
+    sysctls?: Record<string, number | string>;
+    nft?: string;
+    iptables?: string[];
+  } = {},
 ) {
   return checkFields(KernelHost, { kind: "kernel", ...o }, "kernel");
 }

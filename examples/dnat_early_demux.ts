@@ -1,10 +1,11 @@
 /**
  * Story 2 of ../shared/seeds, its DNAT case: two connections from one client
  * ip:port, one to port 80 and one to port 1112, which the server's DNAT
- * (`REDIRECT --to-ports 80` in the report) sends to port 80 as well.
+ * (the report's `iptables -t nat … --dport 1112 -j REDIRECT --to-ports 80`)
+ * sends to port 80 as well.
  *
  * ```text
- *   client (Linux) ── 10.1.0.0/24 ── server (Linux, DNAT 10.1.0.2:1112 → 10.1.0.2:80)
+ *   client (Linux) ── 10.1.0.0/24 ── server (Linux, iptables REDIRECT 1112 → 80)
  *                  ^ the script's tap
  * ```
  *
@@ -51,17 +52,11 @@ import {
   write,
 } from "../mod.ts";
 
-/** The report's `iptables -t nat … --dport 1112 -j REDIRECT --to-ports 80`, in nft. */
-const REDIRECT = `table ip nat {
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr 10.1.0.2 tcp dport 1112 dnat to 10.1.0.2:80
-  }
-}
-`;
+/** The report's rule, as it wrote it: what arrives for port 1112 goes to port 80. */
+const REDIRECT = "-t nat -A PREROUTING -p tcp --dport 1112 -j REDIRECT --to-ports 80";
 
 const pair = topology({
-  hosts: { client: kernel(), server: kernel({ nft: REDIRECT }) },
+  hosts: { client: kernel(), server: kernel({ iptables: [REDIRECT] }) },
   links: [["client", "server"]],
 });
 

@@ -14,7 +14,8 @@
  * ```
  *
  * The two fixes of the story each remove that RST:
- * - drop INVALID on input, as Docker's DOCKER-INPUT chain does (moby/libnetwork#2275);
+ * - drop INVALID on input (`iptables -A INPUT -m conntrack --ctstate INVALID -j DROP`, as the
+ *   story writes it; Docker's DOCKER-INPUT chain does the same, moby/libnetwork#2275);
  * - `net.netfilter.nf_conntrack_tcp_be_liberal=1`: the segment is tracked, translated,
  *   and reaches the container, whose stack answers it with an ACK.
  *
@@ -60,20 +61,19 @@ const MASQUERADE = `table ip nat {
 }
 `;
 
-/** The fix in Docker: INVALID packets addressed to the host are dropped, not answered. */
-const DROP_INVALID = `table inet filter {
-  chain input {
-    type filter hook input priority filter; policy accept;
-    ct state invalid counter drop
-  }
-}
-`;
+/** The story's first fix, in its own words: INVALID packets addressed to the host are dropped. */
+const DROP_INVALID = "-A INPUT -m conntrack --ctstate INVALID -j DROP";
 
-const docker = (o: { nft?: string; sysctls?: Record<string, number> } = {}): TopologyDef =>
+const docker = (o: { iptables?: string[]; sysctls?: Record<string, number> } = {}): TopologyDef =>
   topology({
     hosts: {
       container: kernel(),
-      dockerhost: kernel({ forward: true, nft: MASQUERADE + (o.nft ?? ""), sysctls: o.sysctls }),
+      dockerhost: kernel({
+        forward: true,
+        nft: MASQUERADE,
+        iptables: o.iptables,
+        sysctls: o.sysctls,
+      }),
       server: builtin(),
     },
     links: [["container", "dockerhost"], ["server", "dockerhost"]],
@@ -109,9 +109,9 @@ export const reset = scenario(
 );
 
 export const dropped = scenario(
-  "Docker fix: with ct state invalid drop on input, the host sends no RST",
+  "Docker fix: with iptables -A INPUT -m conntrack --ctstate INVALID -j DROP, the host sends no RST",
   [...upload, expectNothing("500ms", rst()), conntrack("dockerhost").count(1).invalid(1)],
-  { topology: docker({ nft: DROP_INVALID }), strict: "ignore" },
+  { topology: docker({ iptables: [DROP_INVALID] }), strict: "ignore" },
 );
 
 export const liberal = scenario(

@@ -8,3 +8,4 @@ import "../examples/peer_transfer.ts";
 import "../examples/topology_router.ts";
 import "../examples/docker_conntrack.ts";
 import "../examples/k8s_conntrack.ts";
+import "../examples/dnat_early_demux.ts";

@@ -243,3 +243,22 @@ Deno.test("conntrack() reads the model's table: what holds passes; what does not
     /conntrack\("server"\): server is a builtin\(\) host, which has no conntrack/,
   );
 });
+
+Deno.test("iptables lines: the seeds' forms run on the model; anything else is refused with the line", async () => {
+  assert.throws(
+    () => kernel({ iptables: ["-A INPUT -j DROP; reboot"] }),
+    /kernel\.iptables\.0: want iptables options, without the iptables word or shell syntax, got "-A INPUT -j DROP; reboot"/,
+  );
+  const t = topology({
+    hosts: {
+      client: builtin(),
+      server: kernel({ iptables: ["-A INPUT -p tcp --dport 22 -j DROP"] }),
+    },
+    links: [["client", "server"]],
+  });
+  const r = await run([...opened], { topology: t });
+  assert.match(
+    r.skipped ?? "",
+    /host server cannot be modelled: iptables rule not modelled: "-A INPUT -p tcp --dport 22 -j DROP"/,
+  );
+});

@@ -152,19 +152,27 @@ export function listenInvalid(
     throw e;
   }
   const buf = new Uint8Array(1 << 16);
+  /** Takes one message if there is one; false when none was waiting. */
+  const take = () => {
+    const n = Number(c.recv(fd, buf, BigInt(buf.length), MSG_DONTWAIT));
+    if (n <= 0) return false;
+    for (const e of parseNflog(buf.subarray(0, n))) onEntry(e);
+    return true;
+  };
   void (async () => {
     while (open) {
       const r = await waiter.wait(fd, K.POLLIN, Infinity);
       if (r === "cancelled" || !open) return;
-      const n = Number(c.recv(fd, buf, BigInt(buf.length), MSG_DONTWAIT));
-      if (n <= 0) continue;
-      for (const e of parseNflog(buf.subarray(0, n))) onEntry(e);
+      take();
     }
   })();
   return {
     close() {
       if (!open) return;
       open = false;
+      // The kernel sends each message as it logs (queue threshold 1): what the run's last
+      // segments drew is here already.
+      while (take());
       c.close(fd);
     },
   };

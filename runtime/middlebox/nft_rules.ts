@@ -1,7 +1,8 @@
 /**
  * The part of an nftables ruleset (`nft -f` text) that the conntrack + NAT
  * model acts on: masquerade by output device, destination NAT of an address
- * and port, and dropping `ct state invalid` on input or forward. The same text configures a kernel host's
+ * and port (or a port, to this host: `redirect`), and dropping
+ * `ct state invalid` on input or forward. The same text configures a kernel host's
  * real netfilter; a rule the model does not know is refused with the rule
  * itself, so a scenario never runs against rules it silently ignored.
  *
@@ -20,10 +21,14 @@
  * ```
  */
 
-/** A destination NAT rule: new connections to `match` go to `to`. */
+/**
+ * A destination NAT rule: new connections to `match` go to `to`. Without a
+ * match address, any destination; without a `to` address, the address of
+ * the device the segment came in on (`redirect`, iptables' REDIRECT).
+ */
 export interface Dnat {
-  match: { addr: string; port: number };
-  to: { addr: string; port: number };
+  match: { addr?: string; port: number };
+  to: { addr?: string; port: number };
 }
 
 /** What the model does. */
@@ -63,6 +68,14 @@ export function parseNftRules(text: string): NftRules {
       });
       continue;
     }
+    const r = /^(?:ip daddr ([\d.]+) )?tcp dport (\d+) (?:counter )?redirect to :(\d+)$/.exec(st);
+    if (r && hook === "prerouting") {
+      out.dnat.push({
+        match: { addr: r[1], port: Number(r[2]) },
+        to: { port: Number(r[3]) },
+      });
+      continue;
+    }
     const d = /^ct state invalid (?:counter )?drop$/.exec(st);
     if (d && (hook === "input" || hook === "forward")) {
       out.dropInvalid.push(hook);
@@ -70,8 +83,9 @@ export function parseNftRules(text: string): NftRules {
     }
     throw new RangeError(
       `nft rule not modelled: ${JSON.stringify(st)}${hook ? ` (hook ${hook})` : ""}; the model ` +
-        `acts on 'oifname "…" masquerade' in postrouting, 'ip daddr A tcp dport P dnat to B:Q' in ` +
-        `prerouting and 'ct state invalid drop' in input or forward`,
+        `acts on 'oifname "…" masquerade' in postrouting, 'ip daddr A tcp dport P dnat to B:Q' ` +
+        `and 'tcp dport P redirect to :Q' in prerouting, and 'ct state invalid drop' in input or ` +
+        `forward`,
     );
   }
   return out;

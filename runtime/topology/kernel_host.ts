@@ -31,6 +31,7 @@ import { listenInvalid } from "../kernel/nflog.ts";
 import { KernelSockets } from "../kernel/kernel_sockets.ts";
 import { readConntrack } from "../kernel/conntrack_tool.ts";
 import { missingTool } from "../kernel/kernel_support.ts";
+import { iptablesWords } from "../middlebox/iptables_rules.ts";
 import { libc } from "../kernel/libc.ts";
 import { PrivateNetns } from "../kernel/netns.ts";
 import { FdBackend, notLinkLocal, openTun } from "../kernel/tun_backend.ts";
@@ -63,8 +64,9 @@ export async function kernelHost(
   plan: HostPlan,
   clock: RealClock,
 ): Promise<TopoHost> {
-  const noNft = def.nft === undefined ? undefined : missingTool("nft", "nftables");
-  if (noNft) throw new TargetUnavailable(`topology host ${name}`, noNft);
+  const noTool = (def.nft === undefined ? undefined : missingTool("nft", "nftables")) ??
+    (def.iptables?.length ? missingTool("iptables", "iptables") : undefined);
+  if (noTool) throw new TargetUnavailable(`topology host ${name}`, noTool);
   const ns = PrivateNetns.create();
   const fds: number[] = [];
   const waiter = new FdWaiter();
@@ -82,6 +84,7 @@ export async function kernelHost(
     for (const [k, v] of Object.entries(def.sysctls)) ns.writeSysctl(k, v);
     // nft takes the namespace from the process: its rules live and die with this one.
     if (def.nft !== undefined) await ns.exec(["nft", "-f", "-"], def.nft);
+    for (const line of def.iptables ?? []) await ns.exec(["iptables", ...iptablesWords(line)]);
   } catch (e) {
     for (const fd of fds) libc().close(fd);
     await waiter.close();
@@ -90,7 +93,8 @@ export async function kernelHost(
   }
   const sockets = new KernelSockets(ns, waiter, clock);
   const backends = new Map<string, FdBackend>();
-  const reasons = def.nft === undefined ? undefined : invalidReasons(ns, waiter);
+  const filtered = def.nft !== undefined || (def.iptables?.length ?? 0) > 0;
+  const reasons = filtered ? invalidReasons(ns, waiter) : undefined;
   const host: TopoHost = {
     name,
     kind: "kernel",
@@ -155,6 +159,10 @@ function invalidReasons(ns: PrivateNetns, waiter: FdWaiter) {
     list.push(x);
     if (list.length > 256) list.shift();
   };
+  // A segment the host sends is logged at OUTPUT, before synack reads it from the device:
+  // its reason waits here for it.
+  const early: { payload: Uint8Array; reason: string }[] = [];
+  const outputNote = (reason: string) => `conntrack (output) INVALID (${reason}), not translated`;
   let why: string | undefined;
   let listener: { close(): void } | undefined;
   try {
@@ -167,9 +175,10 @@ function invalidReasons(ns: PrivateNetns, waiter: FdWaiter) {
       }
       for (let i = outbound.length - 1; i >= 0; i--) {
         if (sameSegment(outbound[i].bytes, e.payload)) {
-          return void outbound[i].notes.push(`conntrack (output) INVALID (${reason}), not translated`);
+          return void outbound[i].notes.push(outputNote(reason));
         }
       }
+      keep(early, { payload: e.payload, reason });
     });
   } catch (e) {
     why = `the kernel's INVALID reasons are not available here: ${(e as Error).message}`;
@@ -185,6 +194,8 @@ function invalidReasons(ns: PrivateNetns, waiter: FdWaiter) {
     /** A segment the host sent: the notes its trace line will show. */
     sent(bytes: Uint8Array): string[] {
       const notes: string[] = [];
+      const i = early.findIndex((x) => sameSegment(bytes, x.payload));
+      if (i >= 0) notes.push(outputNote(early.splice(i, 1)[0].reason));
       keep(outbound, { bytes, notes });
       return notes;
     },

@@ -3,7 +3,7 @@
  * built-in target: where the kernel target builds `kernel({ forward, nft })`
  * as a namespace with real netfilter, this host tracks TCP with the
  * conntrack model (`runtime/middlebox`), translates as the same `nft` text
- * says, drops INVALID where a rule says so, forwards by the topology's routes
+ * says (or the same host's `iptables` lines), drops INVALID where a rule says so, forwards by the topology's routes
  * when it forwards, and delivers what is addressed to itself to a built-in
  * stack of its own (a router's answers a segment for no socket with a RST).
  *
@@ -55,6 +55,7 @@ import { CT_STATE_NAMES } from "../middlebox/conntrack_states.ts";
 import { ConntrackTable, type TableVerdict, type Tuple } from "../middlebox/conntrack_table.ts";
 import { pickSourcePort } from "../middlebox/nat_port.ts";
 import { forwarded, rewriteEnds } from "../middlebox/nat_rewrite.ts";
+import { parseIptablesRules } from "../middlebox/iptables_rules.ts";
 import { parseNftRules } from "../middlebox/nft_rules.ts";
 import type { TcpTracker } from "../middlebox/tcp_tracker.ts";
 import { applySysctl, resolveProfile } from "../stack/profile.ts";
@@ -95,7 +96,12 @@ export function netfilterHost(
   plan: TopologyPlan,
   clock: Clock,
 ): TopoHost {
-  const rules = parseNftRules(def.nft ?? "");
+  const nft = parseNftRules(def.nft ?? ""), ipt = parseIptablesRules(def.iptables ?? []);
+  const rules = {
+    masquerade: [...nft.masquerade, ...ipt.masquerade],
+    dnat: [...nft.dnat, ...ipt.dnat],
+    dropInvalid: [...nft.dropInvalid, ...ipt.dropInvalid],
+  };
   const ifaces = plan.hosts[name].ifaces;
   const own = ifaces.flatMap((i) => [i.v4, i.v6]);
   const devOf = new Map(ifaces.map((i) => [i.link, i.dev]));
@@ -105,9 +111,17 @@ export function netfilterHost(
   const nats = new WeakMap<TcpTracker, Nat>();
   const random = mulberry32(0x6e66);
   const dnatRules = rules.dnat.map((r) => ({
-    service: { addr: address.parse(r.match.addr), port: r.match.port },
-    backend: { addr: address.parse(r.to.addr), port: r.to.port },
+    match: {
+      addr: r.match.addr === undefined ? undefined : address.parse(r.match.addr),
+      port: r.match.port,
+    },
+    to: { addr: r.to.addr === undefined ? undefined : address.parse(r.to.addr), port: r.to.port },
   }));
+  /** The address of this host on `link`, of the family of `like`. */
+  const addressOn = (link: string, like: Uint8Array) => {
+    const i = ifaces.find((x) => x.link === link)!;
+    return like.length === 4 ? i.v4 : i.v6;
+  };
 
   const isOwn = (a: Uint8Array) => own.some((x) => address.equal(x, a));
   const out = (bytes: Uint8Array, dst: Uint8Array) => {
@@ -147,16 +161,29 @@ export function netfilterHost(
   };
 
   /** PREROUTING's NAT: a new connection's DNAT; a reply's un-SNAT and un-DNAT. */
-  const prerouting = (bytes: Uint8Array, p: Packet, v: TableVerdict, notes: string[]) => {
+  const prerouting = (
+    bytes: Uint8Array,
+    p: Packet,
+    v: TableVerdict,
+    link: string,
+    notes: string[],
+  ) => {
     if (v.kind === "invalid" || !v.tracker || p.ip.src.length !== 4) return bytes;
     const t = tupleOf(p)!;
     let nat = nats.get(v.tracker);
     if (!nat && v.dir === "original") {
       nat = {};
       const rule = dnatRules.find((r) =>
-        address.equal(r.service.addr, t.dst) && r.service.port === t.dstPort
+        (r.match.addr === undefined || address.equal(r.match.addr, t.dst)) &&
+        r.match.port === t.dstPort
       );
-      if (rule) nat.dnat = rule;
+      if (rule) {
+        nat.dnat = {
+          service: { addr: t.dst, port: t.dstPort },
+          // REDIRECT: to this host, at its address on the device the segment came in on.
+          backend: { addr: rule.to.addr ?? addressOn(link, t.dst), port: rule.to.port },
+        };
+      }
       nats.set(v.tracker, nat);
     }
     if (v.dir === "original" && nat?.dnat) {
@@ -228,7 +255,7 @@ export function netfilterHost(
     return rewriteEnds(bytes, { src: s.outside.addr, srcPort: s.outside.port });
   };
 
-  const arrive = (bytes: Uint8Array, note: (t: string) => void) => {
+  const arrive = (from: string, bytes: Uint8Array, note: (t: string) => void) => {
     let p: Packet;
     try {
       p = parsePacket(bytes, "raw", { verify: true });
@@ -246,7 +273,7 @@ export function netfilterHost(
     const { v, how } = track(p);
     const notes = [how];
     const say = () => note(notes.join(", "));
-    const pre = prerouting(bytes, p, v, notes);
+    const pre = prerouting(bytes, p, v, from, notes);
     const after = pre === bytes ? p : parsePacket(pre, "raw", { verify: false });
     if (isOwn(after.ip.dst)) {
       if (v.kind === "invalid" && rules.dropInvalid.includes("input")) {
@@ -304,9 +331,9 @@ export function netfilterHost(
       else stack.profile = resolveProfile(s.profile);
       return undefined;
     },
-    deliver(_link, bytes, note) {
+    deliver(link, bytes, note) {
       // Deferred, so that no stack is re-entered from another's output.
-      clock.setTimer(clock.now(), () => arrive(bytes, note ?? (() => {})));
+      clock.setTimer(clock.now(), () => arrive(link, bytes, note ?? (() => {})));
     },
     conntrack: () => Promise.resolve(view()),
     close: () => Promise.resolve(),

@@ -89,7 +89,9 @@ function modelled(
   clock: Clock,
 ): TopoHost {
   try {
-    if (h.forward || h.nft !== undefined) return netfilterHost(name, h, plan, clock);
+    if (h.forward || h.nft !== undefined || h.iptables?.length) {
+      return netfilterHost(name, h, plan, clock);
+    }
     const stack = builtinHost(name, { kind: "builtin", profile: "linux" }, plan, clock);
     for (const [k, v] of Object.entries(h.sysctls)) {
       stack.configure({ kind: "sysctl", name: k, value: v });
