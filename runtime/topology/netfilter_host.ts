@@ -57,6 +57,8 @@ import { pickSourcePort } from "../middlebox/nat_port.ts";
 import { forwarded, rewriteEnds } from "../middlebox/nat_rewrite.ts";
 import { parseIptablesRules } from "../middlebox/iptables_rules.ts";
 import { parseNftRules } from "../middlebox/nft_rules.ts";
+import { type CtStateName, describeVerdict, filterVerdict } from "../middlebox/filter_chain.ts";
+import { rejectReset, rejectUnreachable } from "../middlebox/reject.ts";
 import type { TcpTracker } from "../middlebox/tcp_tracker.ts";
 import { applySysctl, resolveProfile } from "../stack/profile.ts";
 import { Stack } from "../stack/stack.ts";
@@ -100,7 +102,10 @@ export function netfilterHost(
   const rules = {
     masquerade: [...nft.masquerade, ...ipt.masquerade],
     dnat: [...nft.dnat, ...ipt.dnat],
-    dropInvalid: [...nft.dropInvalid, ...ipt.dropInvalid],
+    filter: {
+      input: [...nft.filter.input, ...ipt.filter.input],
+      forward: [...nft.filter.forward, ...ipt.filter.forward],
+    },
   };
   const ifaces = plan.hosts[name].ifaces;
   const own = ifaces.flatMap((i) => [i.v4, i.v6]);
@@ -255,6 +260,34 @@ export function netfilterHost(
     return rewriteEnds(bytes, { src: s.outside.addr, srcPort: s.outside.port });
   };
 
+  /**
+   * The filter chains on `hook`: whether the segment goes on. A reject
+   * answers it from here, through this host's own output (tracked, routed).
+   */
+  const filter = (
+    hook: "input" | "forward",
+    bytes: Uint8Array,
+    p: Packet,
+    v: TableVerdict,
+    from: string,
+    notes: string[],
+  ) => {
+    const state: CtStateName = v.kind === "invalid"
+      ? "invalid"
+      : v.dir === "original" && !v.tracker?.seenReply
+      ? "new"
+      : "established";
+    const verdict = filterVerdict(rules.filter[hook], state);
+    if (verdict === "accept") return true;
+    notes.push(describeVerdict(verdict, state, hook));
+    if (verdict === "reject-tcp-reset") send(rejectReset(p));
+    else if (verdict === "reject") {
+      const icmp = rejectUnreachable(bytes, addressOn(from, p.ip.src));
+      host.emit?.(from, icmp, clock.now());
+    }
+    return false;
+  };
+
   const arrive = (from: string, bytes: Uint8Array, note: (t: string) => void) => {
     let p: Packet;
     try {
@@ -276,10 +309,7 @@ export function netfilterHost(
     const pre = prerouting(bytes, p, v, from, notes);
     const after = pre === bytes ? p : parsePacket(pre, "raw", { verify: false });
     if (isOwn(after.ip.dst)) {
-      if (v.kind === "invalid" && rules.dropInvalid.includes("input")) {
-        notes.push("dropped by ct state invalid drop (input)");
-        return say();
-      }
+      if (!filter("input", pre, after, v, from, notes)) return say();
       const local = sourceNat(pre, after, v, undefined, notes);
       say();
       return stack.input(local);
@@ -288,10 +318,7 @@ export function netfilterHost(
       notes.push("not forwarded (forwarding is off)");
       return say();
     }
-    if (v.kind === "invalid" && rules.dropInvalid.includes("forward")) {
-      notes.push("dropped by ct state invalid drop (forward)");
-      return say();
-    }
+    if (!filter("forward", pre, after, v, from, notes)) return say();
     const link = plan.linkToward(name, after.ip.dst);
     const f = link && forwarded(pre);
     if (!link || !f) return say();
