@@ -39,7 +39,8 @@ export { parseTargetSpec, TARGET_SPECS, type TargetSpec };
  * Opens the target a spec names: `builtin`, `builtin:<profile>`, `kernel`
  * (the Linux kernel through TUN in a private namespace), `raw` (a kernel in
  * a second namespace, reached over a veth by a packet socket) or
- * `raw:echo=7` (the same, with a TCP echo server process on port 7 there).
+ * `raw:echo=7` (the same, with a TCP echo server process on port 7 there)
+ * or `gvisor` (gVisor's netstack, run by a helper process).
  * The scenario's own profile applies unless the spec names one. A scenario
  * with a topology runs on its own hosts: its kernel hosts are real with a
  * `kernel` or `raw` spec, and modelled on `builtin` (a `TargetUnavailable`
@@ -52,6 +53,12 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
   // On the built-in target they are played by models: a forwarding one by the conntrack +
   // NAT router, the others by built-in stacks.
   const topo = sc?.options.topology;
+  if (topo && t.kind === "gvisor") {
+    throw new TargetUnavailable(
+      "gvisor",
+      "a topology's hosts are kernel() or builtin(); gVisor's netstack is a target of its own",
+    );
+  }
   if (topo) {
     const { openTopology } = await import("./topology/topology_target.ts");
     return await openTopology(topo, { model: t.kind === "builtin" });
@@ -69,6 +76,8 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
       const { rawTarget } = await import("./kernel/raw_target.ts");
       return await rawTarget(t.echoPort === undefined ? {} : { echoPort: t.echoPort });
     }
+    case "gvisor":
+      return await (await import("./gvisor/gvisor_target.ts")).gvisorTarget();
   }
 }
 

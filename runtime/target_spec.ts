@@ -1,6 +1,6 @@
 /**
  * Target specs as the command line and `openTarget` take them: `builtin`,
- * `builtin:<profile>`, `kernel`, `raw`, `raw:echo=<port>`. Parsing only; this
+ * `builtin:<profile>`, `kernel`, `raw`, `raw:echo=<port>`, `gvisor`. Parsing only; this
  * module loads nothing else, so the CLI can check a flag before it loads a
  * target.
  *
@@ -14,19 +14,20 @@
  */
 
 /** The target specs `openTarget` understands, for messages and `--help`. */
-export const TARGET_SPECS = "builtin, builtin:<profile>, kernel, raw or raw:echo=<port>";
+export const TARGET_SPECS = "builtin, builtin:<profile>, kernel, raw, raw:echo=<port> or gvisor";
 
 /** A target spec, parsed. */
 export type TargetSpec =
   | { kind: "builtin"; profile?: string }
   | { kind: "kernel" }
-  | { kind: "raw"; echoPort?: number };
+  | { kind: "raw"; echoPort?: number }
+  | { kind: "gvisor" };
 
 /** Parses a target spec without opening anything; a `RangeError` says what is accepted. */
 export function parseTargetSpec(spec: string): TargetSpec {
   const [kind, arg] = spec.split(":", 2);
   if (kind === "builtin") return arg === undefined ? { kind } : { kind, profile: arg };
-  if (kind === "kernel" && arg === undefined) return { kind };
+  if ((kind === "kernel" || kind === "gvisor") && arg === undefined) return { kind };
   if (kind === "raw") {
     if (arg === undefined) return { kind };
     const echo = /^echo=(\d+)$/.exec(arg);

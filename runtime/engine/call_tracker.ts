@@ -139,6 +139,7 @@ export class CallTracker {
     }
     const call = this.#resolve(s);
     const handle = this.#api.call(call);
+    if (handle.decided) await handle.decided;
     await clock.waitFor(() => handle.result !== undefined, clock.now());
     const p: Pending = { step: s, index, handle, call, since };
     if (handle.result === undefined) {

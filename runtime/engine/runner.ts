@@ -223,8 +223,9 @@ class Runner {
       this.#auto = true;
     }
     if (o.profile !== undefined) {
+      // A profile is settled on the spot by every target (only sysctls may take a round trip).
       const note = cfg.target.configure({ kind: "profile", profile: o.profile });
-      if (note) this.#warn(note);
+      if (typeof note === "string") this.#warn(note);
     }
   }
 
@@ -435,13 +436,10 @@ class Runner {
           const setting = s.kind === "sysctl"
             ? { kind: "sysctl" as const, name: s.name, value: s.value }
             : { kind: "profile" as const, profile: s.profile };
+          // A stack in another process (gVisor's helper) answers a setting asynchronously.
           const note = s.kind === "sysctl" && s.host !== undefined && topo
             ? topo.configure(s.host, setting)
-            : this.#t.configure(
-              s.kind === "sysctl"
-                ? { kind: "sysctl", name: s.name, value: s.value }
-                : { kind: "profile", profile: s.profile },
-            );
+            : await this.#t.configure(setting);
           if (note) this.#warn(note);
         } catch (e) {
           if (e instanceof ScenarioSkipped) throw e;

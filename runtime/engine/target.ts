@@ -64,6 +64,12 @@ export interface Backend {
 export interface CallHandle {
   result?: SysResult;
   time?: number;
+  /**
+   * A stack in another process (gVisor's helper) answers later: this settles
+   * once the call has either returned or is known to wait, so that "blocks"
+   * is the stack's word, not a guess from timing.
+   */
+  decided?: Promise<void>;
 }
 
 /** Makes socket calls on a stack. */
@@ -146,7 +152,7 @@ export interface Target {
    * target (a profile that models another stack, on the real kernel). A
    * returned note is a warning; the run goes on.
    */
-  configure(s: TargetSetting): string | undefined | void;
+  configure(s: TargetSetting): string | undefined | void | Promise<string | undefined | void>;
   close(): Promise<void>;
   /** Set when the stack under test is a topology of hosts and links. */
   readonly topology?: TopologyControl;

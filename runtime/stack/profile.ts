@@ -203,19 +203,40 @@ const linux: StackProfile = Object.freeze({
   minPmtu: 552,
 });
 
-/** The built-in profiles. */
-export const profiles: Readonly<Record<"linux" | "rfc7323-strict", StackProfile>> = Object.freeze({
-  linux,
-  /** gVisor netstack's reading of RFC 7323 §3.2: drop non-SYN segments that lack TSopt. */
-  "rfc7323-strict": Object.freeze({ ...linux, name: "rfc7323-strict", acceptMissingTs: false }),
+/**
+ * gVisor's netstack as measured against the real one (`--target gvisor`):
+ * its reading of RFC 7323 §3.2 (a non-SYN segment without TSopt is dropped
+ * once timestamps are on), six SYN-ACK retransmissions (its handshake backs
+ * off until the timeout passes MaxRTO, 120 s), SACK off unless set
+ * (`TCPSACKEnabled`), and window scale 5 (its 1 MB default receive buffer).
+ */
+const gvisor: StackProfile = Object.freeze({
+  ...linux,
+  name: "gvisor",
+  acceptMissingTs: false,
+  synAckRetries: 6,
+  sack: false,
+  wscale: 5,
 });
 
 /**
+ * The built-in profiles: `linux`, and `gvisor`, the model of gVisor's
+ * netstack (its older name, `rfc7323-strict`, stays as an alias).
+ */
+export const profiles: Readonly<Record<"linux" | "gvisor" | "rfc7323-strict", StackProfile>> =
+  Object.freeze({
+    linux,
+    gvisor,
+    "rfc7323-strict": Object.freeze({ ...gvisor, name: "rfc7323-strict" }),
+  });
+
+/**
  * The stack each built-in profile stands for. A scenario pinned to a profile
- * that models another stack than Linux is skipped on the real kernel.
+ * runs on the real stack it models, and is skipped on the others.
  */
 export const PROFILE_MODELS: Readonly<Record<keyof typeof profiles, string>> = Object.freeze({
   linux: "Linux",
+  gvisor: "gVisor's netstack",
   "rfc7323-strict": "gVisor's netstack",
 });
 
@@ -230,6 +251,27 @@ export function notLinux(profile: string | Readonly<Record<string, unknown>>): s
   return model
     ? `profile ${name} models ${model}, not the Linux kernel`
     : `profile ${name} is a model of the built-in stack, not the Linux kernel`;
+}
+
+/**
+ * Why a scenario pinned to `profile` does not run on gVisor's real netstack,
+ * or undefined when it does (a profile that models it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notGvisor } from "./profile.ts";
+ * assert.equal(notGvisor("rfc7323-strict"), undefined);
+ * assert.match(notGvisor("linux")!, /profile linux models Linux, not gVisor's netstack/);
+ * ```
+ */
+export function notGvisor(profile: string | Readonly<Record<string, unknown>>): string | undefined {
+  const name = typeof profile === "string" ? profile : String(profile.name ?? "custom");
+  const model = (PROFILE_MODELS as Record<string, string>)[name];
+  if (model === "gVisor's netstack") return undefined;
+  return model
+    ? `profile ${name} models ${model}, not gVisor's netstack`
+    : `profile ${name} is a model of the built-in stack, not gVisor's netstack`;
 }
 
 /**
