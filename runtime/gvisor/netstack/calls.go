@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"math"
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/syserr"
@@ -18,12 +20,13 @@ import (
 
 // Linux errno numbers the calls give themselves (the rest come from syserr).
 const (
-	eBADF        = 9
-	eAGAIN       = 11
-	eINVAL       = 22
-	eINPROGRESS  = 115
-	eAFNOSUPPORT = 97
-	eNOPROTOOPT  = 92
+	eBADF         = 9
+	eAGAIN        = 11
+	eINVAL        = 22
+	eINPROGRESS   = 115
+	eADDRNOTAVAIL = 99
+	eAFNOSUPPORT  = 97
+	eNOPROTOOPT   = 92
 )
 
 // callFrame is synack's SocketCall (runtime/wire/socket_call.ts), as JSON.
@@ -77,16 +80,71 @@ func call(c callFrame) {
 		answer(errno(eBADF))
 		return
 	}
-	switch c.Call.Name {
-	case "accept", "connect", "read", "write", "poll":
+	// A call that waits and could return by now returns first, as on the kernel, where the
+	// segment that woke it has run its course before the next call is made.
+	finishReady()
+	lingers := false
+	if c.Call.Name == "close" {
+		l := s.ep.SocketOptions().GetLinger()
+		lingers = l.Enabled && l.Timeout > 0
+	}
+	switch {
+	case lingers || c.Call.Name == "accept" || c.Call.Name == "connect" ||
+		c.Call.Name == "read" || c.Call.Name == "write" || c.Call.Name == "poll":
 		// Runs on; synack hears "blocked" the moment it waits, and the result when it returns.
+		w := &waiting{s: s, done: make(chan struct{})}
 		var once sync.Once
-		blocked := func() {
-			once.Do(func() { write(frameBlocked, []byte(`{"id":`+strconv.Itoa(c.ID)+`}`)) })
+		blocked := func(mask waiter.EventMask) {
+			w.mask.Store(uint64(mask))
+			once.Do(func() {
+				waitingMu.Lock()
+				waitingCalls[w] = struct{}{}
+				waitingMu.Unlock()
+				write(frameBlocked, []byte(`{"id":`+strconv.Itoa(c.ID)+`}`))
+			})
 		}
-		go func() { answer(blocking(c, s, blocked)) }()
+		go func() {
+			r := blocking(c, s, blocked)
+			waitingMu.Lock()
+			delete(waitingCalls, w)
+			waitingMu.Unlock()
+			answer(r)
+			close(w.done)
+		}()
 	default:
 		answer(immediate(c, s))
+	}
+}
+
+// waiting is a call that waits in the netstack, for `mask` on its socket.
+type waiting struct {
+	s    *sock
+	mask atomic.Uint64
+	done chan struct{}
+}
+
+var (
+	waitingMu    sync.Mutex
+	waitingCalls = map[*waiting]struct{}{}
+)
+
+// finishReady lets every waiting call whose socket is now ready return (for
+// at most 100 ms each) before the next call runs.
+func finishReady() {
+	waitingMu.Lock()
+	var ready []*waiting
+	for w := range waitingCalls {
+		mask := waiter.EventMask(w.mask.Load()) | waiter.EventErr | waiter.EventHUp
+		if w.s.ep.Readiness(mask) != 0 {
+			ready = append(ready, w)
+		}
+	}
+	waitingMu.Unlock()
+	for _, w := range ready {
+		select {
+		case <-w.done:
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
@@ -159,9 +217,25 @@ func wait(s *sock, mask waiter.EventMask, d time.Duration) bool {
 	}
 }
 
-func blocking(c callFrame, s *sock, blocked func()) result {
+func blocking(c callFrame, s *sock, blocked func(waiter.EventMask)) result {
 	k := c.Call
 	switch k.Name {
+	case "close":
+		// SO_LINGER with a time: close() waits for the connection to close (a hang-up) or the
+		// time to pass, as gVisor's socket layer does (sentry/socket/netstack, Release).
+		fdsMu.Lock()
+		delete(fds, k.FD)
+		fdsMu.Unlock()
+		e, ch := waiter.NewChannelEntry(waiter.EventHUp)
+		s.wq.EventRegister(&e)
+		defer s.wq.EventUnregister(&e)
+		s.ep.Close()
+		blocked(waiter.EventHUp)
+		select {
+		case <-ch:
+		case <-time.After(s.ep.SocketOptions().GetLinger().Timeout):
+		}
+		return okv(0)
 	case "accept":
 		for {
 			nep, nwq, err := s.ep.Accept(nil)
@@ -171,7 +245,7 @@ func blocking(c callFrame, s *sock, blocked func()) result {
 			if _, would := err.(*tcpip.ErrWouldBlock); !would || s.nonblock {
 				return tcpErr(err)
 			}
-			blocked()
+			blocked(waiter.ReadableEvents)
 			wait(s, waiter.ReadableEvents, -1)
 		}
 	case "connect":
@@ -179,23 +253,20 @@ func blocking(c callFrame, s *sock, blocked func()) result {
 		if !ok {
 			return errno(eAFNOSUPPORT)
 		}
+		// As gVisor's socket layer does it (sentry/socket/netstack, Connect).
 		err := s.ep.Connect(a)
-		if err == nil {
-			return okv(0)
+		if s.nonblock || err == nil {
+			return connectResult(err)
 		}
-		if _, started := err.(*tcpip.ErrConnectStarted); !started {
-			return tcpErr(err)
+		switch err.(type) {
+		case *tcpip.ErrConnectStarted, *tcpip.ErrAlreadyConnecting:
+		default:
+			return connectResult(err)
 		}
-		if s.nonblock {
-			return errno(eINPROGRESS)
-		}
-		blocked()
+		blocked(waiter.WritableEvents)
 		wait(s, waiter.WritableEvents, -1)
-		// SO_ERROR says how the handshake ended.
-		if e := s.ep.LastError(); e != nil {
-			return tcpErr(e)
-		}
-		return okv(0)
+		// Connect() again after the wait gives the handshake's result.
+		return connectResult(s.ep.Connect(a))
 	case "write":
 		data, derr := base64.StdEncoding.DecodeString(k.Data)
 		if derr != nil {
@@ -223,7 +294,7 @@ func blocking(c callFrame, s *sock, blocked func()) result {
 				}
 				return errno(eAGAIN)
 			}
-			blocked()
+			blocked(waiter.WritableEvents)
 			wait(s, waiter.WritableEvents, -1)
 		}
 		return okv(sent)
@@ -253,14 +324,14 @@ func blocking(c callFrame, s *sock, blocked func()) result {
 				}
 				return errno(eAGAIN)
 			}
-			blocked()
+			blocked(waiter.ReadableEvents)
 			wait(s, waiter.ReadableEvents, -1)
 		}
 	case "poll":
 		mask := waiter.EventMask(k.Events)
 		all := mask | waiter.EventErr | waiter.EventHUp
 		if k.TimeoutMs > 0 && s.ep.Readiness(all) == 0 {
-			blocked()
+			blocked(mask)
 			wait(s, mask, time.Duration(k.TimeoutMs)*time.Millisecond)
 		}
 		return okv(map[string]uint64{"revents": uint64(s.ep.Readiness(all))})
@@ -348,18 +419,30 @@ func setsockopt(s *sock, opt any) result {
 		on, _ := o["onoff"].(bool)
 		secs, _ := o["linger"].(float64)
 		so.SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
+	// What gVisor's socket layer does before the netstack sees it (sentry/socket/netstack,
+	// setSockOptSocket and setSockOptTCP): buffer sizes clamped and doubled, keepalive
+	// values range-checked.
 	case "SO_RCVBUF":
-		so.SetReceiveBufferSize(int64(num)*2, true)
+		min, max := so.ReceiveBufferLimits()
+		so.SetReceiveBufferSize(clampBufSize(int64(num), min, max), true)
 	case "SO_SNDBUF":
-		so.SetSendBufferSize(int64(num)*2, true)
+		min, max := so.SendBufferLimits()
+		so.SetSendBufferSize(clampBufSize(int64(num), min, max), true)
 	case "TCP_MAXSEG":
 		return intOpt(tcpip.MaxSegOption, int(num))
 	case "TCP_KEEPCNT":
+		if num < 1 || num > 127 { // MAX_TCP_KEEPCNT
+			return errno(eINVAL)
+		}
 		return intOpt(tcpip.KeepaliveCountOption, int(num))
-	case "TCP_KEEPIDLE":
-		v := tcpip.KeepaliveIdleOption(time.Duration(num) * time.Second)
-		return sockOpt(&v)
-	case "TCP_KEEPINTVL":
+	case "TCP_KEEPIDLE", "TCP_KEEPINTVL":
+		if num < 1 || num > 32767 { // MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL
+			return errno(eINVAL)
+		}
+		if name == "TCP_KEEPIDLE" {
+			v := tcpip.KeepaliveIdleOption(time.Duration(num) * time.Second)
+			return sockOpt(&v)
+		}
 		v := tcpip.KeepaliveIntervalOption(time.Duration(num) * time.Second)
 		return sockOpt(&v)
 	default:
@@ -465,4 +548,32 @@ func getsockopt(s *sock, name string) result {
 		return named(int(time.Duration(v) / time.Second))
 	}
 	return errno(eNOPROTOOPT)
+}
+
+// clampBufSize is the socket layer's: capped at the maximum, doubled for
+// overhead as Linux doubles, and raised to the minimum.
+func clampBufSize(size, min, max int64) int64 {
+	if size > max {
+		size = max
+	}
+	if size >= math.MaxInt32/2 {
+		return math.MaxInt32
+	}
+	size *= 2
+	if size < min {
+		size = min
+	}
+	return size
+}
+
+// connectResult is connect()'s answer for a netstack result: TCP says
+// EADDRNOTAVAIL when no ephemeral port is left, as Linux does.
+func connectResult(err tcpip.Error) result {
+	if err == nil {
+		return okv(0)
+	}
+	if _, none := err.(*tcpip.ErrNoPortAvailable); none {
+		return errno(eADDRNOTAVAIL)
+	}
+	return tcpErr(err)
 }
