@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { isRoot, runShell } from "./shell.ts";
+import { cacheRoot } from "../runtime/gvisor/helper_build.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
@@ -52,6 +53,9 @@ Deno.test("README: every command in its code blocks works as written", async (t)
             HOME: home,
             PATH: `${home}/.local/bin:${Deno.env.get("PATH")}`,
             SYNACK_HISTORY: `${home}/history`,
+            // Built helpers (gVisor's) are shared with the real home's cache: a fresh home
+            // would build them cold.
+            SYNACK_CACHE: cacheRoot(),
           });
           assert.equal(r.code, 0, `${command}\n${r.text}`);
         },

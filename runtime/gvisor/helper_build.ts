@@ -93,12 +93,30 @@ export interface Built {
  * The helper binary, built if the cache does not have it. Throws
  * `TargetUnavailable` when Go or gVisor's source is missing, or the build fails.
  */
-export async function helperBinary(o: { root?: string } = {}): Promise<Built> {
+export async function helperBinary(o: { root?: string; fresh?: boolean } = {}): Promise<Built> {
   const t0 = performance.now();
+  const root0 = o.root ?? cacheRoot();
+  // Once found, the binary is the same for the rest of the process: no subprocess each time
+  // (`fresh` looks again, as a new process would).
+  const seen = o.fresh ? undefined : found.get(root0);
+  if (seen) {
+    try {
+      Deno.statSync(seen);
+      return { path: seen, cached: true, ms: performance.now() - t0 };
+    } catch { /* removed meanwhile: look again */ }
+  }
+  const b = await locate(root0, t0);
+  found.set(root0, b.path);
+  return b;
+}
+
+/** Binaries this process has found, by cache root. */
+const found = new Map<string, string>();
+
+async function locate(root: string, t0: number): Promise<Built> {
   const why = await buildUnavailable();
   if (why) throw new TargetUnavailable("gvisor", why);
   const src = sources();
-  const root = o.root ?? cacheRoot();
   const dir = `${root}/gvisor-${await key(src)}`;
   const path = `${dir}/netstack`;
   try {
