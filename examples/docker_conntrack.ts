@@ -64,13 +64,16 @@ const MASQUERADE = `table ip nat {
 /** The story's first fix, in its own words: INVALID packets addressed to the host are dropped. */
 const DROP_INVALID = "-A INPUT -m conntrack --ctstate INVALID -j DROP";
 
-const docker = (o: { iptables?: string[]; sysctls?: Record<string, number> } = {}): TopologyDef =>
+/** The story's topology; `nft`, `iptables` and `sysctls` add to the Docker host's own. */
+export const docker = (
+  o: { nft?: string; iptables?: string[]; sysctls?: Record<string, number> } = {},
+): TopologyDef =>
   topology({
     hosts: {
       container: kernel(),
       dockerhost: kernel({
         forward: true,
-        nft: MASQUERADE,
+        nft: MASQUERADE + (o.nft ?? ""),
         iptables: o.iptables,
         sysctls: o.sysctls,
       }),
@@ -81,7 +84,7 @@ const docker = (o: { iptables?: string[]; sysctls?: Record<string, number> } = {
   });
 
 /** The upload, and the server's ACK of it shifted a million bytes ahead on the wire. */
-const upload = [
+export const upload = [
   on("server", listen(80)),
   on("container", socket(), connect(80, "server").returns(0)),
   on("server", accept()),

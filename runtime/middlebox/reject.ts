@@ -24,24 +24,11 @@
  * assert.ok(icmp.transport.kind === "icmpv4" && icmp.transport.type === 3 && icmp.transport.code === 3);
  * ```
  */
-import { ipv4Header } from "../wire/ipv4.ts";
-import { emitPacket, type Packet, type PacketSpec } from "../wire/packet.ts";
+import { emitPacket, ipHeader, type Packet } from "../wire/packet.ts";
 import { segmentLength, TcpFlag } from "../wire/tcp.ts";
 
-/** TTL 64; DF on a RST (TCP's path MTU discovery), not on an ICMP error (its socket's is off). */
-function header(src: Uint8Array, dst: Uint8Array, df = true): PacketSpec["ip"] {
-  if (src.length === 4) return { ...ipv4Header(src, dst), df };
-  return {
-    kind: "ipv6",
-    version: 6,
-    trafficClass: 0,
-    flowLabel: 0,
-    hopLimit: 64,
-    src,
-    dst,
-    extensions: [],
-  };
-}
+/** DF on a RST (TCP's path MTU discovery), not on an ICMP error (its socket's is off). */
+const header = (src: Uint8Array, dst: Uint8Array, df = true) => ipHeader(src, dst, df);
 
 /** The RST `reject with tcp reset` answers a TCP segment with. */
 export function rejectReset(p: Packet): Uint8Array {

@@ -26,13 +26,13 @@
 import type { Clock } from "../engine/clock.ts";
 import type { CallHandle, SocketApi } from "../engine/target.ts";
 import { address } from "../wire/address.ts";
-import { emitPacket, type IpFields, type PacketSpec, parsePacket } from "../wire/packet.ts";
+import { emitPacket, ipHeader, type IpFields, type PacketSpec, parsePacket } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import type { SocketCall } from "../wire/socket_call.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
-import { ipHeader, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
+import { Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
 import { icmpArrives } from "./icmp_input.ts";
 import { mulberry32 } from "../engine/mulberry32.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";

@@ -32,8 +32,7 @@
  */
 import type { Clock, Timer } from "../engine/clock.ts";
 import type { ErrnoName, TcpInfo, TcpStateName } from "../wire/socket_call.ts";
-import type { PacketSpec } from "../wire/packet.ts";
-import { ipv4Header } from "../wire/ipv4.ts";
+import { ipHeader, type PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
@@ -574,17 +573,3 @@ export class Tcb {
 
 const EMPTY = new Uint8Array(0);
 
-/** The IP header of our segments: TTL 64, DF set (Linux does path MTU discovery, RFC 1191). */
-export function ipHeader(src: Uint8Array, dst: Uint8Array, df = true): PacketSpec["ip"] {
-  if (src.length === 4) return { ...ipv4Header(src, dst), df };
-  return {
-    kind: "ipv6",
-    version: 6,
-    trafficClass: 0,
-    flowLabel: 0,
-    hopLimit: 64,
-    src,
-    dst,
-    extensions: [],
-  };
-}

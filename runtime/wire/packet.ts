@@ -55,6 +55,7 @@ import {
 import {
   emitIpv4Header,
   type Ipv4Fields,
+  ipv4Header,
   ipv4HeaderLength,
   type Ipv4Spec,
   parseIpv4,
@@ -307,4 +308,32 @@ export function datagramEnds(bytes: Uint8Array): { src: Uint8Array; dst: Uint8Ar
   return bytes[0] >> 4 === 4
     ? { src: bytes.subarray(12, 16), dst: bytes.subarray(16, 20) }
     : { src: bytes.subarray(8, 24), dst: bytes.subarray(24, 40) };
+}
+
+/**
+ * The IP header a host puts on what it sends: TTL (hop limit) 64, and DF as
+ * told (set on TCP, which does path MTU discovery, RFC 1191; a stack clears
+ * it where it must).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ipHeader } from "./packet.ts";
+ * const h = ipHeader(new Uint8Array([10, 0, 0, 1]), new Uint8Array([10, 0, 0, 2]));
+ * assert.ok(h.kind === "ipv4" && h.df && h.ttl === 64);
+ * assert.equal(ipHeader(new Uint8Array(16), new Uint8Array(16)).kind, "ipv6");
+ * ```
+ */
+export function ipHeader(src: Uint8Array, dst: Uint8Array, df = true): PacketSpec["ip"] {
+  if (src.length === 4) return { ...ipv4Header(src, dst), df };
+  return {
+    kind: "ipv6",
+    version: 6,
+    trafficClass: 0,
+    flowLabel: 0,
+    hopLimit: 64,
+    src,
+    dst,
+    extensions: [],
+  };
 }

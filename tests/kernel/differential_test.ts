@@ -29,7 +29,7 @@ Deno.test({
     assert.equal(r.code, 0, r.text);
     assert.match(
       r.text,
-      /^skip gVisor \(rfc7323-strict\)[^\n]*\n\s+builtin\s+pass\n\s+kernel\s+skip profile rfc7323-strict models gVisor's netstack, not the Linux kernel$/m,
+      /^skip gVisor: a TS-less ACK[^\n]*\n\s+builtin\s+pass\n\s+kernel\s+skip profile gvisor models gVisor's netstack, not the Linux kernel$/m,
     );
     assert.match(r.text, /^same Linux: the same TS-less ACK completes the handshake/m);
     assert.equal(r.last, "23 same, 0 diverged, 2 skipped");
@@ -44,6 +44,6 @@ Deno.test("differential: a bad target list or mask is refused before anything ru
   await assert.rejects(
     () =>
       runCommand(["examples/rst_closed_port.ts"], { target: "builtin,kernal", print: () => {} }),
-    /Unknown target "kernal": want builtin, builtin:<profile>, kernel, raw or raw:echo=<port>/,
+    /Unknown target "kernal": want builtin, builtin:<profile>, kernel, raw, raw:echo=<port> or gvisor/,
   );
 });

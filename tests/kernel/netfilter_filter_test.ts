@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import {
   accept,
-  ack,
   builtin,
   connect,
   conntrack,
@@ -21,7 +20,6 @@ import {
   kernel,
   listen,
   on,
-  path,
   rst,
   socket,
   type StepInput,
@@ -34,37 +32,10 @@ import {
 import { compareTraces, DEFAULT_MASKS } from "../../runtime/engine/divergence.ts";
 import { kernelUnavailable, missingTool } from "../../runtime/kernel/kernel_support.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
+import { docker, upload } from "../../examples/docker_conntrack.ts";
 
 const why = kernelUnavailable() ?? missingTool("nft", "nftables") ??
   missingTool("iptables", "iptables") ?? missingTool("conntrack", "conntrack");
-
-const MASQUERADE = `table ip nat {
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "sy2" masquerade
-  }
-}
-`;
-
-/** Seed 3's Docker host, with extra iptables lines. */
-const docker = (iptables: string[]): TopologyDef =>
-  topology({
-    hosts: {
-      container: kernel(),
-      dockerhost: kernel({ forward: true, nft: MASQUERADE, iptables }),
-      server: builtin(),
-    },
-    links: [["container", "dockerhost"], ["server", "dockerhost"]],
-    tap: "server-dockerhost",
-  });
-
-const upload = [
-  on("server", listen(80)),
-  on("container", socket(), connect(80, "server").returns(0)),
-  on("server", accept()),
-  path.rewrite(ack(), { seqDelta: 1_000_000 }, { from: "server" }),
-  on("container", write("upload").returns(6)),
-];
 
 /** A stateful firewall on input: what answers the host's own connections comes in; nothing new. */
 const FIREWALL = `table inet fw {
@@ -89,15 +60,7 @@ const CASES: { name: string; steps: StepInput[]; topology: TopologyDef }[] = [
   {
     name: "nft: ct state invalid reject with tcp reset",
     steps: [...upload, expect(rst()).from("dockerhost"), conntrack("dockerhost").invalid(2)],
-    topology: topology({
-      hosts: {
-        container: kernel(),
-        dockerhost: kernel({ forward: true, nft: MASQUERADE + NFT_RESET }),
-        server: builtin(),
-      },
-      links: [["container", "dockerhost"], ["server", "dockerhost"]],
-      tap: "server-dockerhost",
-    }),
+    topology: docker({ nft: NFT_RESET }),
   },
   {
     name: "REJECT --reject-with tcp-reset on INVALID input: a RST, the reject's own",
@@ -106,9 +69,11 @@ const CASES: { name: string; steps: StepInput[]; topology: TopologyDef }[] = [
       expect(rst()).from("dockerhost"),
       conntrack("dockerhost").invalid(2),
     ],
-    topology: docker([
-      "-A INPUT -p tcp -m conntrack --ctstate INVALID -j REJECT --reject-with tcp-reset",
-    ]),
+    topology: docker({
+      iptables: [
+        "-A INPUT -p tcp -m conntrack --ctstate INVALID -j REJECT --reject-with tcp-reset",
+      ],
+    }),
   },
   {
     name: "REJECT on INVALID input: ICMP port unreachable to the server, no RST",
@@ -119,7 +84,7 @@ const CASES: { name: string; steps: StepInput[]; topology: TopologyDef }[] = [
       conntrack("dockerhost").invalid(1),
     ],
     // The INVALID segment is not translated back: it is addressed to the Docker host itself.
-    topology: docker(["-A INPUT -m conntrack --ctstate INVALID -j REJECT"]),
+    topology: docker({ iptables: ["-A INPUT -m conntrack --ctstate INVALID -j REJECT"] }),
   },
   {
     name:

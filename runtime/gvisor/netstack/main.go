@@ -339,6 +339,13 @@ func setting(name string, raw json.RawMessage) string {
 		}
 		o := tcpip.TCPMinRTOOption(time.Duration(v) * time.Microsecond)
 		return set(&o)
+	case "net.ipv4.tcp_rto_max_ms":
+		v, e := num()
+		if e != "" {
+			return e
+		}
+		o := tcpip.TCPMaxRTOOption(time.Duration(v) * time.Millisecond)
+		return set(&o)
 	case "net.ipv4.ip_default_ttl":
 		v, e := num()
 		if e != "" {
@@ -354,6 +361,6 @@ func setting(name string, raw json.RawMessage) string {
 	}
 	return "gVisor's netstack has no counterpart of this sysctl; it has net.ipv4.tcp_sack, " +
 		"tcp_recovery, tcp_congestion_control, tcp_rmem, tcp_wmem, tcp_moderate_rcvbuf, " +
-		"tcp_fin_timeout, tcp_retries2, tcp_syncookies, tcp_rto_min_us and " +
+		"tcp_fin_timeout, tcp_retries2, tcp_syncookies, tcp_rto_min_us, tcp_rto_max_ms and " +
 		"net.ipv4.ip_default_ttl"
 }
