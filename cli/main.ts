@@ -117,6 +117,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "synack show -r -A examples/handshake.pcap",
     'synack show -f "port 8080 and flags P" examples/handshake.pcap',
   ],
+  explain: ["synack explain examples/handshake.pcap"],
   run: [
     "synack run examples/",
     "synack run examples/rst_closed_port.ts --pcap /tmp/closed.pcap",
@@ -184,6 +185,16 @@ export async function main(args: string[]): Promise<number> {
         await showCapture(file, o);
       },
     );
+  program.command("explain")
+    .description(
+      "say where each RST in a capture or trace came from: active or passive, what it answers, the likely cause",
+    )
+    .argument("<file>", "a pcap or pcapng file, or a synack trace (run --trace)")
+    .action(async (file: string) => {
+      const { loadSegments } = await import("../runtime/explain/explain_input.ts");
+      const { explainText } = await import("../runtime/explain/explain_text.ts");
+      for (const line of explainText(await loadSegments(file))) console.log(line);
+    });
   let code = 0;
   trustOptions(
     program.command("run").description("run scenario files on a target and report each")

@@ -26,12 +26,11 @@
  * assert.match(lines[0], /^0\.000000 192\.0\.2\.1:40000 > 192\.168\.0\.1:8080 S /);
  * ```
  */
+import { captureRecords, decodeCut, unwrapRecord } from "../runtime/wire/capture_read.ts";
 import { DecodeError } from "../runtime/wire/decode_error.ts";
 import { formatLine } from "../runtime/wire/line_format.ts";
 import { isPartialChecksum } from "../runtime/wire/offload.ts";
-import { type LinkKind, type Packet, parsePacket } from "../runtime/wire/packet.ts";
-import { CaptureParser, type CaptureRecord, LinkType } from "../runtime/wire/pcap.ts";
-import { parseSll, type SllHeader } from "../runtime/wire/sll.ts";
+import { type Packet, parsePacket } from "../runtime/wire/packet.ts";
 import { TcpFlag } from "../runtime/wire/tcp.ts";
 import { formatVerbose } from "../runtime/wire/verbose.ts";
 import { type CaptureFilter, parseFilter } from "./capture_filter.ts";
@@ -51,84 +50,6 @@ export interface ShowOptions {
   out?: (line: string) => void;
   /** Interface names by SLL2 ifindex, when known (for tests). */
   interfaces?: ReadonlyMap<number, string>;
-}
-
-/** A record's network-layer bytes, how to read them, and what its link header said. */
-interface Unwrapped {
-  bytes: Uint8Array;
-  link: LinkKind;
-  note?: string;
-}
-
-function unwrap(rec: CaptureRecord, names?: ReadonlyMap<number, string>): Unwrapped | string {
-  switch (rec.linkType) {
-    case LinkType.ETHERNET:
-      return { bytes: rec.data, link: "ethernet" };
-    case LinkType.RAW:
-    case LinkType.IPV4:
-    case LinkType.IPV6:
-      return { bytes: rec.data, link: "raw" };
-    case LinkType.LINUX_SLL:
-    case LinkType.LINUX_SLL2: {
-      let h: SllHeader;
-      try {
-        h = parseSll(rec.data, rec.linkType);
-      } catch (e) {
-        if (e instanceof DecodeError) return e.message;
-        throw e;
-      }
-      if (h.protocol !== 0x0800 && h.protocol !== 0x86dd) {
-        return `protocol 0x${h.protocol.toString(16).padStart(4, "0")} is not IP`;
-      }
-      const iface = h.ifindex === undefined ? "" : ` ${names?.get(h.ifindex) ?? `if${h.ifindex}`}`;
-      return {
-        bytes: rec.data.subarray(h.payloadStart),
-        link: "raw",
-        note: `${h.direction}${iface}`,
-      };
-    }
-    default:
-      return `link type ${rec.linkType} is not decoded`;
-  }
-}
-
-/** The IP datagram of `bytes` (after any Ethernet header) and where its IP header starts. */
-function ipStart(u: Unwrapped): number {
-  return u.link === "ethernet" ? (u.bytes[12] === 0x81 && u.bytes[13] === 0 ? 18 : 14) : 0;
-}
-
-/** The length the IP header says the datagram has, if its header is there. */
-function ipLength(b: Uint8Array, at: number): number | undefined {
-  const v = b[at] >> 4;
-  if (v === 4 && b.length >= at + 4) return (b[at + 2] << 8) | b[at + 3];
-  if (v === 6 && b.length >= at + 6) return 40 + ((b[at + 4] << 8) | b[at + 5]);
-  return undefined;
-}
-
-/**
- * A packet cut by the snap length: the missing bytes as zeros, so that every
- * header that was captured whole decodes; checksums are not checked, and the
- * line says how much was there.
- */
-function decodeCut(u: Unwrapped): { p: Packet; note: string; captured: number } | undefined {
-  const at = ipStart(u);
-  const total = ipLength(u.bytes, at);
-  if (total === undefined || at + total <= u.bytes.length) return undefined;
-  const whole = new Uint8Array(at + total);
-  whole.set(u.bytes);
-  const p = parsePacket(whole, u.link, { verify: false });
-  const t = p.transport;
-  const proto = t.kind === "tcp"
-    ? "tcp"
-    : t.kind === "udp"
-    ? "udp"
-    : t.kind === "raw"
-    ? "ip"
-    : "icmp";
-  // The line keeps the datagram's lengths; the payload bytes that were captured are these.
-  const payload = t.kind === "tcp" || t.kind === "udp" ? t.payload.length : 0;
-  const captured = Math.max(0, payload - (whole.length - u.bytes.length));
-  return { p, note: `|${proto}: ${u.bytes.length - at} of ${total} bytes`, captured };
 }
 
 /** Each direction's first seq, for `relative`. */
@@ -191,26 +112,15 @@ class BatchedOut {
   }
 }
 
-/** Every record of the file, chunk by chunk, without a promise per record. */
-async function* records(path: string | URL): AsyncGenerator<CaptureRecord[]> {
-  using file = await Deno.open(path);
-  const parser = new CaptureParser();
-  for await (const chunk of file.readable) {
-    const got = parser.push(chunk);
-    if (got.length) yield got;
-  }
-  parser.end();
-}
-
 /** Finds the connections that `stream N` terms name, reading up to the last of them. */
 async function resolveStreams(path: string | URL, f: CaptureFilter, o: ShowOptions): Promise<void> {
   const last = Math.max(...f.streams);
   let n = 0;
-  for await (const batch of records(path)) {
+  for await (const batch of captureRecords(path)) {
     for (const rec of batch) {
       n++;
       if (!f.streams.includes(n)) continue;
-      const u = unwrap(rec, o.interfaces);
+      const u = unwrapRecord(rec, o.interfaces);
       if (typeof u === "string") continue;
       try {
         f.setStream(n, decodeCut(u)?.p ?? parsePacket(u.bytes, u.link, { verify: false }));
@@ -235,7 +145,7 @@ export async function showCapture(path: string | URL, o: ShowOptions = {}): Prom
   let n = 0, shown = 0;
   let t0: number | undefined;
   try {
-    for await (const batch of records(path)) {
+    for await (const batch of captureRecords(path)) {
       if (batched?.closed) break;
       for (const rec of batch) {
         n++;
@@ -243,7 +153,7 @@ export async function showCapture(path: string | URL, o: ShowOptions = {}): Prom
         t0 ??= t;
         const at = t - t0;
         const time = at.toFixed(6);
-        const u = unwrap(rec, o.interfaces);
+        const u = unwrapRecord(rec, o.interfaces);
         if (typeof u === "string") {
           if (!filter) {
             out(`${time} #${n} ${u} (${rec.data.length} bytes)`);

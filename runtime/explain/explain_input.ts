@@ -1,0 +1,93 @@
+/**
+ * The TCP segments `synack explain` reasons about, from a pcap or pcapng file
+ * (Ethernet, raw IP, SLL and SLL2) or a synack trace (`--trace`, JSON),
+ * grouped by where they were seen: one capture point each (a topology link,
+ * an interface of a `tcpdump -i any` capture), since the same segment seen
+ * before and after NAT reads as two different ones. Numbers count every
+ * record of the file from 1, as tcpdump and Wireshark number them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadSegments } from "./explain_input.ts";
+ * const groups = await loadSegments(new URL("../../examples/handshake.pcap", import.meta.url));
+ * assert.deepEqual(groups.map((g) => g.where), ["interface 0"]);
+ * assert.equal(groups[0].segs[0].n, 1);
+ * ```
+ */
+import { Trace } from "../engine/trace.ts";
+import { captureRecords, decodeCut, unwrapRecord } from "../wire/capture_read.ts";
+import { DecodeError } from "../wire/decode_error.ts";
+import { parsePacket } from "../wire/packet.ts";
+import type { Seg } from "./rst_explain.ts";
+
+/** The segments seen at one place. */
+export interface SegmentGroup {
+  /** The link or interface it was seen on. */
+  where?: string;
+  segs: Seg[];
+}
+
+function group(all: Seg[]): SegmentGroup[] {
+  const by = new Map<string | undefined, Seg[]>();
+  for (const s of all) {
+    const list = by.get(s.where) ?? [];
+    list.push(s);
+    by.set(s.where, list);
+  }
+  return [...by].map(([where, segs]) => ({ where, segs }));
+}
+
+/** Reads a capture or a synack trace; a `RangeError` says what the file is not. */
+export async function loadSegments(path: string | URL): Promise<SegmentGroup[]> {
+  const head = new Uint8Array(1);
+  {
+    using f = await Deno.open(path);
+    await f.read(head);
+  }
+  if (head[0] === 0x7b) return fromTrace(Trace.fromJSON(await Deno.readTextFile(path)));
+  const all: Seg[] = [];
+  let n = 0;
+  let t0: number | undefined;
+  for await (const batch of captureRecords(path)) {
+    for (const rec of batch) {
+      n++;
+      const t = rec.tsSec + rec.tsNsec / 1e9;
+      t0 ??= t;
+      const u = unwrapRecord(rec);
+      if (typeof u === "string") continue;
+      try {
+        const packet = decodeCut(u)?.p ?? parsePacket(u.bytes, u.link, { verify: false });
+        if (packet.transport.kind !== "tcp") continue;
+        // The capture point: SLL's interface ("In eth0"), else the pcapng interface.
+        const where = u.note?.replace(/^(In|Out|Broadcast|Multicast|Host|Other)\s*/, "") ||
+          `interface ${rec.interfaceId}`;
+        all.push({ n, time: t - t0, packet, where });
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+    }
+  }
+  return group(all);
+}
+
+/** The segments of a synack trace that crossed, by link. */
+export function fromTrace(trace: Trace): SegmentGroup[] {
+  const all: Seg[] = [];
+  let n = 0;
+  const packets = trace.events.filter((e) => e.kind === "packet");
+  const t0 = packets[0]?.time ?? 0;
+  for (const e of packets) {
+    n++;
+    // What a path dropped never reached the other end: nothing answered it there.
+    if (e.stopped) continue;
+    try {
+      const packet = parsePacket(e.bytes, "raw", { verify: false });
+      if (packet.transport.kind !== "tcp") continue;
+      all.push({ n, time: (e.time - t0) / 1000, packet, where: e.link });
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+    }
+  }
+  return group(all);
+}
