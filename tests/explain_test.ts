@@ -90,4 +90,12 @@ Deno.test("explain: the Docker host's RST is a half-open answer; Kubernetes' is 
     /passive, answers #\d+: an un-NATed tuple: 10\.1\.0\.1:\d+'s connection is with 10\.1\.0\.2:80, not 10\.2\.0\.1:8080/,
   );
   assert.match(text, /^2 RSTs: 2 passive, 0 active$/m);
+  // On synack's own trace, what conntrack did to the answered segment is evidence too.
+  const docker = explainText(fromTrace(await storyTrace("examples/docker_conntrack.ts"))).join(
+    "\n",
+  );
+  assert.match(
+    docker,
+    /the trace says of #\d+: .*conntrack INVALID \(SEQ is over upper bound \d+ \(over the window of the receiver\)\), not translated/,
+  );
 });

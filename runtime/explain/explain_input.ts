@@ -84,7 +84,7 @@ export function fromTrace(trace: Trace): SegmentGroup[] {
     try {
       const packet = parsePacket(e.bytes, "raw", { verify: false });
       if (packet.transport.kind !== "tcp") continue;
-      all.push({ n, time: (e.time - t0) / 1000, packet, where: e.link });
+      all.push({ n, time: (e.time - t0) / 1000, packet, where: e.link, notes: e.path });
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
     }

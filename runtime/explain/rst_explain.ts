@@ -47,6 +47,8 @@ export interface Seg {
   packet: Packet;
   /** Where it was seen, when the capture knows (a topology link, an interface). */
   where?: string;
+  /** What a synack trace says happened to it (`conntrack INVALID (…)`, a path's action). */
+  notes?: readonly string[];
 }
 
 /** What a RST is most likely about. */
@@ -133,6 +135,7 @@ function explainOne(segs: readonly Seg[], i: number): RstExplanation {
           evidence: [
             `rule: no ACK, and seq ${t.seq} is the ack of #${s.n} (a segment with ACK that no socket took)`,
             ...c.evidence,
+            ...traced(s),
           ],
         };
       }
@@ -156,6 +159,7 @@ function explainOne(segs: readonly Seg[], i: number): RstExplanation {
               segmentLength(st)
             } (a segment without ACK that no socket took)`,
             ...c.evidence,
+            ...traced(s),
           ],
         };
       }
@@ -187,6 +191,13 @@ function explainOne(segs: readonly Seg[], i: number): RstExplanation {
       `${me}'s snd.nxt (active); a receiver ignores it, or answers with a challenge ACK`,
     ],
   };
+}
+
+/** What the trace says of the answered segment: the kernel's or the model's own verdict. */
+function traced(s: Seg): string[] {
+  return (s.notes ?? []).flatMap((n) => n.split("; "))
+    .filter((n) => /conntrack .*INVALID|dropped|rewritten/.test(n))
+    .map((n) => `the trace says of #${s.n}: ${n}`);
 }
 
 /** Why no socket took `s`, the segment a passive RST from `me` answers. */
