@@ -120,49 +120,37 @@ function explainOne(segs: readonly Seg[], i: number): RstExplanation {
   const t = tcp(r);
   const me = srcOf(r), peer = dstOf(r);
   const base = { n: r.n, time: r.time };
-  // Passive, first rule: the answered segment had ACK; the RST's seq is its ack.
-  if (!(t.flags & ACK)) {
-    for (const s of before(segs, i, peer, me)) {
-      const st = tcp(s);
-      if (st.flags & ACK && !(st.flags & RST) && st.ack === t.seq) {
-        const c = passiveCause(segs, s, me, peer);
-        return {
-          ...base,
-          kind: "passive",
-          answers: s.n,
-          cause: c.cause,
-          summary: c.summary,
-          evidence: [
-            `rule: no ACK, and seq ${t.seq} is the ack of #${s.n} (a segment with ACK that no socket took)`,
-            ...c.evidence,
-            ...traced(s),
-          ],
-        };
-      }
+  /** A passive RST answering `s`, by the rule `rule`. */
+  const passive = (s: Seg, rule: string): RstExplanation => {
+    const c = passiveCause(segs, s, me, peer);
+    return {
+      ...base,
+      kind: "passive",
+      answers: s.n,
+      cause: c.cause,
+      summary: c.summary,
+      evidence: [`rule: ${rule}`, ...c.evidence, ...traced(s)],
+    };
+  };
+  for (const s of before(segs, i, peer, me)) {
+    const st = tcp(s);
+    if (st.flags & RST) continue;
+    // Passive, first rule: the answered segment had ACK; the RST has none, and seq = its ack.
+    if (!(t.flags & ACK) && st.flags & ACK && st.ack === t.seq) {
+      return passive(
+        s,
+        `no ACK, and seq ${t.seq} is the ack of #${s.n} (a segment with ACK that no socket took)`,
+      );
     }
-  } else if (t.seq === 0) {
-    // Passive, second rule: the answered segment had no ACK; the RST acknowledges all of it.
-    for (const s of before(segs, i, peer, me)) {
-      const st = tcp(s);
-      if (
-        !(st.flags & ACK) && !(st.flags & RST) && ((st.seq + segmentLength(st)) >>> 0) === t.ack
-      ) {
-        const c = passiveCause(segs, s, me, peer);
-        return {
-          ...base,
-          kind: "passive",
-          answers: s.n,
-          cause: c.cause,
-          summary: c.summary,
-          evidence: [
-            `rule: seq 0 and ack ${t.ack} = #${s.n}'s seq + ${
-              segmentLength(st)
-            } (a segment without ACK that no socket took)`,
-            ...c.evidence,
-            ...traced(s),
-          ],
-        };
-      }
+    // Passive, second rule: the answered segment had no ACK; seq 0, and the RST acknowledges it all.
+    const all = (st.seq + segmentLength(st)) >>> 0;
+    if (t.flags & ACK && t.seq === 0 && !(st.flags & ACK) && all === t.ack) {
+      return passive(
+        s,
+        `seq 0 and ack ${t.ack} = #${s.n}'s seq + ${
+          segmentLength(st)
+        } (a segment without ACK that no socket took)`,
+      );
     }
   }
   if (t.flags & ACK) {
