@@ -26,7 +26,13 @@
 import type { Clock } from "../engine/clock.ts";
 import type { CallHandle, SocketApi } from "../engine/target.ts";
 import { address } from "../wire/address.ts";
-import { emitPacket, ipHeader, type IpFields, type PacketSpec, parsePacket } from "../wire/packet.ts";
+import {
+  emitPacket,
+  type IpFields,
+  ipHeader,
+  type PacketSpec,
+  parsePacket,
+} from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import type { SocketCall } from "../wire/socket_call.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";

@@ -572,4 +572,3 @@ export class Tcb {
 }
 
 const EMPTY = new Uint8Array(0);
-
