@@ -26,6 +26,7 @@
  */
 import { REAL_STACK_TOLERANCE, RealClock } from "../engine/clock.ts";
 import { ScenarioSkipped } from "../engine/failure.ts";
+import { receiveQueued } from "../engine/queue_receive.ts";
 import type { Backend, Endpoints, Received, Target, TargetSetting } from "../engine/target.ts";
 import { parseLiveOptions } from "../kernel/live_target.ts";
 import { notGvisor } from "../stack/profile.ts";
@@ -66,17 +67,10 @@ class HelperBackend implements Backend {
     this.#helper.inject(bytes);
   }
 
-  async receive(deadline: number, signal?: AbortSignal): Promise<Received | undefined> {
-    for (;;) {
-      if (this.#closed || signal?.aborted) return undefined;
-      const next = this.#queue.shift();
-      if (next) return next;
-      if (deadline - this.#clock.now() <= 0) return undefined;
-      await this.#clock.waitFor(
-        () => this.#queue.length > 0 || this.#closed || signal?.aborted === true,
-        deadline,
-      );
-    }
+  receive(deadline: number, signal?: AbortSignal): Promise<Received | undefined> {
+    return receiveQueued(this.#queue, this.#clock, deadline, signal, {
+      stopped: () => this.#closed,
+    });
   }
 
   pending(): number {

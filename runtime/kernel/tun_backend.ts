@@ -23,6 +23,7 @@
  * ```
  */
 import type { Clock } from "../engine/clock.ts";
+import { receiveQueued } from "../engine/queue_receive.ts";
 import type { Backend, Received } from "../engine/target.ts";
 import type { FdWaiter } from "./fd_waiter.ts";
 import { cString, K, libc, sysError } from "./libc.ts";
@@ -129,19 +130,12 @@ export class FdBackend implements Backend {
     }
   }
 
-  async receive(deadline: number, signal?: AbortSignal): Promise<Received | undefined> {
-    for (;;) {
-      if (this.#closed || this.#waiter.cancelled || signal?.aborted) return undefined;
-      this.#drain();
-      const next = this.#queue.shift();
-      if (next) return next;
-      if (deadline - this.#clock.now() <= 0) return undefined;
-      // The pump pokes the clock when something arrives.
-      await this.#clock.waitFor(
-        () => this.#queue.length > 0 || this.#closed || signal?.aborted === true,
-        deadline,
-      );
-    }
+  receive(deadline: number, signal?: AbortSignal): Promise<Received | undefined> {
+    // The pump pokes the clock when something arrives.
+    return receiveQueued(this.#queue, this.#clock, deadline, signal, {
+      stopped: () => this.#closed || this.#waiter.cancelled,
+      refill: () => this.#drain(),
+    });
   }
 
   pending(): number {
