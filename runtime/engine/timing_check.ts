@@ -20,8 +20,8 @@
 import type { Timing } from "../../dsl/steps.ts";
 import { type Clock, timingTolerance, type Tolerance } from "./clock.ts";
 
-/** The least that measured load may add to a gap's slack, however short the gap. */
-const LOAD_CAP_MS = 100;
+/** The most that measured CPU wait may add to a short gap's slack (a long one: half the gap). */
+const LOAD_CAP_MS = 25;
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
@@ -46,8 +46,12 @@ export class TimingCheck {
    * load added over the last `window` ms (the gap as it is so far).
    */
   slack(ms: number, window = 0): { slack: number; load: number } {
-    // Load excuses lateness up to the gap itself (at least 100 ms), no more: a wait still ends.
-    const load = Math.min(this.#clock.schedulingDelay?.(window) ?? 0, Math.max(ms, LOAD_CAP_MS));
+    // How late this process woke counts whole. CPU wait over the gap counts up to half the gap
+    // (at least 25 ms): a wait still ends, and a stack that is late by a whole step (an RTO
+    // doubled) is still told apart from one on time on a busy machine.
+    const woke = this.#clock.schedulingDelay?.() ?? 0;
+    const waited = this.#clock.schedulingDelay?.(window) ?? 0;
+    const load = Math.max(woke, Math.min(waited, Math.max(ms / 2, LOAD_CAP_MS)));
     return { slack: this.tolerance(ms) + load, load };
   }
 
