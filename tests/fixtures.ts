@@ -19,6 +19,8 @@ import {
   where,
   write,
 } from "../mod.ts";
+import type { Scenario } from "../dsl/scenario_def.ts";
+import { definedScenarios, withoutRegistration } from "../runtime/scenario.ts";
 import { parsePacket } from "../runtime/wire/packet.ts";
 
 /** A passive open on port 8080 completed and accepted as fd 4. */
@@ -115,3 +117,21 @@ export const DOCKER_OUTCOMES = [
   "no RST, not forwarded",
   "no RST, translated",
 ];
+
+/**
+ * The conformance scenarios of tests/stack_*_test.ts, defined again without
+ * registering them (a query on each file makes a fresh module instance), to
+ * run on another target.
+ */
+export async function loadStackScenarios(query: string): Promise<Scenario[]> {
+  const dir = new URL("./", import.meta.url);
+  const files = [...Deno.readDirSync(dir)].map((e) => e.name)
+    .filter((n) => /^stack_.*_test\.ts$/.test(n)).sort();
+  const out: Scenario[] = [];
+  for (const f of files) {
+    const before = definedScenarios.length;
+    await withoutRegistration(() => import(new URL(`${f}?${query}`, dir).href));
+    out.push(...definedScenarios.slice(before));
+  }
+  return out;
+}

@@ -29,7 +29,7 @@ import { buildUnavailable } from "../runtime/gvisor/helper_build.ts";
 import { loadScenarios } from "../runtime/host/load_scenarios.ts";
 import { runScenarioOn } from "../runtime/scenario.ts";
 import { markedProcesses } from "./kernel/host_state.ts";
-import { GVISOR_DIVERGENCES } from "./gvisor_conformance_test.ts";
+import { GVISOR_DIVERGENCES } from "./gvisor_divergences.ts";
 import { isRoot, runShell } from "./shell.ts";
 import { kernelUnavailable } from "../runtime/kernel/kernel_support.ts";
 

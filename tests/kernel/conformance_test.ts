@@ -10,9 +10,9 @@
  * scenario that starts to pass must come off it. Needs root; skips visibly.
  */
 import assert from "node:assert/strict";
-import type { Scenario } from "../../dsl/scenario_def.ts";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
-import { definedScenarios, runScenarioOn, withoutRegistration } from "../../runtime/scenario.ts";
+import { runScenarioOn } from "../../runtime/scenario.ts";
+import { loadStackScenarios } from "../fixtures.ts";
 
 const why = kernelUnavailable();
 
@@ -64,27 +64,13 @@ export const VARIES_ON_KERNEL: Readonly<Record<string, string>> = {
     "inside the scenario's expectNothing(10ms)",
 };
 
-async function loadStackScenarios(): Promise<Scenario[]> {
-  const dir = new URL("../", import.meta.url);
-  const files = [...Deno.readDirSync(dir)].map((e) => e.name)
-    .filter((n) => /^stack_.*_test\.ts$/.test(n)).sort();
-  const out: Scenario[] = [];
-  for (const f of files) {
-    const before = definedScenarios.length;
-    // A query makes a fresh module instance, so its scenarios are defined (not registered) again.
-    await withoutRegistration(() => import(new URL(`${f}?kernel`, dir).href));
-    out.push(...definedScenarios.slice(before));
-  }
-  return out;
-}
-
 Deno.test({
   name: `kernel: the built-in stack's conformance scenarios run unchanged on Linux${
     why ? ` (skipped: ${why})` : ""
   }`,
   ignore: why !== undefined,
   async fn(t) {
-    const scenarios = await loadStackScenarios();
+    const scenarios = await loadStackScenarios("kernel");
     assert.ok(scenarios.length >= 80, `found ${scenarios.length} scenarios`);
     const unexpected: string[] = [];
     const stale: string[] = [];
