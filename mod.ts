@@ -158,6 +158,7 @@ export {
   type CallWant,
   expect,
   ExpectBuilder,
+  expectDrop,
   expectNothing,
   inject,
   oneOf,

@@ -188,6 +188,9 @@ export function compileScenario(sc: Scenario): string[] {
         );
         break;
       }
+      case "expectDrop":
+        line(s, `  dropped${s.reason ? `: ${s.reason}` : ""}`);
+        break;
       case "expectNothing":
         line(s, `< nothing${s.pattern ? ` like ${s.pattern.name}` : ""} for ${s.ms} ms`);
         break;

@@ -206,7 +206,12 @@ async function differential(
     const [base, first] = judged[0] ?? runs[0];
     const compared = judged.slice(1).map(([t, r]) => ({
       target: t,
-      ...compareTraces(first.trace, r.trace, { masks, timing, links: true }),
+      ...compareTraces(first.trace, r.trace, {
+        masks,
+        timing,
+        links: true,
+        reasons: first.reasons === true && r.reasons === true,
+      }),
     }));
     const agree = judged.every(([, r]) => r.ok === first.ok) &&
       compared.every((c) => c.divergences.length === 0);

@@ -28,6 +28,7 @@
  * assert.throws(() => syn().seq(-1), /tcp\.seq: want an integer 0\.\.4294967295, got -1/);
  * ```
  */
+import { isRstReason, RST_REASONS, type RstReason } from "../runtime/wire/stack_reasons.ts";
 import { parseTcpFlags, TcpFlag } from "../runtime/wire/tcp.ts";
 import { ECN } from "../runtime/wire/line_format.ts";
 import { checkFields, fieldSchemas } from "./field_schema.ts";
@@ -75,6 +76,8 @@ export interface TcpDef {
   readonly ip: IpDef;
   /** A name other steps can refer to (`seqEquals("late-ack")`). */
   readonly label?: string;
+  /** For patterns: why the stack sent this RST, in the kernel's words (`TCP_ABORT_ON_LINGER`). */
+  readonly reason?: RstReason;
 }
 
 /** The definition behind a UDP builder. */
@@ -266,6 +269,30 @@ export function named<D extends PacketDef>(label: string): Modifier<D> {
   return (d) => ({ ...d, label });
 }
 
+/**
+ * For patterns: the stack must say it sent this RST for `name`, one of the
+ * kernel's `enum sk_rst_reason` (`../runtime/wire/stack_reasons.ts`). The
+ * kernel says so through its tracepoint, the built-in stack on its own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rst, rstReason } from "./packet_builder.ts";
+ * assert.equal(rst().with(rstReason("NO_SOCKET")).def.reason, "NO_SOCKET");
+ * assert.throws(() => rstReason("TCP_PAWS"), /want a reset reason the kernel names/);
+ * ```
+ */
+export function rstReason(name: string): Modifier<TcpDef> {
+  if (!isRstReason(name)) {
+    throw new RangeError(
+      `reason(${JSON.stringify(name)}): want a reset reason the kernel names: ${
+        RST_REASONS.join(", ")
+      }`,
+    );
+  }
+  return (d) => ({ ...d, reason: name });
+}
+
 function freeze<D extends PacketDef>(d: D): D {
   Object.freeze(d.ip);
   return Object.freeze(d);
@@ -375,6 +402,10 @@ export class TcpBuilder extends Builder<TcpDef, TcpBuilder> {
   /** For patterns: ignore options. */
   anyOpts(): TcpBuilder {
     return this.with(anyOpts());
+  }
+  /** For patterns: the reason the stack gives for this RST (`"TCP_ABORT_ON_CLOSE"`). */
+  reason(name: string): TcpBuilder {
+    return this.with(rstReason(name));
   }
   /** Turns this into a SYN. */
   syn(): TcpBuilder {

@@ -20,6 +20,7 @@
  * assert.deepEqual(checkSteps(steps), steps);
  * ```
  */
+import { DROP_REASONS, RST_REASONS } from "../runtime/wire/stack_reasons.ts";
 import superjson from "superjson";
 import { z } from "zod";
 import { checkFields } from "./field_schema.ts";
@@ -77,6 +78,7 @@ const packetDef = z.discriminatedUnion("proto", [
       z.strictObject({ mode: z.literal("override"), set: z.record(z.string(), z.unknown()) }),
     ]).optional(),
     optionsMatch: z.enum(["exact", "subset", "ignore"]).optional(),
+    reason: z.enum(RST_REASONS).optional(),
   }),
   z.strictObject({
     proto: z.literal("udp"),
@@ -172,6 +174,11 @@ const stepSchema = z.discriminatedUnion("kind", [
     want: z.looseObject({ kind: z.enum(["ok", "value", "errno", "any"]) }),
     timing,
   }),
+  z.strictObject({
+    kind: z.literal("expectDrop"),
+    at: loc,
+    reason: z.enum(DROP_REASONS).optional(),
+  }),
   z.strictObject({ kind: z.literal("wait"), at: loc, ms: z.number().min(0) }),
   z.strictObject({
     kind: z.literal("sysctl"),
@@ -203,7 +210,7 @@ const stepSchema = z.discriminatedUnion("kind", [
   }),
 ], {
   error:
-    "want a step kind: inject, expect, expectNothing, call, wait, sysctl, profile, peer, path, conntrack",
+    "want a step kind: inject, expect, expectNothing, expectDrop, call, wait, sysctl, profile, peer, path, conntrack",
 });
 
 const fileSchema = z.strictObject({ version: z.literal(1), steps: z.array(stepSchema) });

@@ -20,6 +20,7 @@
  * ```
  */
 import type { SocketCall } from "../runtime/wire/socket_call.ts";
+import { DROP_REASONS, type DropReason, isDropReason } from "../runtime/wire/stack_reasons.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import type { FieldMatch } from "./matcher.ts";
 import type { AnyBuilder, PacketDef, TcpBuilder } from "./packet_builder.ts";
@@ -186,6 +187,12 @@ export type Step =
     ms: number;
     /** Only packets matching this pattern count; others pass unremarked. */
     pattern?: PacketDef;
+  }
+  | {
+    kind: "expectDrop";
+    at: SourceLoc;
+    /** The kernel's drop reason (`TCP_RFC7323_PAWS`); any reason when left out. */
+    reason?: DropReason;
   }
   | { kind: "call"; at: SourceLoc; side: Side; call: CallDef; want: CallWant; timing?: Timing }
   | { kind: "wait"; at: SourceLoc; ms: number }
@@ -389,6 +396,35 @@ export function expect(p: AnyBuilder | OneOf): ExpectBuilder {
 export function expectNothing(d: Duration, pattern?: AnyBuilder): Step {
   const s = { kind: "expectNothing" as const, at: callerLocation(), ms: parseDuration(d) };
   return Object.freeze(pattern ? { ...s, pattern: pattern.def } : s);
+}
+
+/**
+ * Expects the stack to have dropped the last segment the script injected,
+ * for `reason` when given: one of the kernel's `enum skb_drop_reason`
+ * (`TCP_RFC7323_PAWS`, `TCP_INVALID_SEQUENCE`, …). On the kernel the
+ * reason is its `skb:kfree_skb` tracepoint's; the built-in stack names its
+ * own drops the same way. A segment the stack took, or dropped for another
+ * reason, fails the step with both.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { expectDrop } from "./steps.ts";
+ * const s = expectDrop("TCP_RFC7323_PAWS");
+ * assert.ok(s.kind === "expectDrop" && s.reason === "TCP_RFC7323_PAWS");
+ * assert.throws(() => expectDrop("PAWS"), /want a drop reason the kernel names/);
+ * ```
+ */
+export function expectDrop(reason?: string): Step {
+  if (reason !== undefined && !isDropReason(reason)) {
+    throw new RangeError(
+      `expectDrop(${JSON.stringify(reason)}): want a drop reason the kernel names: ${
+        DROP_REASONS.join(", ")
+      }`,
+    );
+  }
+  const s = { kind: "expectDrop" as const, at: callerLocation(expectDrop) };
+  return Object.freeze(reason === undefined ? s : { ...s, reason });
 }
 
 /**

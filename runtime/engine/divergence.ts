@@ -41,6 +41,7 @@ import { timingTolerance, type Tolerance } from "./clock.ts";
 import { relativeLine } from "./failure.ts";
 import { Flows } from "./flow.ts";
 import type { Trace } from "./trace.ts";
+import { formatReason } from "../wire/stack_reasons.ts";
 
 /** One event as compared: what happened, normalized, and when. */
 export interface ComparedEvent {
@@ -48,6 +49,8 @@ export interface ComparedEvent {
   time: number;
   step?: number;
   text: string;
+  /** The stack's reason for a packet, without who said it: `dropped: TCP_OLD_DATA`. */
+  reason?: string;
 }
 
 const ANY = { local: address.parse("0.0.0.0"), remote: address.parse("0.0.0.0") };
@@ -88,6 +91,7 @@ export function comparedEvents(trace: Trace): ComparedEvent[] {
         time: e.time,
         step: e.step,
         text: `${e.dir === "in" ? ">" : "<"} ${text}`,
+        ...(e.reason ? { reason: formatReason(e.reason).replace(/^\w+:? ?/, "") } : {}),
       });
     } else if (e.kind === "call") {
       const r = e.result;
@@ -229,6 +233,11 @@ export interface CompareOptions {
   timing: Tolerance | undefined;
   /** In a topology, compare each link's datagrams too (not for bulk transfers; see `linksComparable`). */
   links?: boolean;
+  /**
+   * Compare the stacks' reasons too (`# dropped: TCP_OLD_DATA`, `# rst:
+   * NO_SOCKET`): set when both runs' stacks give them (`RunResult.reasons`).
+   */
+  reasons?: boolean;
 }
 
 /** Every divergence of two traces, in order, and how many each mask hid. */
@@ -282,7 +291,9 @@ function maskedEqual(a: string, b: string, masks: readonly MaskName[]): MaskName
  * first run met them.
  */
 export function compareTraces(a: Trace, b: Trace, o: CompareOptions): Comparison {
-  const x = comparedEvents(a), y = comparedEvents(b);
+  const said = (e: ComparedEvent) =>
+    o.reasons && e.reason ? { ...e, text: `${e.text}  # ${e.reason}` } : e;
+  const x = comparedEvents(a).map(said), y = comparedEvents(b).map(said);
   const divergences: Divergence[] = [];
   const masked: Partial<Record<MaskName, number>> = {};
   const hide = (m: MaskName) => (masked[m] = (masked[m] ?? 0) + 1);

@@ -53,6 +53,8 @@ export interface ExpectContext {
   readonly signal: AbortSignal;
   /** How long an expect without timing waits. */
   readonly timeoutMs: number;
+  /** What is wrong with the reason the stack gave for this RST (`rst().reason(…)`), if anything. */
+  rstReason(want: string, bytes: Uint8Array): Promise<string | undefined>;
   fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure;
 }
 
@@ -183,9 +185,11 @@ export class Expectations {
       }
       const patterns = s.alternatives.map((d) => path.patternFor(d, got.packet));
       const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
-      if (!diffs.some((d) => d.length === 0)) continue;
+      const hit = diffs.findIndex((d) => d.length === 0);
+      if (hit < 0) continue;
       const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
       if (late) throw this.#cx.fail(`${name} came at the wrong time`, s, [late]);
+      await this.#reason(s, hit, got.bytes, formatLine(got.packet));
       this.#cx.log.matched(index, got);
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
     }
@@ -235,8 +239,19 @@ export class Expectations {
       }
       const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
       if (late) throw this.#cx.fail(`${name} came at the wrong time`, s, [late]);
+      await this.#reason(s, hit, got.bytes, relativeLine(got.packet, "out", this.#cx.flows));
       this.#cx.log.matched(index, got);
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
+    }
+  }
+
+  /** `rst().reason(…)`: the stack must give that reason for the RST that matched. */
+  async #reason(s: ExpectStep, hit: number, bytes: Uint8Array, line: string): Promise<void> {
+    const def = s.alternatives[hit];
+    if (def?.proto !== "tcp" || def.reason === undefined) return;
+    const problem = await this.#cx.rstReason(def.reason, bytes);
+    if (problem) {
+      throw this.#cx.fail(`${stepName(s)} came for another reason`, s, [`got:  ${line}`, problem]);
     }
   }
 }

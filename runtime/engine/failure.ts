@@ -29,12 +29,13 @@ import { formatCall } from "../wire/socket_call.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { shiftSackBlocks } from "../wire/tcp_options.ts";
 import type { Flows } from "./flow.ts";
-import type { Trace, TraceEvent } from "./trace.ts";
+import { packetNotes, type Trace, type TraceEvent } from "./trace.ts";
 
 /** A scenario step that did not hold. */
 export class ScenarioFailure extends Error {
   readonly at: SourceLoc | undefined;
   readonly details: readonly string[];
+  readonly summary: string;
   constructor(summary: string, at: SourceLoc | undefined, details: readonly string[] = []) {
     super(
       [at ? `${formatLocation(at)}: ${summary}` : summary, ...details.map((d) => `  ${d}`)].join(
@@ -44,6 +45,22 @@ export class ScenarioFailure extends Error {
     this.name = "ScenarioFailure";
     this.at = at;
     this.details = details;
+    this.summary = summary;
+  }
+
+  /**
+   * The same failure told again once more is known: `note` after the
+   * details, and the trace tail (`trace (last …`) replaced by `tail`.
+   */
+  retold(note: string | undefined, tail: readonly string[]): ScenarioFailure {
+    const cut = this.details.findIndex((d) => d.startsWith("trace (last "));
+    if (cut < 0 && note === undefined) return this;
+    const kept = cut < 0 ? this.details : this.details.slice(0, cut);
+    return new ScenarioFailure(this.summary, this.at, [
+      ...kept,
+      ...(note ? [note] : []),
+      ...(cut < 0 ? [] : tail),
+    ]);
   }
 }
 
@@ -118,7 +135,8 @@ export function describeEvent(e: TraceEvent, flows: Flows): string {
       } catch {
         text = `${e.bytes.length} bytes that do not parse`;
       }
-      const path = e.path?.length ? `  # ${e.path.join("; ")}` : "";
+      const notes = packetNotes(e);
+      const path = notes.length ? `  # ${notes.join("; ")}` : "";
       const where = e.link ? `[${e.link}] ${e.from} ` : "";
       return `${time} ${where}${e.dir === "in" ? ">" : "<"} ${text}${path}`;
     }

@@ -50,6 +50,7 @@ import { stepName } from "./step_name.ts";
 import type { Endpoints, PeerFactory, Target } from "./target.ts";
 import { type LimitOverride, type Limits, scenarioLimits, Watchdog } from "./scenario_limits.ts";
 import { TimingCheck } from "./timing_check.ts";
+import { dropNote, dropProblem, fillReasons, rstReasonProblem } from "./reason_check.ts";
 import { Trace, type TraceEvent } from "./trace.ts";
 
 /** What `runScenario` needs besides the scenario. */
@@ -73,6 +74,8 @@ export interface RunResult {
   trace: Trace;
   /** Clock milliseconds the run took. */
   elapsedMs: number;
+  /** Whether the stack gave its reasons for RSTs and drops (on the trace's packets). */
+  reasons?: boolean;
 }
 
 /**
@@ -107,6 +110,8 @@ export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResu
   } finally {
     r.end();
   }
+  // The trace carries the stack's reasons for what it reset and dropped.
+  const reasons = await r.fillReasons();
   // A step that failed fails the scenario even if its code caught the error and went on.
   failure = r.firstFailure ?? failure;
   if (failure) r.trace.add({ kind: "failure", time: clock.now(), message: failure.message });
@@ -120,6 +125,7 @@ export async function runScenario(sc: Scenario, cfg: RunConfig): Promise<RunResu
     warnings: r.warnings,
     trace: r.trace,
     elapsedMs: cfg.target.clock.now(),
+    reasons,
   };
 }
 
@@ -211,6 +217,7 @@ class Runner {
         return self.#timeout;
       },
       fail: (summary, s, details) => this.#fail(summary, s, details),
+      rstReason: (want, bytes) => this.#rstReason(want, bytes),
     });
     this.#calls.set("target", this.#tracker("target", cfg.target.sockets, this.#addrs));
     const topo = cfg.target.topology;
@@ -358,9 +365,49 @@ class Runner {
       this.#current = undefined;
       return out;
     } catch (e) {
-      if (e instanceof ScenarioFailure) this.firstFailure ??= e;
-      throw e;
+      if (!(e instanceof ScenarioFailure)) throw e;
+      const told = await this.#withReasons(e);
+      this.firstFailure ??= told;
+      throw told;
     }
+  }
+
+  /** The stack's reasons for what it did, on the trace; false where it cannot say. */
+  async fillReasons(): Promise<boolean> {
+    const reasons = this.#t.reasons;
+    if (!reasons || reasons.unavailable) return false;
+    await fillReasons(this.trace, reasons);
+    return true;
+  }
+
+  /** A failure with the stack's reasons on its trace lines, and its drop of the last segment said. */
+  async #withReasons(e: ScenarioFailure): Promise<ScenarioFailure> {
+    if (!(await this.fillReasons())) return e;
+    return e.retold(dropNote(this.trace), traceTail(this.trace, this.#flows));
+  }
+
+  /** Says once per run that reasons cannot be checked here, and why. */
+  #unchecked(what: string): void {
+    const why = this.#t.reasons?.unavailable ?? `the ${this.#t.name} target gives no reasons`;
+    const text = `${what} not checked: ${why}`;
+    if (!this.warnings.includes(text)) this.#warn(text);
+  }
+
+  async #rstReason(want: string, bytes: Uint8Array): Promise<string | undefined> {
+    if (!(await this.fillReasons())) {
+      this.#unchecked("rst().reason()");
+      return undefined;
+    }
+    return rstReasonProblem(
+      want,
+      this.trace.events.find((e) => e.kind === "packet" && e.bytes === bytes),
+    );
+  }
+
+  async #expectDrop(s: StepOf<"expectDrop">): Promise<void> {
+    if (!(await this.fillReasons())) return this.#unchecked("expectDrop()");
+    const problem = dropProblem(this.trace, s.reason);
+    if (problem) throw this.#fail(problem, s, []);
   }
 
   /** Fails a step that ran the virtual clock to the scenario's limit. */
@@ -409,6 +456,9 @@ class Runner {
         this.#last = out.time;
         return out;
       }
+      case "expectDrop":
+        await this.#expectDrop(s);
+        return { kind: "none", time: clock.now() };
       case "expectNothing": {
         await this.#expectations.nothing(s, this.#last);
         this.#last = clock.now();

@@ -21,6 +21,8 @@ export function stepName(s: Step): string {
       return `inject(${s.packet.name})`;
     case "expect":
       return `expect(${s.alternatives.map((a) => a.name).join(" | ")})`;
+    case "expectDrop":
+      return `expectDrop(${s.reason ?? ""})`;
     case "expectNothing":
       return `expectNothing(${s.ms}ms${s.pattern ? `, ${s.pattern.name}` : ""})`;
     case "call":

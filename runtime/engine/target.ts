@@ -20,6 +20,7 @@
  * ```
  */
 import type { Packet } from "../wire/packet.ts";
+import type { PacketReason } from "../wire/stack_reasons.ts";
 import type { SocketCall, SysResult } from "../wire/socket_call.ts";
 import type { Clock, Tolerance } from "./clock.ts";
 import type { Endpoints } from "./endpoints.ts";
@@ -135,6 +136,20 @@ export interface TopologyControl {
   conntrack(host: string): Promise<ConntrackView>;
 }
 
+/**
+ * Why the stack under test sent an RST or dropped a segment, by datagram:
+ * the kernel's tracepoints, or the built-in stack's own account, in the
+ * kernel's reason names (`../wire/stack_reasons.ts`).
+ */
+export interface StackReasons {
+  /** The reason known for a datagram the stack sent (an RST) or was given (a drop). */
+  of(bytes: Uint8Array): PacketReason | undefined;
+  /** Resolves once the reasons of everything that has happened so far are known. */
+  settle(): Promise<void>;
+  /** Set when this stack cannot say: why (said once; reason checks then warn). */
+  readonly unavailable?: string;
+}
+
 /** A stack under test, ready to run one scenario. */
 export interface Target {
   /** `builtin:linux`, `kernel`, … */
@@ -156,6 +171,8 @@ export interface Target {
   close(): Promise<void>;
   /** Set when the stack under test is a topology of hosts and links. */
   readonly topology?: TopologyControl;
+  /** Why the stack reset or dropped what it did; unset for a stack that cannot say. */
+  readonly reasons?: StackReasons;
 }
 
 /** The script side's own built-in stack, for `peer.auto()`. */

@@ -21,6 +21,7 @@ import superjson from "superjson";
 import { concatBytes } from "../wire/concat_bytes.ts";
 import { LinkType, PcapngWriter, PcapWriter } from "../wire/pcap.ts";
 import type { SocketCall, SysResult } from "../wire/socket_call.ts";
+import { formatReason, type PacketReason } from "../wire/stack_reasons.ts";
 
 /** One event of a run. Times are clock milliseconds. */
 export type TraceEvent =
@@ -41,6 +42,8 @@ export type TraceEvent =
     /** In a topology: the link it crossed, and the host that sent it. */
     link?: string;
     from?: string;
+    /** The stack's reason: for an RST it sent, or a segment it dropped (`kernel dropped: …`). */
+    reason?: PacketReason;
   }
   | {
     kind: "call";
@@ -94,7 +97,8 @@ export class Trace {
     for (const e of this.events) {
       if (e.kind !== "packet") continue;
       const ns = Math.round(e.time * 1e6);
-      const comment = e.path?.length ? e.path.join("; ") : undefined;
+      const notes = packetNotes(e);
+      const comment = notes.length ? notes.join("; ") : undefined;
       w.write({
         tsSec: Math.floor(ns / 1e9),
         tsNsec: ns % 1e9,
@@ -121,4 +125,9 @@ export class Trace {
     t.events.push(...v.events);
     return t;
   }
+}
+
+/** What a trace line says after `#`: the path's actions, then the stack's reason. */
+export function packetNotes(e: Extract<TraceEvent, { kind: "packet" }>): string[] {
+  return [...(e.path ?? []), ...(e.reason ? [formatReason(e.reason)] : [])];
 }

@@ -23,6 +23,7 @@
  */
 import type { Target } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
+import { KernelReasons } from "./kernel_reasons.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { libc } from "./libc.ts";
 import { liveTarget, parseLiveOptions, stackSideBatch } from "./live_target.ts";
@@ -34,6 +35,10 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
   const o = parseLiveOptions(options);
   const why = kernelUnavailable();
   if (why) throw new TargetUnavailable("kernel", why);
+  // The tracing instance is made while the namespace is set up.
+  const reasons = o.reasons
+    ? KernelReasons.open()
+    : Promise.resolve(KernelReasons.off("reasons: false"));
   const ns = PrivateNetns.create();
   let tun: number | undefined;
   try {
@@ -43,6 +48,7 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
   } catch (e) {
     if (tun !== undefined) libc().close(tun);
     ns.close();
+    await (await reasons).close();
     throw e;
   }
   return liveTarget({
@@ -51,5 +57,6 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
     stackNs: ns,
     options: o,
     release: () => ns.close(),
+    reasons: { source: await reasons, dev: "tun0" },
   });
 }

@@ -20,6 +20,7 @@ import { notLinux } from "../stack/profile.ts";
 import { address } from "../wire/address.ts";
 import { FdWaiter } from "./fd_waiter.ts";
 import { KernelSockets } from "./kernel_sockets.ts";
+import type { KernelReasons } from "./kernel_reasons.ts";
 import type { PrivateNetns } from "./netns.ts";
 import { type DatagramIo, FdBackend } from "./tun_backend.ts";
 
@@ -43,6 +44,11 @@ const LiveOptions = z.strictObject({
   mtu: z.number().int().min(1280).max(65535).default(1500),
   /** Sysctls applied inside the stack's namespace before the scenario starts. */
   sysctls: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
+  /**
+   * Read the kernel's RST and drop reasons from its tracepoints (see
+   * `tracefs.ts`); false saves the tracing instance's setup (about 60 ms).
+   */
+  reasons: z.boolean().default(true),
 });
 
 /** Options of the kernel and raw targets: addresses (packetdrill's by default), MTU, sysctls. */
@@ -91,6 +97,8 @@ export interface LiveParts {
   options: LiveOptions;
   /** Released last, after every fd and wait is done (namespaces, helper processes). */
   release: () => void | Promise<void>;
+  /** The kernel's reasons, and the device name its received datagrams show. */
+  reasons?: { source: KernelReasons; dev: string };
 }
 
 /** Assembles a target on the real clock from its parts. */
@@ -102,6 +110,13 @@ export function liveTarget(p: LiveParts): Target {
   const waiter = new FdWaiter();
   const backend = new FdBackend(p.fd, clock, waiter, [v4.local, v6.local], p.io);
   const sockets = new KernelSockets(p.stackNs, waiter, clock);
+  const reasons = p.reasons;
+  if (reasons) {
+    backend.tap = {
+      injected: (b) => reasons.source.injected(reasons.dev, b),
+      received: (b) => reasons.source.received(b),
+    };
+  }
   let closed = false;
   return {
     name: p.name,
@@ -111,6 +126,7 @@ export function liveTarget(p: LiveParts): Target {
     sockets,
     v4,
     v6,
+    reasons: reasons?.source,
     configure(s: TargetSetting): string | undefined {
       if (s.kind === "sysctl") {
         p.stackNs.writeSysctl(s.name, s.value);
@@ -129,6 +145,7 @@ export function liveTarget(p: LiveParts): Target {
       // Every poll has returned before the fd closes (the backend's pump among them).
       await waiter.close();
       backend.close();
+      await reasons?.source.close();
       await p.release();
     },
   };

@@ -30,6 +30,7 @@ import type { Target } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { K, libc, readLink, sysError } from "./libc.ts";
+import { KernelReasons } from "./kernel_reasons.ts";
 import { liveTarget, parseLiveOptions, stackSideBatch } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import type { DatagramIo } from "./tun_backend.ts";
@@ -54,6 +55,9 @@ export async function rawTarget(options: Record<string, unknown> = {}): Promise<
   const o = parseLiveOptions(rest);
   const why = kernelUnavailable();
   if (why) throw new TargetUnavailable("raw", why);
+  const reasons = o.reasons
+    ? KernelReasons.open()
+    : Promise.resolve(KernelReasons.off("reasons: false"));
   const a = PrivateNetns.create();
   let b: PrivateNetns | undefined;
   let fd: number | undefined;
@@ -83,10 +87,12 @@ export async function rawTarget(options: Record<string, unknown> = {}): Promise<
       stackNs: b,
       options: o,
       release,
+      reasons: { source: await reasons, dev: "veth1" },
     });
   } catch (e) {
     if (fd !== undefined) libc().close(fd);
     await release();
+    await (await reasons).close();
     throw e;
   }
 }

@@ -82,6 +82,8 @@ export class FdBackend implements Backend {
   #closed = false;
   /** When set, takes each datagram as it is read, instead of the queue (a live peer). */
   onPacket?: ((bytes: Uint8Array, time: number) => void) | undefined;
+  /** Sees each datagram written (just before) and each one read (the kernel's reasons). */
+  tap?: { injected(bytes: Uint8Array): void; received(bytes: Uint8Array): void } | undefined;
 
   constructor(
     fd: number,
@@ -110,6 +112,7 @@ export class FdBackend implements Backend {
 
   send(bytes: Uint8Array): void {
     if (this.#closed) throw new Error("The TUN device is closed");
+    this.tap?.injected(bytes);
     const n = this.#io.write(this.#fd, bytes);
     if (n !== bytes.length) {
       throw new Error(
@@ -125,6 +128,7 @@ export class FdBackend implements Backend {
       if (n <= 0) return;
       const bytes = this.#buf.slice(0, n);
       if (!this.#accept(bytes)) continue;
+      this.tap?.received(bytes);
       if (this.onPacket) this.onPacket(bytes, this.#clock.now());
       else this.#queue.push({ bytes, time: this.#clock.now() });
     }

@@ -57,6 +57,7 @@ export function builtinTarget(o: BuiltinTargetOptions = {}): Target {
     clock,
     backend: link,
     sockets: stack,
+    reasons: stack.reasons,
     v4,
     v6,
     configure(s: TargetSetting) {

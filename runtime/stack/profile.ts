@@ -51,6 +51,14 @@ export interface StackProfile {
   acceptMissingTs: boolean;
   /** RFC 5961 §3 and §4: challenge ACKs for in-window RSTs and SYNs. */
   challengeAcks: boolean;
+  /**
+   * Linux's reading of PAWS for pure ACKs (`tcp_disordered_ack_check`): a
+   * duplicate ACK at rcv.nxt that moves no window, with a timestamp at most
+   * 1.2 RTO old, is taken, not dropped; one below rcv.nxt is dropped without
+   * an answer (TCP_RFC7323_PAWS_ACK). Off: every PAWS failure is dropped and
+   * ACKed, as RFC 7323 §5.3 says.
+   */
+  disorderedAcks: boolean;
   /** net.ipv4.tcp_timestamps: offer TSopt (RFC 7323 §3). */
   timestamps: boolean;
   /** net.ipv4.tcp_sack: offer SACK-permitted (RFC 2018). */
@@ -140,6 +148,7 @@ export const profileSchema = z.strictObject({
   quickAcks: int(0, 1000),
   acceptMissingTs: bool,
   challengeAcks: bool,
+  disorderedAcks: bool,
   timestamps: bool,
   sack: bool,
   windowScaling: bool,
@@ -177,6 +186,7 @@ const linux: StackProfile = Object.freeze({
   quickAcks: 16,
   acceptMissingTs: true,
   challengeAcks: true,
+  disorderedAcks: true,
   timestamps: true,
   sack: true,
   windowScaling: true,
@@ -214,6 +224,7 @@ const gvisor: StackProfile = Object.freeze({
   ...linux,
   name: "gvisor",
   acceptMissingTs: false,
+  disorderedAcks: false,
   synAckRetries: 6,
   sack: false,
   wscale: 5,

@@ -374,7 +374,8 @@ export class SocketLayer {
       this.#stack.listeners.delete(s.listener.port);
       // Linux inet_csk_listen_stop: connections never accepted are reset.
       for (const t of s.listener.queue) {
-        t.sendActiveReset();
+        // inet_csk_listen_stop → tcp_disconnect, which has set CLOSE.
+        t.sendActiveReset("TCP_STATE", "CLOSE");
         t.setState("CLOSE");
       }
       for (const t of this.#stack.connections()) {

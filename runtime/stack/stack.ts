@@ -38,7 +38,9 @@ import type { SocketCall } from "../wire/socket_call.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
-import { Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
+import { type ResetWhy, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
+import type { DropReason } from "../wire/stack_reasons.ts";
+import { ReasonBook } from "../engine/reason_book.ts";
 import { icmpArrives } from "./icmp_input.ts";
 import { mulberry32 } from "../engine/mulberry32.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
@@ -110,6 +112,10 @@ export class Stack implements SocketApi, TcbHost {
   readonly #conns = new Map<string, Tcb>();
   readonly listeners = new Map<number, Listener>();
   readonly #sockets: SocketLayer;
+  /** Why it reset or dropped what it did, by datagram, in the kernel's words. */
+  readonly reasons = new ReasonBook();
+  /** The datagram being taken in now: what `drop()` is about. */
+  #inbound: Uint8Array | undefined;
 
   constructor(o: StackOptions) {
     this.clock = o.clock;
@@ -141,8 +147,14 @@ export class Stack implements SocketApi, TcbHost {
 
   // --- TcbHost -------------------------------------------------------------------
 
-  emit(spec: PacketSpec): void {
-    this.output(emitPacket(spec));
+  emit(spec: PacketSpec, reset?: ResetWhy): void {
+    const bytes = emitPacket(spec);
+    if (reset) this.reasons.reset(bytes, reset.name, reset.state);
+    this.output(bytes);
+  }
+
+  drop(reason: DropReason): void {
+    if (this.#inbound) this.reasons.drop(this.#inbound, reason);
   }
 
   established(t: Tcb): void {
@@ -220,6 +232,17 @@ export class Stack implements SocketApi, TcbHost {
 
   /** Takes one IP datagram from the wire. */
   input(bytes: Uint8Array): void {
+    // What it answers may come straight back in (a peer stack on the same clock).
+    const outer = this.#inbound;
+    this.#inbound = bytes;
+    try {
+      this.#input(bytes);
+    } finally {
+      this.#inbound = outer;
+    }
+  }
+
+  #input(bytes: Uint8Array): void {
     let ip: IpFields;
     let seg: TcpFields;
     try {
@@ -247,6 +270,7 @@ export class Stack implements SocketApi, TcbHost {
     }
     if (seg.checksumOk === false) {
       this.counters.badChecksum++;
+      this.drop("TCP_CSUM");
       return;
     }
     let t = this.#conns.get(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort));
@@ -282,14 +306,16 @@ export class Stack implements SocketApi, TcbHost {
   /** RFC 9293 §3.10.7.2, LISTEN. `isn` is set when a SYN reuses a TIME-WAIT tuple. */
   #listenInput(l: Listener, ip: IpFields, seg: TcpFields, isn?: number): void {
     const f = seg.flags;
-    if (f & RST) return;
+    if (f & RST) return this.drop("TCP_RESET");
     if (f & ACK) {
-      this.#passiveReset(ip, seg);
+      // tcp_rcv_state_process in LISTEN: an ACK is refused as TCP_FLAGS, reset by the listener.
+      this.#passiveReset(ip, seg, { name: "TCP_FLAGS", state: "LISTEN" });
       return;
     }
-    if (!(f & SYN)) return;
+    if (!(f & SYN)) return this.drop("TCP_FLAGS");
     if (queueFull(l)) {
-      // Linux drops a SYN while the accept queue is full; the client will retry.
+      // Linux drops a SYN while the accept queue is full; the client will retry. It counts
+      // ListenOverflows but consumes the SYN: the kernel gives no drop reason.
       this.counters.listenDrops++;
       return;
     }
@@ -318,8 +344,13 @@ export class Stack implements SocketApi, TcbHost {
    * takes its sequence number from the ACK field; without, it is sequence 0
    * with ACK set and acknowledges everything the segment occupied.
    */
-  #passiveReset(ip: IpFields, seg: TcpFields): void {
+  #passiveReset(
+    ip: IpFields,
+    seg: TcpFields,
+    why: ResetWhy = { name: "NO_SOCKET" },
+  ): void {
     const f = seg.flags;
+    this.drop(why.name === "NO_SOCKET" ? "NO_SOCKET" : "TCP_FLAGS");
     if (f & RST) return;
     this.counters.passiveResets++;
     const hasAck = (f & ACK) !== 0;
@@ -337,6 +368,6 @@ export class Stack implements SocketApi, TcbHost {
         options: [],
         payload: new Uint8Array(0),
       },
-    });
+    }, why);
   }
 }

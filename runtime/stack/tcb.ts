@@ -36,6 +36,7 @@ import { ipHeader, type PacketSpec } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
+import type { DropReason, RstReason } from "../wire/stack_reasons.ts";
 import type { StackProfile } from "./profile.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
 import { SackBlocks } from "./sack_blocks.ts";
@@ -49,8 +50,10 @@ import * as timers from "./tcb_timers.ts";
 export interface TcbHost {
   readonly clock: Clock;
   readonly profile: StackProfile;
-  /** Sends one segment. */
-  emit(spec: PacketSpec): void;
+  /** Sends one segment; an RST with the reason the kernel would give (`enum sk_rst_reason`). */
+  emit(spec: PacketSpec, reset?: ResetWhy): void;
+  /** Drops the segment being processed, for `reason` (`enum skb_drop_reason`). */
+  drop(reason: DropReason): void;
   /** A passive connection reached ESTABLISHED: queue it for accept(). */
   established(t: Tcb): void;
   /** Whether the listener a passive connection came from has a full accept queue. */
@@ -59,6 +62,12 @@ export interface TcbHost {
   removed(t: Tcb): void;
   /** Takes one challenge ACK from the stack-wide budget (RFC 5961 §7); false when spent. */
   challengeAckAllowed(): boolean;
+}
+
+/** Why a connection sends an RST, and its state as the kernel reports it then. */
+export interface ResetWhy {
+  name: RstReason;
+  state?: string;
 }
 
 /** The 4-tuple. Addresses are 4 or 16 bytes. */
@@ -396,7 +405,13 @@ export class Tcb {
   // --- Output ---------------------------------------------------------------------
 
   /** Sends one segment from this connection. */
-  send(flags: number, seqNo: number, payload: Uint8Array, options?: TcpOption[]): void {
+  send(
+    flags: number,
+    seqNo: number,
+    payload: Uint8Array,
+    options?: TcpOption[],
+    reset?: ResetWhy,
+  ): void {
     const syn = (flags & SYN) !== 0;
     let opts = options;
     if (!opts) {
@@ -431,7 +446,7 @@ export class Tcb {
         options: opts,
         payload,
       },
-    });
+    }, reset);
   }
 
   #tsOption(): TcpOption {
@@ -456,9 +471,13 @@ export class Tcb {
     this.sendAck();
   }
 
-  /** An active reset (Linux tcp_send_active_reset): RST+ACK at snd.nxt. */
-  sendActiveReset(): void {
-    this.send(RST | ACK, this.sndMax, EMPTY);
+  /**
+   * An active reset (Linux tcp_send_active_reset): RST+ACK at snd.nxt, for
+   * `name`; `state` is what the kernel's tracepoint shows (it has often
+   * moved to CLOSE by then).
+   */
+  sendActiveReset(name: RstReason, state: string = this.state): void {
+    this.send(RST | ACK, this.sndMax, EMPTY, undefined, { name, state });
   }
 
   /** Sends our SYN (active open). */
@@ -557,7 +576,9 @@ export class Tcb {
     const lingerZero = this.opts.linger?.onoff === true && this.opts.linger.linger === 0;
     if (unread || lingerZero) {
       this.recvBuf.clear();
-      if (s !== "SYN_RECV" || !this.passive) this.sendActiveReset();
+      // tcp_close checks unread data first; linger 0 resets through tcp_disconnect.
+      const why = unread ? "TCP_ABORT_ON_CLOSE" : "TCP_STATE";
+      if (s !== "SYN_RECV" || !this.passive) this.sendActiveReset(why, "CLOSE");
       this.setState("CLOSE");
       return;
     }

@@ -11,6 +11,7 @@
  * assert.equal(typeof segmentArrives, "function"); // driven end to end in tests/stack_*_test.ts
  * ```
  */
+import type { DropReason, RstReason } from "../wire/stack_reasons.ts";
 import { allocBytes } from "../wire/byte_pool.ts";
 import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
@@ -48,7 +49,10 @@ export function segmentArrives(t: Tcb, seg: TcpFields): void {
  */
 export function timeWaitReuse(t: Tcb, seg: TcpFields): number | undefined {
   const ts = tsOf(seg);
-  if (t.tsOk && ts && seq.lt(ts.val, t.tsRecent)) return undefined; // PAWS
+  if (t.tsOk && ts && seq.lt(ts.val, t.tsRecent)) {
+    t.host.drop("TCP_RFC7323_TW_PAWS"); // tcp_timewait_state_process
+    return undefined;
+  }
   const newer = seq.gt(seg.seq, t.rcvNxt) ||
     (t.tsOk && ts !== undefined && seq.gt(ts.val, t.tsRecent));
   if (!newer) return undefined;
@@ -60,9 +64,19 @@ function tsOf(seg: TcpFields): { val: number; ecr: number } | undefined {
   return undefined;
 }
 
-/** A reset answering `seg` from inside a connection, per RFC 9293 §3.10.7.1 (seg has ACK here). */
-function resetFor(t: Tcb, seg: TcpFields): void {
-  t.send(RST, seg.ack, EMPTY, []);
+/**
+ * A reset answering `seg` from inside a connection, per RFC 9293 §3.10.7.1
+ * (seg has ACK here), for `name`; the segment is dropped for the same reason
+ * (Linux resets with the drop reason, `sk_rst_convert_drop_reason`).
+ */
+function resetFor(
+  t: Tcb,
+  seg: TcpFields,
+  name: RstReason & DropReason,
+  state: string = t.state,
+): void {
+  t.host.drop(name);
+  t.send(RST, seg.ack, EMPTY, [], { name, state });
 }
 
 function synSent(t: Tcb, seg: TcpFields): void {
@@ -72,16 +86,18 @@ function synSent(t: Tcb, seg: TcpFields): void {
       // Linux: "Previous FIN/ACK or RST/ACK might be ignored": before any retransmission,
       // try the SYN again almost at once (TCP_TIMEOUT_MIN, 2 jiffies).
       if (t.retransmits === 0) rtoIn(t, TIMEOUT_MIN_MS);
-      if (!(f & RST)) resetFor(t, seg);
+      if (!(f & RST)) resetFor(t, seg, "TCP_INVALID_ACK_SEQUENCE");
+      else t.host.drop("TCP_INVALID_ACK_SEQUENCE");
       return;
     }
   }
   if (f & RST) {
     // Only a reset that acknowledges our SYN counts (RFC 9293 §3.10.7.3); the profile picks the errno.
     if (f & ACK) t.abort(t.profile.synSentRst === "linux" ? "ECONNREFUSED" : "ECONNRESET");
+    else t.host.drop("TCP_RESET");
     return;
   }
-  if (!(f & SYN)) return;
+  if (!(f & SYN)) return t.host.drop("TCP_FLAGS");
   t.irs = seg.seq;
   t.rcvNxt = t.rcvAdvEdge = seq.add(seg.seq, 1);
   t.negotiate(seg.options, true);
@@ -113,6 +129,8 @@ function synSent(t: Tcb, seg: TcpFields): void {
  */
 function synRecvSyn(t: Tcb, seg: TcpFields): void {
   if (!(seg.flags & ACK)) {
+    // The request sock answers and the SYN goes unremarked (NOT_SPECIFIED).
+    if (t.passive) t.host.drop("NOT_SPECIFIED");
     t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
     return;
   }
@@ -130,8 +148,48 @@ function synRecvSyn(t: Tcb, seg: TcpFields): void {
   t.setState("ESTABLISHED");
   // Linux then sees the SYN's sequence number again, below rcv.nxt: a duplicate,
   // ACKed at once with a D-SACK for it (tcp_data_queue, tcp_dsack_set).
+  t.host.drop("TCP_OLD_DATA");
   dsack(t, seg.seq, seq.add(seg.seq, 1));
   t.sendAck();
+}
+
+/**
+ * Why a segment that fails PAWS is dropped, or undefined for a disordered
+ * ACK that Linux takes anyway (`tcp_disordered_ack_check`): a pure duplicate
+ * ACK at rcv.nxt that would not move the send window, whose timestamp is at
+ * most 1.2 RTO (`tcp_tsval_replay`, in TS ticks of 1 ms) behind ts.recent.
+ * A pure ACK below rcv.nxt is an old one: TCP_RFC7323_PAWS_ACK.
+ */
+function pawsDrop(t: Tcb, seg: TcpFields, tsVal: number): DropReason | undefined {
+  const f = seg.flags;
+  if (!t.profile.disorderedAcks) return "TCP_RFC7323_PAWS";
+  if (!(f & ACK) || seg.payload.length > 0 || f & (SYN | FIN)) return "TCP_RFC7323_PAWS";
+  if (seg.seq !== t.rcvNxt) {
+    return seq.lt(seg.seq, t.rcvNxt) ? "TCP_RFC7323_PAWS_ACK" : "TCP_RFC7323_PAWS";
+  }
+  if (seg.ack !== t.sndUna) return "TCP_RFC7323_PAWS";
+  const win = seg.window << t.sndWscale;
+  const mayUpdate = seq.gt(seg.ack, t.sndUna) || seq.gt(seg.seq, t.sndWl1) ||
+    (seg.seq === t.sndWl1 && (win > t.sndWnd || win === 0));
+  if (mayUpdate) return "TCP_RFC7323_PAWS";
+  if (seq.diff(t.tsRecent, tsVal) > (t.rto * 1200) / 1000) return "TCP_RFC7323_PAWS";
+  return undefined;
+}
+
+/**
+ * Why Linux drops a segment that fails the sequence check (`tcp_sequence`,
+ * then `tcp_data_queue`): wholly beyond the window, data wholly received
+ * before, an old pure segment, or data into a closed window.
+ */
+function unacceptable(t: Tcb, seg: TcpFields, len: number): DropReason {
+  const wnd = Math.max(0, seq.diff(t.rcvAdvEdge, t.rcvNxt));
+  if (len > 0 && wnd === 0 && seg.seq === t.rcvNxt) {
+    // tcp_sequence takes a segment past the window only while nothing waits to be read.
+    return t.recvBuf.readable > 0 ? "TCP_INVALID_END_SEQUENCE" : "TCP_ZEROWINDOW";
+  }
+  if (seq.gt(seg.seq, t.rcvNxt)) return "TCP_INVALID_SEQUENCE";
+  if (len > 0 && seq.le(seq.add(seg.seq, len), t.rcvNxt)) return "TCP_OLD_DATA";
+  return "TCP_OLD_SEQUENCE";
 }
 
 function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
@@ -152,11 +210,25 @@ function synchronized(t: Tcb, seg: TcpFields): void {
   const now = t.host.clock.now();
 
   // RFC 7323 §3.2: after negotiation a non-RST segment without TSopt SHOULD be dropped.
-  if (t.tsOk && !ts && !(f & RST) && !t.profile.acceptMissingTs) return;
+  // (Linux has no such drop; the kernel's nearest word is NOT_SPECIFIED.)
+  if (t.tsOk && !ts && !(f & RST) && !t.profile.acceptMissingTs) {
+    return t.host.drop("NOT_SPECIFIED");
+  }
   // PAWS, RFC 7323 §5.3: an old timestamp means drop, and ACK unless it is a reset.
   if (t.tsOk && ts && !(f & RST) && seq.lt(ts.val, t.tsRecent) && now < PAWS_IDLE_MS) {
-    invalidAck(t, seg);
-    return;
+    if (f & SYN) {
+      // tcp_validate_incoming: a SYN that fails PAWS is challenged.
+      t.host.drop("TCP_INVALID_SYN");
+      invalidAck(t, seg);
+      return;
+    }
+    const why = pawsDrop(t, seg, ts.val);
+    if (why) {
+      t.host.drop(why);
+      // Old ACKs are common: Linux drops them without a word.
+      if (why !== "TCP_RFC7323_PAWS_ACK") invalidAck(t, seg);
+      return;
+    }
   }
 
   if (t.state === "TIME_WAIT" && f & FIN && seq.add(seg.seq, len + 1) === t.rcvNxt) {
@@ -173,6 +245,7 @@ function synchronized(t: Tcb, seg: TcpFields): void {
 
   // First: the sequence number.
   if (!acceptable(t, seg, segLen)) {
+    t.host.drop(unacceptable(t, seg, len));
     if (f & RST) return;
     // RFC 2883: data wholly below rcv.nxt is a duplicate; report it with a D-SACK.
     const end = seq.add(seg.seq, len);
@@ -181,11 +254,15 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     return;
   }
   // RFC 7323 §4.3: remember the timestamp of a segment that covers rcv.nxt.
-  if (t.tsOk && ts && seq.le(seg.seq, t.rcvNxt)) t.tsRecent = ts.val;
+  // (Never backwards: a disordered ACK Linux took keeps the newer one, tcp_replace_ts_recent.)
+  if (t.tsOk && ts && seq.le(seg.seq, t.rcvNxt) && !seq.lt(ts.val, t.tsRecent)) {
+    t.tsRecent = ts.val;
+  }
 
   // Second: RST. RFC 5961 §3.2 resets only on an exact match; in-window otherwise gets a challenge ACK.
   if (f & RST) {
     if (t.profile.challengeAcks && seg.seq !== t.rcvNxt) {
+      t.host.drop("TCP_RESET");
       t.sendOowAck(true);
       return;
     }
@@ -195,27 +272,34 @@ function synchronized(t: Tcb, seg: TcpFields): void {
 
   // Fourth: SYN in a synchronized state.
   if (f & SYN) {
+    t.host.drop("TCP_INVALID_SYN");
     if (t.profile.challengeAcks) {
       t.sendOowAck(true); // RFC 5961 §4.2
       return;
     }
-    t.sendActiveReset(); // RFC 9293 §3.10.7.4 fourth (without RFC 5961)
+    t.sendActiveReset("INVALID_SYN"); // RFC 9293 §3.10.7.4 fourth (without RFC 5961)
     t.abort("ECONNRESET");
     return;
   }
 
   // Fifth: ACK.
-  if (!(f & ACK)) return;
+  if (!(f & ACK)) return t.host.drop("TCP_FLAGS");
   if (t.state === "SYN_RECV") {
     if (!seq.gt(seg.ack, t.sndUna) || seq.gt(seg.ack, t.sndMax)) {
-      resetFor(t, seg);
+      // A request sock hands a bad ACK back to its listener (tcp_check_req), which refuses it
+      // as TCP_FLAGS; a simultaneous open's socket refuses it as TCP_OLD_ACK.
+      if (t.passive) resetFor(t, seg, "TCP_FLAGS", "LISTEN");
+      else resetFor(t, seg, "TCP_OLD_ACK");
       return;
     }
     if (t.passive && t.host.acceptQueueFull(t)) {
       // Linux tcp_check_req with a full accept queue: drop the ACK and let the
       // SYN-ACK timer try again, or reset with tcp_abort_on_overflow.
+      // tcp_check_req: the child cannot be queued; the request sock resets the
+      // peer (embryonic_reset: INVALID_SYN, in the listener's name).
+      t.host.drop("TCP_LISTEN_OVERFLOW");
       if (t.profile.abortOnOverflow) {
-        resetFor(t, seg);
+        t.send(RST, seg.ack, EMPTY, [], { name: "INVALID_SYN", state: "LISTEN" });
         t.abort(undefined);
       }
       return;
@@ -230,11 +314,13 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     t.setState("ESTABLISHED");
   }
   if (seq.gt(seg.ack, t.sndMax)) {
+    t.host.drop("TCP_ACK_UNSENT_DATA");
     invalidAck(t, seg); // RFC 9293: an ACK for something not yet sent
     return;
   }
   // RFC 5961 §5.2: an ACK older than snd.una − MAX.SND.WND is a blind injection; challenge it.
   if (seq.lt(seg.ack, seq.add(t.sndUna, -t.maxSndWnd))) {
+    t.host.drop("TCP_TOO_OLD_ACK");
     t.sendOowAck(true);
     return;
   }
@@ -280,8 +366,9 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     const s = t.state;
     if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
     if (t.orphan && len > 0 && seq.gt(seq.add(seg.seq, len), t.rcvNxt)) {
-      // New data for a socket the application closed: Linux resets (TCPAbortOnData).
-      resetFor(t, seg);
+      // New data for a socket the application closed: Linux resets (TCPAbortOnData), after
+      // tcp_reset has set CLOSE.
+      resetFor(t, seg, "TCP_ABORT_ON_DATA", "CLOSE");
       t.abort(undefined);
       return;
     }
@@ -302,8 +389,11 @@ function synchronized(t: Tcb, seg: TcpFields): void {
     if (start !== t.rcvNxt) {
       if (data.length || fin) {
         const end = seq.add(start, data.length);
-        if (t.recvBuf.holds(start, end)) dsack(t, start, end);
-        else t.recvBuf.store(start, copy(data), fin);
+        if (t.recvBuf.holds(start, end)) {
+          // tcp_data_queue_ofo: wholly inside a segment already queued.
+          t.host.drop("TCP_OFOMERGE");
+          dsack(t, start, end);
+        } else t.recvBuf.store(start, copy(data), fin);
         if (data.length) t.sackBlocks.received(start, end);
       }
       t.sendAck(); // RFC 5681 §4.2: out-of-order data is ACKed at once
@@ -349,7 +439,9 @@ function copy(data: Uint8Array): Uint8Array {
 function rstArrives(t: Tcb): void {
   switch (t.state) {
     case "SYN_RECV":
-      // A passive open goes quietly; an active (simultaneous) one is refused.
+      // A passive open goes quietly (the request sock frees the RST, NOT_SPECIFIED); an
+      // active (simultaneous) one is refused.
+      if (t.passive) t.host.drop("NOT_SPECIFIED");
       t.abort(t.passive ? undefined : "ECONNREFUSED");
       return;
     case "ESTABLISHED":

@@ -294,7 +294,7 @@ function onKeepalive(t: Tcb): void {
     return;
   }
   if (t.probesOut >= cntOf(t)) {
-    t.sendActiveReset();
+    t.sendActiveReset("TCP_KEEPALIVE_TIMEOUT");
     t.abort(t.softError ?? "ETIMEDOUT");
     return;
   }

@@ -1,0 +1,21 @@
+import { acquireTracer, releaseTracer } from "../runtime/kernel/tracefs.ts";
+import { kernelTarget } from "../runtime/kernel/kernel_target.ts";
+import { emitPacket } from "../runtime/wire/packet.ts";
+import { parseLine } from "../runtime/wire/line_parse.ts";
+const t0 = performance.now();
+const tr = await acquireTracer();
+console.log("start ms", performance.now() - t0);
+if (typeof tr === "string") { console.log(tr); Deno.exit(1); }
+tr.listen((e) => console.log(JSON.stringify(e)));
+const t = await kernelTarget();
+t.backend.send(emitPacket(parseLine("192.0.2.1:40001 > 192.168.0.1:9 S 5000:5000(0) win 100").packet));
+t.backend.send(emitPacket(parseLine("192.0.2.1:40001 > 192.168.0.1:9 . 5000:5000(0) ack 77 win 100").packet));
+const r = await t.backend.receive(t.clock.now() + 100);
+console.log("got", r?.bytes.length);
+const s0 = performance.now();
+await tr.sync();
+console.log("sync ms", performance.now() - s0);
+await t.close();
+const c0 = performance.now();
+await releaseTracer();
+console.log("close ms", performance.now() - c0);

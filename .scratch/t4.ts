@@ -1,0 +1,11 @@
+import { acquireTracer, releaseTracer } from "../runtime/kernel/tracefs.ts";
+import { loadScenarios } from "../runtime/host/load_scenarios.ts";
+import { runScenarioOn } from "../runtime/scenario.ts";
+const tr = await acquireTracer();
+if (typeof tr === "string") throw new Error(tr);
+tr.listen((e) => console.log(JSON.stringify(e)));
+const scs = await loadScenarios([Deno.args[0]]);
+const sc = scs.find((s) => s.name.includes(Deno.args[1] ?? ""))!;
+await runScenarioOn(sc, "kernel");
+await tr.sync();
+await releaseTracer();

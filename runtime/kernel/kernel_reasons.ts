@@ -1,0 +1,227 @@
+/**
+ * The kernel's reason on each RST it sends and each injected segment it
+ * drops, attached to the very datagram (see `tracefs.ts` for how the events
+ * are read without touching the machine's tracing).
+ *
+ * How an event finds its datagram, with other runs tracing at the same time:
+ * - synack writes each datagram to a TUN device from its main thread, and
+ *   the kernel receives it in that thread: one `netif_receive_skb` on that
+ *   device, of that length, from this process, in the order of the writes.
+ *   That names the segment's skb address until the next one is received.
+ * - A `kfree_skb` of that address, before the next receive, is the
+ *   segment's drop reason. An RST whose `skbaddr` is that address answers it.
+ * - Every RST the kernel sends has its addresses; each RST datagram read
+ *   from a device takes the first unclaimed event with its addresses, from
+ *   one of this process's threads. One sent from a timer (no thread of ours)
+ *   is taken only by an RST no event of ours explains.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReasonMatcher } from "./kernel_reasons.ts";
+ * const m = new ReasonMatcher(() => true);
+ * const syn = new Uint8Array(40), rst = new Uint8Array(40);
+ * syn[0] = 0x45; rst[0] = 0x45;
+ * m.injected("tun0", syn);
+ * m.event({ pid: 1, kind: "receive", dev: "tun0", skb: "a1", len: 40 });
+ * m.event({ pid: 1, kind: "drop", skb: "a1", reason: "NO_SOCKET", location: "tcp_v4_rcv" });
+ * assert.deepEqual(m.of(syn), { source: "kernel", kind: "drop", name: "NO_SOCKET" });
+ * ```
+ */
+import { address } from "../wire/address.ts";
+import type { PacketReason } from "../wire/stack_reasons.ts";
+import { TcpFlag } from "../wire/tcp.ts";
+import type { StackReasons } from "../engine/target.ts";
+import { acquireTracer, type KernelEvent, releaseTracer } from "./tracefs.ts";
+
+type ResetEvent = Extract<KernelEvent, { kind: "reset" }>;
+
+/** `ip:port` as `%pISpc` prints it (`[v6]:port`), for the sender and the receiver of a datagram. */
+function ends(bytes: Uint8Array): { src: string; dst: string } | undefined {
+  const v = bytes[0] >> 4;
+  const ihl = v === 4 ? (bytes[0] & 0xf) * 4 : 40;
+  if ((v === 4 ? bytes[9] : bytes[6]) !== 6 || bytes.length < ihl + 20) return undefined;
+  const src = v === 4 ? bytes.subarray(12, 16) : bytes.subarray(8, 24);
+  const dst = v === 4 ? bytes.subarray(16, 20) : bytes.subarray(24, 40);
+  const port = (o: number) => (bytes[ihl + o] << 8) | bytes[ihl + o + 1];
+  const at = (a: Uint8Array, p: number) =>
+    v === 4 ? `${address.format(a)}:${p}` : `[${address.format(a)}]:${p}`;
+  return { src: at(src, port(0)), dst: at(dst, port(2)) };
+}
+
+const isRst = (bytes: Uint8Array) => {
+  const ihl = bytes[0] >> 4 === 4 ? (bytes[0] & 0xf) * 4 : 40;
+  return (bytes[ihl + 13] & TcpFlag.RST) !== 0;
+};
+
+const resetReason = (e: ResetEvent): PacketReason => ({
+  source: "kernel",
+  kind: "rst",
+  name: e.reason,
+  ...(e.state ? { state: e.state } : {}),
+});
+
+/** The bookkeeping, apart from where events come from. `ours(pid)`: a thread of this process. */
+export class ReasonMatcher {
+  readonly #ours: (pid: number) => boolean;
+  readonly #book = new WeakMap<Uint8Array, PacketReason>();
+  /** Written, not yet seen received. */
+  readonly #writes: { dev: string; bytes: Uint8Array }[] = [];
+  /** The last received segment's skb, until the next one. */
+  #current: { skb: string; bytes: Uint8Array } | undefined;
+  readonly #resets: ResetEvent[] = [];
+  readonly #foreign: ResetEvent[] = [];
+  readonly #rsts: { bytes: Uint8Array; src: string; dst: string }[] = [];
+
+  constructor(ours: (pid: number) => boolean) {
+    this.#ours = ours;
+  }
+
+  /** A datagram about to be written to `dev`. */
+  injected(dev: string, bytes: Uint8Array): void {
+    this.#writes.push({ dev, bytes });
+    if (this.#writes.length > 4096) this.#writes.shift();
+  }
+
+  /** A datagram the kernel sent. */
+  received(bytes: Uint8Array): void {
+    if (!isRst(bytes)) return;
+    const e = ends(bytes);
+    if (!e) return;
+    this.#rsts.push({ bytes, ...e });
+    if (this.#rsts.length > 256) this.#rsts.shift();
+    this.#pair(this.#resets);
+  }
+
+  /** One kernel event, in the order the kernel recorded them. */
+  event(e: KernelEvent): void {
+    switch (e.kind) {
+      case "receive": {
+        const i = this.#writes.findIndex((w) => w.dev === e.dev && w.bytes.length === e.len);
+        if (i < 0) return;
+        // Writes before it whose events were lost keep no reason.
+        const [w] = this.#writes.splice(0, i + 1).slice(-1);
+        this.#current = { skb: e.skb, bytes: w.bytes };
+        return;
+      }
+      case "drop":
+        // A segment taken into a queue and purged with it later was not dropped on arrival.
+        if (e.reason === "QUEUE_PURGE") return;
+        if (this.#current?.skb === e.skb && !this.#book.has(this.#current.bytes)) {
+          this.#book.set(this.#current.bytes, { source: "kernel", kind: "drop", name: e.reason });
+        }
+        return;
+      case "reset": {
+        const list = this.#ours(e.pid) ? this.#resets : this.#foreign;
+        // An RST that answers a segment goes to its sender, whatever socket the event names
+        // (a listener prints its own wildcard addresses).
+        const answered = e.skb && this.#current?.skb === e.skb
+          ? ends(this.#current.bytes)
+          : undefined;
+        list.push(answered ? { ...e, src: answered.dst, dst: answered.src } : e);
+        if (list.length > 256) list.shift();
+        this.#pair(this.#resets);
+        return;
+      }
+      case "marker":
+        return;
+    }
+  }
+
+  /** After a sync: an RST no event of ours explains takes one from elsewhere (a timer). */
+  settled(): void {
+    this.#pair(this.#foreign);
+  }
+
+  #pair(events: ResetEvent[]): void {
+    for (let i = 0; i < this.#rsts.length;) {
+      const r = this.#rsts[i];
+      const k = events.findIndex((e) => e.src === r.src && e.dst === r.dst);
+      if (k < 0) {
+        i++;
+        continue;
+      }
+      this.#book.set(r.bytes, resetReason(events.splice(k, 1)[0]));
+      this.#rsts.splice(i, 1);
+    }
+  }
+
+  /** The reason known for a datagram. */
+  of(bytes: Uint8Array): PacketReason | undefined {
+    return this.#book.get(bytes);
+  }
+}
+
+/** Whether `tid` is a thread of this process. */
+function ourThread(tid: number): boolean {
+  if (tid === Deno.pid) return true;
+  try {
+    Deno.statSync(`/proc/self/task/${tid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A target's reasons: the process's tracer, matched to this target's datagrams. */
+export class KernelReasons implements StackReasons {
+  readonly unavailable?: string;
+  readonly #matcher = new ReasonMatcher(ourThread);
+  readonly #stop: (() => void) | undefined;
+  readonly #sync: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  private constructor(
+    unavailable: string | undefined,
+    stop?: () => void,
+    sync?: () => Promise<void>,
+  ) {
+    this.unavailable = unavailable;
+    this.#stop = stop;
+    this.#sync = sync;
+  }
+
+  /** Starts (or joins) the process's tracer. Never throws: where it cannot, `unavailable` says why. */
+  static async open(): Promise<KernelReasons> {
+    const t = await acquireTracer();
+    if (typeof t === "string") return new KernelReasons(t);
+    const r: KernelReasons = new KernelReasons(
+      undefined,
+      t.listen((e) => r.#matcher.event(e)),
+      () => t.sync(),
+    );
+    return r;
+  }
+
+  /** For a target that does not trace (`reasons: false`). */
+  static off(why: string): KernelReasons {
+    return new KernelReasons(why);
+  }
+
+  injected(dev: string, bytes: Uint8Array): void {
+    if (!this.unavailable) this.#matcher.injected(dev, bytes);
+  }
+
+  received(bytes: Uint8Array): void {
+    if (!this.unavailable) this.#matcher.received(bytes);
+  }
+
+  of(bytes: Uint8Array): PacketReason | undefined {
+    return this.#matcher.of(bytes);
+  }
+
+  async settle(): Promise<void> {
+    if (!this.#sync || this.#closed) return;
+    await this.#sync();
+    this.#matcher.settled();
+  }
+
+  /** Lets go of the tracer (the last target to close ends it). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#stop) return;
+    this.#stop();
+    await releaseTracer();
+  }
+}
