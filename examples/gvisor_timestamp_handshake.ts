@@ -55,7 +55,8 @@ export const strict = scenario(
     accept().fails("EAGAIN"),
     // The client thinks it is connected; its data now meets the listener and gets a passive RST.
     inject(ackWithoutTs.payload("GET / HTTP/1.1\r\n\r\n").flags("P.")),
-    expect(rst()).seqEquals(ackWithoutTs),
+    // A listener refuses an ACK (Linux's word for it, as the built-in stack gives it: TCP_FLAGS).
+    expect(rst().reason("TCP_FLAGS")).seqEquals(ackWithoutTs),
   ],
   { profile: "gvisor" },
 );

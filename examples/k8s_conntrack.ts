@@ -86,7 +86,8 @@ export const reset = scenario(
   // The client pod's RST, forwarded by the node, to the server pod's own address and port.
   [
     ...request,
-    expect(rst().ports(any, 8080)).from("node"),
+    // The client pod has no socket for the server pod's own address and port: NO_SOCKET.
+    expect(rst().ports(any, 8080).reason("NO_SOCKET")).from("node"),
     // The node tracked the service connection, DNATed; the server pod's segment and
     // the client pod's RST, from and to the pods' own addresses, were INVALID.
     conntrack("node")

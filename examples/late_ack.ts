@@ -19,6 +19,7 @@ import {
   ack,
   data,
   expect,
+  expectDrop,
   expectNothing,
   inject,
   listen,
@@ -55,5 +56,6 @@ export const ignored = scenario("a late duplicate ACK is ignored by the connecti
 const unNatted = ack().ports(443, 40000).seq(1).ack(1449);
 export const reset = scenario("the host, with no socket for the un-NATed tuple, resets it", [
   inject(unNatted),
-  expect(rst()).seqEquals(unNatted),
+  expect(rst().reason("NO_SOCKET")).seqEquals(unNatted),
+  expectDrop("NO_SOCKET"),
 ]);

@@ -79,9 +79,36 @@ export function dropNote(trace: Trace): string | undefined {
   return `the stack dropped the last injected segment (${e.reason.source}: ${e.reason.name})`;
 }
 
+/** The TCP words that survive forwarding and NAT: seq, ack and flags. */
+function tcpKey(bytes: Uint8Array): string | undefined {
+  const ihl = bytes[0] >> 4 === 4 ? (bytes[0] & 0xf) * 4 : 40;
+  if (bytes.length < ihl + 14) return undefined;
+  return bytes.subarray(ihl + 4, ihl + 14).join(",");
+}
+
+/**
+ * The reason of a packet, or, for one a router forwarded (in a topology),
+ * of the same segment as its sender sent it: the latest earlier packet with
+ * its seq, ack and flags that has one.
+ */
+export function reasonOf(trace: Trace, e: PacketEvent): PacketEvent["reason"] {
+  if (e.reason || e.link === undefined) return e.reason;
+  const key = tcpKey(e.bytes);
+  const at = trace.events.indexOf(e);
+  for (let i = at - 1; i >= 0 && key; i--) {
+    const x = trace.events[i];
+    if (x.kind === "packet" && x.reason?.kind === "rst" && tcpKey(x.bytes) === key) return x.reason;
+  }
+  return undefined;
+}
+
 /** What is wrong with an RST's reason, `rst.reason: want …, got …`, or undefined. */
-export function rstReasonProblem(want: string, got: TraceEvent | undefined): string | undefined {
-  const r = got?.kind === "packet" ? got.reason : undefined;
+export function rstReasonProblem(
+  want: string,
+  trace: Trace,
+  got: TraceEvent | undefined,
+): string | undefined {
+  const r = got?.kind === "packet" ? reasonOf(trace, got) : undefined;
   if (r?.kind === "rst" && r.name === want) return undefined;
   return `rst.reason: want ${want}, got ${
     r?.kind === "rst" ? r.name : "none (the stack gave no reason)"

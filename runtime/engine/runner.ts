@@ -383,7 +383,10 @@ class Runner {
   /** A failure with the stack's reasons on its trace lines, and its drop of the last segment said. */
   async #withReasons(e: ScenarioFailure): Promise<ScenarioFailure> {
     if (!(await this.fillReasons())) return e;
-    return e.retold(dropNote(this.trace), traceTail(this.trace, this.#flows));
+    // A failure about a reason has said it already.
+    const said = e.summary.startsWith("expectDrop") ||
+      e.details.some((d) => d.startsWith("rst.reason"));
+    return e.retold(said ? undefined : dropNote(this.trace), traceTail(this.trace, this.#flows));
   }
 
   /** Says once per run that reasons cannot be checked here, and why. */
@@ -400,6 +403,7 @@ class Runner {
     }
     return rstReasonProblem(
       want,
+      this.trace,
       this.trace.events.find((e) => e.kind === "packet" && e.bytes === bytes),
     );
   }

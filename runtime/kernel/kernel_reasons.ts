@@ -32,7 +32,7 @@ import { address } from "../wire/address.ts";
 import type { PacketReason } from "../wire/stack_reasons.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { StackReasons } from "../engine/target.ts";
-import { acquireTracer, type KernelEvent, releaseTracer } from "./tracefs.ts";
+import { acquireTracer, type KernelEvent, type KernelTracer, releaseTracer } from "./tracefs.ts";
 
 type ResetEvent = Extract<KernelEvent, { kind: "reset" }>;
 
@@ -61,31 +61,66 @@ const resetReason = (e: ResetEvent): PacketReason => ({
   ...(e.state ? { state: e.state } : {}),
 });
 
+/**
+ * The datagrams this process wrote and the kernel has not yet been seen to
+ * receive, across every target and host: the receive events come in the
+ * order of the writes, whichever namespace (and device of the same name)
+ * each went to. The first matcher to see an event claims its write for all.
+ */
+export class WriteQueue {
+  readonly #writes: { dev: string; bytes: Uint8Array; owner: object }[] = [];
+  readonly #claims = new WeakMap<KernelEvent, { bytes: Uint8Array; owner: object } | null>();
+
+  push(dev: string, bytes: Uint8Array, owner: object): void {
+    this.#writes.push({ dev, bytes, owner });
+    if (this.#writes.length > 4096) this.#writes.shift();
+  }
+
+  /** The write a receive event is of, or null (not one of ours). */
+  claim(e: Extract<KernelEvent, { kind: "receive" }>): { bytes: Uint8Array; owner: object } | null {
+    const known = this.#claims.get(e);
+    if (known !== undefined) return known;
+    const i = this.#writes.findIndex((w) => w.dev === e.dev && w.bytes.length === e.len);
+    // Writes before it whose events were lost keep no reason.
+    const w = i < 0 ? null : this.#writes.splice(0, i + 1)[i];
+    this.#claims.set(e, w);
+    return w;
+  }
+}
+
+const processWrites = new WriteQueue();
+
 /** The bookkeeping, apart from where events come from. `ours(pid)`: a thread of this process. */
 export class ReasonMatcher {
   readonly #ours: (pid: number) => boolean;
   readonly #book = new WeakMap<Uint8Array, PacketReason>();
-  /** Written, not yet seen received. */
-  readonly #writes: { dev: string; bytes: Uint8Array }[] = [];
+  readonly #writes: WriteQueue;
   /** The last received segment's skb, until the next one. */
   #current: { skb: string; bytes: Uint8Array } | undefined;
   readonly #resets: ResetEvent[] = [];
   readonly #foreign: ResetEvent[] = [];
   readonly #rsts: { bytes: Uint8Array; src: string; dst: string }[] = [];
 
-  constructor(ours: (pid: number) => boolean) {
+  readonly #sentHere: (bytes: Uint8Array) => boolean;
+
+  constructor(
+    ours: (pid: number) => boolean,
+    writes: WriteQueue = new WriteQueue(),
+    sentHere: (bytes: Uint8Array) => boolean = () => true,
+  ) {
     this.#ours = ours;
+    this.#writes = writes;
+    this.#sentHere = sentHere;
   }
 
   /** A datagram about to be written to `dev`. */
   injected(dev: string, bytes: Uint8Array): void {
-    this.#writes.push({ dev, bytes });
-    if (this.#writes.length > 4096) this.#writes.shift();
+    this.#writes.push(dev, bytes, this);
   }
 
-  /** A datagram the kernel sent. */
+  /** A datagram the kernel sent (or, on a router, forwarded: `sentHere` tells them apart). */
   received(bytes: Uint8Array): void {
-    if (!isRst(bytes)) return;
+    if (!isRst(bytes) || !this.#sentHere(bytes)) return;
     const e = ends(bytes);
     if (!e) return;
     this.#rsts.push({ bytes, ...e });
@@ -97,11 +132,9 @@ export class ReasonMatcher {
   event(e: KernelEvent): void {
     switch (e.kind) {
       case "receive": {
-        const i = this.#writes.findIndex((w) => w.dev === e.dev && w.bytes.length === e.len);
-        if (i < 0) return;
-        // Writes before it whose events were lost keep no reason.
-        const [w] = this.#writes.splice(0, i + 1).slice(-1);
-        this.#current = { skb: e.skb, bytes: w.bytes };
+        const w = this.#writes.claim(e);
+        // Another write of this process, or a datagram of someone else's: ours is done.
+        this.#current = w?.owner === this ? { skb: e.skb, bytes: w.bytes } : undefined;
         return;
       }
       case "drop":
@@ -112,6 +145,8 @@ export class ReasonMatcher {
         }
         return;
       case "reset": {
+        // One that answers a segment belongs to whoever wrote that segment.
+        if (e.skb && this.#current?.skb !== e.skb) return;
         const list = this.#ours(e.pid) ? this.#resets : this.#foreign;
         // An RST that answers a segment goes to its sender, whatever socket the event names
         // (a listener prints its own wildcard addresses).
@@ -166,31 +201,32 @@ function ourThread(tid: number): boolean {
 /** A target's reasons: the process's tracer, matched to this target's datagrams. */
 export class KernelReasons implements StackReasons {
   readonly unavailable?: string;
-  readonly #matcher = new ReasonMatcher(ourThread);
+  readonly #matcher: ReasonMatcher;
   readonly #stop: (() => void) | undefined;
   readonly #sync: (() => Promise<void>) | undefined;
   #closed = false;
 
   private constructor(
     unavailable: string | undefined,
-    stop?: () => void,
-    sync?: () => Promise<void>,
+    sentHere?: (bytes: Uint8Array) => boolean,
+    tracer?: KernelTracer,
   ) {
     this.unavailable = unavailable;
-    this.#stop = stop;
-    this.#sync = sync;
+    const m = new ReasonMatcher(ourThread, processWrites, sentHere);
+    this.#matcher = m;
+    this.#stop = tracer?.listen((e) => m.event(e));
+    this.#sync = tracer && (() => tracer.sync());
   }
 
-  /** Starts (or joins) the process's tracer. Never throws: where it cannot, `unavailable` says why. */
-  static async open(): Promise<KernelReasons> {
+  /**
+   * Starts (or joins) the process's tracer. `sentHere` tells the datagrams
+   * this kernel sent from those it forwarded (a router's): by source address.
+   * Never throws: where it cannot, `unavailable` says why.
+   */
+  static async open(sentHere?: (bytes: Uint8Array) => boolean): Promise<KernelReasons> {
     const t = await acquireTracer();
     if (typeof t === "string") return new KernelReasons(t);
-    const r: KernelReasons = new KernelReasons(
-      undefined,
-      t.listen((e) => r.#matcher.event(e)),
-      () => t.sync(),
-    );
-    return r;
+    return new KernelReasons(undefined, sentHere, t);
   }
 
   /** For a target that does not trace (`reasons: false`). */

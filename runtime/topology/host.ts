@@ -23,7 +23,7 @@
  */
 import type { HostDef } from "../../dsl/topology_def.ts";
 import type { Clock } from "../engine/clock.ts";
-import type { ConntrackView, SocketApi, TargetSetting } from "../engine/target.ts";
+import type { ConntrackView, SocketApi, StackReasons, TargetSetting } from "../engine/target.ts";
 import { applySysctl, resolveProfile } from "../stack/profile.ts";
 import { Stack } from "../stack/stack.ts";
 import { datagramEnds } from "../wire/packet.ts";
@@ -45,6 +45,8 @@ export interface TopoHost {
    * goes out on, and what the host did to it on the way out, for its trace line.
    */
   emit?: (link: string, bytes: Uint8Array, time: number, notes?: string[]) => void;
+  /** Why it reset or dropped what it did, by the datagrams as they crossed its links. */
+  readonly reasons?: StackReasons;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export function builtinHost(
     name,
     kind: "builtin",
     sockets: stack,
+    reasons: stack.reasons,
     configure(s) {
       stack.profile = s.kind === "profile"
         ? resolveProfile(s.profile)

@@ -28,6 +28,7 @@ import { datagramEnds } from "../wire/packet.ts";
 import { notLinux } from "../stack/profile.ts";
 import { FdWaiter } from "../kernel/fd_waiter.ts";
 import { listenInvalid } from "../kernel/nflog.ts";
+import { KernelReasons } from "../kernel/kernel_reasons.ts";
 import { KernelSockets } from "../kernel/kernel_sockets.ts";
 import { readConntrack } from "../kernel/conntrack_tool.ts";
 import { missingTool } from "../kernel/kernel_support.ts";
@@ -67,6 +68,9 @@ export async function kernelHost(
   const noTool = (def.nft === undefined ? undefined : missingTool("nft", "nftables")) ??
     (def.iptables?.length ? missingTool("iptables", "iptables") : undefined);
   if (noTool) throw new TargetUnavailable(`topology host ${name}`, noTool);
+  // What this host sends comes from one of its addresses; what it forwards does not.
+  const own = plan.ifaces.flatMap((i) => [i.v4, i.v6]);
+  const tracing = KernelReasons.open((b) => own.some((a) => address.equal(a, datagramEnds(b).src)));
   const ns = PrivateNetns.create();
   const fds: number[] = [];
   const waiter = new FdWaiter();
@@ -89,8 +93,10 @@ export async function kernelHost(
     for (const fd of fds) libc().close(fd);
     await waiter.close();
     ns.close();
+    await (await tracing).close();
     throw e;
   }
+  const kernelReasons = await tracing;
   const sockets = new KernelSockets(ns, waiter, clock);
   const backends = new Map<string, FdBackend>();
   const filtered = def.nft !== undefined || (def.iptables?.length ?? 0) > 0;
@@ -99,6 +105,7 @@ export async function kernelHost(
     name,
     kind: "kernel",
     sockets,
+    reasons: kernelReasons,
     configure(s: TargetSetting) {
       if (s.kind === "sysctl") {
         ns.writeSysctl(s.name, s.value);
@@ -123,11 +130,16 @@ export async function kernelHost(
       await sockets.close();
       await waiter.close();
       for (const b of backends.values()) b.close();
+      await kernelReasons.close();
       ns.close();
     },
   };
   plan.ifaces.forEach((i, n) => {
     const b = new FdBackend(fds[n], clock, waiter, notLinkLocal);
+    b.tap = {
+      injected: (x) => kernelReasons.injected(i.dev, x),
+      received: (x) => kernelReasons.received(x),
+    };
     b.onPacket = (bytes, time) => host.emit?.(i.link, bytes, time, reasons?.sent(bytes));
     backends.set(i.link, b);
   });

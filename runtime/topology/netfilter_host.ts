@@ -62,6 +62,7 @@ import { rejectReset, rejectUnreachable } from "../middlebox/reject.ts";
 import type { TcpTracker } from "../middlebox/tcp_tracker.ts";
 import { applySysctl, resolveProfile } from "../stack/profile.ts";
 import { Stack } from "../stack/stack.ts";
+import { ReasonBook } from "../engine/reason_book.ts";
 import type { TopologyPlan } from "./addressing.ts";
 import type { TopoHost } from "./host.ts";
 
@@ -112,6 +113,10 @@ export function netfilterHost(
   const devOf = new Map(ifaces.map((i) => [i.link, i.dev]));
   let settings: ConntrackSettings = CONNTRACK_DEFAULTS;
   const stack = new Stack({ clock, addresses: own, profile: resolveProfile("linux") });
+  // Reasons by the datagrams as they crossed the links: netfilter's own drops, and the
+  // stack's words on the (translated) datagrams it took and sent.
+  const dropped = new ReasonBook();
+  const stackBytes = new WeakMap<Uint8Array, Uint8Array>();
   const table = new ConntrackTable(settings);
   const nats = new WeakMap<TcpTracker, Nat>();
   const random = mulberry32(0x6e66);
@@ -309,16 +314,23 @@ export function netfilterHost(
     const pre = prerouting(bytes, p, v, from, notes);
     const after = pre === bytes ? p : parsePacket(pre, "raw", { verify: false });
     if (isOwn(after.ip.dst)) {
-      if (!filter("input", pre, after, v, from, notes)) return say();
+      if (!filter("input", pre, after, v, from, notes)) {
+        dropped.drop(bytes, "NETFILTER_DROP");
+        return say();
+      }
       const local = sourceNat(pre, after, v, undefined, notes);
       say();
+      stackBytes.set(bytes, local);
       return stack.input(local);
     }
     if (!def.forward) {
       notes.push("not forwarded (forwarding is off)");
       return say();
     }
-    if (!filter("forward", pre, after, v, from, notes)) return say();
+    if (!filter("forward", pre, after, v, from, notes)) {
+      dropped.drop(bytes, "NETFILTER_DROP");
+      return say();
+    }
     const link = plan.linkToward(name, after.ip.dst);
     const f = link && forwarded(pre);
     if (!link || !f) return say();
@@ -346,6 +358,7 @@ export function netfilterHost(
       if (v.dir === "reply") b = unNat(b, nats.get(v.tracker), notes);
       else b = sourceNat(b, p, v, link, notes);
     }
+    stackBytes.set(b, bytes);
     host.emit?.(link, b, clock.now(), [notes.join(", ")]);
   };
 
@@ -363,6 +376,10 @@ export function netfilterHost(
       clock.setTimer(clock.now(), () => arrive(link, bytes, note ?? (() => {})));
     },
     conntrack: () => Promise.resolve(view()),
+    reasons: {
+      of: (b) => dropped.of(b) ?? stack.reasons.of(stackBytes.get(b) ?? b),
+      settle: () => Promise.resolve(),
+    },
     close: () => Promise.resolve(),
   };
   const view = (): ConntrackView => ({

@@ -27,7 +27,14 @@ import type { TopologyDef } from "../../dsl/topology_def.ts";
 import { type Clock, RealClock, VirtualClock } from "../engine/clock.ts";
 import { keepRecent } from "../engine/packet_log.ts";
 import { Path } from "../engine/path.ts";
-import type { Backend, Endpoints, Received, Target, TopologyControl } from "../engine/target.ts";
+import type {
+  Backend,
+  Endpoints,
+  Received,
+  StackReasons,
+  Target,
+  TopologyControl,
+} from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import type { Trace, TraceEvent } from "../engine/trace.ts";
 import { address } from "../wire/address.ts";
@@ -115,6 +122,8 @@ function assemble(
   const queues = new Map<string, Received[]>([[tap.a, []], [tap.b, []]]);
   const paths = new Map<string, Path>();
   const events = new WeakMap<Uint8Array, PacketEvent>();
+  /** What a path made of a datagram before the far end took it (a rewrite's copy). */
+  const crossed = new WeakMap<Uint8Array, Uint8Array>();
   let trace: Trace | undefined;
   let closed = false;
   const other = (link: string, from: string) => {
@@ -150,10 +159,13 @@ function assemble(
     const to = other(link, from);
     const path = paths.get(link);
     const note = (text: string) => (e.path ??= []).push(text);
+    const deliver = (b: Uint8Array) => {
+      // A path that rewrote it delivered a copy: reasons are about the copy.
+      if (b !== bytes) crossed.set(bytes, b);
+      if (!closed) to.deliver(link, b, note);
+    };
     if (!path?.active) {
-      path?.cross(bytes, from, (b) => {
-        if (!closed) to.deliver(link, b, note);
-      });
+      path?.cross(bytes, from, deliver);
       return;
     }
     events.set(bytes, e);
@@ -161,7 +173,7 @@ function assemble(
       if (marks.length) (e.path ??= []).push(...marks);
       // Held, then released: it did cross.
       delete e.stopped;
-      if (!closed) to.deliver(link, b, note);
+      deliver(b);
     });
   };
   for (const h of hosts.values()) {
@@ -259,10 +271,39 @@ function assemble(
     v6: ends(6),
     configure: (s) => tapB.configure(s),
     topology: control,
+    reasons: hostReasons([...hosts.values()], crossed),
     async close() {
       if (closed) return;
       closed = true;
       await close();
+    },
+  };
+}
+
+/**
+ * Every host's reasons as one: a datagram's is the first host's that has
+ * one (each names what crossed its own links). Unavailable when a kernel
+ * host cannot say (no tracefs): reason checks then warn instead of failing.
+ */
+function hostReasons(
+  hosts: readonly TopoHost[],
+  crossed: WeakMap<Uint8Array, Uint8Array>,
+): StackReasons | undefined {
+  const all = hosts.flatMap((h) => (h.reasons ? [h.reasons] : []));
+  if (!all.length) return undefined;
+  const unavailable = all.find((r) => r.unavailable)?.unavailable;
+  return {
+    ...(unavailable ? { unavailable } : {}),
+    of: (b) => {
+      const copy = crossed.get(b);
+      for (const r of all) {
+        const x = r.of(b) ?? (copy && r.of(copy));
+        if (x) return x;
+      }
+      return undefined;
+    },
+    settle: async () => {
+      for (const r of all) await r.settle();
     },
   };
 }
