@@ -69,6 +69,7 @@ const SYMBOLS = {
   unshare: { parameters: ["i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
+  gettid: { parameters: [], result: "i32" },
   geteuid: { parameters: [], result: "u32" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "u64"], result: "i64" },

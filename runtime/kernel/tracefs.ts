@@ -18,7 +18,7 @@
  *
  * The events:
  * - `net:netif_receive_skb` (dev, skb address, length), filtered in the
- *   kernel to this process's main thread: the datagrams synack writes to a
+ *   kernel to the thread running JS (the main one, or `deno test`'s): the datagrams synack writes to a
  *   TUN device are received in the writing thread, so each write has one,
  *   and its skb address names the segment for the next two;
  * - `skb:kfree_skb` (skb address, `enum skb_drop_reason`), same filter;
@@ -59,6 +59,8 @@ export type KernelEvent =
     reason: string;
   }
   | { pid: number; kind: "marker"; text: string };
+
+import { libc } from "./libc.ts";
 
 const HEAD = /^\s*(.*)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+\S+\s+[\d.]+:\s+(\w+):\s(.*)$/;
 const NULL_PTR = /^0+$/;
@@ -114,7 +116,9 @@ const HELPER = [
   'for d in "$T"/instances/synack-*; do',
   '  [ -d "$d" ] || continue',
   "  p=${d##*synack-}",
-  '  kill -0 "$p" 2>/dev/null || rmdir "$d" 2>/dev/null || true',
+  "  # Alive, and not a zombie awaiting its reaper: still someone's.",
+  `  if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then continue; fi`,
+  '  rmdir "$d" 2>/dev/null || true',
   "done",
   'I="$T/instances/synack-$$"',
   "cat_pid=",
@@ -196,7 +200,7 @@ export class KernelTracer {
         "-c",
         HELPER,
         "synack-trace",
-        `${Deno.pid}`,
+        `${libc().gettid()}`,
       ],
       stdin: "piped",
       stdout: "piped",

@@ -12,6 +12,8 @@
 import assert from "node:assert/strict";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
 import { runScenarioOn } from "../../runtime/scenario.ts";
+import type { RunResult } from "../../runtime/engine/runner.ts";
+import { formatReason } from "../../runtime/wire/stack_reasons.ts";
 import { loadStackScenarios } from "../fixtures.ts";
 
 const why = kernelUnavailable();
@@ -74,7 +76,8 @@ Deno.test({
     assert.ok(scenarios.length >= 80, `found ${scenarios.length} scenarios`);
     const unexpected: string[] = [];
     const stale: string[] = [];
-    let ran = 0;
+    const misnamed: string[] = [];
+    let ran = 0, named = 0;
     for (const sc of scenarios) {
       const profile = sc.options.profile;
       if (profile !== undefined && profile !== "linux") continue; // a model, not Linux
@@ -86,11 +89,35 @@ Deno.test({
       const varies = VARIES_ON_KERNEL[sc.name] !== undefined;
       if (!r.ok && !known && !varies) unexpected.push(`${sc.name}\n${r.failure?.message}`);
       if (r.ok && known) stale.push(sc.name);
+      // Both passed: the kernel's tracepoints and the built-in stack name the same resets and drops.
+      if (r.ok && builtin.ok) {
+        const a = reasonList(builtin), b = reasonList(r);
+        if (a.length === b.length && a.join() !== b.join()) {
+          misnamed.push(
+            `${sc.name}: ${
+              a.flatMap((x, i) => x === b[i] ? [] : [`#${i + 1} builtin ${x}, kernel ${b[i]}`])
+                .join("; ")
+            }`,
+          );
+        }
+        if (a.length === b.length) named++;
+      }
       const verdict = r.ok ? "pass" : known ? "known" : varies ? "varies" : "FAIL";
       await t.step({ name: `${verdict}: ${sc.name}`, fn: () => {} });
     }
     assert.ok(ran >= 50, `only ${ran} scenarios ran on the kernel`);
     assert.deepEqual(stale, [], "listed as diverging but passing on the kernel: take them off");
     assert.deepEqual(unexpected, [], "diverging from the kernel without a documented reason");
+    assert.ok(named >= 50, `only ${named} scenarios had their reasons compared`);
+    assert.deepEqual(misnamed, [], "reasons the built-in stack names unlike the kernel");
   },
 });
+
+/** Each packet's direction and reason, without who gave it: `in dropped: NO_SOCKET`, `out -`. */
+function reasonList(r: RunResult): string[] {
+  return r.trace.events.flatMap((e) =>
+    e.kind === "packet"
+      ? [`${e.dir} ${e.reason ? formatReason(e.reason).replace(/^\w+:? ?/, "") : "-"}`]
+      : []
+  );
+}

@@ -53,3 +53,31 @@ export function markedProcesses(marker: string): { pid: number; cmd: string; net
   }
   return out;
 }
+
+/**
+ * The machine's tracing as synack could touch it: tracefs mounts in the
+ * host's mount table, and, read through a private mount of tracefs, the
+ * `synack-*` instances and what the top-level buffer has enabled.
+ */
+export function tracingState(): { mounts: string[]; instances: string[]; topLevel: string } {
+  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+    .filter((l) => / - tracefs /.test(l)).map((l) => l.split(" ")[4]).sort();
+  const out = new Deno.Command("unshare", {
+    args: [
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-c",
+      "mount -t tracefs nodev /sys/kernel/tracing && cd /sys/kernel/tracing && " +
+      "ls instances; echo ---; cat set_event tracing_on events/enable",
+    ],
+  }).outputSync();
+  const [list, top] = new TextDecoder().decode(out.stdout).split("---\n");
+  return {
+    mounts,
+    instances: list.split("\n").filter((n) => n.startsWith("synack-")),
+    topLevel: top ?? "",
+  };
+}

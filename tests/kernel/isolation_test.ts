@@ -2,12 +2,13 @@
  * Isolation: 50 runs of a scenario on the kernel and raw targets, and 50 of a
  * three-namespace topology, one in
  * three killed part-way through (SIGKILL, SIGTERM or SIGINT), leave no namespace, interface,
- * route, sysctl change or process behind. Needs root; skips visibly without.
+ * route, sysctl change or process behind, and no tracefs mount, tracing instance or enabled
+ * event (each run reads the kernel's reasons through its own instance). Needs root; skips visibly without.
  */
 import assert from "node:assert/strict";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
 import { mulberry32 } from "../../runtime/engine/mulberry32.ts";
-import { hostNetwork, markedProcesses, nsMounts } from "./host_state.ts";
+import { hostNetwork, markedProcesses, nsMounts, tracingState } from "./host_state.ts";
 
 const why = kernelUnavailable();
 const SCENARIO = new URL("./slow_scenario.ts", import.meta.url).pathname;
@@ -49,6 +50,7 @@ async function runAll(
 ): Promise<void> {
   const mountsBefore = nsMounts();
   const hostBefore = hostNetwork();
+  const tracingBefore = tracingState();
   const endings: string[] = [];
   for (let i = 0; i < plan.length; i += 5) {
     endings.push(
@@ -68,6 +70,8 @@ async function runAll(
   assert.deepEqual(left, [], "processes (and the namespaces they hold) left over");
   assert.deepEqual(nsMounts(), mountsBefore, "namespaces pinned by a mount");
   assert.equal(hostNetwork(), hostBefore, "the host's links, addresses, routes or sysctl changed");
+  // Each run traced the kernel's reasons in an instance of its own, on a private tracefs mount.
+  assert.deepEqual(tracingState(), tracingBefore, "a tracefs mount, instance or event left behind");
 }
 
 Deno.test({
