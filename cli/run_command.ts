@@ -66,9 +66,12 @@ export async function runCommand(
   await checkOutputFile("--pcap", o.pcap);
   await checkOutputFile("--trace", o.trace);
   const { suite, engine } = await openWithEngine(paths, o);
+  // One tracing instance for the whole run, not one per kernel scenario (about 60 ms each).
+  const tracing = await engine.holdTracing(targets);
   try {
     return await runSuite(suite, engine, paths, targets, o, print);
   } finally {
+    await tracing.release();
     await suite.close();
   }
 }

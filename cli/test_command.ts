@@ -149,9 +149,11 @@ export async function testCommand(
   await checkOutputFile("--tap", o.tap);
   const paths = typeof dir === "string" ? [dir] : dir;
   const { suite, engine } = await openWithEngine(paths, { ...o, includeTests: true });
+  const tracing = await engine.holdTracing([target]);
   try {
     return await runTests(suite, engine, paths.join(", "), target, shard, o, print);
   } finally {
+    await tracing.release();
     await suite.close();
   }
 }

@@ -169,3 +169,29 @@ export function scenario(
   }
   return sc;
 }
+
+/**
+ * Keeps the kernel's tracer (the tracing helper and its instance, see
+ * `kernel/tracefs.ts`) running while a run goes through many scenarios on
+ * the kernel, so that each target joins it instead of starting its own.
+ * Nothing happens for targets that do not trace, or where the kernel
+ * target cannot run.
+ *
+ * @example
+ * ```ts
+ * import { holdTracing } from "./scenario.ts";
+ * const tracing = await holdTracing(["builtin"]); // nothing to hold
+ * await tracing.release();
+ * ```
+ */
+export async function holdTracing(
+  targets: readonly string[],
+): Promise<{ release(): Promise<void> }> {
+  const traced = targets.some((t) => ["kernel", "raw"].includes(parseTargetSpec(t).kind));
+  if (!traced) return { release: () => Promise.resolve() };
+  const { kernelUnavailable } = await import("./kernel/kernel_support.ts");
+  if (kernelUnavailable()) return { release: () => Promise.resolve() };
+  const { acquireTracer, releaseTracer } = await import("./kernel/tracefs.ts");
+  const t = await acquireTracer();
+  return { release: () => typeof t === "string" ? Promise.resolve() : releaseTracer() };
+}

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { kernelUnavailable } from "../../runtime/kernel/kernel_support.ts";
-import { runScenarioOn } from "../../runtime/scenario.ts";
+import { holdTracing, runScenarioOn } from "../../runtime/scenario.ts";
 import type { RunResult } from "../../runtime/engine/runner.ts";
 import { formatReason } from "../../runtime/wire/stack_reasons.ts";
 import { loadStackScenarios } from "../fixtures.ts";
@@ -73,37 +73,43 @@ Deno.test({
   ignore: why !== undefined,
   async fn(t) {
     const scenarios = await loadStackScenarios("kernel");
-    assert.ok(scenarios.length >= 80, `found ${scenarios.length} scenarios`);
-    const unexpected: string[] = [];
-    const stale: string[] = [];
-    const misnamed: string[] = [];
-    let ran = 0, named = 0;
-    for (const sc of scenarios) {
-      const profile = sc.options.profile;
-      if (profile !== undefined && profile !== "linux") continue; // a model, not Linux
-      const builtin = await runScenarioOn(sc, "builtin");
-      if (!builtin.ok || builtin.elapsedMs > MAX_MS) continue;
-      ran++;
-      const r = await runScenarioOn(sc, "kernel");
-      const known = KNOWN_DIVERGENCES[sc.name];
-      const varies = VARIES_ON_KERNEL[sc.name] !== undefined;
-      if (!r.ok && !known && !varies) unexpected.push(`${sc.name}\n${r.failure?.message}`);
-      if (r.ok && known) stale.push(sc.name);
-      // Both passed: the kernel's tracepoints and the built-in stack name the same resets and drops.
-      if (r.ok && builtin.ok) {
-        const a = reasonList(builtin), b = reasonList(r);
-        if (a.length === b.length && a.join() !== b.join()) {
-          misnamed.push(
-            `${sc.name}: ${
-              a.flatMap((x, i) => x === b[i] ? [] : [`#${i + 1} builtin ${x}, kernel ${b[i]}`])
-                .join("; ")
-            }`,
-          );
+    // One tracing instance for all of them.
+    const tracing = await holdTracing(["kernel"]);
+    try {
+      assert.ok(scenarios.length >= 80, `found ${scenarios.length} scenarios`);
+      const unexpected: string[] = [];
+      const stale: string[] = [];
+      const misnamed: string[] = [];
+      let ran = 0, named = 0;
+      for (const sc of scenarios) {
+        const profile = sc.options.profile;
+        if (profile !== undefined && profile !== "linux") continue; // a model, not Linux
+        const builtin = await runScenarioOn(sc, "builtin");
+        if (!builtin.ok || builtin.elapsedMs > MAX_MS) continue;
+        ran++;
+        const r = await runScenarioOn(sc, "kernel");
+        const known = KNOWN_DIVERGENCES[sc.name];
+        const varies = VARIES_ON_KERNEL[sc.name] !== undefined;
+        if (!r.ok && !known && !varies) unexpected.push(`${sc.name}\n${r.failure?.message}`);
+        if (r.ok && known) stale.push(sc.name);
+        // Both passed: the kernel's tracepoints and the built-in stack name the same resets and drops.
+        if (r.ok && builtin.ok) {
+          const a = reasonList(builtin), b = reasonList(r);
+          if (a.length === b.length && a.join() !== b.join()) {
+            misnamed.push(
+              `${sc.name}: ${
+                a.flatMap((x, i) => x === b[i] ? [] : [`#${i + 1} builtin ${x}, kernel ${b[i]}`])
+                  .join("; ")
+              }`,
+            );
+          }
+          if (a.length === b.length) named++;
         }
-        if (a.length === b.length) named++;
+        const verdict = r.ok ? "pass" : known ? "known" : varies ? "varies" : "FAIL";
+        await t.step({ name: `${verdict}: ${sc.name}`, fn: () => {} });
       }
-      const verdict = r.ok ? "pass" : known ? "known" : varies ? "varies" : "FAIL";
-      await t.step({ name: `${verdict}: ${sc.name}`, fn: () => {} });
+    } finally {
+      await tracing.release();
     }
     assert.ok(ran >= 50, `only ${ran} scenarios ran on the kernel`);
     assert.deepEqual(stale, [], "listed as diverging but passing on the kernel: take them off");
