@@ -81,6 +81,9 @@ Deno.test({
       const stale: string[] = [];
       const misnamed: string[] = [];
       let ran = 0, named = 0;
+    // One tracing instance for all of them.
+    const tracing = await holdTracing(["kernel"]);
+    try {
       for (const sc of scenarios) {
         const profile = sc.options.profile;
         if (profile !== undefined && profile !== "linux") continue; // a model, not Linux
