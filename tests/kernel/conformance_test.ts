@@ -73,14 +73,11 @@ Deno.test({
   ignore: why !== undefined,
   async fn(t) {
     const scenarios = await loadStackScenarios("kernel");
-    // One tracing instance for all of them.
-    const tracing = await holdTracing(["kernel"]);
-    try {
-      assert.ok(scenarios.length >= 80, `found ${scenarios.length} scenarios`);
-      const unexpected: string[] = [];
-      const stale: string[] = [];
-      const misnamed: string[] = [];
-      let ran = 0, named = 0;
+    assert.ok(scenarios.length >= 80, `found ${scenarios.length} scenarios`);
+    const unexpected: string[] = [];
+    const stale: string[] = [];
+    const misnamed: string[] = [];
+    let ran = 0, named = 0;
     // One tracing instance for all of them.
     const tracing = await holdTracing(["kernel"]);
     try {
