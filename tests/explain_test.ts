@@ -12,6 +12,13 @@ import { explainRsts } from "../runtime/explain/rst_explain.ts";
 import { explainText } from "../runtime/explain/explain_text.ts";
 import { kernelUnavailable } from "../runtime/kernel/kernel_support.ts";
 import type { Trace } from "../runtime/engine/trace.ts";
+import type { Scenario } from "../dsl/scenario_def.ts";
+import { defineScenario } from "../dsl/scenario_def.ts";
+import { close, data, expect, finAck, inject, rst } from "../mod.ts";
+import { runScenario } from "../runtime/engine/runner.ts";
+import { kernelTarget } from "../runtime/kernel/kernel_target.ts";
+import { holdTracing } from "../runtime/scenario.ts";
+import { established } from "./fixtures.ts";
 
 /** Each RST of each group as "where kind cause". */
 const verdicts = (groups: readonly SegmentGroup[]) =>
@@ -63,6 +70,74 @@ Deno.test({
   ignore: why !== undefined,
   async fn() {
     assert.deepEqual(await seedVerdicts("kernel"), SEEDS);
+  },
+});
+
+/** A socket closed by close() that still gets data: Linux aborts (TCP_ABORT_ON_DATA). */
+const abortOnData = defineScenario("data after close()", [
+  ...established,
+  close(),
+  expect(finAck()),
+  inject(data("late")),
+  expect(rst().reason("TCP_ABORT_ON_DATA")),
+], { register: false });
+
+/** The captured cases: the seeds, the late ACK's un-NATed tuple, and the abort on data. */
+const CAPTURED: Record<string, string[][]> = {
+  ...SEEDS,
+  "examples/late_ack.ts": [[], ["- passive no-connection"]],
+};
+
+Deno.test({
+  name:
+    `explain: RSTs captured by tcpdump inside the kernel's namespace, labelled as the kernel says${
+      why ? ` (skipped: ${why})` : ""
+    }`,
+  ignore: why !== undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const tracing = await holdTracing(["kernel"]);
+    const got: Record<string, string[][]> = {};
+    let rsts = 0;
+    try {
+      const cases: [string, Scenario][] = [];
+      for (const file of Object.keys(CAPTURED)) {
+        for (const sc of await loadScenarios([file])) cases.push([file, sc]);
+      }
+      cases.push(["abort", abortOnData]);
+      for (const [i, [file, sc]] of cases.entries()) {
+        const pcap = `${dir}/${i}.pcap`;
+        const target = await kernelTarget({ tcpdump: pcap });
+        let r;
+        try {
+          r = await runScenario(sc, { target });
+        } finally {
+          await target.close();
+        }
+        assert.ok(r.ok, `${sc.name}: ${r.failure?.message}`);
+        // tcpdump's own file: its interface is the TUN device.
+        const captured = await loadSegments(pcap);
+        (got[file] ??= []).push(verdicts(captured).map((v) => v.replace(/^interface 0 /, "- ")));
+        // The kernel's word on each RST, from synack's trace, agrees with what the capture shows.
+        for (const e of explainRsts(fromTrace(r.trace)[0]?.segs ?? [])) {
+          rsts++;
+          assert.equal(
+            e.stack?.reason.source,
+            "kernel",
+            `${sc.name}: #${e.n} has the kernel's reason`,
+          );
+          assert.ok(
+            e.stack.agrees,
+            `${sc.name}: #${e.n} ${e.cause}, kernel ${e.stack.reason.name}`,
+          );
+        }
+      }
+    } finally {
+      await tracing.release();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assert.deepEqual(got, { ...CAPTURED, abort: [["- passive abort-after-fin"]] });
+    assert.ok(rsts >= 10, `${rsts} RSTs`);
   },
 });
 

@@ -16,6 +16,7 @@
  * ```
  */
 import { Trace } from "../engine/trace.ts";
+import { reasonOf } from "../engine/reason_check.ts";
 import { captureRecords, decodeCut, unwrapRecord } from "../wire/capture_read.ts";
 import { DecodeError } from "../wire/decode_error.ts";
 import { parsePacket } from "../wire/packet.ts";
@@ -84,7 +85,15 @@ export function fromTrace(trace: Trace): SegmentGroup[] {
     try {
       const packet = parsePacket(e.bytes, "raw", { verify: false });
       if (packet.transport.kind !== "tcp") continue;
-      all.push({ n, time: (e.time - t0) / 1000, packet, where: e.link, notes: e.path });
+      const reason = reasonOf(trace, e);
+      all.push({
+        n,
+        time: (e.time - t0) / 1000,
+        packet,
+        where: e.link,
+        notes: e.path,
+        ...(reason ? { reason } : {}),
+      });
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
     }

@@ -23,7 +23,7 @@
  */
 import { formatLine } from "../wire/line_format.ts";
 import type { SegmentGroup } from "./explain_input.ts";
-import { explainRsts } from "./rst_explain.ts";
+import { CAUSE_REASONS, explainRsts } from "./rst_explain.ts";
 
 /** The report's lines, the last a count. */
 export function explainText(groups: readonly SegmentGroup[]): string[] {
@@ -48,6 +48,18 @@ export function explainText(groups: readonly SegmentGroup[]): string[] {
         }`;
       out.push(`    ${what}: ${e.summary}`);
       for (const line of e.evidence) out.push(`    ${line}`);
+      if (e.stack) {
+        const r = e.stack.reason;
+        out.push(
+          `    ${r.source} says: ${r.name}${r.state ? ` in ${r.state}` : ""}, ${
+            e.stack.agrees
+              ? "as this cause gives"
+              : `which this cause does not give (${
+                CAUSE_REASONS[e.cause].join(", ") || "none"
+              }): the stack's word stands`
+          }`,
+        );
+      }
       if (e.kind === "passive") passive++;
       else if (e.kind === "active") active++;
       else unmatched++;

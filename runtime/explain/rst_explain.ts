@@ -37,6 +37,7 @@
  */
 import { address } from "../wire/address.ts";
 import type { Packet } from "../wire/packet.ts";
+import type { PacketReason } from "../wire/stack_reasons.ts";
 import { segmentLength, TcpFlag } from "../wire/tcp.ts";
 
 /** One TCP segment of a capture, numbered from 1 as tcpdump and Wireshark number them. */
@@ -49,6 +50,8 @@ export interface Seg {
   where?: string;
   /** What a synack trace says happened to it (`conntrack INVALID (…)`, a path's action). */
   notes?: readonly string[];
+  /** On a synack trace: the stack's own reason for it (the kernel's tracepoint, or the built-in's). */
+  reason?: PacketReason;
 }
 
 /** What a RST is most likely about. */
@@ -75,7 +78,32 @@ export interface RstExplanation {
   summary: string;
   /** Why: the rule that matched and what the capture shows. */
   evidence: string[];
+  /**
+   * On a synack trace, what the stack itself said of this RST, and whether
+   * its reason is one this cause gives (`CAUSE_REASONS`).
+   */
+  stack?: { reason: PacketReason; agrees: boolean };
 }
+
+/**
+ * The reasons (`enum sk_rst_reason`) Linux gives for an RST of each cause:
+ * a segment no socket took is NO_SOCKET, or TCP_FLAGS when a listener took
+ * it (an ACK to a listener); close() with unread data is TCP_ABORT_ON_CLOSE;
+ * SO_LINGER {1, 0} resets through tcp_disconnect, TCP_STATE; data for a
+ * socket closed after its FIN is TCP_ABORT_ON_DATA, and FIN-WAIT-2's linger
+ * running out TCP_ABORT_ON_LINGER.
+ */
+export const CAUSE_REASONS: Readonly<Record<RstCause, readonly string[]>> = {
+  "closed-port": ["NO_SOCKET"],
+  "no-connection": ["NO_SOCKET", "TCP_FLAGS"],
+  "after-close": ["NO_SOCKET", "TCP_FLAGS", "TCP_TIMEWAIT_SOCKET"],
+  "half-open": ["NO_SOCKET", "TCP_FLAGS"],
+  "un-natted": ["NO_SOCKET", "TCP_FLAGS"],
+  "unread-data": ["TCP_ABORT_ON_CLOSE"],
+  "linger-zero": ["TCP_STATE", "TCP_DISCONNECT_WITH_DATA"],
+  "abort-after-fin": ["TCP_ABORT_ON_DATA", "TCP_ABORT_ON_LINGER", "TCP_ABORT_ON_CLOSE"],
+  "out-of-window": [],
+};
 
 const { SYN, ACK, RST, FIN } = TcpFlag;
 
@@ -109,7 +137,12 @@ function live(segs: readonly Seg[], i: number, a: string, b: string): boolean {
 export function explainRsts(segs: readonly Seg[]): RstExplanation[] {
   const out: RstExplanation[] = [];
   segs.forEach((r, i) => {
-    if (tcp(r).flags & RST) out.push(explainOne(segs, i));
+    if (!(tcp(r).flags & RST)) return;
+    const e = explainOne(segs, i);
+    if (r.reason?.kind === "rst") {
+      e.stack = { reason: r.reason, agrees: CAUSE_REASONS[e.cause].includes(r.reason.name) };
+    }
+    out.push(e);
   });
   return out;
 }
@@ -209,6 +242,19 @@ function passiveCause(
   const ended = mine.find((x) =>
     tcp(x).flags & (FIN | RST) && live(segs, segs.indexOf(x), me, peer)
   );
+  // A FIN it sent, and the peer's FIN not yet seen: the socket was closed by close() but lives
+  // on in FIN-WAIT; new data for it is an abort (Linux TCPAbortOnData), not a late segment.
+  const peerFin = [...before(segs, idx, peer, me)].some((x) => tcp(x).flags & FIN);
+  if (ended && !(tcp(ended).flags & RST) && st.payload.length > 0 && !peerFin) {
+    return {
+      cause: "abort-after-fin",
+      summary: `abort on data: ${me} had closed (#${ended.n}) and new data arrived for it`,
+      evidence: [
+        `${me} sent #${ended.n} (FIN) before, ${peer} had sent no FIN, and #${s.n} carries ` +
+        `${st.payload.length} new bytes`,
+      ],
+    };
+  }
   if (ended) {
     return {
       cause: "after-close",

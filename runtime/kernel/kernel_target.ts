@@ -10,6 +10,9 @@
  *         192.0.2.1/32, fd3d:fa7b:d17d::1/128   the script, routed via tun0
  * ```
  *
+ * With `tcpdump: "file.pcap"`, tcpdump captures tun0 inside the namespace
+ * for as long as the target is open.
+ *
  * Time is real (`RealClock`); timing checks use the scenario's tolerance.
  * Sequence numbers and timestamps are the kernel's own random ones: flows
  * learn them from its SYN or SYN-ACK, as for every target.
@@ -26,7 +29,7 @@ import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { KernelReasons } from "./kernel_reasons.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { libc } from "./libc.ts";
-import { liveTarget, parseLiveOptions, stackSideBatch } from "./live_target.ts";
+import { liveTarget, parseLiveOptions, stackSideBatch, startCapture } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import { openTun } from "./tun_backend.ts";
 
@@ -41,10 +44,12 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
     : Promise.resolve(KernelReasons.off("reasons: false"));
   const ns = PrivateNetns.create();
   let tun: number | undefined;
+  let capture: { stop(atLeast: number): Promise<void> } | undefined;
   try {
     tun = ns.inside(() => openTun("tun0"));
     await ns.exec(["ip", "-batch", "-"], stackSideBatch("tun0", o));
     for (const [k, v] of Object.entries(o.sysctls)) ns.writeSysctl(k, v);
+    if (o.tcpdump !== undefined) capture = await startCapture(ns, "tun0", o.tcpdump);
   } catch (e) {
     if (tun !== undefined) libc().close(tun);
     ns.close();
@@ -57,6 +62,8 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
     stackNs: ns,
     options: o,
     release: () => ns.close(),
-    reasons: { source: await reasons, dev: "tun0" },
+    reasons: await reasons,
+    dev: "tun0",
+    capture,
   });
 }

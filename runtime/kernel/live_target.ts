@@ -49,6 +49,12 @@ const LiveOptions = z.strictObject({
    * `tracefs.ts`); false saves the tracing instance's setup (about 60 ms).
    */
   reasons: z.boolean().default(true),
+  /**
+   * Capture the stack's device with tcpdump, inside its namespace, into this
+   * pcap file: what the kernel's own tools see, for `synack explain` or
+   * Wireshark, beside synack's trace.
+   */
+  tcpdump: z.string().min(1).optional(),
 });
 
 /** Options of the kernel and raw targets: addresses (packetdrill's by default), MTU, sysctls. */
@@ -97,8 +103,12 @@ export interface LiveParts {
   options: LiveOptions;
   /** Released last, after every fd and wait is done (namespaces, helper processes). */
   release: () => void | Promise<void>;
-  /** The kernel's reasons, and the device name its received datagrams show. */
-  reasons?: { source: KernelReasons; dev: string };
+  /** The kernel's reasons. */
+  reasons?: KernelReasons;
+  /** A running tcpdump (`startCapture`), stopped before the namespace goes. */
+  capture?: { stop(atLeast: number): Promise<void> };
+  /** The stack's device in `stackNs` (what its received datagrams show, what tcpdump listens on). */
+  dev: string;
 }
 
 /** Assembles a target on the real clock from its parts. */
@@ -111,12 +121,18 @@ export function liveTarget(p: LiveParts): Target {
   const backend = new FdBackend(p.fd, clock, waiter, [v4.local, v6.local], p.io);
   const sockets = new KernelSockets(p.stackNs, waiter, clock);
   const reasons = p.reasons;
-  if (reasons) {
-    backend.tap = {
-      injected: (b) => reasons.source.injected(reasons.dev, b),
-      received: (b) => reasons.source.received(b),
-    };
-  }
+  /** Datagrams that crossed the device: a capture holds at least these before it stops. */
+  let crossed = 0;
+  backend.tap = {
+    injected: (b) => {
+      crossed++;
+      reasons?.injected(p.dev, b);
+    },
+    received: (b) => {
+      crossed++;
+      reasons?.received(b);
+    },
+  };
   let closed = false;
   return {
     name: p.name,
@@ -126,7 +142,7 @@ export function liveTarget(p: LiveParts): Target {
     sockets,
     v4,
     v6,
-    reasons: reasons?.source,
+    reasons,
     configure(s: TargetSetting): string | undefined {
       if (s.kind === "sysctl") {
         p.stackNs.writeSysctl(s.name, s.value);
@@ -145,8 +161,85 @@ export function liveTarget(p: LiveParts): Target {
       // Every poll has returned before the fd closes (the backend's pump among them).
       await waiter.close();
       backend.close();
-      await reasons?.source.close();
+      await p.capture?.stop(crossed);
+      await reasons?.close();
       await p.release();
     },
   };
+}
+
+/**
+ * Starts tcpdump on `dev` inside `ns`, writing `file` packet by packet, and
+ * resolves once it listens; `stop(n)` waits (up to 2 s) until the file
+ * holds `n` packets, what crossed the device, and ends it (SIGINT: it
+ * flushes and closes the file; packets it had not yet read would be lost). It dies with the namespace's last holder otherwise:
+ * nsenter's child is ours, and SIGKILL of this process leaves it reading a
+ * device that is gone.
+ */
+export async function startCapture(
+  ns: PrivateNetns,
+  dev: string,
+  file: string,
+): Promise<{ stop(atLeast: number): Promise<void> }> {
+  const child = new Deno.Command("nsenter", {
+    args: [
+      `--net=${ns.path}`,
+      "--",
+      "tcpdump",
+      "-i",
+      dev,
+      "-w",
+      file,
+      "-U",
+      "--immediate-mode",
+      "-Z",
+      "root",
+      "-s",
+      "0",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!/listening on/.test(said)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.status;
+      throw new Error(`tcpdump on ${dev} did not start: ${said.trim()}`);
+    }
+    said += value;
+  }
+  // The rest of what it says (the packet count at the end) is not needed.
+  const drain = (async () => {
+    while (!(await reader.read()).done);
+  })();
+  return {
+    async stop(atLeast: number) {
+      for (let i = 0; i < 100 && pcapCount(file) < atLeast; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      try {
+        child.kill("SIGINT");
+      } catch { /* already gone */ }
+      await child.status;
+      await drain;
+    },
+  };
+}
+
+/** How many packets a pcap file holds so far (tcpdump -U writes each whole). */
+function pcapCount(file: string): number {
+  let b: Uint8Array;
+  try {
+    b = Deno.readFileSync(file);
+  } catch {
+    return 0;
+  }
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const le = v.getUint32(0, true) === 0xa1b2c3d4 || v.getUint32(0, true) === 0xa1b23c4d;
+  let n = 0;
+  for (let off = 24; off + 16 <= b.length; n++) off += 16 + v.getUint32(off + 8, le);
+  return n;
 }

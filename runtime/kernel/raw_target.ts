@@ -31,7 +31,7 @@ import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { K, libc, readLink, sysError } from "./libc.ts";
 import { KernelReasons } from "./kernel_reasons.ts";
-import { liveTarget, parseLiveOptions, stackSideBatch } from "./live_target.ts";
+import { liveTarget, parseLiveOptions, stackSideBatch, startCapture } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import type { DatagramIo } from "./tun_backend.ts";
 import { completeChecksum } from "../wire/offload.ts";
@@ -87,7 +87,9 @@ export async function rawTarget(options: Record<string, unknown> = {}): Promise<
       stackNs: b,
       options: o,
       release,
-      reasons: { source: await reasons, dev: "veth1" },
+      reasons: await reasons,
+      dev: "veth1",
+      capture: o.tcpdump === undefined ? undefined : await startCapture(b, "veth1", o.tcpdump),
     });
   } catch (e) {
     if (fd !== undefined) libc().close(fd);
