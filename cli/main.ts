@@ -38,6 +38,7 @@ interface RunFlags extends TrustFlags {
   target: string;
   pcap?: string;
   trace?: string;
+  report?: string;
   filter?: string;
   mask?: string | boolean;
 }
@@ -117,14 +118,22 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "synack show -r -A examples/handshake.pcap",
     'synack show -f "port 8080 and flags P" examples/handshake.pcap',
   ],
-  explain: ["synack explain examples/handshake.pcap"],
+  explain: [
+    "synack explain examples/handshake.pcap",
+    "synack explain examples/handshake.pcap --html /tmp/explain.html",
+  ],
   run: [
     "synack run examples/",
     "synack run examples/rst_closed_port.ts --pcap /tmp/closed.pcap",
+    "synack run examples/ --report /tmp/synack-report.html",
     "sudo synack run --target builtin,kernel examples/",
     "sudo synack run --target kernel examples/",
   ],
-  test: ["synack test examples/ --junit /tmp/synack.xml", "synack test examples/ --shard 1/2"],
+  test: [
+    "synack test examples/ --junit /tmp/synack.xml",
+    "synack test examples/ --shard 1/2",
+    "synack test examples/ --report /tmp/synack-test.html",
+  ],
   repl: ["synack repl", "sudo synack repl --target kernel"],
   compile: ["synack compile examples/rst_closed_port.ts"],
 };
@@ -190,10 +199,16 @@ export async function main(args: string[]): Promise<number> {
       "say where each RST in a capture or trace came from: active or passive, what it answers, the likely cause",
     )
     .argument("<file>", "a pcap or pcapng file, or a synack trace (run --trace)")
-    .action(async (file: string) => {
+    .option("--html <out>", "also write the explanation with a ladder diagram as one HTML file")
+    .action(async (file: string, o: { html?: string }) => {
       const { loadSegments } = await import("../runtime/explain/explain_input.ts");
       const { explainText } = await import("../runtime/explain/explain_text.ts");
-      for (const line of explainText(await loadSegments(file))) console.log(line);
+      const groups = await loadSegments(file);
+      for (const line of explainText(groups)) console.log(line);
+      if (o.html) {
+        const { explainHtml } = await import("../runtime/report/explain_html.ts");
+        await Deno.writeTextFile(o.html, explainHtml(file, groups));
+      }
     });
   let code = 0;
   trustOptions(
@@ -209,6 +224,10 @@ export async function main(args: string[]): Promise<number> {
         "save each run's packets as pcap (.pcapng: with what the path did as comments)",
       )
       .option("--trace <file>", "save each run's trace as JSON")
+      .option(
+        "--report <file>",
+        "write one HTML file: a ladder diagram of each run (a time-sequence graph of each transfer)",
+      )
       .option("--filter <text>", "only scenarios whose name contains text")
       .option(
         "--mask <names>",
@@ -229,6 +248,7 @@ export async function main(args: string[]): Promise<number> {
       .option("-t, --target <target>", TARGET_SPECS, "builtin")
       .option("--junit <file>", "write a JUnit XML report")
       .option("--tap <file>", "write a TAP 14 report")
+      .option("--report <file>", "write one HTML file with a ladder diagram of each scenario")
       .option("--shard <i/n>", "run only the i-th of n slices of the suite")
       .option("--filter <text>", "only scenarios whose name contains text"),
   ).action(
@@ -238,6 +258,7 @@ export async function main(args: string[]): Promise<number> {
         target: string;
         junit?: string;
         tap?: string;
+        report?: string;
         shard?: string;
         filter?: string;
       },

@@ -33,6 +33,8 @@ export interface RunCommandOptions extends Omit<SuiteOptions, "includeTests"> {
   target?: string;
   pcap?: string;
   trace?: string;
+  /** Write one HTML file with a ladder diagram (and time-sequence graph) per run. */
+  report?: string;
   filter?: string;
   /** Time limits over each scenario's own (`--timeout`, `--virtual-timeout`). */
   limits?: LimitOverride;
@@ -65,6 +67,7 @@ export async function runCommand(
   for (const t of targets) parseTargetSpec(t);
   await checkOutputFile("--pcap", o.pcap);
   await checkOutputFile("--trace", o.trace);
+  await checkOutputFile("--report", o.report);
   const { suite, engine } = await openWithEngine(paths, o);
   // One tracing instance for the whole run, not one per kernel scenario (about 60 ms each).
   const tracing = await engine.holdTracing(targets);
@@ -113,8 +116,11 @@ async function runSuite(
   if (!list.length && !suite.failures.length) {
     throw new RangeError(`No scenarios found in ${paths.join(", ")}`);
   }
+  const report = o.report === undefined ? undefined : await Report.open(o.report, paths, targets);
   if (targets.length > 1) {
-    return await differential(suite, runScenarioOn, list, targets, o, print);
+    const code = await differential(suite, runScenarioOn, list, targets, o, print, report);
+    await report?.write();
+    return code;
   }
   let passed = 0, failed = 0, skipped = 0;
   // On a terminal, a line that counts up while a scenario runs (real targets take seconds).
@@ -136,12 +142,38 @@ async function runSuite(
       await Deno.writeFile(file, file.endsWith(".pcapng") ? r.trace.toPcapng() : r.trace.toPcap());
     }
     if (o.trace) await Deno.writeTextFile(numbered(o.trace, i, list.length), r.trace.toJSON());
+    report?.add(sc, r, targets[0]);
     if (r.skipped) skipped++;
     else if (r.ok) passed++;
     else failed++;
   }
   print(summaryLine(passed, failed, suite.failures.length, skipped));
+  await report?.write();
   return suite.failures.length ? 2 : failed ? 1 : 0;
+}
+
+/** `--report`: the runs gathered, written as one HTML file at the end (`../runtime/report`). */
+export class Report {
+  readonly #items: import("../runtime/report/report_html.ts").ReportItem[] = [];
+  private constructor(
+    readonly file: string,
+    readonly title: string,
+    readonly html: typeof import("../runtime/report/report_html.ts"),
+  ) {}
+
+  /** Loads the report's code (only when a report is asked for). */
+  static async open(file: string, paths: readonly string[], targets: readonly string[]) {
+    const html = await import("../runtime/report/report_html.ts");
+    return new Report(file, `synack --target ${targets.join(",")} ${paths.join(" ")}`, html);
+  }
+
+  add(sc: Scenario, r: RunResult, target: string): void {
+    this.#items.push(this.html.reportItem(sc, r, target));
+  }
+
+  write(): Promise<void> {
+    return Deno.writeTextFile(this.file, this.html.reportHtml(this.title, this.#items));
+  }
 }
 
 /** `3 passed, 1 failed`, how many were skipped, and how many files did not load. */
@@ -187,6 +219,7 @@ async function differential(
   targets: readonly string[],
   o: RunCommandOptions,
   print: (line: string) => void,
+  report?: Report,
 ): Promise<number> {
   const { compareTraces, DEFAULT_MASKS, MASKS } = await import(
     "../runtime/engine/divergence.ts"
@@ -202,6 +235,7 @@ async function differential(
     const runs: [string, RunResult][] = [];
     for (const t of targets) {
       runs.push([t, await runScenarioOn(sc, t, o.limits)]);
+      report?.add(sc, runs[runs.length - 1][1], t);
       host.settle();
     }
     // A target a scenario does not apply to has no verdict to compare.

@@ -17,7 +17,7 @@
 import { z } from "zod";
 import type { LimitOverride } from "../runtime/engine/scenario_limits.ts";
 import { parseTargetSpec } from "../runtime/target_spec.ts";
-import { type Engine, loadLines, openWithEngine, summaryLine } from "./run_command.ts";
+import { type Engine, loadLines, openWithEngine, Report, summaryLine } from "./run_command.ts";
 import {
   checkOutputFile,
   ProgressLine,
@@ -34,6 +34,8 @@ export interface TestCommandOptions extends Omit<SuiteOptions, "includeTests"> {
   limits?: LimitOverride;
   junit?: string;
   tap?: string;
+  /** Write one HTML file with a ladder diagram per scenario. */
+  report?: string;
   shard?: string;
   filter?: string;
   print?: (line: string) => void;
@@ -147,6 +149,7 @@ export async function testCommand(
   const shard = o.shard === undefined ? undefined : parseShard(o.shard);
   await checkOutputFile("--junit", o.junit);
   await checkOutputFile("--tap", o.tap);
+  await checkOutputFile("--report", o.report);
   const paths = typeof dir === "string" ? [dir] : dir;
   const { suite, engine } = await openWithEngine(paths, { ...o, includeTests: true });
   const tracing = await engine.holdTracing([target]);
@@ -176,6 +179,7 @@ async function runTests(
   );
   if (shard) list = list.filter((_, i) => i % shard.count === shard.index - 1);
   if (!list.length && !suite.failures.length) throw new RangeError(`No scenarios found in ${dir}`);
+  const report = o.report === undefined ? undefined : await Report.open(o.report, [dir], [target]);
   const progressOn = o.progress ?? (o.print === undefined && Deno.stdout.isTerminal());
   const progress = new ProgressLine(progressOn);
   const outcomes: TestOutcome[] = suite.failures.map((f) => ({
@@ -191,6 +195,7 @@ async function runTests(
     const start = performance.now();
     const r = await runScenarioOn(sc, target, o.limits);
     host.settle();
+    report?.add(sc, r, target);
     const ms = performance.now() - start;
     const output = suite.takeOutput();
     outcomes.push({
@@ -212,6 +217,7 @@ async function runTests(
   }
   if (o.junit) await Deno.writeTextFile(o.junit, junitReport(outcomes));
   if (o.tap) await Deno.writeTextFile(o.tap, tapReport(outcomes));
+  await report?.write();
   const failed = outcomes.filter((x) => !x.ok).length - suite.failures.length;
   const skipped = outcomes.filter((x) => x.skipped !== undefined).length;
   const where = shard ? ` (shard ${shard.index}/${shard.count})` : "";
