@@ -8,7 +8,7 @@
  * - Tab completes DSL names, builder methods and option names; history is
  *   kept in ~/.synack_history ($SYNACK_HISTORY); an unclosed bracket
  *   continues on the next line.
- * - Dot commands: .help .trace .pcap .reset .target .save .load .exit.
+ * - Dot commands: .help .trace .pcap .diagram .reset .target .save .load .exit.
  *
  * @example
  * ```ts ignore
@@ -55,6 +55,7 @@ const HELP = `Type a builder or a step; what the stack sends is printed as it ar
   wait("1s")                    let time pass (virtual on the built-in stack)
 .trace            every packet and call so far
 .pcap FILE        save the session's packets as pcap
+.diagram [FILE]   save the session as a ladder diagram (HTML; default synack-diagram.html)
 .save FILE.ts     save the session as a scenario that replays it and asserts what came
 .load FILE.ts     run a scenario file's steps into this session
 .reset            start over on the same target
@@ -196,6 +197,12 @@ export async function repl(o: ReplOptions): Promise<number> {
         await Deno.writeFile(arg, session.pcap());
         out(`wrote ${arg}`, "dim");
         return true;
+      case ".diagram": {
+        const file = arg || "synack-diagram.html";
+        await Deno.writeTextFile(file, await session.diagram());
+        out(`wrote ${file}`, "dim");
+        return true;
+      }
       case ".save":
         if (!arg) throw new RangeError(".save: want a file name such as session.ts, got nothing");
         await Deno.writeTextFile(arg, session.scenarioText(modSpecifier(arg)));
@@ -243,7 +250,7 @@ export async function repl(o: ReplOptions): Promise<number> {
         return false;
       default:
         throw new RangeError(
-          `Unknown command ${cmd}: want one of .help .trace .pcap .save .load .reset .target .exit`,
+          `Unknown command ${cmd}: want one of .help .trace .pcap .diagram .save .load .reset .target .exit`,
         );
     }
   };

@@ -39,6 +39,7 @@ const DOT_COMMANDS = [
   ".help",
   ".trace",
   ".pcap",
+  ".diagram",
   ".reset",
   ".target",
   ".save",

@@ -25,6 +25,7 @@ import { inject, type Step, type StepInput, toSteps } from "../dsl/steps.ts";
 import { ScenarioFailure } from "../runtime/engine/failure.ts";
 import { type RunResult, runScenario } from "../runtime/engine/runner.ts";
 import type { Target } from "../runtime/engine/target.ts";
+import { fillReasons } from "../runtime/engine/reason_check.ts";
 import { Trace, type TraceEvent } from "../runtime/engine/trace.ts";
 import { openTarget } from "../runtime/scenario.ts";
 import { builtinPeer } from "../runtime/stack/builtin_target.ts";
@@ -221,6 +222,27 @@ export class ReplSession {
   /** Every event so far, one line each. */
   traceLines(): string[] {
     return this.#ctx.events.map((e) => this.#ctx.describe(e));
+  }
+
+  /**
+   * The session as one self-contained HTML page: its ladder diagram (and a
+   * time-sequence graph when data went one way), with the stack's reasons.
+   */
+  async diagram(): Promise<string> {
+    const t = new Trace();
+    t.events.push(...(this.#ctx.events as unknown as TraceEvent[]));
+    await fillReasons(t, this.#target.reasons);
+    const { reportHtml } = await import("../runtime/report/report_html.ts");
+    const name = this.#target.name;
+    return reportHtml(`synack repl on ${name}`, [{
+      name: "this session",
+      where: "the REPL",
+      target: name,
+      verdict: "pass",
+      warnings: [],
+      trace: t,
+      ends: { stack: name },
+    }]);
   }
 
   /** The session's packets as a pcap file. */

@@ -102,6 +102,12 @@ Deno.test({
       s.keys(`.pcap ${dir}/session.pcap`, "Enter");
       await s.waitFor(/wrote .*session\.pcap/);
       assert.ok(Deno.statSync(`${dir}/session.pcap`).size > 24);
+      // .diagram: the session as a ladder diagram, the closed port's RST with its reason.
+      s.keys(`.diagram ${dir}/session.html`, "Enter");
+      await s.waitFor(/wrote .*session\.html/);
+      const page = await Deno.readTextFile(`${dir}/session.html`);
+      assert.match(page, /<svg class="ladder"/);
+      assert.match(page, /builtin: NO_SOCKET/);
       s.keys(".help", "Enter");
       await s.waitFor(/\.save FILE\.ts +save the session as a scenario/);
       s.keys(".target builtin:rfc7323-strict", "Enter");

@@ -17,7 +17,7 @@
  */
 import { Trace } from "../engine/trace.ts";
 import { reasonOf } from "../engine/reason_check.ts";
-import { captureRecords, decodeCut, unwrapRecord } from "../wire/capture_read.ts";
+import { captureRecords, decodeCut, ipStart, unwrapRecord } from "../wire/capture_read.ts";
 import { DecodeError } from "../wire/decode_error.ts";
 import { parsePacket } from "../wire/packet.ts";
 import type { Seg } from "./rst_explain.ts";
@@ -47,6 +47,17 @@ export async function loadSegments(path: string | URL): Promise<SegmentGroup[]> 
     await f.read(head);
   }
   if (head[0] === 0x7b) return fromTrace(Trace.fromJSON(await Deno.readTextFile(path)));
+  // First pass, on raw bytes: the endpoint pairs that exchanged an RST. Only their segments
+  // are decoded in the second: the rest of a large capture cannot bear on any RST.
+  const pairs = new Set<string>();
+  for await (const batch of captureRecords(path)) {
+    for (const rec of batch) {
+      const u = unwrapRecord(rec);
+      if (typeof u === "string") continue;
+      const k = tcpPair(u.bytes, ipStart(u), true);
+      if (k !== undefined) pairs.add(k);
+    }
+  }
   const all: Seg[] = [];
   let n = 0;
   let t0: number | undefined;
@@ -55,8 +66,12 @@ export async function loadSegments(path: string | URL): Promise<SegmentGroup[]> 
       n++;
       const t = rec.tsSec + rec.tsNsec / 1e9;
       t0 ??= t;
+      if (!pairs.size) continue;
       const u = unwrapRecord(rec);
       if (typeof u === "string") continue;
+      const k = tcpPair(u.bytes, ipStart(u), false);
+      // A segment too short to say its pair is decoded anyway (its line says what is missing).
+      if (k !== undefined && k !== CUT && !pairs.has(k)) continue;
       try {
         const packet = decodeCut(u)?.p ?? parsePacket(u.bytes, u.link, { verify: false });
         if (packet.transport.kind !== "tcp") continue;
@@ -70,6 +85,35 @@ export async function loadSegments(path: string | URL): Promise<SegmentGroup[]> 
     }
   }
   return group(all);
+}
+
+const CUT = "cut";
+
+/**
+ * The unordered endpoint pair of a TCP segment in raw bytes (`a|b`), or
+ * undefined for anything else; with `rstOnly`, only for an RST. `CUT` when
+ * the headers are not all there.
+ */
+export function tcpPair(b: Uint8Array, at: number, rstOnly: boolean): string | undefined {
+  const v = b[at] >> 4;
+  let tcp: number, src: Uint8Array, dst: Uint8Array;
+  if (v === 4) {
+    if (b[at + 9] !== 6) return undefined;
+    tcp = at + (b[at] & 0xf) * 4;
+    src = b.subarray(at + 12, at + 16);
+    dst = b.subarray(at + 16, at + 20);
+  } else if (v === 6) {
+    // Extension headers are rare on TCP; such a segment is not one of a pair here.
+    if (b[at + 6] !== 6) return undefined;
+    tcp = at + 40;
+    src = b.subarray(at + 8, at + 24);
+    dst = b.subarray(at + 24, at + 40);
+  } else return undefined;
+  if (b.length < tcp + 14) return CUT;
+  if (rstOnly && !(b[tcp + 13] & 0x04)) return undefined;
+  const a = `${src.join(".")}:${(b[tcp] << 8) | b[tcp + 1]}`;
+  const z = `${dst.join(".")}:${(b[tcp + 2] << 8) | b[tcp + 3]}`;
+  return a < z ? `${a}|${z}` : `${z}|${a}`;
 }
 
 /** The segments of a synack trace that crossed, by link. */

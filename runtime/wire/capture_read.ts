@@ -69,7 +69,8 @@ export function unwrapRecord(
 }
 
 /** The IP datagram of `bytes` (after any Ethernet header) and where its IP header starts. */
-function ipStart(u: Unwrapped): number {
+/** Where the IP header starts in an unwrapped record (after Ethernet and one VLAN tag). */
+export function ipStart(u: Unwrapped): number {
   return u.link === "ethernet" ? (u.bytes[12] === 0x81 && u.bytes[13] === 0 ? 18 : 14) : 0;
 }
 
