@@ -30,9 +30,9 @@ Deno.test("reasons (builtin): on the trace lines, and as pcapng comments", async
   const lines = r.trace.events.map((e) => describeEvent(e, flows));
   assert.match(
     lines[0],
-    /> 192\.0\.2\.1:40000 > 192\.168\.0\.1:9 \. .*  # builtin dropped: NO_SOCKET$/,
+    /> 192\.0\.2\.1:40000 > 192\.168\.0\.1:9 \. .* {2}# builtin dropped: NO_SOCKET$/,
   );
-  assert.match(lines[1], /< 192\.168\.0\.1:9 > 192\.0\.2\.1:40000 R .*  # builtin: NO_SOCKET$/);
+  assert.match(lines[1], /< 192\.168\.0\.1:9 > 192\.0\.2\.1:40000 R .* {2}# builtin: NO_SOCKET$/);
   const text = new TextDecoder().decode(r.trace.toPcapng());
   assert.ok(text.includes("builtin dropped: NO_SOCKET") && text.includes("builtin: NO_SOCKET"));
 });

@@ -111,7 +111,6 @@ export function parseTraceLine(line: string): KernelEvent | undefined {
 const HELPER = [
   "set -eu",
   "T=/sys/kernel/tracing",
-  'mount -t tracefs nodev "$T"',
   "# Instances a SIGKILLed helper left: synack-<pid> whose pid is gone.",
   'for d in "$T"/instances/synack-*; do',
   '  [ -d "$d" ] || continue',
@@ -139,6 +138,17 @@ const HELPER = [
   "cat_pid=$!",
   'while read -r line; do echo "$line" > "$I/trace_marker"; done',
 ].join("\n");
+
+/**
+ * `unshare` arguments that run the shell `script` (with `args`) in a mount
+ * namespace of its own, tracefs mounted there on /sys/kernel/tracing: what
+ * the helper does, and what tests use to look at the machine's tracing
+ * without mounting anything the host sees.
+ */
+export function inPrivateTracefs(script: string, ...args: string[]): string[] {
+  const mount = "mount -t tracefs nodev /sys/kernel/tracing || exit 1";
+  return ["--mount", "--propagation", "private", "--", "sh", "-c", `${mount}\n${script}`, ...args];
+}
 
 /** A reader of this process's kernel events; one per process, shared by its targets. */
 export class KernelTracer {
@@ -191,17 +201,7 @@ export class KernelTracer {
   /** Starts the helper and waits until its events are on; throws with the reason it cannot. */
   static async start(): Promise<KernelTracer> {
     const child = new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        HELPER,
-        "synack-trace",
-        `${libc().gettid()}`,
-      ],
+      args: inPrivateTracefs(HELPER, "synack-trace", `${libc().gettid()}`),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

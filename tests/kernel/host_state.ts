@@ -8,6 +8,8 @@
  * no new mount means no namespace left.
  */
 
+import { inPrivateTracefs } from "../../runtime/kernel/tracefs.ts";
+
 /** The host namespace's links, addresses and routes, its tcp_timestamps, and its netfilter logging. */
 export function hostNetwork(): string {
   const run = (args: string[]) =>
@@ -57,27 +59,33 @@ export function markedProcesses(marker: string): { pid: number; cmd: string; net
 /**
  * The machine's tracing as synack could touch it: tracefs mounts in the
  * host's mount table, and, read through a private mount of tracefs, the
- * `synack-*` instances and what the top-level buffer has enabled.
+ * `synack-*` instances left by a helper that is gone, and what the
+ * top-level buffer has enabled.
  */
 export function tracingState(): { mounts: string[]; instances: string[]; topLevel: string } {
   const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
     .filter((l) => / - tracefs /.test(l)).map((l) => l.split(" ")[4]).sort();
   const out = new Deno.Command("unshare", {
-    args: [
-      "--mount",
-      "--propagation",
-      "private",
-      "--",
-      "sh",
-      "-c",
-      "mount -t tracefs nodev /sys/kernel/tracing && cd /sys/kernel/tracing && " +
-      "ls instances; echo ---; cat set_event tracing_on events/enable",
-    ],
+    args: inPrivateTracefs(
+      "cd /sys/kernel/tracing && ls instances; echo ---; cat set_event tracing_on events/enable",
+    ),
   }).outputSync();
   const [list, top] = new TextDecoder().decode(out.stdout).split("---\n");
   return {
     mounts,
-    instances: list.split("\n").filter((n) => n.startsWith("synack-")),
+    // Only instances whose helper is gone: another synack running now is not a leftover.
+    instances: list.split("\n").filter((n) =>
+      n.startsWith("synack-") && !alive(Number(n.slice(7)))
+    ),
     topLevel: top ?? "",
   };
+}
+
+/** Whether a process runs (and is not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
+  } catch {
+    return false;
+  }
 }

@@ -11,6 +11,7 @@ import { runScenarioOn } from "../../runtime/scenario.ts";
 import { Trace } from "../../runtime/engine/trace.ts";
 import { formatReason } from "../../runtime/wire/stack_reasons.ts";
 import { reasonScenarios } from "../reason_cases.ts";
+import { inPrivateTracefs } from "../../runtime/kernel/tracefs.ts";
 import { markedProcesses, tracingState } from "./host_state.ts";
 
 const why = kernelUnavailable();
@@ -56,18 +57,12 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     // A stranger: an instance of its own with the same events on, and a filter of its own.
     const stranger = new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        "mount -t tracefs nodev /sys/kernel/tracing; I=/sys/kernel/tracing/instances/stranger-$$; " +
-        "mkdir $I; echo 1 > $I/events/tcp/tcp_send_reset/enable; " +
-        "echo 1 > $I/events/skb/kfree_skb/enable; cat $I/trace_pipe > /dev/null & " +
-        "read x; kill $!; wait; rmdir $I",
-      ],
+      args: inPrivateTracefs(
+        "I=/sys/kernel/tracing/instances/stranger-$$; " +
+          "mkdir $I; echo 1 > $I/events/tcp/tcp_send_reset/enable; " +
+          "echo 1 > $I/events/skb/kfree_skb/enable; cat $I/trace_pipe > /dev/null & " +
+          "read x; kill $!; wait; rmdir $I",
+      ),
       stdin: "piped",
     }).spawn();
     try {
