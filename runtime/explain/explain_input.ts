@@ -4,7 +4,9 @@
  * grouped by where they were seen: one capture point each (a topology link,
  * an interface of a `tcpdump -i any` capture), since the same segment seen
  * before and after NAT reads as two different ones. Numbers count every
- * record of the file from 1, as tcpdump and Wireshark number them.
+ * record of the file from 1, as tcpdump and Wireshark number them. From a
+ * capture only the segments of endpoint pairs that exchanged an RST are
+ * kept: nothing else bears on an RST.
  *
  * @example
  * ```ts
@@ -12,7 +14,9 @@
  * import { loadSegments } from "./explain_input.ts";
  * const groups = await loadSegments(new URL("../../examples/handshake.pcap", import.meta.url));
  * assert.deepEqual(groups.map((g) => g.where), ["interface 0"]);
- * assert.equal(groups[0].segs[0].n, 1);
+ * // The connection of packets 1-9 had no RST; the three pairs that did are kept, numbered as
+ * // in the file.
+ * assert.deepEqual(groups[0].segs.map((s) => s.n), [10, 11, 12, 13, 14]);
  * ```
  */
 import { Trace } from "../engine/trace.ts";
