@@ -40,7 +40,7 @@ import { formatLocation } from "../../dsl/source_location.ts";
 import { any, PredicatePending, withPredicates } from "../../dsl/matcher.ts";
 import { assertNever } from "../wire/assert_never.ts";
 import { Ipv4View } from "../wire/ipv4.ts";
-import { datagramEnds, type Packet, parsePacket } from "../wire/packet.ts";
+import { datagramEnds, type Packet, parsePacket, tcpStart } from "../wire/packet.ts";
 import { TcpFlag, TcpView } from "../wire/tcp.ts";
 import { address } from "../wire/address.ts";
 import type { Clock } from "./clock.ts";
@@ -205,10 +205,8 @@ export class Path {
 
   #learnBytes(bytes: Uint8Array): void {
     // SYNs only: the rest need no parse on the fast path.
-    const v4 = bytes[0] >> 4 === 4;
-    const off = v4 ? (bytes[0] & 0xf) * 4 : 40;
-    if ((v4 ? bytes[9] : bytes[6]) !== 6 || bytes.length < off + 14) return;
-    if (!(bytes[off + 13] & TcpFlag.SYN)) return;
+    const off = tcpStart(bytes);
+    if (off === undefined || !(bytes[off + 13] & TcpFlag.SYN)) return;
     try {
       this.#learn(parsePacket(bytes, "raw", { verify: false }));
     } catch { /* not decodable: nothing to learn */ }

@@ -17,6 +17,7 @@
  * assert.equal(dropProblem(t, "TCP_OLD_ACK"), "expectDrop: want the last injected segment dropped for TCP_OLD_ACK, got TCP_RFC7323_PAWS");
  * ```
  */
+import { tcpStart } from "../wire/packet.ts";
 import type { StackReasons } from "./target.ts";
 import type { Trace, TraceEvent } from "./trace.ts";
 
@@ -81,9 +82,8 @@ export function dropNote(trace: Trace): string | undefined {
 
 /** The TCP words that survive forwarding and NAT: seq, ack and flags. */
 function tcpKey(bytes: Uint8Array): string | undefined {
-  const ihl = bytes[0] >> 4 === 4 ? (bytes[0] & 0xf) * 4 : 40;
-  if (bytes.length < ihl + 14) return undefined;
-  return bytes.subarray(ihl + 4, ihl + 14).join(",");
+  const tcp = tcpStart(bytes);
+  return tcp === undefined ? undefined : bytes.subarray(tcp + 4, tcp + 14).join(",");
 }
 
 /**

@@ -29,6 +29,7 @@
  * ```
  */
 import { address } from "../wire/address.ts";
+import { datagramEnds, tcpStart } from "../wire/packet.ts";
 import type { PacketReason } from "../wire/stack_reasons.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { StackReasons } from "../engine/target.ts";
@@ -38,20 +39,18 @@ type ResetEvent = Extract<KernelEvent, { kind: "reset" }>;
 
 /** `ip:port` as `%pISpc` prints it (`[v6]:port`), for the sender and the receiver of a datagram. */
 function ends(bytes: Uint8Array): { src: string; dst: string } | undefined {
-  const v = bytes[0] >> 4;
-  const ihl = v === 4 ? (bytes[0] & 0xf) * 4 : 40;
-  if ((v === 4 ? bytes[9] : bytes[6]) !== 6 || bytes.length < ihl + 20) return undefined;
-  const src = v === 4 ? bytes.subarray(12, 16) : bytes.subarray(8, 24);
-  const dst = v === 4 ? bytes.subarray(16, 20) : bytes.subarray(24, 40);
-  const port = (o: number) => (bytes[ihl + o] << 8) | bytes[ihl + o + 1];
+  const tcp = tcpStart(bytes);
+  if (tcp === undefined) return undefined;
+  const { src, dst } = datagramEnds(bytes);
+  const port = (o: number) => (bytes[tcp + o] << 8) | bytes[tcp + o + 1];
   const at = (a: Uint8Array, p: number) =>
-    v === 4 ? `${address.format(a)}:${p}` : `[${address.format(a)}]:${p}`;
+    a.length === 4 ? `${address.format(a)}:${p}` : `[${address.format(a)}]:${p}`;
   return { src: at(src, port(0)), dst: at(dst, port(2)) };
 }
 
 const isRst = (bytes: Uint8Array) => {
-  const ihl = bytes[0] >> 4 === 4 ? (bytes[0] & 0xf) * 4 : 40;
-  return (bytes[ihl + 13] & TcpFlag.RST) !== 0;
+  const tcp = tcpStart(bytes);
+  return tcp !== undefined && (bytes[tcp + 13] & TcpFlag.RST) !== 0;
 };
 
 const resetReason = (e: ResetEvent): PacketReason => ({

@@ -311,6 +311,27 @@ export function datagramEnds(bytes: Uint8Array): { src: Uint8Array; dst: Uint8Ar
 }
 
 /**
+ * Where the TCP header of a raw datagram starts, or undefined when it is not
+ * TCP (or an IPv6 extension header comes first) or is too short to hold a
+ * whole TCP header: for a look at a few fields without parsing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emitPacket, tcpStart } from "./packet.ts";
+ * import { parseLine } from "./line_parse.ts";
+ * assert.equal(tcpStart(emitPacket(parseLine("10.1.0.1:1 > 10.2.0.1:2 S 0:0(0) win 1").packet)), 20);
+ * assert.equal(tcpStart(new Uint8Array([0x45])), undefined);
+ * ```
+ */
+export function tcpStart(bytes: Uint8Array): number | undefined {
+  const v4 = bytes[0] >> 4 === 4;
+  const at = v4 ? (bytes[0] & 0xf) * 4 : 40;
+  if ((v4 ? bytes[9] : bytes[6]) !== 6 || bytes.length < at + 20) return undefined;
+  return at;
+}
+
+/**
  * The IP header a host puts on what it sends: TTL (hop limit) 64, and DF as
  * told (set on TCP, which does path MTU discovery, RFC 1191; a stack clears
  * it where it must).
