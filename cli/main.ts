@@ -159,6 +159,13 @@ function prestartHost(args: readonly string[]): void {
 export async function main(args: string[]): Promise<number> {
   // `npx deno task synack -- run …`: Deno passes the `--` on; it means nothing here.
   if (args[0] === "--") args = args.slice(1);
+  // packetdrill scripts take packetdrill's own flags, which commander would refuse.
+  const pkt = (args[0] === "run" && (await import("./pkt_command.ts")).isPktRun(args.slice(1)))
+    ? "run"
+    : args[0] === "test" && args.includes("--pkt")
+    ? "test"
+    : undefined;
+  if (pkt) return await pktMain(pkt, args.slice(1));
   prestartHost(args);
   const { Command, CommanderError } = await import("commander");
   const program = new Command("synack")
@@ -316,6 +323,26 @@ export async function main(args: string[]): Promise<number> {
     await dropPrestarted();
   }
   return code;
+}
+
+/** `synack run x.pkt` and `synack test --pkt dir`, with main's exit codes and one-line errors. */
+async function pktMain(which: "run" | "test", args: string[]): Promise<number> {
+  const { pktRunCommand, pktTestCommand } = await import("./pkt_command.ts");
+  const { PktSyntaxError } = await import("../dsl/pkt/pkt_scanner.ts");
+  try {
+    return which === "run" ? await pktRunCommand(args) : await pktTestCommand(args);
+  } catch (e) {
+    if (e instanceof PktSyntaxError || e instanceof RangeError) {
+      console.error(`synack: ${e.message}`);
+      return 2;
+    }
+    const io = ioProblem(e);
+    if (io) {
+      console.error(`synack: ${io}`);
+      return 2;
+    }
+    throw e;
+  }
 }
 
 /** What a file-system error says about the user's input, or undefined for any other error. */

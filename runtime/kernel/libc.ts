@@ -54,6 +54,8 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
   write: { parameters: ["i32", "buffer", "u64"], result: "i64" },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  /** ioctl with an integer argument (TUNSETOFFLOAD). */
+  ioctlInt: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   listen: { parameters: ["i32", "i32"], result: "i32" },
@@ -81,6 +83,21 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i64" },
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i64" },
+  readv: { parameters: ["i32", "buffer", "i32"], result: "i64" },
+  writev: { parameters: ["i32", "buffer", "i32"], result: "i64" },
+  epoll_create: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  sendfile: { parameters: ["i32", "i32", "buffer", "u64"], result: "i64" },
+  splice: { parameters: ["i32", "buffer", "i32", "buffer", "u64", "u32"], result: "i64" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  /** A sleep on a worker thread: a precise wait that timers' 4 ms nesting clamp does not stretch. */
+  usleepAsync: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
+  usleep: { parameters: ["u32"], result: "i32" },
+  sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 

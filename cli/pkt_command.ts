@@ -1,0 +1,174 @@
+/**
+ * packetdrill scripts on the command line:
+ *
+ * - `synack run [packetdrill flags] file.pkt…` runs each script against the
+ *   kernel in a private namespace and prints packetdrill's verdict, with the
+ *   failing line of the script and both packets when one differs.
+ * - `synack test --pkt <dir> [--oracle verdicts.tsv] [--jobs N] [flags]`
+ *   runs every script under `dir` once per family (the kernel's
+ *   `ksft_runner.sh` arguments for ipv4 and ipv6), in parallel namespaces,
+ *   and prints one line per run; with an oracle, whether each agrees with
+ *   packetdrill's verdict, failing on any difference.
+ *
+ * packetdrill's own flags (`--tolerance_usecs=7000`, `-D TFO_COOKIE=…`,
+ * `--ip_version=ipv6`) are taken as packetdrill takes them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitPktArgs } from "./pkt_command.ts";
+ * assert.deepEqual(splitPktArgs(["--ip_version=ipv6", "-D", "A=B", "x.pkt"]),
+ *   { files: ["x.pkt"], argv: ["--ip_version=ipv6", "-D", "A=B"], own: {} });
+ * assert.deepEqual(splitPktArgs(["--pkt", "dir", "--jobs", "4"]).own, { pkt: "dir", jobs: "4" });
+ * ```
+ */
+import { KSFT_FAMILIES, pktConfig } from "../runtime/pkt/pkt_config.ts";
+import type { PktResult } from "../runtime/pkt/pkt_runner.ts";
+import { pktFiles, type PktJob, runPktFile, runPktJobs } from "../runtime/pkt/pkt_suite.ts";
+import { agrees, parseOracle } from "../runtime/pkt/pkt_verdicts.ts";
+
+/** synack's own flags in a pkt command line. */
+const OWN = new Set(["--pkt", "--oracle", "--jobs", "--family"]);
+
+/** Splits a command line into .pkt files, packetdrill flags and synack's own flags. */
+export function splitPktArgs(
+  args: readonly string[],
+): { files: string[]; argv: string[]; own: Record<string, string> } {
+  const files: string[] = [];
+  const argv: string[] = [];
+  const own: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const [flag, inline] = a.includes("=")
+      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+      : [a, undefined];
+    if (OWN.has(flag)) {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new RangeError(`${flag}: want a value`);
+      own[flag.slice(2)] = v;
+    } else if (a === "-D" || a === "--define") {
+      argv.push(a, args[++i] ?? "");
+    } else if (a.startsWith("-")) argv.push(a);
+    else files.push(a);
+  }
+  return { files, argv, own };
+}
+
+/** True when a `run` command line names .pkt files. */
+export function isPktRun(args: readonly string[]): boolean {
+  return args.some((a) => a.endsWith(".pkt") && !a.startsWith("-"));
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** The lines that explain a failure: packetdrill's message, the packets, the script line itself. */
+export async function failureLines(path: string, r: PktResult): Promise<string[]> {
+  const f = r.failure!;
+  const out = [`  ${f.message}`, ...f.detail.map((d) => `    ${d}`)];
+  if (f.line > 0) {
+    const text = await Deno.readTextFile(path).catch(() => "");
+    const src = text.split("\n")[f.line - 1];
+    if (src !== undefined) out.push(`  line ${f.line}: ${src.trim()}`);
+  }
+  return out;
+}
+
+/** `synack run … file.pkt`: 0 when every script passes, 1 otherwise, 2 for bad input. */
+export async function pktRunCommand(
+  args: readonly string[],
+  print = (l: string) => console.log(l),
+): Promise<number> {
+  const { files, argv, own } = splitPktArgs(args);
+  if (Object.keys(own).length) {
+    throw new RangeError(`--${Object.keys(own)[0]} is for synack test --pkt`);
+  }
+  pktConfig(argv); // bad flags are refused before anything runs
+  let passed = 0;
+  for (const path of files) {
+    const r = await runPktFile(path, argv);
+    const family = pktConfig(argv).ipVersion;
+    print(`${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`);
+    if (r.passed) passed++;
+    else for (const l of await failureLines(path, r)) print(l);
+  }
+  print(`${passed} passed, ${files.length - passed} failed`);
+  return passed === files.length ? 0 : 1;
+}
+
+/** `synack test --pkt <dir>`: every script, both families, in parallel; against an oracle if given. */
+export async function pktTestCommand(
+  args: readonly string[],
+  print = (l: string) => console.log(l),
+): Promise<number> {
+  const { files, argv, own } = splitPktArgs(args);
+  const dir = own.pkt;
+  if (!dir) throw new RangeError("--pkt: want a folder of .pkt files");
+  const jobsN = own.jobs === undefined ? 6 : Number(own.jobs);
+  if (!Number.isInteger(jobsN) || jobsN < 1) {
+    throw new RangeError(`--jobs: want a whole number ≥ 1, got ${own.jobs}`);
+  }
+  const families = (own.family ?? "ipv4,ipv6").split(",") as ("ipv4" | "ipv6")[];
+  for (const f of families) {
+    if (f !== "ipv4" && f !== "ipv6") {
+      throw new RangeError(`--family: want ipv4 and/or ipv6, got ${f}`);
+    }
+  }
+  pktConfig(argv);
+  const oracle = own.oracle ? parseOracle(await Deno.readTextFile(own.oracle)) : undefined;
+  const paths = [...files, ...await pktFiles(dir)];
+  if (!paths.length) throw new RangeError(`${dir}: no .pkt files`);
+  const jobs: PktJob[] = paths.flatMap((path) =>
+    families.map((family) => ({ path, family, argv: [...KSFT_FAMILIES[family], ...argv] }))
+  );
+  const started = performance.now();
+  const results = await runPktJobs(jobs, jobsN, undefined, true);
+  const wall = performance.now() - started;
+  let differ = 0;
+  let failed = 0;
+  const width = Math.max(...paths.map((p) => p.split("/").at(-1)!.length));
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    const r = results[i];
+    const name = job.path.split("/").at(-1)!;
+    const verdict = r.passed ? "PASS" : `FAIL line ${r.failure!.line} ${r.failure!.kind}`;
+    if (!r.passed) failed++;
+    let mark = r.passed ? "ok" : "FAIL";
+    let extra = "";
+    if (oracle) {
+      const row = oracle.get(name);
+      if (!row) {
+        mark = "new";
+        extra = "(not in the oracle)";
+      } else {
+        const want = row[job.family as "ipv4" | "ipv6"];
+        const a = agrees(r, want, row);
+        mark = a.ok ? "agree" : "DIFFER";
+        if (!a.ok) differ++;
+        extra = `packetdrill ${want}${
+          want === "FAIL" && row.failure ? ` line ${row.failure.line} ${row.failure.kind}` : ""
+        }`;
+      }
+    }
+    print(
+      `${mark.padEnd(6)} ${name.padEnd(width)}  ${job.family}  ${verdict.padEnd(24)} ${extra}`
+        .trimEnd(),
+    );
+    if ((oracle ? mark === "DIFFER" : !r.passed)) {
+      for (const l of await failureLines(job.path, r)) {
+        print(l);
+      }
+    }
+  }
+  const serial = results.reduce((n, r) => n + r.elapsedMs, 0);
+  const timing = `wall ${secs(wall)} with ${jobsN} at a time, ${secs(serial)} run one by one`;
+  if (oracle) {
+    print(
+      `${jobs.length} runs: ${
+        jobs.length - differ
+      } agree with packetdrill, ${differ} differ; ${timing}`,
+    );
+    return differ ? 1 : 0;
+  }
+  print(`${jobs.length - failed} passed, ${failed} failed; ${timing}`);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,148 @@
+/**
+ * Running `.pkt` files: one with packetdrill-style arguments, or many at
+ * once, each in a namespace of its own, `jobs` at a time. The families are
+ * the kernel runner's (`ksft_runner.sh`): each script once with the IPv4
+ * arguments and once with the IPv6 ones.
+ *
+ * @example
+ * ```ts ignore
+ * // root only
+ * const r = await runPktFile("tcp_inq_client.pkt", KSFT_FAMILIES.ipv4);
+ * const all = await runPktJobs(jobs, 6, (job, r) => console.log(job.path, r.passed));
+ * ```
+ */
+import { dirname, resolve } from "node:path";
+import { parsePkt } from "../../dsl/pkt/pkt_parser.ts";
+import { pktConfig } from "./pkt_config.ts";
+import { type PktResult, runPkt } from "./pkt_runner.ts";
+
+/** One run: a file with the arguments packetdrill would get. */
+export interface PktJob {
+  path: string;
+  /** Shown in tables: ipv4, ipv6, or the --ip_version given. */
+  family: string;
+  argv: readonly string[];
+}
+
+/**
+ * Parses and runs one file. Syntax errors and bad flags throw (a
+ * `PktSyntaxError` or `RangeError`, one line each); everything after
+ * parsing is the run's verdict.
+ */
+export async function runPktFile(path: string, argv: readonly string[]): Promise<PktResult> {
+  const text = await Deno.readTextFile(path);
+  const name = path.split("/").at(-1)!;
+  const base = pktConfig(argv);
+  const script = parsePkt(text, name, base.defines);
+  const config = pktConfig(argv, script.options);
+  return await runPkt(script, config, { dir: dirname(resolve(path)) });
+}
+
+/** Runs `jobs`, at most `concurrency` at a time; results in the jobs' order. */
+export async function runPktJobs(
+  jobs: readonly PktJob[],
+  concurrency: number,
+  onDone?: (job: PktJob, r: PktResult) => void,
+  isolated = false,
+): Promise<PktResult[]> {
+  const results: PktResult[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    const child = isolated ? new PktWorker() : undefined;
+    while (next < jobs.length) {
+      const i = next++;
+      const job = jobs[i];
+      let r: PktResult;
+      try {
+        r = child ? await child.run(job) : await runPktFile(job.path, job.argv);
+      } catch (e) {
+        const message = `${job.path.split("/").at(-1)}: ${(e as Error).message}`;
+        r = {
+          file: job.path,
+          passed: false,
+          failure: { line: 0, kind: "setup", message, detail: [] },
+          events: 0,
+          elapsedMs: 0,
+        };
+      }
+      results[i] = r;
+      onDone?.(job, r);
+    }
+    await child?.close();
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker),
+  );
+  return results;
+}
+
+/** The `.pkt` files under `dir`, sorted. */
+export async function pktFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name.endsWith(".pkt")) out.push(`${dir.replace(/\/$/, "")}/${e.name}`);
+    else if (e.isDirectory) out.push(...await pktFiles(`${dir.replace(/\/$/, "")}/${e.name}`));
+  }
+  return out.sort();
+}
+
+/**
+ * A child process that runs jobs one after another (`pkt_child.ts`): runs
+ * side by side then share no thread, each waits for its script's times on
+ * its own real-time thread, and a worker starts once, not once per job.
+ */
+export class PktWorker {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: AsyncIterator<string>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+
+  constructor() {
+    const child = new URL("./pkt_child.ts", import.meta.url).pathname;
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "--no-prompt", child],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    let buf = "";
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new TransformStream<string, string>({
+        transform(chunk, ctl) {
+          buf += chunk;
+          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+            ctl.enqueue(buf.slice(0, nl));
+            buf = buf.slice(nl + 1);
+          }
+        },
+      }),
+    )[Symbol.asyncIterator]();
+  }
+
+  /** Runs one job in the worker. */
+  async run(job: PktJob): Promise<PktResult> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify(job) + "\n"));
+    const line = await this.#lines.next();
+    if (line.done) {
+      return {
+        file: job.path,
+        passed: false,
+        failure: {
+          line: 0,
+          kind: "setup",
+          message: `${job.path.split("/").at(-1)}: the worker process ended without a verdict`,
+          detail: [],
+        },
+        events: 0,
+        elapsedMs: 0,
+      };
+    }
+    return JSON.parse(line.value) as PktResult;
+  }
+
+  /** Ends the worker. */
+  async close(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    await this.#child.status;
+  }
+}
