@@ -8,7 +8,10 @@
  *   runs every script under `dir` once per family (the kernel's
  *   `ksft_runner.sh` arguments for ipv4 and ipv6), in parallel namespaces,
  *   and prints one line per run; with an oracle, whether each agrees with
- *   packetdrill's verdict, failing on any difference.
+ *   packetdrill's verdict, failing on any difference. `--pkt kernel` is the
+ *   kernel's own corpus from Debian's linux-source-6.12, checked against
+ *   packetdrill's verdicts recorded on this machine kind
+ *   (`runtime/pkt/oracle/`).
  *
  * packetdrill's own flags (`--tolerance_usecs=7000`, `-D TFO_COOKIE=…`,
  * `--ip_version=ipv6`) are taken as packetdrill takes them.
@@ -22,6 +25,7 @@
  * assert.deepEqual(splitPktArgs(["--pkt", "dir", "--jobs", "4"]).own, { pkt: "dir", jobs: "4" });
  * ```
  */
+import { kernelCorpus } from "../runtime/pkt/kernel_corpus.ts";
 import { KSFT_FAMILIES, pktConfig } from "../runtime/pkt/pkt_config.ts";
 import type { PktResult } from "../runtime/pkt/pkt_runner.ts";
 import { pktFiles, type PktJob, runPktFile, runPktJobs } from "../runtime/pkt/pkt_suite.ts";
@@ -33,10 +37,10 @@ const OWN = new Set(["--pkt", "--oracle", "--jobs", "--family"]);
 /** Splits a command line into .pkt files, packetdrill flags and synack's own flags. */
 export function splitPktArgs(
   args: readonly string[],
-): { files: string[]; argv: string[]; own: Record<string, string> } {
+): { files: string[]; argv: string[]; own: Record<string, string | undefined> } {
   const files: string[] = [];
   const argv: string[] = [];
-  const own: Record<string, string> = {};
+  const own: Record<string, string | undefined> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const [flag, inline] = a.includes("=")
@@ -101,8 +105,11 @@ export async function pktTestCommand(
   print = (l: string) => console.log(l),
 ): Promise<number> {
   const { files, argv, own } = splitPktArgs(args);
-  const dir = own.pkt;
-  if (!dir) throw new RangeError("--pkt: want a folder of .pkt files");
+  if (!own.pkt) throw new RangeError("--pkt: want a folder of .pkt files, or kernel");
+  // `--pkt kernel`: the kernel's own scripts, with packetdrill's recorded verdicts as the oracle.
+  const kernel = own.pkt === "kernel";
+  const dir = kernel ? await kernelCorpus() : own.pkt;
+  own.oracle ??= kernel ? new URL("../runtime/pkt/oracle/linux-6.12.tsv", import.meta.url).pathname : undefined;
   const jobsN = own.jobs === undefined ? 6 : Number(own.jobs);
   if (!Number.isInteger(jobsN) || jobsN < 1) {
     throw new RangeError(`--jobs: want a whole number ≥ 1, got ${own.jobs}`);

@@ -101,8 +101,13 @@ class Parser {
     let value: string | undefined;
     if (s.peek() === "=") {
       s.pos++;
-      value = s.peek() === '"' ? s.string() : s.raw();
-      if (value === "") s.fail(`a value for --${name}`);
+      const start = s.pos;
+      if (s.peek() === '"') value = s.string();
+      else {
+        while (!s.eof && !/\s/.test(s.peek())) s.pos++;
+        value = s.text.slice(start, s.pos);
+      }
+      if (value === "") s.error(`--${name}= wants a value`, start - 1);
     }
     s.skipSpace();
     return { name, value, line };
@@ -112,7 +117,7 @@ class Parser {
     const s = this.s;
     const { line } = s.where();
     s.pos++;
-    const text = s.until("`", "the closing backtick of the shell command");
+    const text = s.until("`", "`", "shell command");
     return { text, line };
   }
 
@@ -174,7 +179,7 @@ class Parser {
     if (c === "`") return { kind: "command", text: this.backtick().text };
     if (s.startsWith("%{")) {
       s.pos += 2;
-      const text = s.until("}%", "the end of the code block (}%)");
+      const text = s.until("}%", "%{", "code block");
       return { kind: "code", text: text.trim() };
     }
     if (/[A-Za-z_]/.test(c)) return { kind: "syscall", call: this.syscall(endUsecs) };
@@ -194,13 +199,17 @@ class Parser {
       else if (s.atWord("mpls")) outer.push(this.outerMpls());
       else break;
     }
+    s.skipSpace();
+    const ipAt = s.pos;
     const ip = this.ipInfo();
     let transport: PktTransport;
     if (s.atWord("udp")) transport = this.udp();
     else if (s.atWord("icmp")) transport = this.icmp();
     else transport = this.tcp(dir);
-    if (ip.ecn && transport.kind === "udp") s.error("ECN marks cannot be used on a UDP packet");
-    if (ip.ecn === "ect01" && dir === "in") s.error("[ect01] is for outbound packets only");
+    if (ip.ecn && transport.kind === "udp") {
+      s.error("ECN marks cannot be used on a UDP packet", ipAt);
+    }
+    if (ip.ecn === "ect01" && dir === "in") s.error("[ect01] is for outbound packets only", ipAt);
     return { dir, outer, ip, transport };
   }
 
@@ -331,8 +340,10 @@ class Parser {
     }
     if (s.atWord("win")) {
       s.word();
+      s.skipSpace();
+      const at = s.pos;
       win = s.integer("the window");
-      if (win < 0 || win > 65535) s.error(`window ${win} is outside 0..65535`);
+      if (win < 0 || win > 65535) s.error(`window ${win} is outside 0..65535`, at);
     }
     if (s.atWord("urg")) {
       s.word();
@@ -364,6 +375,7 @@ class Parser {
   /** `start:end(len)`, with end = start + len. */
   range(): { seq: number; len: number } {
     const s = this.s;
+    s.skipSpace();
     const at = s.pos;
     const seq = this.u32("the sequence range start:end(length)");
     s.expect(":", ": in start:end(length)");
@@ -420,18 +432,18 @@ class Parser {
         return { kind: "fo", exp: name === "FOEXP", cookie };
       }
       case "ECN": {
+        if (!s.atWord("e0b") && !s.atWord("e1b")) s.fail("e0b N or e1b N after ECN");
         const fields: { name: "e0b" | "e1b" | "ceb"; value: number }[] = [];
         while (s.atWord("e0b") || s.atWord("e1b") || s.atWord("ceb")) {
           const n = s.word() as "e0b" | "e1b" | "ceb";
           fields.push({ name: n, value: s.integer(`the ${n} counter`) });
         }
-        if (!fields.length || fields[0].name === "ceb") s.fail("e0b N or e1b N after ECN");
         return { kind: "accecn", fields };
       }
       default:
+        s.pos -= name.length;
         return s.fail(
           "a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, md5, FO, FOEXP, ECN)",
-          s.pos - name.length,
         );
     }
   }
@@ -465,7 +477,7 @@ class Parser {
     s.word();
     const type = this.symbol("an ICMP type (unreachable, time_exceeded, echo_request…)");
     let code: string | undefined;
-    if (s.atInteger() || (/[a-z]/.test(s.peek()) && !s.atWord("mtu") && !s.atWord("id"))) {
+    if (s.atInteger() || (/[A-Za-z_]/.test(s.peek()) && !s.atWord("mtu") && !s.atWord("id"))) {
       code = s.atInteger() ? String(s.integer()) : this.symbol("an ICMP code");
     }
     let mtu: number | undefined;
@@ -532,8 +544,7 @@ class Parser {
       if (c === "(") depth++;
       if (c === ")" && --depth === 0) return s.text.slice(start, s.pos - 1).trim();
     }
-    s.pos = start;
-    return s.fail(") to close the note");
+    return s.error("no ) closes the note that opens here", start - 1);
   }
 
   expr(): PktExpr {

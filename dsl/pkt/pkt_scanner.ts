@@ -82,7 +82,7 @@ export class PktScanner {
         this.pos = nl < 0 ? this.text.length : nl;
       } else if (this.startsWith("/*")) {
         const end = this.text.indexOf("*/", this.pos + 2);
-        if (end < 0) this.fail("the end of the comment (*/)");
+        if (end < 0) this.error("no */ closes the comment that opens here");
         this.pos = end + 2;
       } else return;
     }
@@ -160,9 +160,11 @@ export class PktScanner {
     this.skipSpace();
     if (this.peek() !== '"') this.fail("a string");
     let out = "";
-    this.pos++;
+    const open = this.pos++;
     for (;;) {
-      if (this.eof) this.fail('the closing "');
+      if (this.eof || this.peek() === "\n") {
+        this.error('no " closes the string that opens here', open);
+      }
       const c = this.text[this.pos++];
       if (c === '"') return out;
       if (c === "\\") {
@@ -172,10 +174,15 @@ export class PktScanner {
     }
   }
 
-  /** Reads text up to `close` (not included), starting after `open`; nested pairs kept. */
-  until(close: string, what: string): string {
+  /**
+   * Reads text up to `close` (not included) and past it; `open` is the
+   * opening text just read, for the error when nothing closes it.
+   */
+  until(close: string, open: string, what: string): string {
     const end = this.text.indexOf(close, this.pos);
-    if (end < 0) this.fail(what);
+    if (end < 0) {
+      this.error(`no ${close} closes the ${what} that opens here`, this.pos - open.length);
+    }
     const s = this.text.slice(this.pos, end);
     this.pos = end + close.length;
     return s;
@@ -198,6 +205,8 @@ export class PktScanner {
     let p = at ?? this.pos;
     if (at === undefined) {
       while (/\s/.test(this.text[p] ?? "")) p++;
+      // Nothing follows: point just after the last thing written, not past the final newline.
+      if (p >= this.text.length) p = this.text.trimEnd().length;
     }
     const { line, col } = this.where(p);
     throw new PktSyntaxError(this.file, line, col, `expected ${what}, found ${found}`);
