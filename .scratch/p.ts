@@ -5,5 +5,7 @@ for (const e of Deno.readDirSync(dir)) {
   try {
     const s = parsePkt(Deno.readTextFileSync(dir + e.name), e.name);
     console.log("ok", e.name, s.events.length, s.init?.text.length, s.cleanup?.text);
-  } catch (err) { console.log("ERR", (err as Error).message); }
+  } catch (err) {
+    console.log("ERR", (err as Error).message);
+  }
 }

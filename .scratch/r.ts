@@ -8,4 +8,9 @@ const base = pktConfig(argv);
 const s = parsePkt(Deno.readTextFileSync(dir + Deno.args[0]), Deno.args[0], base.defines);
 const c = pktConfig(argv, s.options);
 const r = await runPkt(s, c, { dir });
-console.log(r.passed ? "PASS" : "FAIL", r.elapsedMs.toFixed(0), r.failure?.message, r.failure?.detail);
+console.log(
+  r.passed ? "PASS" : "FAIL",
+  r.elapsedMs.toFixed(0),
+  r.failure?.message,
+  r.failure?.detail,
+);

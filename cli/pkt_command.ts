@@ -109,7 +109,9 @@ export async function pktTestCommand(
   // `--pkt kernel`: the kernel's own scripts, with packetdrill's recorded verdicts as the oracle.
   const kernel = own.pkt === "kernel";
   const dir = kernel ? await kernelCorpus() : own.pkt;
-  own.oracle ??= kernel ? new URL("../runtime/pkt/oracle/linux-6.12.tsv", import.meta.url).pathname : undefined;
+  own.oracle ??= kernel
+    ? new URL("../runtime/pkt/oracle/linux-6.12.tsv", import.meta.url).pathname
+    : undefined;
   const jobsN = own.jobs === undefined ? 6 : Number(own.jobs);
   if (!Number.isInteger(jobsN) || jobsN < 1) {
     throw new RangeError(`--jobs: want a whole number ≥ 1, got ${own.jobs}`);

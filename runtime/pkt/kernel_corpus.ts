@@ -48,12 +48,24 @@ export async function kernelCorpus(): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   // The tarball's top folder is linux-source-6.12/; four more levels to the scripts.
   const out = await new Deno.Command("tar", {
-    args: ["-xJf", KERNEL_TARBALL, "-C", dir, "--strip-components=6", "--wildcards", `*/${INSIDE}/*`],
+    args: [
+      "-xJf",
+      KERNEL_TARBALL,
+      "-C",
+      dir,
+      "--strip-components=6",
+      "--wildcards",
+      `*/${INSIDE}/*`,
+    ],
     stdout: "null",
     stderr: "piped",
   }).output();
   if (!out.success) {
-    throw new Error(`extracting ${INSIDE} from ${KERNEL_TARBALL} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+    throw new Error(
+      `extracting ${INSIDE} from ${KERNEL_TARBALL} failed: ${
+        new TextDecoder().decode(out.stderr).trim()
+      }`,
+    );
   }
   await Deno.writeTextFile(`${base}/stamp`, stamp);
   return dir;

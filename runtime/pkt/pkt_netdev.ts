@@ -95,15 +95,17 @@ export class PktNetdev {
     try {
       tun = ns.inside(() => openTun());
       const v6wire = c.ipVersion === "ipv6";
-      const ip = (args: string) => ns.exec(["ip", ...args.split(" ")]);
-      await ip("link set lo up");
-      await ip(`link set tun0 mtu ${c.mtu} up`);
-      await ip(
-        `${v6wire ? "-6 " : ""}addr add ${c.localIp}/${c.prefixLen} dev tun0${
-          v6wire ? " nodad" : ""
-        }`,
+      // One `ip -batch` for the whole configuration: one process, not four.
+      await ns.exec(
+        ["ip", "-batch", "-"],
+        [
+          "link set lo up",
+          `link set tun0 mtu ${c.mtu} up`,
+          `addr add ${c.localIp}/${c.prefixLen} dev tun0${v6wire ? " nodad" : ""}`,
+          `route add ${c.remoteIp}/${v6wire ? 128 : 32} dev tun0`,
+          "",
+        ].join("\n"),
       );
-      await ip(`${v6wire ? "-6 " : ""}route add ${c.remoteIp}/${v6wire ? 128 : 32} dev tun0`);
       sniffer = ns.inside(() =>
         lib.socket(K.AF_PACKET, K.SOCK_DGRAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC, ETH_P_ALL_BE)
       );

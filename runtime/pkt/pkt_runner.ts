@@ -132,6 +132,7 @@ class Run {
   lastEvent: { event: PktEvent; usecs: number } | undefined;
   blocking: Blocking | undefined;
   eventsDone = 0;
+  initComplaints: string[] = [];
   nextPort = 40000 + Math.floor(Math.random() * 20000);
 
   constructor(readonly script: PktScript, readonly c: PktConfig) {}
@@ -144,11 +145,19 @@ class Run {
     let failure: PktFailure | undefined;
     try {
       this.unsupported();
-      this.dev = await PktNetdev.open(this.c);
-      this.shell = await PktShell.start(this.dev.ns.path, dir);
+      try {
+        this.dev = await PktNetdev.open(this.c);
+        // The helper for backtick commands starts only for a script that has some.
+        const commands = this.script.init || this.script.cleanup ||
+          this.script.events.some((e) => e.action.kind === "command");
+        if (commands) this.shell = await PktShell.start(this.dev.ns.path, dir);
+      } catch (e) {
+        this.fail(0, "setup", `setting up the namespace failed: ${(e as Error).message}`);
+      }
       this.calls = new PktCalls(this.c, this.dev.ns, this.dev.waiter, this.arena, this.hooks());
       if (this.script.init) {
-        const r = await this.shell.run(this.script.init.text);
+        const r = await this.shell!.run(this.script.init.text);
+        this.initComplaints = r.err.trim().split("\n").filter(Boolean);
         if (r.status !== 0) {
           this.fail(
             this.script.init.line,
@@ -199,6 +208,7 @@ class Run {
         };
       }
     }
+    if (failure) failure.detail.push(...this.context());
     return failure;
   }
 
@@ -376,6 +386,27 @@ class Run {
         assertNever(a);
     }
     this.lastEvent = { event: e, usecs };
+  }
+
+  /**
+   * What packetdrill does not say and a failure often turns on: the
+   * connection's congestion control, and what the init command (defaults.sh)
+   * complained about — a sysctl the namespace refused is a setting the script
+   * assumed and did not get.
+   */
+  context(): string[] {
+    const out: string[] = [];
+    const fd = this.realFdUnderTest();
+    if (fd !== undefined) {
+      const b = new Uint8Array(16);
+      const len = new Uint8Array([16, 0, 0, 0]);
+      if (libc().getsockopt(fd, 6, 13, /* TCP_CONGESTION */ b, len) === 0) {
+        const cc = new TextDecoder().decode(b.subarray(0, b.indexOf(0) < 0 ? 16 : b.indexOf(0)));
+        out.push(`the connection ran congestion control ${cc}`);
+      }
+    }
+    for (const l of this.initComplaints.slice(0, 4)) out.push(`the init command said: ${l}`);
+    return out;
   }
 
   realFdUnderTest(): number | undefined {

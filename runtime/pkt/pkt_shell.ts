@@ -26,7 +26,17 @@
  */
 
 const HELPER = `
-import json, os, subprocess, sys
+import ctypes, json, os, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def mount(path, flags):
+    if libc.mount(path.encode(), path.encode(), None, flags, None) != 0:
+        sys.exit("mount %s: %s" % (path, os.strerror(ctypes.get_errno())))
+# /proc/sys read-only, its net part writable again (resolved per network namespace at open):
+# MS_BIND 4096, MS_REMOUNT 32, MS_RDONLY 1.
+mount("/proc/sys", 4096)
+mount("/proc/sys", 4096 | 32 | 1)
+mount("/proc/sys/net", 4096)
+mount("/proc/sys/net", 4096 | 32)
 os.environ["PACKETDRILL_PID"] = str(os.getpid())
 print(json.dumps({"pid": os.getpid()}), flush=True)
 for line in sys.stdin:
@@ -36,11 +46,6 @@ for line in sys.stdin:
                       "out": p.stdout.decode("utf-8", "replace")[-4000:],
                       "err": p.stderr.decode("utf-8", "replace")[-4000:]}), flush=True)
 `;
-
-// /proc/sys read-only, its net part writable again (resolved per network namespace at open).
-const MOUNTS = "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && " +
-  "mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net && " +
-  'exec python3 -c "$0"';
 
 /** What one command did. */
 export interface ShellResult {
@@ -75,9 +80,8 @@ export class PktShell {
         "--mount",
         "--propagation",
         "private",
-        "sh",
+        "python3",
         "-c",
-        MOUNTS,
         HELPER,
       ],
       stdin: "piped",

@@ -16,12 +16,15 @@ const skip = why ? ` (skipped: ${why})` : "";
 
 async function restoreFiles(): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of Deno.readDir("/tmp")) if (e.name.startsWith("sysctl_restore_")) out.push(e.name);
+  for await (const e of Deno.readDir("/tmp")) {
+    if (e.name.startsWith("sysctl_restore_")) out.push(e.name);
+  }
   return out.sort();
 }
 
 Deno.test({
-  name: `pkt corpus: 48 of 48 runs of the kernel's packetdrill scripts give packetdrill's verdict${skip}`,
+  name:
+    `pkt corpus: 48 of 48 runs of the kernel's packetdrill scripts give packetdrill's verdict${skip}`,
   ignore: why !== undefined,
   async fn() {
     const before = await restoreFiles();
@@ -31,8 +34,14 @@ Deno.test({
     assert.equal(code, 0, text);
     assert.match(lines.at(-1)!, /^48 runs: 48 agree with packetdrill, 0 differ; wall /);
     // The 8 slow-start scripts fail as packetdrill fails here (BBR instead of cubic), at its lines.
-    assert.match(text, /^agree\s+tcp_slow_start_slow-start-after-idle\.pkt\s+ipv4\s+FAIL line 21 payload\s+packetdrill FAIL line 21 payload$/m);
-    assert.match(text, /^agree\s+tcp_slow_start_slow-start-ack-per-2pkt-send-5pkt\.pkt\s+ipv6\s+FAIL line 27 python/m);
+    assert.match(
+      text,
+      /^agree\s+tcp_slow_start_slow-start-after-idle\.pkt\s+ipv4\s+FAIL line 21 payload\s+packetdrill FAIL line 21 payload$/m,
+    );
+    assert.match(
+      text,
+      /^agree\s+tcp_slow_start_slow-start-ack-per-2pkt-send-5pkt\.pkt\s+ipv6\s+FAIL line 27 python/m,
+    );
     assert.equal(lines.filter((l) => l.startsWith("agree ")).length, 48);
     // set_sysctls.py's restore files are the helpers' own, removed with them.
     assert.deepEqual(await restoreFiles(), before);
@@ -40,13 +49,18 @@ Deno.test({
 });
 
 Deno.test({
-  name: `pkt run: a failing script shows packetdrill's error, both packets and the script's line${skip}`,
+  name:
+    `pkt run: a failing script shows packetdrill's error, both packets and the script's line${skip}`,
   ignore: why !== undefined,
   async fn() {
     const dir = await kernelCorpus();
     const lines: string[] = [];
     const code = await pktRunCommand(
-      [...KSFT_FAMILIES.ipv4, `${dir}/tcp_slow_start_slow-start-after-idle.pkt`, `${dir}/tcp_inq_client.pkt`],
+      [
+        ...KSFT_FAMILIES.ipv4,
+        `${dir}/tcp_slow_start_slow-start-after-idle.pkt`,
+        `${dir}/tcp_inq_client.pkt`,
+      ],
       (l) => lines.push(l),
     );
     assert.equal(code, 1);
@@ -57,7 +71,10 @@ Deno.test({
       /^  tcp_slow_start_slow-start-after-idle\.pkt:21: error handling packet: live packet payload: expected 5000 bytes vs actual 6000 bytes$/m,
     );
     assert.match(text, /^    script packet: [\d.]+ P\. 1:5001\(5000\) ack 1$/m);
-    assert.match(text, /^    actual packet: [\d.]+ P\. 1:6001\(6000\) ack 1 win \d+( \(\d segments\))?$/m);
+    assert.match(
+      text,
+      /^    actual packet: [\d.]+ P\. 1:6001\(6000\) ack 1 win \d+( \(\d segments\))?$/m,
+    );
     assert.match(text, /^  line 21: \+0 > P\. 1:5001\(5000\) ack 1$/m);
     assert.match(text, /^PASS .*tcp_inq_client\.pkt \(ipv4, [\d.]+ s\)$/m);
     assert.equal(lines.at(-1), "1 passed, 1 failed");
@@ -65,7 +82,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `pkt run: a system call that returns what the script did not say fails at its line (a refused connect reads EOF)${skip}`,
+  name:
+    `pkt run: a system call that returns what the script did not say fails at its line (a refused connect reads EOF)${skip}`,
   ignore: why !== undefined,
   async fn() {
     const dir = await Deno.makeTempDir();
