@@ -68,14 +68,14 @@ Deno.test({
     assert.match(text, /^FAIL .*tcp_slow_start_slow-start-after-idle\.pkt \(ipv4, [\d.]+ s\)$/m);
     assert.match(
       text,
-      /^  tcp_slow_start_slow-start-after-idle\.pkt:21: error handling packet: live packet payload: expected 5000 bytes vs actual 6000 bytes$/m,
+      /^ {2}tcp_slow_start_slow-start-after-idle\.pkt:21: error handling packet: live packet payload: expected 5000 bytes vs actual 6000 bytes$/m,
     );
-    assert.match(text, /^    script packet: [\d.]+ P\. 1:5001\(5000\) ack 1$/m);
+    assert.match(text, /^ {4}script packet: [\d.]+ P\. 1:5001\(5000\) ack 1$/m);
     assert.match(
       text,
-      /^    actual packet: [\d.]+ P\. 1:6001\(6000\) ack 1 win \d+( \(\d segments\))?$/m,
+      /^ {4}actual packet: [\d.]+ P\. 1:6001\(6000\) ack 1 win \d+( \(\d segments\))?$/m,
     );
-    assert.match(text, /^  line 21: \+0 > P\. 1:5001\(5000\) ack 1$/m);
+    assert.match(text, /^ {2}line 21: \+0 > P\. 1:5001\(5000\) ack 1$/m);
     assert.match(text, /^PASS .*tcp_inq_client\.pkt \(ipv4, [\d.]+ s\)$/m);
     assert.equal(lines.at(-1), "1 passed, 1 failed");
   },
