@@ -128,14 +128,19 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "synack run examples/ --report /tmp/synack-report.html",
     "sudo synack run --target builtin,kernel examples/",
     "sudo synack run --target kernel examples/",
+    "sudo synack run examples/pkt/linger_zero.pkt",
+    "sudo synack run --ip_version=ipv6 --mtu=1520 examples/pkt/linger_zero.pkt",
+    "synack run --target builtin examples/pkt/linger_zero.pkt",
   ],
   test: [
     "synack test examples/ --junit /tmp/synack.xml",
     "synack test examples/ --shard 1/2",
     "synack test examples/ --report /tmp/synack-test.html",
+    "sudo synack test --pkt kernel --jobs 6",
   ],
   repl: ["synack repl", "sudo synack repl --target kernel"],
   compile: ["synack compile examples/rst_closed_port.ts"],
+  convert: ["synack convert examples/pkt/linger_zero.pkt"],
 };
 
 function examples(list: readonly string[]): string {
@@ -164,6 +169,8 @@ export async function main(args: string[]): Promise<number> {
     ? "run"
     : args[0] === "test" && args.includes("--pkt")
     ? "test"
+    : args[0] === "convert" && !args.includes("--help") && !args.includes("-h")
+    ? "convert"
     : undefined;
   if (pkt) return await pktMain(pkt, args.slice(1));
   prestartHost(args);
@@ -219,7 +226,10 @@ export async function main(args: string[]): Promise<number> {
     });
   let code = 0;
   trustOptions(
-    program.command("run").description("run scenario files on a target and report each")
+    program.command("run").description(
+      "run scenario files on a target and report each; packetdrill .pkt scripts run on the kernel " +
+        "with packetdrill's flags and verdict (--target builtin: converted, on the built-in stack)",
+    )
       .argument("<paths...>", "scenario files, folders or URLs (URL#sha256=<hex> pins the content)")
       .option(
         "-t, --target <target>",
@@ -253,6 +263,12 @@ export async function main(args: string[]): Promise<number> {
         ".",
       ])
       .option("-t, --target <target>", TARGET_SPECS, "builtin")
+      .option(
+        "--pkt <dir>",
+        "run every packetdrill .pkt script under dir (kernel: the kernel's own, from linux-source-6.12), " +
+          "ipv4 and ipv6, in parallel namespaces; --oracle <tsv> compares with packetdrill's verdicts, " +
+          "--jobs N sets how many at a time",
+      )
       .option("--junit <file>", "write a JUnit XML report")
       .option("--tap <file>", "write a TAP 14 report")
       .option("--report <file>", "write one HTML file with a ladder diagram of each scenario")
@@ -293,6 +309,14 @@ export async function main(args: string[]): Promise<number> {
     const { compileCommand } = await import("./compile_command.ts");
     code = await compileCommand(paths, undefined, trustFrom(o));
   });
+  // Listed for --help; `synack convert x.pkt` itself is routed before commander (packetdrill's flags).
+  program.command("convert").description(
+    "print a packetdrill .pkt script as a synack scenario file, or the lines the DSL cannot say yet",
+  )
+    .argument(
+      "<file.pkt>",
+      "a packetdrill script; packetdrill's flags (-D, --bind_port…) may come first",
+    );
   // Each command's --help ends with examples that run as written (tests/cli_help_test.ts).
   program.addHelpText(
     "after",
@@ -326,11 +350,15 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /** `synack run x.pkt` and `synack test --pkt dir`, with main's exit codes and one-line errors. */
-async function pktMain(which: "run" | "test", args: string[]): Promise<number> {
-  const { pktRunCommand, pktTestCommand } = await import("./pkt_command.ts");
+async function pktMain(which: "run" | "test" | "convert", args: string[]): Promise<number> {
+  const { pktConvertCommand, pktRunCommand, pktTestCommand } = await import("./pkt_command.ts");
   const { PktSyntaxError } = await import("../dsl/pkt/pkt_scanner.ts");
   try {
-    return which === "run" ? await pktRunCommand(args) : await pktTestCommand(args);
+    return which === "run"
+      ? await pktRunCommand(args)
+      : which === "test"
+      ? await pktTestCommand(args)
+      : await pktConvertCommand(args);
   } catch (e) {
     if (e instanceof PktSyntaxError || e instanceof RangeError) {
       console.error(`synack: ${e.message}`);

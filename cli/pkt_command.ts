@@ -25,6 +25,8 @@
  * assert.deepEqual(splitPktArgs(["--pkt", "dir", "--jobs", "4"]).own, { pkt: "dir", jobs: "4" });
  * ```
  */
+import { convertPkt } from "../dsl/pkt/pkt_convert.ts";
+import { parsePkt } from "../dsl/pkt/pkt_parser.ts";
 import { kernelCorpus } from "../runtime/pkt/kernel_corpus.ts";
 import { KSFT_FAMILIES, pktConfig } from "../runtime/pkt/pkt_config.ts";
 import type { PktResult } from "../runtime/pkt/pkt_runner.ts";
@@ -32,7 +34,7 @@ import { pktFiles, type PktJob, runPktFile, runPktJobs } from "../runtime/pkt/pk
 import { agrees, parseOracle } from "../runtime/pkt/pkt_verdicts.ts";
 
 /** synack's own flags in a pkt command line. */
-const OWN = new Set(["--pkt", "--oracle", "--jobs", "--family"]);
+const OWN = new Set(["--pkt", "--oracle", "--jobs", "--family", "--target", "-t"]);
 
 /** Splits a command line into .pkt files, packetdrill flags and synack's own flags. */
 export function splitPktArgs(
@@ -49,7 +51,7 @@ export function splitPktArgs(
     if (OWN.has(flag)) {
       const v = inline ?? args[++i];
       if (v === undefined) throw new RangeError(`${flag}: want a value`);
-      own[flag.slice(2)] = v;
+      own[flag === "-t" ? "target" : flag.slice(2)] = v;
     } else if (a === "-D" || a === "--define") {
       argv.push(a, args[++i] ?? "");
     } else if (a.startsWith("-")) argv.push(a);
@@ -77,16 +79,65 @@ export async function failureLines(path: string, r: PktResult): Promise<string[]
   return out;
 }
 
-/** `synack run … file.pkt`: 0 when every script passes, 1 otherwise, 2 for bad input. */
+/** Parses a .pkt file with packetdrill's flags, for convert. */
+async function parseFile(path: string, argv: readonly string[]) {
+  const config = pktConfig(argv);
+  const script = parsePkt(await Deno.readTextFile(path), path.split("/").at(-1)!, config.defines);
+  return { script, config: pktConfig(argv, script.options) };
+}
+
+/**
+ * `synack convert file.pkt`: the scenario file on stdout, 0; or each line
+ * the DSL cannot say yet, 1.
+ */
+export async function pktConvertCommand(
+  args: readonly string[],
+  print = (l: string) => console.log(l),
+): Promise<number> {
+  const { files, argv } = splitPktArgs(args);
+  if (files.length !== 1) throw new RangeError(`convert: want one .pkt file, got ${files.length}`);
+  const { script, config } = await parseFile(files[0], argv);
+  const out = convertPkt(script, {
+    bindPort: config.bindPort,
+    connectPort: config.connectPort,
+    toleranceUsecs: config.toleranceUsecs,
+  });
+  if (out.problems.length) {
+    for (const p of out.problems) print(p);
+    print(
+      `${files[0]}: ${out.problems.length} line${
+        out.problems.length === 1 ? "" : "s"
+      } synack's DSL cannot say yet; nothing converted`,
+    );
+    return 1;
+  }
+  print(out.source.trimEnd());
+  return 0;
+}
+
+/**
+ * `synack run … file.pkt`: 0 when every script passes, 1 otherwise, 2 for
+ * bad input. `--target kernel` (the default) runs the script itself with
+ * packetdrill's semantics; `--target builtin` runs its conversion on the
+ * built-in stack, and says which lines it cannot model.
+ */
 export async function pktRunCommand(
   args: readonly string[],
   print = (l: string) => console.log(l),
 ): Promise<number> {
   const { files, argv, own } = splitPktArgs(args);
+  const target = own.target ?? "kernel";
+  delete own.target;
   if (Object.keys(own).length) {
     throw new RangeError(`--${Object.keys(own)[0]} is for synack test --pkt`);
   }
+  if (target !== "kernel" && target !== "builtin") {
+    throw new RangeError(
+      `--target: .pkt files run on kernel or builtin, got ${JSON.stringify(target)}`,
+    );
+  }
   pktConfig(argv); // bad flags are refused before anything runs
+  if (target === "builtin") return await runOnBuiltin(files, argv, print);
   let passed = 0;
   for (const path of files) {
     const r = await runPktFile(path, argv);
@@ -94,6 +145,45 @@ export async function pktRunCommand(
     print(`${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`);
     if (r.passed) passed++;
     else for (const l of await failureLines(path, r)) print(l);
+  }
+  print(`${passed} passed, ${files.length - passed} failed`);
+  return passed === files.length ? 0 : 1;
+}
+
+/** Each file converted, then run on the built-in stack; a file that does not convert fails with why. */
+async function runOnBuiltin(
+  files: readonly string[],
+  argv: readonly string[],
+  print: (l: string) => void,
+): Promise<number> {
+  const { runCommand } = await import("./run_command.ts");
+  const dir = await Deno.makeTempDir({ prefix: "synack-pkt-" });
+  let passed = 0;
+  try {
+    for (const path of files) {
+      const { script, config } = await parseFile(path, argv);
+      const out = convertPkt(script, {
+        bindPort: config.bindPort,
+        connectPort: config.connectPort,
+        toleranceUsecs: config.toleranceUsecs,
+      });
+      if (out.problems.length) {
+        print(`FAIL ${path} (builtin): the built-in stack cannot run what these lines say`);
+        for (const p of out.problems) print(`  ${p}`);
+        continue;
+      }
+      const ts = `${dir}/${path.split("/").at(-1)!.replace(/\.pkt$/, "")}.ts`;
+      await Deno.writeTextFile(ts, out.source);
+      const lines: string[] = [];
+      const code = await runCommand([ts], { target: "builtin", print: (l) => lines.push(l) });
+      print(`${code === 0 ? "PASS" : "FAIL"} ${path} (builtin, converted)`);
+      if (code === 0) passed++;
+      else {for (const l of lines.slice(1, -1)) {
+          print(`  ${l.replaceAll(ts, path.replace(/\.pkt$/, ".ts"))}`);
+        }}
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
   print(`${passed} passed, ${files.length - passed} failed`);
   return passed === files.length ? 0 : 1;

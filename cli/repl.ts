@@ -57,6 +57,7 @@ const HELP = `Type a builder or a step; what the stack sends is printed as it ar
 .pcap FILE        save the session's packets as pcap
 .diagram [FILE]   save the session as a ladder diagram (HTML; default synack-diagram.html)
 .save FILE.ts     save the session as a scenario that replays it and asserts what came
+.save FILE.pkt    save it as a packetdrill script instead
 .load FILE.ts     run a scenario file's steps into this session
 .reset            start over on the same target
 .target SPEC      start over on another target (builtin, builtin:<profile>, kernel, raw)
@@ -205,7 +206,11 @@ export async function repl(o: ReplOptions): Promise<number> {
       }
       case ".save":
         if (!arg) throw new RangeError(".save: want a file name such as session.ts, got nothing");
-        await Deno.writeTextFile(arg, session.scenarioText(modSpecifier(arg)));
+        // session.pkt: a packetdrill script, for packetdrill's users; anything else a scenario file.
+        await Deno.writeTextFile(
+          arg,
+          arg.endsWith(".pkt") ? session.pktText() : session.scenarioText(modSpecifier(arg)),
+        );
         out(`wrote ${arg}: run it with synack run ${arg}`, "dim");
         return true;
       case ".load": {

@@ -28,6 +28,7 @@ import type { Target } from "../runtime/engine/target.ts";
 import { fillReasons } from "../runtime/engine/reason_check.ts";
 import { Trace, type TraceEvent } from "../runtime/engine/trace.ts";
 import { openTarget } from "../runtime/scenario.ts";
+import { pktScript } from "../runtime/pkt/pkt_save.ts";
 import { builtinPeer } from "../runtime/stack/builtin_target.ts";
 import { parseLine } from "../runtime/wire/line_parse.ts";
 import { preprocess } from "./repl_eval.ts";
@@ -228,6 +229,16 @@ export class ReplSession {
    * The session as one self-contained HTML page: its ladder diagram (and a
    * time-sequence graph when data went one way), with the stack's reasons.
    */
+  /** The session as a packetdrill script (`.save file.pkt`). */
+  pktText(): string {
+    this.#settleUnmatched();
+    return pktScript(
+      this.#ctx.events as unknown as TraceEvent[],
+      (e: TraceEvent) => this.#ctx.describe(e as unknown as TraceEventLike),
+      `Saved from a synack REPL session on ${this.#target.name}.`,
+    );
+  }
+
   async diagram(): Promise<string> {
     const t = new Trace();
     t.events.push(...(this.#ctx.events as unknown as TraceEvent[]));

@@ -325,13 +325,31 @@ export function resolveProfile(p: string | Readonly<Record<string, unknown>>): S
   );
 }
 
+/**
+ * net.ipv4.tcp_rmem ("min default max"): of the three, the built-in stack
+ * models what its maximum does to the window scale it offers, as
+ * tcp_select_initial_window computes it: ilog2(max(rmem[2], rmem_max)) − 15,
+ * within 0..14 (rmem_max at its default, 212992, never the larger).
+ */
+function rmemWscale(value: number | string): number {
+  const parts = String(value).trim().split(/\s+/).map(Number);
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new RangeError(
+      `sysctl net.ipv4.tcp_rmem: want "min default max" in bytes, got ${JSON.stringify(value)}`,
+    );
+  }
+  const space = Math.max(parts[2], 212992);
+  return Math.min(14, Math.max(0, Math.floor(Math.log2(space)) - 15));
+}
+
 /** Applies a modelled sysctl to a profile, returning a new profile. */
 export function applySysctl(p: StackProfile, name: string, value: number | string): StackProfile {
+  if (name === "net.ipv4.tcp_rmem") return checkProfile({ ...p, wscale: rmemWscale(value) });
   const entry = Object.hasOwn(SYSCTLS, name) ? SYSCTLS[name] : undefined;
   if (!entry) {
     throw new RangeError(
       `sysctl ${name} is not modelled by the built-in stack: want one of ${
-        Object.keys(SYSCTLS).join(", ")
+        [...Object.keys(SYSCTLS), "net.ipv4.tcp_rmem"].join(", ")
       }`,
     );
   }
