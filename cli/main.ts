@@ -329,20 +329,7 @@ export async function main(args: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (
-      e instanceof DecodeError || e instanceof LineSyntaxError || e instanceof ScenarioError ||
-      e instanceof RangeError || e instanceof TargetUnavailable
-    ) {
-      console.error(`synack: ${e.message}`);
-      return 2;
-    }
-    // A path of the wrong kind, a file that cannot be read or written: bad input, one line.
-    const io = ioProblem(e);
-    if (io) {
-      console.error(`synack: ${io}`);
-      return 2;
-    }
-    throw e;
+    return inputProblem(e);
   } finally {
     await dropPrestarted();
   }
@@ -360,17 +347,30 @@ async function pktMain(which: "run" | "test" | "convert", args: string[]): Promi
       ? await pktTestCommand(args)
       : await pktConvertCommand(args);
   } catch (e) {
-    if (e instanceof PktSyntaxError || e instanceof RangeError) {
+    if (e instanceof PktSyntaxError) {
       console.error(`synack: ${e.message}`);
       return 2;
     }
-    const io = ioProblem(e);
-    if (io) {
-      console.error(`synack: ${io}`);
-      return 2;
-    }
-    throw e;
+    return inputProblem(e);
   }
+}
+
+/** Bad input as one line on stderr and exit code 2; any other error is rethrown. */
+function inputProblem(e: unknown): number {
+  if (
+    e instanceof DecodeError || e instanceof LineSyntaxError || e instanceof ScenarioError ||
+    e instanceof RangeError || e instanceof TargetUnavailable
+  ) {
+    console.error(`synack: ${e.message}`);
+    return 2;
+  }
+  // A path of the wrong kind, a file that cannot be read or written: bad input, one line.
+  const io = ioProblem(e);
+  if (io) {
+    console.error(`synack: ${io}`);
+    return 2;
+  }
+  throw e;
 }
 
 /** What a file-system error says about the user's input, or undefined for any other error. */

@@ -21,7 +21,7 @@
  *   "+.1 < S 0:0(0) win 1000 <mss 1460>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n", "x.pkt");
  * const out = convertPkt(s);
  * assert.deepEqual(out.problems, []);
- * assert.match(out.source, /^  wait\("100ms"\),$/m);
+ * assert.match(out.source, /^  wait\("100ms"\), \/\/ x\.pkt:4$/m);
  * assert.match(out.source, /^  inject\(syn\(\)\.seq\(0\)\.win\(1000\)\.opts\("<mss 1460>"\)\), \/\/ x\.pkt:4$/m);
  * assert.match(out.source, /^  expect\(synAck\(\)\.seq\(0\)\.ack\(1\)\.opts\("<mss 1460>"\)\)\.within\("4ms"\), \/\/ x\.pkt:5$/m);
  * const bad = convertPkt(parsePkt("0 epoll_create(1) = 5\n", "y.pkt"));

@@ -331,13 +331,8 @@ class Parser {
       s.error("TCP flags: an ACE digit cannot be combined with E, W or A", flagsAt);
     }
     const { seq, len } = this.range();
-    let ack: number | undefined;
+    const ack = this.keyed("ack", () => this.u32("the ACK number"));
     let win: number | undefined;
-    let urg: number | undefined;
-    if (s.atWord("ack")) {
-      s.word();
-      ack = this.u32("the ACK number");
-    }
     if (s.atWord("win")) {
       s.word();
       s.skipSpace();
@@ -345,10 +340,7 @@ class Parser {
       win = s.integer("the window");
       if (win < 0 || win > 65535) s.error(`window ${win} is outside 0..65535`, at);
     }
-    if (s.atWord("urg")) {
-      s.word();
-      urg = s.integer("the urgent pointer");
-    }
+    const urg = this.keyed("urg", () => s.integer("the urgent pointer"));
     if (dir === "in" && win === undefined) {
       s.fail("win N: a window must be given for inbound packets");
     }
@@ -364,6 +356,13 @@ class Parser {
       s.expect(">", ", or > to end the TCP options");
     }
     return { kind: "tcp", ports, flags, seq, len, ack, win, urg, options };
+  }
+
+  /** `word N` when `word` comes next, with N read by `read`; undefined otherwise. */
+  keyed<T>(word: string, read: () => T): T | undefined {
+    if (!this.s.atWord(word)) return undefined;
+    this.s.word();
+    return read();
   }
 
   u32(what: string): number {
@@ -480,16 +479,8 @@ class Parser {
     if (s.atInteger() || (/[A-Za-z_]/.test(s.peek()) && !s.atWord("mtu") && !s.atWord("id"))) {
       code = s.atInteger() ? String(s.integer()) : this.symbol("an ICMP code");
     }
-    let mtu: number | undefined;
-    let id: number | undefined;
-    if (s.atWord("mtu")) {
-      s.word();
-      mtu = s.integer("the MTU");
-    }
-    if (s.atWord("id")) {
-      s.word();
-      id = s.integer("the ICMP id");
-    }
+    const mtu = this.keyed("mtu", () => s.integer("the MTU"));
+    const id = this.keyed("id", () => s.integer("the ICMP id"));
     let echoed: Extract<PktTransport, { kind: "icmp" }>["echoed"];
     if (s.eat("[")) {
       if (s.atWord("udp") || s.atWord("raw")) {

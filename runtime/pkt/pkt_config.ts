@@ -158,100 +158,80 @@ export function pktConfig(
   return c;
 }
 
+/** What a flag's handler gets: the config, and readers of its value that name the flag on error. */
+interface FlagInput {
+  c: PktConfig;
+  text(): string;
+  int(min: number): number;
+  shown: string;
+}
+
+/** One handler per packetdrill flag (config.c's option table). */
+const FLAGS: Record<string, (f: FlagInput) => void> = {
+  ip_version: (f) => {
+    const v = f.text();
+    if (v !== "ipv4" && v !== "ipv6" && v !== "ipv4-mapped-ipv6") {
+      throw new RangeError(
+        `${f.shown}: want ipv4, ipv6 or ipv4-mapped-ipv6, got ${JSON.stringify(v)}`,
+      );
+    }
+    f.c.ipVersion = v;
+  },
+  local_ip: (f) => void (f.c.localIp = f.text()),
+  remote_ip: (f) => void (f.c.remoteIp = f.text()),
+  gateway_ip: (f) => void (f.c.gatewayIp = f.text()),
+  netmask_ip: (f) => void (f.c.netmaskIp = f.text()),
+  mtu: (f) => void (f.c.mtu = f.int(68)),
+  mss: (f) => void (f.c.mss = f.int(1)),
+  bind_port: (f) => void (f.c.bindPort = f.int(1)),
+  connect_port: (f) => void (f.c.connectPort = f.int(1)),
+  tolerance_usecs: (f) => void (f.c.toleranceUsecs = f.int(0)),
+  tolerance_percent: (f) => {
+    const n = Number(f.text());
+    if (!(n >= 0 && n <= 100)) throw new RangeError(`${f.shown}: want a percentage 0..100`);
+    f.c.tolerancePercent = n;
+  },
+  tcp_ts_tick_usecs: (f) => void (f.c.tsTickUsecs = f.int(0)),
+  tcp_ts_ecr_scaled: (f) => void (f.c.tsEcrScaled = true),
+  strict_segments: (f) => void (f.c.strictSegments = true),
+  send_omit_free: (f) => void (f.c.sendOmitFree = true),
+  non_fatal: (f) => {
+    for (const k of f.text().split(",")) {
+      if (k !== "packet" && k !== "syscall") {
+        throw new RangeError(`${f.shown}: want packet and/or syscall`);
+      }
+      f.c.nonFatal[k] = true;
+    }
+  },
+  define: (f) => {
+    const v = f.text();
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw new RangeError(`${f.shown}: want SYMBOL=value`);
+    f.c.defines[v.slice(0, eq)] = v.slice(eq + 1);
+  },
+};
+
 function apply(c: PktConfig, name: string, value: string | undefined, shown: string): void {
-  const need = () => {
+  if (REMOTE_ONLY.has(name)) {
+    throw new RangeError(
+      `${shown}: packetdrill's remote and shared-object modes are not supported; synack runs the stack in a private namespace`,
+    );
+  }
+  const text = () => {
     if (value === undefined || value === "") throw new RangeError(`${shown}: want a value`);
     return value;
   };
   const int = (min: number) => {
-    const v = need();
+    const v = text();
     const n = /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
     if (!(n >= min)) {
       throw new RangeError(`${shown}: want an integer ≥ ${min}, got ${JSON.stringify(v)}`);
     }
     return n;
   };
-  if (REMOTE_ONLY.has(name)) {
-    throw new RangeError(
-      `${shown}: packetdrill's remote and shared-object modes are not supported; synack runs the stack in a private namespace`,
-    );
-  }
-  switch (name) {
-    case "ip_version": {
-      const v = need();
-      if (v !== "ipv4" && v !== "ipv6" && v !== "ipv4-mapped-ipv6") {
-        throw new RangeError(
-          `${shown}: want ipv4, ipv6 or ipv4-mapped-ipv6, got ${JSON.stringify(v)}`,
-        );
-      }
-      c.ipVersion = v;
-      return;
-    }
-    case "local_ip":
-      c.localIp = need();
-      return;
-    case "remote_ip":
-      c.remoteIp = need();
-      return;
-    case "gateway_ip":
-      c.gatewayIp = need();
-      return;
-    case "netmask_ip":
-      c.netmaskIp = need();
-      return;
-    case "mtu":
-      c.mtu = int(68);
-      return;
-    case "mss":
-      c.mss = int(1);
-      return;
-    case "bind_port":
-      c.bindPort = int(1);
-      return;
-    case "connect_port":
-      c.connectPort = int(1);
-      return;
-    case "tolerance_usecs":
-      c.toleranceUsecs = int(0);
-      return;
-    case "tolerance_percent": {
-      const n = Number(need());
-      if (!(n >= 0 && n <= 100)) throw new RangeError(`${shown}: want a percentage 0..100`);
-      c.tolerancePercent = n;
-      return;
-    }
-    case "tcp_ts_tick_usecs":
-      c.tsTickUsecs = int(0);
-      return;
-    case "tcp_ts_ecr_scaled":
-      c.tsEcrScaled = true;
-      return;
-    case "strict_segments":
-      c.strictSegments = true;
-      return;
-    case "send_omit_free":
-      c.sendOmitFree = true;
-      return;
-    case "non_fatal": {
-      for (const k of need().split(",")) {
-        if (k !== "packet" && k !== "syscall") {
-          throw new RangeError(`${shown}: want packet and/or syscall`);
-        }
-        c.nonFatal[k] = true;
-      }
-      return;
-    }
-    case "define": {
-      const v = need();
-      const eq = v.indexOf("=");
-      if (eq <= 0) throw new RangeError(`${shown}: want SYMBOL=value`);
-      c.defines[v.slice(0, eq)] = v.slice(eq + 1);
-      return;
-    }
-    default:
-      if (IGNORED.has(name)) return;
-      throw new RangeError(`${shown}: not a packetdrill flag synack knows`);
-  }
+  const handler = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
+  if (handler) return handler({ c, text, int, shown });
+  if (!IGNORED.has(name)) throw new RangeError(`${shown}: not a packetdrill flag synack knows`);
 }
 
 function prefixOf(mask: string): number {

@@ -31,7 +31,7 @@
 import type { PktIpInfo, PktOption, PktPacket, PktTransport } from "../../dsl/pkt/pkt_ast.ts";
 import { checksum } from "../wire/checksum.ts";
 import type { PktConfig } from "./pkt_config.ts";
-import { ipv6Bytes } from "./pkt_syscalls.ts";
+import { ipv6Bytes } from "./pkt_structs.ts";
 import { ICMP_NAMES } from "./pkt_symbols.ts";
 
 /** One connection as packetdrill follows it (`struct socket`). */
@@ -467,7 +467,7 @@ function tsOf(opts: Uint8Array): { val: number; ecr: number } | undefined {
   return undefined;
 }
 
-function optionList(b: Uint8Array): { kind: number; data: Uint8Array; len: number }[] {
+export function optionList(b: Uint8Array): { kind: number; data: Uint8Array; len: number }[] {
   const out: { kind: number; data: Uint8Array; len: number }[] = [];
   for (let i = 0; i < b.length;) {
     const kind = b[i];
@@ -527,43 +527,31 @@ function compareOptions(
   return undefined;
 }
 
-/** A sniffed datagram's line, for failure output: `192.168.0.1:8080 > 192.0.2.1:40000 S. 0:0(0) ack 1 win 65535 <mss 1460,…>`. */
-export function describeLive(live: LivePacket, conn: PktConn | undefined): string {
-  const b = live.bytes;
-  const flags =
-    [["S", 0x02], ["F", 0x01], ["R", 0x04], ["P", 0x08], ["E", 0x40], ["W", 0x80], [".", 0x10]]
-      .filter(([, m]) => live.flags & (m as number)).map(([f]) => f).join("") || "-";
-  const syn = (live.flags & 2) !== 0;
-  const seq = conn
-    ? (syn
-      ? u32(live.seq - conn.live.localIsn + conn.script.localIsn)
-      : u32(live.seq - conn.live.localIsn))
-    : live.seq;
-  const ack = conn && !syn ? u32(live.ack - conn.live.remoteIsn) : live.ack;
-  const win = new DataView(b.buffer, b.byteOffset).getUint16(live.tcp + 14);
-  const opts = optionList(b.subarray(live.tcp + 20, live.tcp + live.tcpHl)).map((o) => {
-    const dv = new DataView(o.data.buffer, o.data.byteOffset, o.data.length);
-    switch (o.kind) {
-      case 0:
-        return "eol";
-      case 1:
-        return "nop";
-      case 2:
-        return `mss ${dv.getUint16(0)}`;
-      case 3:
-        return `wscale ${o.data[0]}`;
-      case 4:
-        return "sackOK";
-      case 8:
-        return `TS val ${dv.getUint32(0)} ecr ${dv.getUint32(4)}`;
-      case 34:
-        return `FO ${[...o.data].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
-      default:
-        return `kind ${o.kind}`;
-    }
-  });
-  return `${flags} ${seq}:${u32(seq + live.payloadLen)}(${live.payloadLen})${
-    live.flags & 0x10 ? ` ack ${ack}` : ""
-  } win ${win}` +
-    (opts.length ? ` <${opts.join(",")}>` : "");
+/** Segments of one scripted packet as one: the first's headers, every payload, PSH or FIN from any. */
+export function aggregate(parts: LivePacket[]): LivePacket {
+  const first = parts[0];
+  const payload = parts.reduce((n, p) => n + p.payloadLen, 0);
+  const head = first.bytes.subarray(0, first.tcp + first.tcpHl);
+  const bytes = new Uint8Array(head.length + payload);
+  bytes.set(head);
+  let at = head.length;
+  let flags = first.flags;
+  for (const p of parts) {
+    bytes.set(p.bytes.subarray(p.tcp + p.tcpHl), at);
+    at += p.payloadLen;
+    flags |= p.flags & 0x09;
+  }
+  const v = new DataView(bytes.buffer);
+  if (first.v6) v.setUint16(4, bytes.length - 40);
+  else {
+    v.setUint16(2, bytes.length);
+    v.setUint16(10, 0);
+    // The merged header is ours: its IP checksum is made valid again.
+    let s = 0;
+    for (let i = 0; i < first.ipHl; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    v.setUint16(10, ~s & 0xffff);
+  }
+  bytes[first.tcp + 13] = flags;
+  return { ...first, bytes, flags, payloadLen: payload };
 }

@@ -29,8 +29,9 @@ import { PktCode } from "./pkt_code.ts";
 import type { PktConfig } from "./pkt_config.ts";
 import { Arena } from "./pkt_memory.ts";
 import { nowUsecs, PktNetdev, type Sniffed } from "./pkt_netdev.ts";
+import { describeLive, errnoLabel, scriptLine, short, tail } from "./pkt_lines.ts";
 import {
-  describeLive,
+  aggregate,
   flagBits,
   inboundIcmp,
   inboundTcp,
@@ -40,11 +41,11 @@ import {
   verifyTcp,
 } from "./pkt_packet.ts";
 import { PktShell } from "./pkt_shell.ts";
+import { PktSockets } from "./pkt_sockets.ts";
 import { errnoNumber } from "./pkt_symbols.ts";
 import { type CallOutcome, PktCalls } from "./pkt_syscalls.ts";
 import { type Expected, verifyTime } from "./pkt_timing.ts";
 import { describe, numberOf, PktCallError } from "./pkt_values.ts";
-import { Errno } from "../wire/socket_call.ts";
 import { libc } from "../kernel/libc.ts";
 
 /** Why a run failed, in packetdrill's categories (what `synack test --pkt` compares). */
@@ -125,17 +126,16 @@ class Run {
   calls?: PktCalls;
   readonly arena = new Arena();
   readonly code = new PktCode();
-  readonly conns: PktConn[] = [];
-  readonly listeners = new Set<number>();
-  underTest: PktConn | undefined;
+  readonly sockets: PktSockets;
   liveStart = 0;
   lastEvent: { event: PktEvent; usecs: number } | undefined;
   blocking: Blocking | undefined;
   eventsDone = 0;
   initComplaints: string[] = [];
-  nextPort = 40000 + Math.floor(Math.random() * 20000);
 
-  constructor(readonly script: PktScript, readonly c: PktConfig) {}
+  constructor(readonly script: PktScript, readonly c: PktConfig) {
+    this.sockets = new PktSockets(c);
+  }
 
   fail(line: number, kind: PktFailureKind, text: string, detail: string[] = []): never {
     throw new Stop({ line, kind, message: `${this.script.file}:${line}: ${text}`, detail });
@@ -154,7 +154,13 @@ class Run {
       } catch (e) {
         this.fail(0, "setup", `setting up the namespace failed: ${(e as Error).message}`);
       }
-      this.calls = new PktCalls(this.c, this.dev.ns, this.dev.waiter, this.arena, this.hooks());
+      this.calls = new PktCalls(
+        this.c,
+        this.dev.ns,
+        this.dev.waiter,
+        this.arena,
+        this.sockets.hooks(),
+      );
       if (this.script.init) {
         const r = await this.shell!.run(this.script.init.text);
         this.initComplaints = r.err.trim().split("\n").filter(Boolean);
@@ -241,44 +247,6 @@ class Run {
         );
       }
     }
-  }
-
-  hooks() {
-    return {
-      socket: () => {},
-      listen: (fd: number) => {
-        this.listeners.add(fd);
-      },
-      connect: (fd: number) => {
-        const conn = this.newConn("connecting", fd);
-        conn.remotePort = this.c.connectPort;
-        this.underTest = conn;
-      },
-      accept: (listenFd: number, fd: number) => {
-        const conn = this.conns.find((k) => k.listenFd === listenFd && k.scriptFd === undefined);
-        if (conn) {
-          conn.scriptFd = fd;
-          this.underTest = conn;
-        }
-      },
-      close: (fd: number) => {
-        this.listeners.delete(fd);
-      },
-    };
-  }
-
-  newConn(state: PktConn["state"], fd?: number): PktConn {
-    const conn: PktConn = {
-      state,
-      scriptFd: fd,
-      localPort: 0,
-      remotePort: 0,
-      script: { localIsn: 0, remoteIsn: 0 },
-      live: { localIsn: 0, remoteIsn: 0 },
-      tsVals: new Map(),
-    };
-    this.conns.push(conn);
-    return conn;
   }
 
   // ---- time ------------------------------------------------------------------
@@ -410,36 +378,17 @@ class Run {
   }
 
   realFdUnderTest(): number | undefined {
-    const fd = this.underTest?.scriptFd ?? this.underTest?.listenFd;
+    const fd = this.sockets.underTest?.scriptFd ?? this.sockets.underTest?.listenFd;
     return fd === undefined ? undefined : this.calls!.fds.get(fd)?.real;
   }
 
-  /** The connection a packet line is about (packetdrill's find_or_create_socket_for_script_packet). */
+  /** The connection a packet line is about; a line with none fails as packetdrill's does. */
   connFor(e: PktEvent, p: PktPacket): PktConn {
-    if (p.transport.kind === "tcp") {
-      const { bits } = flagBits(p.transport.flags);
-      const syn = (bits & 0x02) !== 0;
-      const ack = (bits & 0x10) !== 0;
-      if (p.dir === "in" && syn && !ack && this.listeners.size) {
-        const listenFd = [...this.listeners].at(-1)!;
-        const conn = this.newConn("synReceived");
-        conn.listenFd = listenFd;
-        conn.localPort = this.c.bindPort;
-        conn.remotePort = this.nextPort++;
-        conn.script.remoteIsn = conn.live.remoteIsn = p.transport.seq;
-        this.underTest = conn;
-        return conn;
-      }
-      if (p.dir === "out" && syn && !ack && this.underTest?.state === "connecting") {
-        this.underTest.state = "synSent";
-        this.underTest.script.localIsn = p.transport.seq;
-        return this.underTest;
-      }
-    }
-    if (!this.underTest) {
+    const conn = this.sockets.forLine(p);
+    if (!conn) {
       this.fail(e.line, "socket", "error handling packet: no matching socket for script packet");
     }
-    return this.underTest;
+    return conn;
   }
 
   inbound(e: PktEvent, p: PktPacket): void {
@@ -463,23 +412,6 @@ class Run {
     this.calls!.recheck();
   }
 
-  /** Which connection a sniffed packet belongs to; learns a connecting socket's port from its SYN. */
-  owner(live: LivePacket): PktConn | undefined {
-    const exact = this.conns.find((k) =>
-      k.localPort === live.srcPort && k.remotePort === live.dstPort
-    );
-    if (exact) return exact;
-    const u = this.underTest;
-    if (
-      u && (u.state === "synSent" || u.state === "connecting") && !u.localPort &&
-      live.dstPort === u.remotePort && live.flags & 0x02
-    ) {
-      u.localPort = live.srcPort;
-      return u;
-    }
-    return undefined;
-  }
-
   sniff(
     e: PktEvent,
     conn: PktConn,
@@ -490,7 +422,7 @@ class Run {
       if (!got) this.fail(e.line, "timeout", "error handling packet: Timed out waiting for packet");
       const live = parseLive(got.bytes);
       if (!live) continue;
-      const owner = this.owner(live);
+      const owner = this.sockets.owner(live);
       if (!owner) continue;
       if (owner !== conn) {
         this.fail(e.line, "socket", "error handling packet: packet is not for expected socket", [
@@ -676,76 +608,4 @@ function realtime(on: boolean): void {
   const param = new Uint8Array(4);
   new DataView(param.buffer).setInt32(0, on ? 1 : 0, true);
   libc().sched_setscheduler(0, on ? 2 : 0, param);
-}
-
-function aggregate(parts: LivePacket[]): LivePacket {
-  const first = parts[0];
-  const payload = parts.reduce((n, p) => n + p.payloadLen, 0);
-  const head = first.bytes.subarray(0, first.tcp + first.tcpHl);
-  const bytes = new Uint8Array(head.length + payload);
-  bytes.set(head);
-  let at = head.length;
-  let flags = first.flags;
-  for (const p of parts) {
-    bytes.set(p.bytes.subarray(p.tcp + p.tcpHl), at);
-    at += p.payloadLen;
-    flags |= p.flags & 0x09;
-  }
-  const v = new DataView(bytes.buffer);
-  if (first.v6) v.setUint16(4, bytes.length - 40);
-  else {
-    v.setUint16(2, bytes.length);
-    v.setUint16(10, 0);
-    // The merged header is ours: its IP checksum is made valid again.
-    let s = 0;
-    for (let i = 0; i < first.ipHl; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    v.setUint16(10, ~s & 0xffff);
-  }
-  bytes[first.tcp + 13] = flags;
-  return { ...first, bytes, flags, payloadLen: payload };
-}
-
-function scriptLine(p: PktPacket): string {
-  const t = p.transport;
-  if (t.kind !== "tcp") return t.kind;
-  const opts = t.options === "any"
-    ? " <...>"
-    : t.options?.length
-    ? ` <${
-      t.options.map((o) =>
-        o.kind === "ts"
-          ? `TS val ${o.val} ecr ${o.ecr}`
-          : "value" in o
-          ? `${o.kind} ${o.value}`
-          : o.kind
-      ).join(",")
-    }>`
-    : "";
-  return `${t.flags} ${t.seq}:${(t.seq + t.len) >>> 0}(${t.len})${
-    t.ack !== undefined ? ` ack ${t.ack}` : ""
-  }${t.win !== undefined ? ` win ${t.win}` : ""}${opts}`;
-}
-
-const ERRNO_TEXT: Record<number, string> = {
-  11: "Resource temporarily unavailable",
-  32: "Broken pipe",
-  104: "Connection reset by peer",
-  110: "Connection timed out",
-  111: "Connection refused",
-  115: "Operation now in progress",
-};
-
-function errnoLabel(n: number | undefined): string {
-  const name = Object.entries(Errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
-  return ERRNO_TEXT[n ?? -1] ? `${name} (${ERRNO_TEXT[n!]})` : name;
-}
-
-function short(s: string): string {
-  const flat = s.replace(/\s+/g, " ");
-  return flat.length > 100 ? flat.slice(0, 97) + "…" : flat;
-}
-
-function tail(text: string): string[] {
-  return text.trim().split("\n").filter(Boolean).slice(-12);
 }

@@ -26,9 +26,20 @@ import type { FdWaiter } from "../kernel/fd_waiter.ts";
 import { cString, K, type Libc, libc } from "../kernel/libc.ts";
 import type { PrivateNetns } from "../kernel/netns.ts";
 import type { PktConfig } from "./pkt_config.ts";
-import { type Arena, pointerOf } from "./pkt_memory.ts";
+import type { Arena } from "./pkt_memory.ts";
+import {
+  compareEpoll,
+  compareStruct,
+  encodeSockaddr,
+  epollEvent,
+  int32,
+  iovecs,
+  LINGER,
+  msghdr,
+  pollNames,
+  writeBuffer,
+} from "./pkt_structs.ts";
 import { nowUsecs } from "./pkt_netdev.ts";
-import { symbolValue } from "./pkt_symbols.ts";
 import { describe, fieldsOf, numberOf, PktCallError } from "./pkt_values.ts";
 
 /** One script fd. */
@@ -190,39 +201,6 @@ export class PktCalls {
   }
 }
 
-/** A sockaddr_in or sockaddr_in6 for `ip`:`port`. */
-export function encodeSockaddr(family: number, ip: string, port: number): Uint8Array {
-  const b = new Uint8Array(family === K.AF_INET6 ? 28 : 16);
-  const v = new DataView(b.buffer);
-  v.setUint16(0, family, true);
-  v.setUint16(2, port);
-  if (family === K.AF_INET6) b.set(ipv6Bytes(ip), 8);
-  else b.set(ip.split(".").map(Number), 4);
-  return b;
-}
-
-/** The 16 bytes of an IPv6 address (`::ffff:1.2.3.4` forms included). */
-export function ipv6Bytes(ip: string): Uint8Array {
-  let text = ip;
-  const out = new Uint8Array(16);
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const p = v4[1].split(".").map(Number);
-    text = text.slice(0, -v4[1].length) +
-      `${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const words = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  words.forEach((w, i) => {
-    const n = parseInt(w || "0", 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  });
-  return out;
-}
-
 type Handler = (k: PktCalls, call: PktSyscall) => CallOutcome | Promise<CallOutcome>;
 
 const UNSUPPORTED: Record<string, string> = {
@@ -239,21 +217,6 @@ function arg(call: PktSyscall, i: number): PktExpr {
     );
   }
   return a;
-}
-
-function int32(b: Uint8Array): number {
-  return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
-}
-
-/** A write buffer: `...` (zeros) or a string, `len` bytes. */
-function writeBuffer(k: PktCalls, data: PktExpr, len: number): Uint8Array {
-  const b = k.arena.alloc(len);
-  if (data.kind === "string") b.set(new TextEncoder().encode(data.value).subarray(0, len));
-  return b;
-}
-
-function wantsNone(e: PktExpr | undefined): boolean {
-  return !e || e.kind === "ellipsis";
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -336,30 +299,9 @@ const HANDLERS: Record<string, Handler> = {
     });
   },
   read: (k, call) => readLike(k, call, (fd, b) => libc().read(fd, b, BigInt(b.length))),
-  recv: (k, call) =>
-    readLike(
-      k,
-      call,
-      (fd, b) =>
-        libc().recv(
-          fd,
-          b,
-          BigInt(b.length),
-          numberOf(call.args[3] ?? { kind: "int", value: 0 }, "flags"),
-        ),
-    ),
-  recvfrom: (k, call) =>
-    readLike(
-      k,
-      call,
-      (fd, b) =>
-        libc().recv(
-          fd,
-          b,
-          BigInt(b.length),
-          numberOf(call.args[3] ?? { kind: "int", value: 0 }, "flags"),
-        ),
-    ),
+  // recvfrom's address arguments are packetdrill's `...`: the peer is known.
+  recv: (k, call) => readLike(k, call, recvInto(call)),
+  recvfrom: (k, call) => readLike(k, call, recvInto(call)),
   write: (k, call) => writeLike(k, call, 0),
   send: (k, call) => writeLike(k, call, numberOf(arg(call, 3), "flags")),
   sendto(k, call) {
@@ -371,7 +313,7 @@ const HANDLERS: Record<string, Handler> = {
     const sa = k.sockaddr(call.args[4], "remote", fd?.family ?? K.AF_INET);
     k.hooks.connect(s);
     const len = numberOf(arg(call, 2), "length");
-    const b = writeBuffer(k, arg(call, 1), len);
+    const b = writeBuffer(k.arena, arg(call, 1), len);
     return k.result(
       libc().sendto(fd?.real ?? -1, b, BigInt(len), flags | MSG_NOSIGNAL, sa, sa.length),
     );
@@ -379,7 +321,7 @@ const HANDLERS: Record<string, Handler> = {
   sendmsg(k, call) {
     const fd = k.fds.get(numberOf(arg(call, 0), "fd"));
     const flags = numberOf(arg(call, 2), "flags");
-    const msg = msghdr(k, arg(call, 1), "write");
+    const msg = msghdr(k.arena, arg(call, 1), "write");
     return k.blocking(fd, K.POLLOUT, () => {
       const out = k.result(libc().sendmsg(fd?.real ?? -1, msg.bytes, flags | MSG_NOSIGNAL));
       return out.errno === EAGAIN ? "block" : out;
@@ -388,7 +330,7 @@ const HANDLERS: Record<string, Handler> = {
   recvmsg(k, call) {
     const fd = k.fds.get(numberOf(arg(call, 0), "fd"));
     const flags = numberOf(arg(call, 2), "flags");
-    const msg = msghdr(k, arg(call, 1), "read");
+    const msg = msghdr(k.arena, arg(call, 1), "read");
     return k.blocking(flags & MSG_ERRQUEUE ? undefined : fd, K.POLLIN, () => {
       const out = k.result(libc().recvmsg(fd?.real ?? -1, msg.bytes, flags));
       if (out.errno === EAGAIN && !(flags & MSG_ERRQUEUE) && fd && !fd.nonblock) return "block";
@@ -398,7 +340,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   readv(k, call) {
     const fd = k.fds.get(numberOf(arg(call, 0), "fd"));
-    const iov = iovecs(k, arg(call, 1), numberOf(arg(call, 2), "iovcnt"));
+    const iov = iovecs(k.arena, arg(call, 1), numberOf(arg(call, 2), "iovcnt"));
     return k.blocking(fd, K.POLLIN, () => {
       const out = k.result(libc().readv(fd?.real ?? -1, iov, numberOf(arg(call, 2), "iovcnt")));
       return out.errno === EAGAIN ? "block" : out;
@@ -406,7 +348,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   writev(k, call) {
     const fd = k.fds.get(numberOf(arg(call, 0), "fd"));
-    const iov = iovecs(k, arg(call, 1), numberOf(arg(call, 2), "iovcnt"));
+    const iov = iovecs(k.arena, arg(call, 1), numberOf(arg(call, 2), "iovcnt"));
     return k.blocking(fd, K.POLLOUT, () => {
       const out = k.result(libc().writev(fd?.real ?? -1, iov, numberOf(arg(call, 2), "iovcnt")));
       return out.errno === EAGAIN ? "block" : out;
@@ -638,6 +580,12 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** recv(fd, buf, len, flags) with the call's flags (its 4th argument). */
+function recvInto(call: PktSyscall): (fd: number, b: Uint8Array) => number | bigint {
+  const flags = numberOf(call.args[3] ?? { kind: "int", value: 0 }, "flags");
+  return (fd, b) => libc().recv(fd, b, BigInt(b.length), flags);
+}
+
 function readLike(
   k: PktCalls,
   call: PktSyscall,
@@ -655,7 +603,7 @@ function readLike(
 function writeLike(k: PktCalls, call: PktSyscall, flags: number) {
   const fd = k.fds.get(numberOf(arg(call, 0), "fd"));
   const len = numberOf(arg(call, 2), "count");
-  const b = writeBuffer(k, arg(call, 1), len);
+  const b = writeBuffer(k.arena, arg(call, 1), len);
   let done = 0;
   return k.blocking(fd, K.POLLOUT, () => {
     const sock = fd?.kind === "socket";
@@ -693,251 +641,4 @@ function optionValue(k: PktCalls, e: PktExpr, name: number): Uint8Array {
   const b = k.arena.alloc(4);
   new DataView(b.buffer, b.byteOffset, 4).setInt32(0, numberOf(e, "optval"), true);
   return b;
-}
-
-const LINGER: Record<string, [number, number]> = { onoff: [0, 4], linger: [4, 4] };
-
-function compareStruct(
-  want: PktExpr,
-  buf: Uint8Array,
-  layout: Record<string, [number, number]>,
-  what: string,
-) {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  for (const [name, f] of fieldsOf(want, what)) {
-    const at = layout[name];
-    if (!at || f.value.kind === "ellipsis") continue;
-    const w = numberOf(f.value, name);
-    const g = at[1] === 4
-      ? v.getUint32(at[0], true)
-      : at[1] === 2
-      ? v.getUint16(at[0], true)
-      : v.getUint8(at[0]);
-    if ((w >>> 0) !== g) return `${name}: want ${w}, got ${g}`;
-  }
-  return undefined;
-}
-
-/** struct epoll_event (packed on x86_64): u32 events, u64 data. The data is the script's fd. */
-function epollEvent(e: PktExpr): Uint8Array {
-  const b = new Uint8Array(12);
-  const v = new DataView(b.buffer);
-  if (e.kind === "ellipsis") return b;
-  const f = fieldsOf(e, "epoll_event");
-  v.setUint32(0, numberOf(f.get("events")?.value ?? { kind: "int", value: 0 }, "events"), true);
-  const data = f.get("fd") ?? f.get("u32") ?? f.get("u64") ?? f.get("ptr");
-  if (data) v.setBigUint64(4, BigInt(numberOf(data.value, "epoll data")), true);
-  return b;
-}
-
-function compareEpoll(want: PktExpr, buf: Uint8Array, n: number): string | undefined {
-  const items = want.kind === "array" ? want.items : [want];
-  const v = new DataView(buf.buffer);
-  for (let i = 0; i < Math.min(n, items.length); i++) {
-    if (items[i].kind === "ellipsis") continue;
-    const f = fieldsOf(items[i], "epoll_event");
-    const ev = f.get("events");
-    if (ev && ev.value.kind !== "ellipsis") {
-      const w = numberOf(ev.value, "events");
-      const g = v.getUint32(i * 12, true);
-      if ((w >>> 0) !== g) {
-        return `epoll event ${i} events: want ${epollNames(w)}, got ${epollNames(g)}`;
-      }
-    }
-    const data = f.get("fd") ?? f.get("u32") ?? f.get("u64") ?? f.get("ptr");
-    if (data && data.value.kind !== "ellipsis") {
-      const w = numberOf(data.value, "epoll data");
-      const g = Number(v.getBigUint64(i * 12 + 4, true));
-      if (w !== g) return `epoll event ${i} ${f.has("fd") ? "fd" : "data"}: want ${w}, got ${g}`;
-    }
-  }
-  return undefined;
-}
-
-function flagNames(v: number, prefix: string): string {
-  if (!v) return "0";
-  const names: string[] = [];
-  for (let bit = 0; bit < 32; bit++) {
-    const m = 2 ** bit;
-    if (!(v & m) && !(bit === 31 && v >= 0x80000000)) continue;
-    const hit = (SYMS_FOR[prefix] ??= symbolsWith(prefix)).find(([, n]) => n === m);
-    names.push(hit ? hit[0] : `0x${m.toString(16)}`);
-  }
-  return names.join("|");
-}
-
-const SYMS_FOR: Record<string, [string, number][]> = {};
-function symbolsWith(prefix: string): [string, number][] {
-  const names = prefix === "EPOLL"
-    ? [
-      "EPOLLIN",
-      "EPOLLPRI",
-      "EPOLLOUT",
-      "EPOLLERR",
-      "EPOLLHUP",
-      "EPOLLRDNORM",
-      "EPOLLRDBAND",
-      "EPOLLWRNORM",
-      "EPOLLWRBAND",
-      "EPOLLMSG",
-      "EPOLLRDHUP",
-      "EPOLLET",
-    ]
-    : [
-      "POLLIN",
-      "POLLPRI",
-      "POLLOUT",
-      "POLLERR",
-      "POLLHUP",
-      "POLLNVAL",
-      "POLLRDNORM",
-      "POLLRDBAND",
-      "POLLWRNORM",
-      "POLLWRBAND",
-      "POLLMSG",
-      "POLLRDHUP",
-    ];
-  return names.map((n) => [n, symbolValue(n)!]);
-}
-const epollNames = (v: number) => flagNames(v >>> 0, "EPOLL");
-const pollNames = (v: number) => flagNames(v, "POLL");
-
-/** iovec array `[{..., LEN}, {"text", LEN}]`, each element its own buffer. */
-function iovecs(k: PktCalls, e: PktExpr, count: number): Uint8Array {
-  const items = e.kind === "array" ? e.items : [];
-  if (items.length !== count) {
-    throw new PktCallError(`iovcnt ${count} but ${items.length} iovecs written`);
-  }
-  const iov = k.arena.alloc(16 * Math.max(1, count));
-  const v = new DataView(iov.buffer, iov.byteOffset, iov.byteLength);
-  items.forEach((it, i) => {
-    const f = fieldsOf(it, "iovec");
-    const base = f.get("#0")?.value ?? f.get("iov_base")?.value ?? { kind: "ellipsis" };
-    const len = numberOf(
-      f.get("#1")?.value ?? f.get("iov_len")?.value ?? { kind: "int", value: 0 },
-      "iov_len",
-    );
-    const b = writeBuffer(k, base, len);
-    v.setBigUint64(i * 16, pointerOf(b), true);
-    v.setBigUint64(i * 16 + 8, BigInt(len), true);
-  });
-  return iov;
-}
-
-/** sock_extended_err (uapi/linux/errqueue.h): u32 errno; u8 origin, type, code, pad; u32 info, data. */
-const EE: Record<string, [number, number]> = {
-  ee_errno: [0, 4],
-  ee_origin: [4, 1],
-  ee_type: [5, 1],
-  ee_code: [6, 1],
-  ee_info: [8, 4],
-  ee_data: [12, 4],
-};
-
-/**
- * A struct msghdr for sendmsg/recvmsg from `{msg_name(...)=..., msg_iov(N)=[…],
- * msg_flags=F, msg_control=[{cmsg_level, cmsg_type, cmsg_data}]}`, and the check of
- * what recvmsg wrote back: msg_flags and each scripted cmsg, in order.
- */
-function msghdr(
-  k: PktCalls,
-  e: PktExpr,
-  dir: "read" | "write",
-): { bytes: Uint8Array; check(): string | undefined } {
-  const f = fieldsOf(e, "msghdr");
-  const msg = k.arena.alloc(56);
-  const v = new DataView(msg.buffer, msg.byteOffset, 56);
-  const iovField = f.get("msg_iov");
-  const count = iovField?.arg
-    ? numberOf(iovField.arg, "msg_iov count")
-    : (iovField?.value.kind === "array" ? iovField.value.items.length : 0);
-  if (iovField) {
-    const iov = iovecs(k, iovField.value, count);
-    v.setBigUint64(16, pointerOf(iov), true);
-    v.setBigUint64(24, BigInt(count), true);
-  }
-  const control = f.get("msg_control")?.value;
-  const wantCmsgs = control?.kind === "array" ? control.items : [];
-  const ctl = k.arena.alloc(1024);
-  if (dir === "read" || wantCmsgs.length) {
-    v.setBigUint64(32, pointerOf(ctl), true);
-    v.setBigUint64(40, BigInt(dir === "read" ? ctl.length : writeCmsgs(wantCmsgs, ctl)), true);
-  }
-  const wantFlags = f.get("msg_flags")?.value;
-  return {
-    bytes: msg,
-    check() {
-      if (dir === "write") return undefined;
-      if (wantFlags && !wantsNone(wantFlags)) {
-        const w = numberOf(wantFlags, "msg_flags");
-        const g = v.getInt32(48, true);
-        if (w !== g) return `msg_flags: want ${w}, got ${g}`;
-      }
-      if (!control || control.kind !== "array") return undefined;
-      const got = readCmsgs(ctl, Number(v.getBigUint64(40, true)));
-      if (got.length !== wantCmsgs.length) {
-        return `msg_control: want ${wantCmsgs.length} cmsg${
-          wantCmsgs.length === 1 ? "" : "s"
-        }, got ${got.length}` +
-          (got.length ? ` (${got.map((g) => `level ${g.level} type ${g.type}`).join(", ")})` : "");
-      }
-      for (let i = 0; i < got.length; i++) {
-        const wf = fieldsOf(wantCmsgs[i], "cmsghdr");
-        const g = got[i];
-        for (const [name, val] of [["cmsg_level", g.level], ["cmsg_type", g.type]] as const) {
-          const w = wf.get(name);
-          if (w && !wantsNone(w.value) && numberOf(w.value, name) !== val) {
-            return `cmsg ${i} ${name}: want ${numberOf(w.value, name)}, got ${val}`;
-          }
-        }
-        const data = wf.get("cmsg_data")?.value;
-        if (!data || wantsNone(data)) continue;
-        if (data.kind === "struct") {
-          const bad = compareStruct(data, g.data, EE, "cmsg_data");
-          if (bad) return `cmsg ${i} ${bad}`;
-        } else {
-          const w = numberOf(data, "cmsg_data");
-          const gv = int32(g.data);
-          if (w !== gv) return `cmsg ${i} cmsg_data: want ${w}, got ${gv}`;
-        }
-      }
-      return undefined;
-    },
-  };
-}
-
-function writeCmsgs(items: PktExpr[], ctl: Uint8Array): number {
-  const v = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
-  let at = 0;
-  for (const it of items) {
-    const f = fieldsOf(it, "cmsghdr");
-    const data = f.get("cmsg_data")?.value ?? { kind: "int", value: 0 };
-    const len = 16 + 4;
-    v.setBigUint64(at, BigInt(len), true);
-    v.setInt32(at + 8, numberOf(f.get("cmsg_level")!.value, "cmsg_level"), true);
-    v.setInt32(at + 12, numberOf(f.get("cmsg_type")!.value, "cmsg_type"), true);
-    v.setInt32(at + 16, numberOf(data, "cmsg_data"), true);
-    at += (len + 7) & ~7;
-  }
-  return at;
-}
-
-function readCmsgs(
-  ctl: Uint8Array,
-  len: number,
-): { level: number; type: number; data: Uint8Array }[] {
-  const v = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
-  const out: { level: number; type: number; data: Uint8Array }[] = [];
-  let at = 0;
-  while (at + 16 <= len) {
-    const l = Number(v.getBigUint64(at, true));
-    if (l < 16) break;
-    out.push({
-      level: v.getInt32(at + 8, true),
-      type: v.getInt32(at + 12, true),
-      data: ctl.subarray(at + 16, at + l),
-    });
-    at += (l + 7) & ~7;
-  }
-  return out;
 }
