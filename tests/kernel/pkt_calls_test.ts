@@ -20,8 +20,11 @@ const FAMILIES: Record<string, string[]> = {
   ipv4: KSFT_FAMILIES.ipv4,
   ipv6: KSFT_FAMILIES.ipv6,
   "ipv4-mapped-ipv6": [
-    "--ip_version=ipv4-mapped-ipv6", "--local_ip=192.168.0.1", "--gateway_ip=192.168.0.1",
-    "--netmask_ip=255.255.0.0", "--remote_ip=192.0.2.1",
+    "--ip_version=ipv4-mapped-ipv6",
+    "--local_ip=192.168.0.1",
+    "--gateway_ip=192.168.0.1",
+    "--netmask_ip=255.255.0.0",
+    "--remote_ip=192.0.2.1",
   ],
 };
 
@@ -39,8 +42,75 @@ for (const [script, families] of SCRIPTS) {
       ignore: why !== undefined,
       async fn() {
         const r = await runPktFile(`${DIR}${script}`, FAMILIES[family]);
-        assert.ok(r.passed, (await failureLines(`${DIR}${script}`, r)).join("\n"));
+        if (!r.passed) assert.fail((await failureLines(`${DIR}${script}`, r)).join("\n"));
       },
     });
   }
+}
+
+/** Each output a call writes back is compared: one wrong value in a passing script, and its message. */
+const WRONG: [string, string, string, RegExp][] = [
+  [
+    "calls_server.pkt",
+    "ioctl(4, SIOCINQ, [1000])",
+    "ioctl(4, SIOCINQ, [999])",
+    /:23: ioctl\(4, SIOCINQ, \[999\]\): ioctl value: want 999, got 1000$/m,
+  ],
+  [
+    "calls_server.pkt",
+    "revents=POLLIN|POLLOUT}",
+    "revents=POLLOUT}",
+    /:22: poll\(.*\): revents of pollfd 0: want POLLOUT, got POLLIN\|POLLOUT$/m,
+  ],
+  [
+    "calls_server.pkt",
+    "TCP_MAXSEG, [1460]",
+    "TCP_MAXSEG, [1400]",
+    /:27: getsockopt\(.*\): optval: want 1400, got 1460$/m,
+  ],
+  [
+    "calls_server.pkt",
+    "readv(4, [{..., 300}, {..., 300}], 2) = 600",
+    "readv(4, [{..., 300}, {..., 300}], 2) = 500",
+    /:25: readv\(.*\): want 500, got 600$/m,
+  ],
+  [
+    "calls_client.pkt",
+    "epoll_wait(4, {events=EPOLLOUT, fd=3}",
+    "epoll_wait(4, {events=EPOLLIN, fd=3}",
+    /:17: epoll_wait\(.*\): epoll event 0 events: want EPOLLIN, got EPOLLOUT$/m,
+  ],
+  [
+    "calls_client.pkt",
+    "[ECONNRESET]",
+    "[ECONNREFUSED]",
+    /:26: getsockopt\(.*\): optval: want 111, got 104$/m,
+  ],
+  [
+    "calls_client.pkt",
+    "= -1 EPIPE (Broken pipe)",
+    "= 10",
+    /:27: send\(3, \.\.\., 10, 0\): want 10, got -1 EPIPE \(Broken pipe\)$/m,
+  ],
+];
+
+for (const [script, from, to, message] of WRONG) {
+  Deno.test({
+    name: `pkt calls: ${script} with ${to} fails at that line${skip}`,
+    ignore: why !== undefined,
+    async fn() {
+      const text = await Deno.readTextFile(`${DIR}${script}`);
+      assert.ok(text.includes(from), `${from} is not in ${script}`);
+      const dir = await Deno.makeTempDir();
+      try {
+        await Deno.writeTextFile(`${dir}/${script}`, text.replace(from, to));
+        const r = await runPktFile(`${dir}/${script}`, FAMILIES.ipv4);
+        assert.equal(r.passed, false);
+        assert.equal(r.failure!.kind, "syscall");
+        assert.match(r.failure!.message, message);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
 }
