@@ -259,7 +259,9 @@ export async function pktTestCommand(
     }
   }
   const serial = results.reduce((n, r) => n + r.elapsedMs, 0);
-  const timing = `wall ${secs(wall)} with ${jobsN} at a time, ${secs(serial)} run one by one`;
+  const timing = `wall ${secs(wall)} with ${jobsN} at a time (the runs took ${
+    secs(serial)
+  } together)`;
   if (oracle) {
     print(
       `${jobs.length} runs: ${
