@@ -36,6 +36,8 @@ import { ICMP_NAMES } from "./pkt_symbols.ts";
 
 /** One connection as packetdrill follows it (`struct socket`). */
 export interface PktConn {
+  /** A UDP socket's "connection": its ports; no ISNs. */
+  proto?: "udp" | undefined;
   state:
     | "listening"
     | "synReceived"
@@ -241,6 +243,18 @@ export function inboundTcp(c: PktConfig, p: PktPacket, conn: PktConn): Uint8Arra
   return ipWrap(c, p.ip, 6, l4, 16);
 }
 
+/** Bytes to inject for an inbound `udp (N)` line on a UDP socket: N zero bytes. */
+export function inboundUdp(c: PktConfig, p: PktPacket, conn: PktConn): Uint8Array {
+  const t = p.transport as Extract<PktTransport, { kind: "udp" }>;
+  const l4 = new Uint8Array(8 + t.len);
+  const v = new DataView(l4.buffer);
+  // Ports written on the line (`udp 1234 > 9 (10)`) are used as they are: a datagram for a closed port.
+  v.setUint16(0, t.ports?.[0] ?? conn.remotePort);
+  v.setUint16(2, t.ports?.[1] ?? conn.localPort);
+  v.setUint16(4, l4.length);
+  return ipWrap(c, p.ip, 17, l4, 6);
+}
+
 /** An inbound ICMP error quoting a segment of `conn` (`< icmp unreachable frag_needed mtu 1200 [1:1461(1460)]`). */
 export function inboundIcmp(c: PktConfig, p: PktPacket, conn: PktConn | undefined): Uint8Array {
   const t = p.transport as Extract<PktTransport, { kind: "icmp" }>;
@@ -304,6 +318,8 @@ export function inboundIcmp(c: PktConfig, p: PktPacket, conn: PktConn | undefine
 export interface LivePacket {
   bytes: Uint8Array;
   v6: boolean;
+  /** IP protocol: 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6 (the tcp* fields then describe its header). */
+  proto: number;
   ipHl: number;
   tcp: number;
   tcpHl: number;
@@ -315,36 +331,64 @@ export interface LivePacket {
   payloadLen: number;
 }
 
-/** Parses an outgoing TCP datagram, or undefined for anything else. */
+/** Parses an outgoing TCP, UDP or ICMP datagram, or undefined for anything else. */
 export function parseLive(bytes: Uint8Array): LivePacket | undefined {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ver = bytes[0] >> 4;
   let ipHl: number;
   let total: number;
+  let proto: number;
   if (ver === 4) {
-    if (bytes[9] !== 6) return undefined;
+    proto = bytes[9];
     ipHl = (bytes[0] & 0xf) * 4;
     total = v.getUint16(2);
   } else if (ver === 6) {
-    if (bytes[6] !== 6) return undefined;
+    proto = bytes[6];
     ipHl = 40;
     total = 40 + v.getUint16(4);
   } else return undefined;
-  if (bytes.length < ipHl + 20) return undefined;
-  const tcpHl = (bytes[ipHl + 12] >> 4) * 4;
+  if (proto !== 6 && proto !== 17 && proto !== 1 && proto !== 58) return undefined;
+  const end = Math.min(total, bytes.length);
+  if (end < ipHl + 8 || (proto === 6 && end < ipHl + 20)) return undefined;
+  const l4Hl = proto === 6 ? (bytes[ipHl + 12] >> 4) * 4 : 8;
+  const ports = proto === 6 || proto === 17;
   return {
-    bytes: bytes.subarray(0, Math.min(total, bytes.length)),
+    bytes: bytes.subarray(0, end),
     v6: ver === 6,
+    proto,
     ipHl,
     tcp: ipHl,
-    tcpHl,
-    srcPort: v.getUint16(ipHl),
-    dstPort: v.getUint16(ipHl + 2),
-    seq: v.getUint32(ipHl + 4),
-    ack: v.getUint32(ipHl + 8),
-    flags: bytes[ipHl + 13],
-    payloadLen: Math.min(total, bytes.length) - ipHl - tcpHl,
+    tcpHl: l4Hl,
+    srcPort: ports ? v.getUint16(ipHl) : 0,
+    dstPort: ports ? v.getUint16(ipHl + 2) : 0,
+    seq: proto === 6 ? v.getUint32(ipHl + 4) : 0,
+    ack: proto === 6 ? v.getUint32(ipHl + 8) : 0,
+    flags: proto === 6 ? bytes[ipHl + 13] : 0,
+    payloadLen: end - ipHl - l4Hl,
   };
+}
+
+/** Compares a sniffed UDP datagram with its `udp (N)` line (packetdrill's verify_udp: its length). */
+export function verifyUdp(p: PktPacket, live: LivePacket): string | undefined {
+  const t = p.transport as Extract<PktTransport, { kind: "udp" }>;
+  const v = new DataView(live.bytes.buffer, live.bytes.byteOffset, live.bytes.byteLength);
+  return field(live.v6 ? "ipv6_next_header" : "ipv4_protocol", 17, live.proto) ??
+    field("udp_len", 8 + t.len, v.getUint16(live.ipHl + 4)) ??
+    (live.bytes.subarray(live.ipHl + 8).some((x) => x !== 0)
+      ? "incorrect outbound data payload"
+      : undefined);
+}
+
+/** Compares a sniffed ICMP message with its line: type and code, as packetdrill does. */
+export function verifyIcmp(c: PktConfig, p: PktPacket, live: LivePacket): string | undefined {
+  const t = p.transport as Extract<PktTransport, { kind: "icmp" }>;
+  const names = c.ipVersion === "ipv6" ? ICMP_NAMES.v6 : ICMP_NAMES.v4;
+  const num = (w: string | undefined, table: Record<string, number>) =>
+    w === undefined ? 0 : /^\d+$/.test(w) ? Number(w) : table[w] ?? -1;
+  const b = live.bytes;
+  return field(live.v6 ? "ipv6_next_header" : "ipv4_protocol", live.v6 ? 58 : 1, live.proto) ??
+    field("icmp_type", num(t.type, names.types), b[live.ipHl]) ??
+    field("icmp_code", num(t.code, names.codes), b[live.ipHl + 1]);
 }
 
 const field = (name: string, want: number, got: number) =>

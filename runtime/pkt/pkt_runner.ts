@@ -35,10 +35,13 @@ import {
   flagBits,
   inboundIcmp,
   inboundTcp,
+  inboundUdp,
   type LivePacket,
   parseLive,
   type PktConn,
+  verifyIcmp,
   verifyTcp,
+  verifyUdp,
 } from "./pkt_packet.ts";
 import { PktShell } from "./pkt_shell.ts";
 import { PktSockets } from "./pkt_sockets.ts";
@@ -218,7 +221,7 @@ class Run {
     return failure;
   }
 
-  /** Outer headers and UDP lines parse, but this runner does not inject or expect them. */
+  /** Outer headers parse, but this runner does not inject or expect them. */
   unsupported(): void {
     for (const e of this.script.events) {
       if (e.action.kind !== "packet") continue;
@@ -230,20 +233,6 @@ class Run {
           `outer ${
             p.outer[0].kind
           } headers are not supported: synack's namespace has no tunnel device to carry them`,
-        );
-      }
-      if (p.transport.kind === "udp") {
-        this.fail(
-          e.line,
-          "unsupported",
-          "UDP packet lines are not supported yet: synack follows TCP sockets only",
-        );
-      }
-      if (p.transport.kind === "icmp" && p.dir === "out") {
-        this.fail(
-          e.line,
-          "unsupported",
-          "outbound ICMP lines are not supported yet (inbound ICMP errors are)",
         );
       }
     }
@@ -396,6 +385,7 @@ class Run {
     let bytes: Uint8Array;
     try {
       if (p.transport.kind === "icmp") bytes = inboundIcmp(this.c, p, conn);
+      else if (p.transport.kind === "udp") bytes = inboundUdp(this.c, p, conn);
       else {
         const { bits } = flagBits((p.transport as { flags: string }).flags);
         if (conn.state === "synackSent" && bits & 0x10) conn.state = "established";
@@ -436,7 +426,7 @@ class Run {
   outbound(e: PktEvent, p: PktPacket, want: Expected): void {
     const conn = this.connFor(e, p);
     const t = p.transport;
-    if (t.kind !== "tcp") return;
+    if (t.kind !== "tcp") return this.outboundOther(e, p, want, conn);
     const syn = (flagBits(t.flags).bits & 0x12) === 0x12;
     if (conn.state === "synReceived" && syn) conn.script.localIsn = t.seq;
     const end = want.kind === "range"
@@ -492,6 +482,22 @@ class Run {
     }
     const late = verifyTime(this.c, want, sentAt, this.lastEvent?.usecs, "outbound packet");
     if (late) this.fail(e.line, "timing", `error handling packet: ${late}`, shown(live));
+  }
+
+  /** An outbound udp or icmp line: one datagram, checked as packetdrill checks them. */
+  outboundOther(e: PktEvent, p: PktPacket, want: Expected, conn: PktConn): void {
+    const end = want.kind === "range"
+      ? want.endUsecs
+      : want.kind === "point"
+      ? want.usecs
+      : this.now() + 8_000_000;
+    const got = this.sniff(e, conn, Math.max(end, this.now()) + 2_000_000);
+    const bad = p.transport.kind === "udp"
+      ? verifyUdp(p, got.live)
+      : verifyIcmp(this.c, p, got.live);
+    if (bad) this.fail(e.line, "packet", `error handling packet: ${bad}`);
+    const late = verifyTime(this.c, want, got.time, this.lastEvent?.usecs, "outbound packet");
+    if (late) this.fail(e.line, "timing", `error handling packet: ${late}`);
   }
 
   // ---- system calls ------------------------------------------------------------

@@ -40,11 +40,26 @@ export class PktSockets {
   /** What the system calls tell this table. */
   hooks(): CallHooks {
     return {
-      socket: () => {},
+      socket: (fd, info) => {
+        // A UDP socket has one "connection" from the start: its packets are its own.
+        if (!info.dgram) return;
+        const conn = this.newConn("established", fd);
+        conn.proto = "udp";
+        this.underTest = conn;
+      },
+      bind: (fd, port) => {
+        const conn = this.conns.find((k) => k.proto === "udp" && k.scriptFd === fd);
+        if (conn) conn.localPort = port;
+      },
       listen: (fd: number) => {
         this.listeners.add(fd);
       },
       connect: (fd: number) => {
+        const udp = this.conns.find((k) => k.proto === "udp" && k.scriptFd === fd);
+        if (udp) {
+          udp.remotePort = this.c.connectPort;
+          return;
+        }
         const conn = this.newConn("connecting", fd);
         conn.remotePort = this.c.connectPort;
         this.underTest = conn;
@@ -78,6 +93,11 @@ export class PktSockets {
 
   /** The connection a packet line is about (packetdrill's find_or_create_socket_for_script_packet). */
   forLine(p: PktPacket): PktConn | undefined {
+    if (p.transport.kind === "udp") {
+      const u = this.underTest?.proto === "udp" ? this.underTest : undefined;
+      if (u && !u.remotePort) u.remotePort = this.nextPort++;
+      return u;
+    }
     if (p.transport.kind === "tcp") {
       const { bits } = flagBits(p.transport.flags);
       const syn = (bits & 0x02) !== 0;
@@ -103,7 +123,20 @@ export class PktSockets {
 
   /** Which connection a sniffed packet belongs to; learns a connecting socket's port from its SYN. */
   owner(live: LivePacket): PktConn | undefined {
+    // ICMP the stack sends (a port unreachable) is about the socket under test.
+    if (live.proto === 1 || live.proto === 58) return this.underTest;
+    if (live.proto === 17) {
+      const udp = this.conns.find((k) =>
+        k.proto === "udp" && (!k.localPort || k.localPort === live.srcPort)
+      );
+      if (udp) {
+        udp.localPort ||= live.srcPort;
+        udp.remotePort ||= live.dstPort;
+      }
+      return udp;
+    }
     const exact = this.conns.find((k) =>
+      k.proto !== "udp" &&
       k.localPort === live.srcPort && k.remotePort === live.dstPort
     );
     if (exact) return exact;

@@ -49,6 +49,8 @@ export interface PktFd {
   /** O_NONBLOCK as the script set it; the real fd is always non-blocking. */
   nonblock: boolean;
   family?: number;
+  /** SOCK_DGRAM: a UDP socket, whose packets are `udp (N)` lines. */
+  dgram?: boolean;
   lingers?: boolean;
 }
 
@@ -65,6 +67,7 @@ export interface CallOutcome {
 /** What the runner learns from calls, to follow connections as packetdrill does. */
 export interface CallHooks {
   socket(scriptFd: number, fd: PktFd): void;
+  bind(scriptFd: number, port: number): void;
   listen(scriptFd: number): void;
   connect(scriptFd: number): void;
   accept(listenFd: number, scriptFd: number): void;
@@ -239,6 +242,7 @@ const HANDLERS: Record<string, Handler> = {
         kind: "socket",
         nonblock: (type & K.SOCK_NONBLOCK) !== 0,
         family: domain,
+        dgram: (type & 0xf) === K.SOCK_DGRAM,
       };
       k.fds.set(scriptFd, fd);
       k.hooks.socket(scriptFd, fd);
@@ -247,9 +251,12 @@ const HANDLERS: Record<string, Handler> = {
     return out;
   },
   bind(k, call) {
-    const fd = k.fds.get(numberOf(arg(call, 0), "fd"));
+    const s = numberOf(arg(call, 0), "fd");
+    const fd = k.fds.get(s);
     const sa = k.sockaddr(call.args[1], "local", fd?.family ?? K.AF_INET);
-    return k.result(libc().bind(fd?.real ?? -1, sa, sa.length));
+    const out = k.result(libc().bind(fd?.real ?? -1, sa, sa.length));
+    if (out.ret === 0) k.hooks.bind(s, (sa[2] << 8) | sa[3]);
+    return out;
   },
   listen(k, call) {
     const s = numberOf(arg(call, 0), "fd");
@@ -308,6 +315,13 @@ const HANDLERS: Record<string, Handler> = {
     const flags = numberOf(arg(call, 3), "flags");
     const s = numberOf(arg(call, 0), "fd");
     const fd = k.fds.get(s);
+    if (fd?.dgram) {
+      // A datagram goes where its address says: `...` is the script's remote end.
+      const sa = k.sockaddr(call.args[4], "remote", fd.family ?? K.AF_INET);
+      const len = numberOf(arg(call, 2), "length");
+      const b = writeBuffer(k.arena, arg(call, 1), len);
+      return k.result(libc().sendto(fd.real, b, BigInt(len), flags | MSG_NOSIGNAL, sa, sa.length));
+    }
     if (!(flags & MSG_FASTOPEN)) return writeLike(k, call, flags);
     // MSG_FASTOPEN: sendto() connects, with the data in the SYN when there is a cookie.
     const sa = k.sockaddr(call.args[4], "remote", fd?.family ?? K.AF_INET);

@@ -3,8 +3,9 @@
  * kernel's own corpus uses: synack's scripts in tests/pkt_scripts/ (poll,
  * ioctl, getsockopt, recv, readv/writev, send/sendto/sendmsg, shutdown,
  * epoll with a timeout, a blocking accept, `*` and range times, `<...>`, an
- * inbound ICMP error), each in every family packetdrill has: ipv4, ipv6 and
- * ipv4-mapped-ipv6. Needs root; skips visibly without.
+ * inbound ICMP error, UDP lines and the ICMP port unreachable they draw),
+ * each in every family packetdrill has: ipv4, ipv6 and ipv4-mapped-ipv6.
+ * Needs root; skips visibly without.
  */
 import assert from "node:assert/strict";
 import { failureLines } from "../../cli/pkt_command.ts";
@@ -33,6 +34,7 @@ const SCRIPTS: [string, string[]][] = [
   ["calls_client.pkt", Object.keys(FAMILIES)],
   // It pins --ip_version=ipv4 itself: frag_needed is ICMPv4's.
   ["icmp_frag_needed.pkt", ["ipv4"]],
+  ["udp.pkt", Object.keys(FAMILIES)],
 ];
 
 for (const [script, families] of SCRIPTS) {
@@ -49,7 +51,7 @@ for (const [script, families] of SCRIPTS) {
 }
 
 /** Each output a call writes back is compared: one wrong value in a passing script, and its message. */
-const WRONG: [string, string, string, RegExp][] = [
+const WRONG: [string, string, string, RegExp, string?][] = [
   [
     "calls_server.pkt",
     "ioctl(4, SIOCINQ, [1000])",
@@ -92,9 +94,23 @@ const WRONG: [string, string, string, RegExp][] = [
     "= 10",
     /:27: send\(3, \.\.\., 10, 0\): want 10, got -1 EPIPE \(Broken pipe\)$/m,
   ],
+  [
+    "udp.pkt",
+    "> udp (50)",
+    "> udp (40)",
+    /:8: error handling packet: live packet field udp_len: expected: 48 \(0x30\) vs actual: 58 \(0x3a\)$/m,
+    "packet",
+  ],
+  [
+    "udp.pkt",
+    "> icmp unreachable port_unreachable",
+    "> icmp unreachable host_unreachable",
+    /:10: error handling packet: live packet field icmp_code: expected: 1 \(0x1\) vs actual: 3 \(0x3\)$/m,
+    "packet",
+  ],
 ];
 
-for (const [script, from, to, message] of WRONG) {
+for (const [script, from, to, message, kind = "syscall"] of WRONG) {
   Deno.test({
     name: `pkt calls: ${script} with ${to} fails at that line${skip}`,
     ignore: why !== undefined,
@@ -106,7 +122,7 @@ for (const [script, from, to, message] of WRONG) {
         await Deno.writeTextFile(`${dir}/${script}`, text.replace(from, to));
         const r = await runPktFile(`${dir}/${script}`, FAMILIES.ipv4);
         assert.equal(r.passed, false);
-        assert.equal(r.failure!.kind, "syscall");
+        assert.equal(r.failure!.kind, kind);
         assert.match(r.failure!.message, message);
       } finally {
         await Deno.remove(dir, { recursive: true });
