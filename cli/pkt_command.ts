@@ -35,6 +35,8 @@ import { agrees, parseOracle } from "../runtime/pkt/pkt_verdicts.ts";
 
 /** synack's own flags in a pkt command line. */
 const OWN = new Set(["--pkt", "--oracle", "--jobs", "--family", "--target", "-t"]);
+/** synack's own switches (no value) in a pkt command line. */
+const SWITCHES = new Set(["--sandbox"]);
 
 /** Splits a command line into .pkt files, packetdrill flags and synack's own flags. */
 export function splitPktArgs(
@@ -52,6 +54,8 @@ export function splitPktArgs(
       const v = inline ?? args[++i];
       if (v === undefined) throw new RangeError(`${flag}: want a value`);
       own[flag === "-t" ? "target" : flag.slice(2)] = v;
+    } else if (SWITCHES.has(a)) {
+      own[a.slice(2)] = "true";
     } else if (a === "-D" || a === "--define") {
       argv.push(a, args[++i] ?? "");
     } else if (a.startsWith("-")) argv.push(a);
@@ -62,7 +66,7 @@ export function splitPktArgs(
 
 /** True when a `run` command line names .pkt files. */
 export function isPktRun(args: readonly string[]): boolean {
-  return args.some((a) => a.endsWith(".pkt") && !a.startsWith("-"));
+  return args.some((a) => /\.pkt(#.*)?$/.test(a) && !a.startsWith("-"));
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -127,7 +131,9 @@ export async function pktRunCommand(
 ): Promise<number> {
   const { files, argv, own } = splitPktArgs(args);
   const target = own.target ?? "kernel";
+  const untrusted = own.sandbox === "true";
   delete own.target;
+  delete own.sandbox;
   if (Object.keys(own).length) {
     throw new RangeError(`--${Object.keys(own)[0]} is for synack test --pkt`);
   }
@@ -140,7 +146,7 @@ export async function pktRunCommand(
   if (target === "builtin") return await runOnBuiltin(files, argv, print);
   let passed = 0;
   for (const path of files) {
-    const r = await runPktFile(path, argv);
+    const r = await runPktFile(path, argv, { untrusted });
     const family = pktConfig(argv).ipVersion;
     print(`${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`);
     if (r.passed) passed++;

@@ -217,3 +217,37 @@ Deno.test("REPL: .save x.pkt writes a packetdrill script of the session, which r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("pkt from a URL or --sandbox: a script with shell commands or Python is refused, each line named", async () => {
+  const text =
+    "`sysctl -q net.ipv4.tcp_ecn=1`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `true`\n+0 %{ assert 1 }%\n";
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    () => new Response(text),
+  );
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/x.pkt`;
+    await assert.rejects(
+      () => pktRunCommand([url], () => {}),
+      {
+        name: "RangeError",
+        message:
+          "x.pkt:1: a shell command; x.pkt:3: a shell command; x.pkt:4: Python code: a script from a URL " +
+          "or under --sandbox may not run shell commands or Python (they would run as root here); download it, " +
+          "read it, and run the file",
+      },
+    );
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/x.pkt`, text);
+      await assert.rejects(
+        () => pktRunCommand(["--sandbox", `${dir}/x.pkt`], () => {}),
+        /x\.pkt:1: a shell command/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  } finally {
+    await server.shutdown();
+  }
+});

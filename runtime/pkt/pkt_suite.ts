@@ -12,6 +12,7 @@
  * ```
  */
 import { dirname, resolve } from "node:path";
+import type { PktScript } from "../../dsl/pkt/pkt_ast.ts";
 import { parsePkt } from "../../dsl/pkt/pkt_parser.ts";
 import { pktConfig } from "./pkt_config.ts";
 import { type PktResult, runPkt } from "./pkt_runner.ts";
@@ -28,14 +29,48 @@ export interface PktJob {
  * Parses and runs one file. Syntax errors and bad flags throw (a
  * `PktSyntaxError` or `RangeError`, one line each); everything after
  * parsing is the run's verdict.
+ *
+ * `untrusted` (a script from a URL, or `--sandbox`): packets and system
+ * calls act only inside the run's own namespace, but backtick commands and
+ * Python would run as root on this machine, so a script with any is refused,
+ * with each such line named.
  */
-export async function runPktFile(path: string, argv: readonly string[]): Promise<PktResult> {
-  const text = await Deno.readTextFile(path);
+export async function runPktFile(
+  path: string,
+  argv: readonly string[],
+  o: { untrusted?: boolean } = {},
+): Promise<PktResult> {
+  const remote = /^https?:\/\//.test(path);
+  const text = remote ? await fetchText(path) : await Deno.readTextFile(path);
   const name = path.split("/").at(-1)!;
   const base = pktConfig(argv);
   const script = parsePkt(text, name, base.defines);
+  if (remote || o.untrusted) refuseCode(script);
   const config = pktConfig(argv, script.options);
-  return await runPkt(script, config, { dir: dirname(resolve(path)) });
+  return await runPkt(script, config, { dir: remote ? Deno.cwd() : dirname(resolve(path)) });
+}
+
+async function fetchText(url: string): Promise<string> {
+  const r = await fetch(url);
+  if (!r.ok) throw new RangeError(`${url}: ${r.status} ${r.statusText}`);
+  return await r.text();
+}
+
+/** Throws, naming every line that would run code on this machine. */
+function refuseCode(script: PktScript): void {
+  const lines: string[] = [];
+  if (script.init) lines.push(`${script.file}:${script.init.line}: a shell command`);
+  for (const e of script.events) {
+    if (e.action.kind === "command") lines.push(`${script.file}:${e.line}: a shell command`);
+    if (e.action.kind === "code") lines.push(`${script.file}:${e.line}: Python code`);
+  }
+  if (script.cleanup) lines.push(`${script.file}:${script.cleanup.line}: a shell command`);
+  if (lines.length) {
+    throw new RangeError(
+      `${lines.join("; ")}: a script from a URL or under --sandbox may not run shell commands or ` +
+        "Python (they would run as root here); download it, read it, and run the file",
+    );
+  }
 }
 
 /** Runs `jobs`, at most `concurrency` at a time; results in the jobs' order. */
