@@ -149,6 +149,7 @@ export async function pktRunCommand(
     const r = await runPktFile(path, argv, { untrusted });
     const family = pktConfig(argv).ipVersion;
     print(`${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`);
+    for (const w of r.warnings ?? []) print(`  ${w}`);
     if (r.passed) passed++;
     else for (const l of await failureLines(path, r)) print(l);
   }

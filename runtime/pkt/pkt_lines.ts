@@ -20,6 +20,8 @@ const u32 = (n: number) => n >>> 0;
 /** A sniffed datagram's line, for failure output: `192.168.0.1:8080 > 192.0.2.1:40000 S. 0:0(0) ack 1 win 65535 <mss 1460,…>`. */
 export function describeLive(live: LivePacket, conn: PktConn | undefined): string {
   const b = live.bytes;
+  if (live.proto === 17) return `udp ${live.srcPort} > ${live.dstPort} (${live.payloadLen})`;
+  if (live.proto !== 6) return `icmp type ${b[live.ipHl]} code ${b[live.ipHl + 1]}`;
   const flags =
     [["S", 0x02], ["F", 0x01], ["R", 0x04], ["P", 0x08], ["E", 0x40], ["W", 0x80], [".", 0x10]]
       .filter(([, m]) => live.flags & (m as number)).map(([f]) => f).join("") || "-";
@@ -30,7 +32,7 @@ export function describeLive(live: LivePacket, conn: PktConn | undefined): strin
       : u32(live.seq - conn.live.localIsn))
     : live.seq;
   const ack = conn && !syn ? u32(live.ack - conn.live.remoteIsn) : live.ack;
-  const win = new DataView(b.buffer, b.byteOffset).getUint16(live.tcp + 14);
+  const win = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(live.tcp + 14);
   const opts = optionList(b.subarray(live.tcp + 20, live.tcp + live.tcpHl)).map((o) => {
     const dv = new DataView(o.data.buffer, o.data.byteOffset, o.data.length);
     switch (o.kind) {

@@ -36,6 +36,8 @@ const IFF_VNET_HDR = 0x4000;
 const TUNSETOFFLOAD = 0x400454d0;
 const TUN_F = { CSUM: 1, TSO4: 2, TSO6: 4, TSO_ECN: 8 };
 const VNET_HDR = 10;
+const VIRTIO_GSO_TCPV4 = 1;
+const VIRTIO_GSO_TCPV6 = 4;
 const ETH_P_ALL_BE = 0x0300;
 const SO_TIMESTAMPNS = 35;
 const PACKET_OUTGOING = 4;
@@ -182,10 +184,16 @@ export class PktNetdev {
     return undefined;
   }
 
-  /** Writes one datagram to tun0, as if it came from the wire. */
-  inject(bytes: Uint8Array): void {
+  /** Writes one datagram to tun0, as if it came from the wire; `gsoSize` makes it a GSO packet. */
+  inject(bytes: Uint8Array, gsoSize = 0): void {
     const b = new Uint8Array(VNET_HDR + bytes.length);
     b.set(bytes, VNET_HDR);
+    if (gsoSize) {
+      // A TCP segment longer than --mss comes in as one GSO packet of mss-sized segments, as
+      // packetdrill writes it: the kernel then estimates the peer's MSS from gso_size.
+      b[1] = bytes[0] >> 4 === 6 ? VIRTIO_GSO_TCPV6 : VIRTIO_GSO_TCPV4;
+      new DataView(b.buffer).setUint16(4, gsoSize, true);
+    }
     const n = Number(libc().write(this.tun, b, BigInt(b.length)));
     if (n !== b.length) {
       throw new Error(`writing ${bytes.length} bytes to tun0 failed: ${libc().errnoName()}`);

@@ -130,3 +130,31 @@ for (const [script, from, to, message, kind = "syscall"] of WRONG) {
     },
   });
 }
+
+Deno.test({
+  name:
+    `pkt calls: --non_fatal=packet,syscall turns mismatches into warnings, as packetdrill's${skip}`,
+  ignore: why !== undefined,
+  async fn() {
+    const text = await Deno.readTextFile(`${DIR}calls_server.pkt`);
+    const dir = await Deno.makeTempDir();
+    try {
+      const wrong = text.replace("ioctl(4, SIOCINQ, [1000])", "ioctl(4, SIOCINQ, [999])")
+        .replace("> P. 1:301(300) ack 1001", "> P. 1:301(300) ack 1001 win 7");
+      await Deno.writeTextFile(`${dir}/calls_server.pkt`, wrong);
+      const strict = await runPktFile(`${dir}/calls_server.pkt`, FAMILIES.ipv4);
+      assert.equal(strict.failure?.line, 23);
+      const lenient = await runPktFile(`${dir}/calls_server.pkt`, [
+        ...FAMILIES.ipv4,
+        "--non_fatal=packet,syscall",
+      ]);
+      assert.ok(lenient.passed, lenient.failure?.message);
+      assert.deepEqual(lenient.warnings?.map((w) => w.replace(/\d+ \(0x[0-9a-f]+\)$/, "N")), [
+        "calls_server.pkt:23: warning: ioctl(4, SIOCINQ, [999]): ioctl value: want 999, got 1000",
+        "calls_server.pkt:31: warning: handling packet: live packet field tcp_window: expected: 7 (0x7) vs actual: N",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
