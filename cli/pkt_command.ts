@@ -148,7 +148,11 @@ export async function pktRunCommand(
   for (const path of files) {
     const r = await runPktFile(path, argv, { untrusted });
     const family = pktConfig(argv).ipVersion;
-    print(`${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`);
+    print(
+      r.dryRun
+        ? `PARSED ${path} (--dry_run: ${family}, not run)`
+        : `${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`,
+    );
     for (const w of r.warnings ?? []) print(`  ${w}`);
     if (r.passed) passed++;
     else for (const l of await failureLines(path, r)) print(l);

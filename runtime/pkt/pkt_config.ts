@@ -46,6 +46,10 @@ export interface PktConfig {
   nonFatal: { packet: boolean; syscall: boolean };
   sendOmitFree: boolean;
   defines: Record<string, string>;
+  /** `-v`/`--verbose`: each event's times and each sniffed packet on stderr. */
+  verbose: boolean;
+  /** `--dry_run`: parse the script and its flags, run nothing. */
+  dryRun: boolean;
 }
 
 const REMOTE_ONLY = new Set([
@@ -72,17 +76,14 @@ const BOOLEAN = new Set([
   "debug",
 ]);
 
-/** Accepted and without effect on a local run (packetdrill's own diagnostics). */
-const IGNORED = new Set([
-  "verbose",
-  "debug",
-  "dry_run",
-  "speed",
-  "init_scripts",
-  "code_command",
-  "code_format",
-  "code_sockopt",
-]);
+/** Flags packetdrill has that synack does not carry out, and why. */
+const NOT_SUPPORTED: Record<string, string> = {
+  speed: "setting tun0's link speed (ethtool) is not supported",
+  init_scripts: "a folder of init scripts is not supported; put the commands in the script",
+  code_command: "the Python command is always python3",
+  code_format: "the code format is always Python",
+  code_sockopt: "the snapshot is always TCP_INFO, TCP_CC_INFO and SO_MEMINFO",
+};
 
 function defaults(): PktConfig {
   return {
@@ -104,6 +105,8 @@ function defaults(): PktConfig {
     nonFatal: { packet: false, syscall: false },
     sendOmitFree: false,
     defines: {},
+    verbose: false,
+    dryRun: false,
   };
 }
 
@@ -128,7 +131,10 @@ export function pktConfig(
       flags.push(["define", a.slice(2), a]);
       continue;
     }
-    if (a === "-v") continue;
+    if (a === "-v") {
+      flags.push(["verbose", undefined, a]);
+      continue;
+    }
     const m = /^--([A-Za-z0-9_]+)(?:=(.*))?$/.exec(a);
     if (!m) throw new RangeError(`${a}: want a packetdrill flag such as --tolerance_usecs=7000`);
     let value = m[2];
@@ -195,6 +201,9 @@ const FLAGS: Record<string, (f: FlagInput) => void> = {
   tcp_ts_ecr_scaled: (f) => void (f.c.tsEcrScaled = true),
   strict_segments: (f) => void (f.c.strictSegments = true),
   send_omit_free: (f) => void (f.c.sendOmitFree = true),
+  verbose: (f) => void (f.c.verbose = true),
+  debug: (f) => void (f.c.verbose = true),
+  dry_run: (f) => void (f.c.dryRun = true),
   non_fatal: (f) => {
     for (const k of f.text().split(",")) {
       if (k !== "packet" && k !== "syscall") {
@@ -231,7 +240,8 @@ function apply(c: PktConfig, name: string, value: string | undefined, shown: str
   };
   const handler = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
   if (handler) return handler({ c, text, int, shown });
-  if (!IGNORED.has(name)) throw new RangeError(`${shown}: not a packetdrill flag synack knows`);
+  if (Object.hasOwn(NOT_SUPPORTED, name)) throw new RangeError(`${shown}: ${NOT_SUPPORTED[name]}`);
+  throw new RangeError(`${shown}: not a packetdrill flag synack knows`);
 }
 
 function prefixOf(mask: string): number {

@@ -84,9 +84,9 @@ export interface PktResult {
   elapsedMs: number;
   /** Mismatches `--non_fatal` let pass, one line each. */
   warnings?: string[] | undefined;
+  /** `--dry_run`: parsed, not run. */
+  dryRun?: boolean | undefined;
 }
-
-const DEBUG = Deno.env.get("SYNACK_PKT_DEBUG") === "1";
 
 class Stop extends Error {
   constructor(readonly failure: PktFailure) {
@@ -204,7 +204,11 @@ class Run {
         await this.settleBlocking();
         const t0 = this.now();
         await this.event(e);
-        if (DEBUG) console.error(`  line ${e.line} ${e.action.kind} ${t0} -> ${this.now()}`);
+        if (this.c.verbose) {
+          console.error(
+            `${this.script.file}:${e.line}: ${e.action.kind} ${secs6(t0)} → ${secs6(this.now())} s`,
+          );
+        }
         this.eventsDone++;
       }
       await this.finishBlocking();
@@ -510,11 +514,9 @@ class Run {
     const bad = verifyTcp(this.c, p, live, conn);
     // A header mismatch under --non_fatal=packet is its one warning: the time is not checked then.
     if (bad) return this.soft(e.line, "packet", `error handling packet: ${bad}`, shown(live));
-    if (DEBUG) {
+    if (this.c.verbose) {
       console.error(
-        `${e.line}: want ${want.kind === "point" ? want.usecs : "-"} got ${sentAt} ${
-          describeLive(live, conn)
-        } in ${parts.length}`,
+        `${this.script.file}:${e.line}: sniffed ${secs6(sentAt)} ${describeLive(live, conn)}`,
       );
     }
     const late = verifyTime(this.c, want, sentAt, this.lastEvent?.usecs, "outbound packet");
@@ -641,6 +643,8 @@ class Run {
     await this.dev?.close();
   }
 }
+
+const secs6 = (usecs: number) => (usecs / 1e6).toFixed(6);
 
 /**
  * SCHED_RR at the lowest real-time priority for this thread while a script

@@ -47,6 +47,10 @@ export async function runPktFile(
   const script = parsePkt(text, name, base.defines);
   if (remote || o.untrusted) refuseCode(script);
   const config = pktConfig(argv, script.options);
+  // --dry_run: packetdrill parses the script and its flags and stops there.
+  if (config.dryRun) {
+    return { file: script.file, passed: true, events: 0, elapsedMs: 0, dryRun: true };
+  }
   return await runPkt(script, config, { dir: remote ? Deno.cwd() : dirname(resolve(path)) });
 }
 
