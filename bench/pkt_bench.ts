@@ -44,6 +44,22 @@ Deno.bench({
   },
 });
 
+const withCommand = await Deno.makeTempFile({ suffix: ".pkt" });
+await Deno.writeTextFile(
+  withCommand,
+  "`sysctl -q net.ipv4.tcp_timestamps=1`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+);
+
+Deno.bench({
+  name: `the same with a backtick command: the shell helper starts too${skipped}`,
+  group: "fixed",
+  ignore: why !== undefined,
+  async fn() {
+    const r = await runPktFile(withCommand, KSFT_FAMILIES.ipv4);
+    if (!r.passed) throw new Error(r.failure!.message);
+  },
+});
+
 const jobs: PktJob[] = files.flatMap((path) =>
   (["ipv4", "ipv6"] as const).map((family) => ({ path, family, argv: KSFT_FAMILIES[family] }))
 );

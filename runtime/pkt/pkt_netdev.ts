@@ -88,9 +88,14 @@ export class PktNetdev {
     void this.#pump(this.tun, () => this.#drainTun());
   }
 
-  /** Makes the namespace and tun0, addresses and routes. Needs root. */
-  static async open(c: PktConfig): Promise<PktNetdev> {
+  /**
+   * Makes the namespace and tun0, addresses and routes. Needs root.
+   * `created` is called as soon as the namespace exists.
+   */
+  static async open(c: PktConfig, created?: (ns: PrivateNetns) => void): Promise<PktNetdev> {
     const ns = PrivateNetns.create();
+    // What else needs the namespace (the shell helper) starts now, alongside the setup below.
+    created?.(ns);
     const lib = libc();
     let tun = -1;
     let sniffer = -1;

@@ -169,11 +169,14 @@ class Run {
     try {
       this.unsupported();
       try {
-        this.dev = await PktNetdev.open(this.c);
-        // The helper for backtick commands starts only for a script that has some.
+        // The helper for backtick commands starts only for a script that has some, while tun0 is set up.
         const commands = this.script.init || this.script.cleanup ||
           this.script.events.some((e) => e.action.kind === "command");
-        if (commands) this.shell = await PktShell.start(this.dev.ns.path, dir);
+        let shell: Promise<PktShell> | undefined;
+        this.dev = await PktNetdev.open(this.c, (ns) => {
+          if (commands) shell = PktShell.start(ns.path, dir);
+        });
+        this.shell = await shell;
       } catch (e) {
         this.fail(0, "setup", `setting up the namespace failed: ${(e as Error).message}`);
       }
@@ -633,14 +636,14 @@ class Run {
   }
 
   async close(): Promise<void> {
-    await this.shell?.close().catch(() => {});
+    const shell = this.shell?.close().catch(() => {});
     if (this.calls) {
       for (const fd of this.calls.fds.values()) {
         // The namespace goes with the device; the sockets with their fds.
         libc().close(fd.real);
       }
     }
-    await this.dev?.close();
+    await Promise.all([shell, this.dev?.close()]);
   }
 }
 

@@ -25,26 +25,28 @@
  * ```
  */
 
+/**
+ * The helper: a shell (no interpreter to start: a few milliseconds). It
+ * makes /proc/sys read-only but for its net part (resolved per network
+ * namespace at open), goes to the script's folder, and then for each line
+ * of base64 on stdin runs the command as its own child with `sh -c`, and
+ * answers one line: the status, stdout and stderr in base64. Commands'
+ * output goes through files in a private folder it removes on exit.
+ */
 const HELPER = `
-import ctypes, json, os, subprocess, sys
-libc = ctypes.CDLL(None, use_errno=True)
-def mount(path, flags):
-    if libc.mount(path.encode(), path.encode(), None, flags, None) != 0:
-        sys.exit("mount %s: %s" % (path, os.strerror(ctypes.get_errno())))
-# /proc/sys read-only, its net part writable again (resolved per network namespace at open):
-# MS_BIND 4096, MS_REMOUNT 32, MS_RDONLY 1.
-mount("/proc/sys", 4096)
-mount("/proc/sys", 4096 | 32 | 1)
-mount("/proc/sys/net", 4096)
-mount("/proc/sys/net", 4096 | 32)
-os.environ["PACKETDRILL_PID"] = str(os.getpid())
-print(json.dumps({"pid": os.getpid()}), flush=True)
-for line in sys.stdin:
-    req = json.loads(line)
-    p = subprocess.run(["/bin/sh", "-c", req["cmd"]], cwd=req["cwd"], capture_output=True)
-    print(json.dumps({"status": p.returncode,
-                      "out": p.stdout.decode("utf-8", "replace")[-4000:],
-                      "err": p.stderr.decode("utf-8", "replace")[-4000:]}), flush=True)
+set -u
+mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys &&
+  mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 1
+cd "$1" || exit 1
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+export PACKETDRILL_PID=$$
+echo "pid $$"
+while IFS= read -r line; do
+  cmd=$(printf %s "$line" | base64 -d)
+  sh -c "$cmd" </dev/null >"$tmp/out" 2>"$tmp/err"
+  echo "$? $(tail -c 4000 "$tmp/out" | base64 -w0) $(tail -c 4000 "$tmp/err" | base64 -w0)"
+done
 `;
 
 /** What one command did. */
@@ -80,9 +82,11 @@ export class PktShell {
         "--mount",
         "--propagation",
         "private",
-        "python3",
+        "sh",
         "-c",
         HELPER,
+        "pkt-shell",
+        cwd,
       ],
       stdin: "piped",
       stdout: "piped",
@@ -98,18 +102,20 @@ export class PktShell {
       );
     }
     void collect(child.stderr);
-    const { pid } = JSON.parse(first.value) as { pid: number };
+    const pid = Number(/^pid (\d+)$/.exec(first.value)?.[1]);
+    if (!pid) {
+      throw new Error(`the shell helper for backtick commands said ${JSON.stringify(first.value)}`);
+    }
     return new PktShell(child, pid, cwd, lines, child.stdin.getWriter());
   }
 
   /** Runs `cmd` with /bin/sh -c and waits for it. */
   async run(cmd: string): Promise<ShellResult> {
-    await this.#writer.write(
-      new TextEncoder().encode(JSON.stringify({ cmd, cwd: this.cwd }) + "\n"),
-    );
+    await this.#writer.write(new TextEncoder().encode(encodeBase64(cmd) + "\n"));
     const r = await this.#lines.next();
     if (r.done) throw new Error("the shell helper exited");
-    return JSON.parse(r.value) as ShellResult;
+    const [status, out, err] = r.value.split(" ");
+    return { status: Number(status), out: decodeBase64(out ?? ""), err: decodeBase64(err ?? "") };
   }
 
   /** Ends the helper and removes the sysctl restore file its commands may have left. */
@@ -118,6 +124,18 @@ export class PktShell {
     await this.child.status;
     await Deno.remove(`/tmp/sysctl_restore_${this.pid}.sh`).catch(() => {});
   }
+}
+
+function encodeBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+function decodeBase64(b64: string): string {
+  const bin = atob(b64);
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
 function lineSplitter(): TransformStream<string, string> {
