@@ -59,23 +59,23 @@ Deno.test("pkt convert: the scenario keeps every line's place and says it in the
   assert.equal(await pktConvertCommand(["examples/pkt/linger_zero.pkt"], (l) => out.push(l)), 0);
   const text = out.join("\n");
   assert.match(text, /^import \{ .*\bsyn\b.* \} from "synack";$/m);
-  assert.match(text, /^  sysctl\("net\.ipv4\.tcp_timestamps", 0\), \/\/ linger_zero\.pkt:4$/m);
+  assert.match(text, /^ {2}sysctl\("net\.ipv4\.tcp_timestamps", 0\), \/\/ linger_zero\.pkt:4$/m);
   assert.match(
     text,
-    /^  sysctl\("net\.ipv4\.tcp_rmem", "4096 131072 6291456"\), \/\/ linger_zero\.pkt:5$/m,
+    /^ {2}sysctl\("net\.ipv4\.tcp_rmem", "4096 131072 6291456"\), \/\/ linger_zero\.pkt:5$/m,
   );
   assert.match(
     text,
-    /^  inject\(syn\(\)\.seq\(0\)\.win\(65535\)\.opts\("<mss 1460,sackOK,nop,nop,nop,wscale 7>"\)\), \/\/ linger_zero\.pkt:12$/m,
+    /^ {2}inject\(syn\(\)\.seq\(0\)\.win\(65535\)\.opts\("<mss 1460,sackOK,nop,nop,nop,wscale 7>"\)\), \/\/ linger_zero\.pkt:12$/m,
   );
-  assert.match(text, /^  wait\("10ms"\), \/\/ linger_zero\.pkt:14$/m);
+  assert.match(text, /^ {2}wait\("10ms"\), \/\/ linger_zero\.pkt:14$/m);
   assert.match(
     text,
-    /^  setsockopt\("SO_LINGER", \{ onoff: true, linger: 0 \}\), \/\/ linger_zero\.pkt:21$/m,
+    /^ {2}setsockopt\("SO_LINGER", \{ onoff: true, linger: 0 \}\), \/\/ linger_zero\.pkt:21$/m,
   );
   assert.match(
     text,
-    /^  expect\(rstAck\(\)\.seq\(1\)\.ack\(11\)\.opts\("<>"\)\)\.within\("4ms"\), \/\/ linger_zero\.pkt:23$/m,
+    /^ {2}expect\(rstAck\(\)\.seq\(1\)\.ack\(11\)\.opts\("<>"\)\)\.within\("4ms"\), \/\/ linger_zero\.pkt:23$/m,
   );
 });
 
