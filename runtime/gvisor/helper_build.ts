@@ -21,17 +21,13 @@
  * ```
  */
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
+import { cacheRoot } from "../host/cache_root.ts";
 
 /** Where gVisor's sources are, as Debian installs them. */
 export const GOPATH = "/usr/share/gocode";
 const GVISOR_PKG = `${GOPATH}/src/gvisor.dev/gvisor/pkg/tcpip/stack`;
 
-/** The cache's root for an environment. */
-export function cacheRoot(env: Record<string, string | undefined> = Deno.env.toObject()): string {
-  if (env.SYNACK_CACHE) return env.SYNACK_CACHE;
-  if (env.XDG_CACHE_HOME) return `${env.XDG_CACHE_HOME}/synack`;
-  return `${env.HOME ?? "/tmp"}/.cache/synack`;
-}
+export { cacheRoot };
 
 const dec = new TextDecoder();
 

@@ -94,6 +94,7 @@ const SYMBOLS = {
   splice: { parameters: ["i32", "buffer", "i32", "buffer", "u64", "u32"], result: "i64" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  if_nametoindex: { parameters: ["buffer"], result: "u32" },
   /** A sleep on a worker thread: a precise wait that timers' 4 ms nesting clamp does not stretch. */
   usleepAsync: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
   usleep: { parameters: ["u32"], result: "i32" },

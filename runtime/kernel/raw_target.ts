@@ -29,16 +29,13 @@ import { z } from "zod";
 import type { Target } from "../engine/target.ts";
 import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
-import { K, libc, readLink, sysError } from "./libc.ts";
+import { libc, readLink } from "./libc.ts";
 import { KernelReasons } from "./kernel_reasons.ts";
 import { liveTarget, parseLiveOptions, stackSideBatch, startCapture } from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
+import { ETH_P_IP, ETH_P_IPV6, openPacketSocket, sockaddrLl } from "./packet_socket.ts";
 import type { DatagramIo } from "./tun_backend.ts";
 import { completeChecksum } from "../wire/offload.ts";
-
-const ETH_P_ALL = 0x0003;
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
 
 const RawOnly = z.strictObject({
   /** Starts a TCP echo server on this port in the stack's namespace. */
@@ -167,42 +164,6 @@ async function ifindexOf(ns: PrivateNetns, dev: string): Promise<number> {
 
 function macBytes(mac: string): Uint8Array {
   return new Uint8Array(mac.split(":").map((h) => parseInt(h, 16)));
-}
-
-/** An AF_PACKET, SOCK_DGRAM socket bound to `ifindex`: datagrams without link headers. */
-function openPacketSocket(ifindex: number): number {
-  const c = libc();
-  const fd = c.socket(
-    K.AF_PACKET,
-    K.SOCK_DGRAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC,
-    htons(ETH_P_ALL),
-  );
-  if (fd < 0) throw sysError("socket(AF_PACKET)", c);
-  const sll = sockaddrLl(ifindex, ETH_P_ALL);
-  if (c.bind(fd, sll, sll.length) !== 0) {
-    const e = sysError("bind(AF_PACKET, veth0)", c);
-    c.close(fd);
-    throw e;
-  }
-  return fd;
-}
-
-function htons(v: number): number {
-  return ((v & 0xff) << 8) | (v >> 8);
-}
-
-/** struct sockaddr_ll (linux/if_packet.h), 20 bytes. */
-function sockaddrLl(ifindex: number, proto: number, mac?: Uint8Array): Uint8Array {
-  const b = new Uint8Array(20);
-  const v = new DataView(b.buffer);
-  v.setUint16(0, K.AF_PACKET, true);
-  v.setUint16(2, proto, false);
-  v.setInt32(4, ifindex, true);
-  if (mac) {
-    b[11] = mac.length;
-    b.set(mac, 12);
-  }
-  return b;
 }
 
 /** sendto with the far end's MAC and the datagram's ethertype; recv for the rest. */

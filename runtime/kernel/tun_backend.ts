@@ -28,8 +28,11 @@ import type { Backend, Received } from "../engine/target.ts";
 import type { FdWaiter } from "./fd_waiter.ts";
 import { cString, K, libc, sysError } from "./libc.ts";
 
-/** Opens /dev/net/tun and creates interface `name`. Call it inside the namespace. */
-export function openTun(name: string): number {
+/**
+ * Opens /dev/net/tun and creates interface `name`. Call it inside the
+ * namespace. `flags` are added to IFF_TUN | IFF_NO_PI (IFF_VNET_HDR).
+ */
+export function openTun(name: string, flags = 0): number {
   if (name.length > 15) throw new RangeError(`TUN name ${JSON.stringify(name)} is over 15 bytes`);
   const c = libc();
   const fd = c.open(cString("/dev/net/tun"), K.O_RDWR | K.O_NONBLOCK | K.O_CLOEXEC, 0);
@@ -37,7 +40,7 @@ export function openTun(name: string): number {
   // struct ifreq: char ifr_name[16]; short ifr_flags; padding to 40 bytes.
   const ifr = new Uint8Array(40);
   ifr.set(cString(name));
-  new DataView(ifr.buffer).setUint16(16, K.IFF_TUN | K.IFF_NO_PI, true);
+  new DataView(ifr.buffer).setUint16(16, K.IFF_TUN | K.IFF_NO_PI | flags, true);
   if (c.ioctl(fd, BigInt(K.TUNSETIFF), ifr) !== 0) {
     const e = sysError("ioctl(TUNSETIFF)", c);
     c.close(fd);

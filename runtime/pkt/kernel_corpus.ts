@@ -12,17 +12,12 @@
  * ```
  */
 
+import { cacheRoot } from "../host/cache_root.ts";
+
 /** Where Debian's package puts the kernel source. */
 export const KERNEL_TARBALL = "/usr/src/linux-source-6.12.tar.xz";
 
 const INSIDE = "tools/testing/selftests/net/packetdrill";
-
-function cacheRoot(): string {
-  const own = Deno.env.get("SYNACK_CACHE");
-  if (own) return own;
-  const home = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
-  return `${home}/synack`;
-}
 
 /** Why the corpus cannot be had here, or undefined. */
 export async function kernelCorpusMissing(): Promise<string | undefined> {

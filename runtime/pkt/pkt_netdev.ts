@@ -30,6 +30,8 @@
 import { FdWaiter } from "../kernel/fd_waiter.ts";
 import { cString, K, libc, sysError } from "../kernel/libc.ts";
 import { PrivateNetns } from "../kernel/netns.ts";
+import { openPacketSocket } from "../kernel/packet_socket.ts";
+import { openTun } from "../kernel/tun_backend.ts";
 import type { PktConfig } from "./pkt_config.ts";
 
 const IFF_VNET_HDR = 0x4000;
@@ -38,7 +40,6 @@ const TUN_F = { CSUM: 1, TSO4: 2, TSO6: 4, TSO_ECN: 8 };
 const VNET_HDR = 10;
 const VIRTIO_GSO_TCPV4 = 1;
 const VIRTIO_GSO_TCPV6 = 4;
-const ETH_P_ALL_BE = 0x0300;
 const SO_TIMESTAMPNS = 35;
 const PACKET_OUTGOING = 4;
 
@@ -100,7 +101,7 @@ export class PktNetdev {
     let tun = -1;
     let sniffer = -1;
     try {
-      tun = ns.inside(() => openTun());
+      tun = ns.inside(() => openTunTso());
       const v6wire = c.ipVersion === "ipv6";
       // One `ip -batch` for the whole configuration: one process, not four.
       await ns.exec(
@@ -113,24 +114,13 @@ export class PktNetdev {
           "",
         ].join("\n"),
       );
-      sniffer = ns.inside(() =>
-        lib.socket(K.AF_PACKET, K.SOCK_DGRAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC, ETH_P_ALL_BE)
-      );
-      if (sniffer < 0) throw sysError("socket(AF_PACKET)", lib);
+      sniffer = ns.inside(() => {
+        const ifindex = lib.if_nametoindex(cString("tun0"));
+        if (!ifindex) throw sysError("if_nametoindex(tun0)", lib);
+        return openPacketSocket(ifindex);
+      });
       const one = new Uint8Array([1, 0, 0, 0]);
       lib.setsockopt(sniffer, K.SOL_SOCKET, SO_TIMESTAMPNS, one, 4);
-      const ifr = new Uint8Array(40);
-      ifr.set(cString("tun0"));
-      if (lib.ioctl(sniffer, BigInt(K.SIOCGIFINDEX), ifr) !== 0) {
-        throw sysError("SIOCGIFINDEX(tun0)", lib);
-      }
-      const ifindex = new DataView(ifr.buffer).getInt32(16, true);
-      const sll = new Uint8Array(20);
-      const sv = new DataView(sll.buffer);
-      sv.setUint16(0, K.AF_PACKET, true);
-      sv.setUint16(2, ETH_P_ALL_BE, true);
-      sv.setInt32(4, ifindex, true);
-      if (lib.bind(sniffer, sll, sll.length) !== 0) throw sysError("bind(AF_PACKET, tun0)", lib);
       return new PktNetdev(ns, new FdWaiter(), tun, sniffer);
     } catch (e) {
       if (sniffer >= 0) lib.close(sniffer);
@@ -237,19 +227,11 @@ export class PktNetdev {
   }
 }
 
-function openTun(): number {
+/** tun0 with a virtio header on each packet and the offloads of a typical Ethernet device. */
+function openTunTso(): number {
   const c = libc();
-  const fd = c.open(cString("/dev/net/tun"), K.O_RDWR | K.O_NONBLOCK | K.O_CLOEXEC, 0);
-  if (fd < 0) throw sysError("open(/dev/net/tun)", c);
-  const ifr = new Uint8Array(40);
-  ifr.set(cString("tun0"));
-  new DataView(ifr.buffer).setUint16(16, K.IFF_TUN | K.IFF_NO_PI | IFF_VNET_HDR, true);
-  if (c.ioctl(fd, BigInt(K.TUNSETIFF), ifr) !== 0) {
-    const e = sysError("ioctl(TUNSETIFF)", c);
-    c.close(fd);
-    throw e;
-  }
-  // TUNSETOFFLOAD takes its flags as the argument itself, not a pointer: pass them as the pointer value.
+  const fd = openTun("tun0", IFF_VNET_HDR);
+  // TUNSETOFFLOAD takes its flags as the argument itself, not a pointer.
   const off = TUN_F.CSUM | TUN_F.TSO4 | TUN_F.TSO6 | TUN_F.TSO_ECN;
   if (c.ioctlInt(fd, BigInt(TUNSETOFFLOAD), BigInt(off)) !== 0) {
     const e = sysError("ioctl(TUNSETOFFLOAD)", c);
