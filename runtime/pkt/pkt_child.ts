@@ -9,18 +9,16 @@
  * // echo '{"path":"x.pkt","family":"ipv4","argv":[]}' | deno run --allow-all runtime/pkt/pkt_child.ts
  * ```
  */
+import { lineSplitter } from "./pkt_shell.ts";
 import { type PktJob, runPktJobs } from "./pkt_suite.ts";
 
 if (import.meta.main) {
-  let buf = "";
-  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-      const job = JSON.parse(buf.slice(0, nl)) as PktJob;
-      buf = buf.slice(nl + 1);
-      const [r] = await runPktJobs([job], 1);
-      console.log(JSON.stringify(r));
-    }
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).pipeThrough(
+    lineSplitter(),
+  );
+  for await (const line of lines) {
+    const [r] = await runPktJobs([JSON.parse(line) as PktJob], 1);
+    console.log(JSON.stringify(r));
   }
   Deno.exit(0);
 }

@@ -20,7 +20,7 @@
  * assert.match(py, /^TCP_CA_Recovery = 3$/m);
  * ```
  */
-import { libc } from "../kernel/libc.ts";
+import { sockoptBytes } from "./pkt_structs.ts";
 
 const SYMBOLS = `TCP_ESTABLISHED = 1
 TCP_SYN_SENT = 2
@@ -173,14 +173,6 @@ function ccAssignments(b: Uint8Array): string {
   return out.length ? out.join("\n") + "\n\n" : "\n";
 }
 
-function getsockopt(fd: number, level: number, name: number, size: number): Uint8Array | undefined {
-  const b = new Uint8Array(new ArrayBuffer(size));
-  const len = new Uint8Array(4);
-  new DataView(len.buffer).setUint32(0, size, true);
-  if (libc().getsockopt(fd, level, name, b, len) !== 0) return undefined;
-  return b.subarray(0, new DataView(len.buffer).getUint32(0, true));
-}
-
 /** The Python program of one run: snapshots and blocks in script order. */
 export class PktCode {
   readonly #parts: string[] = [];
@@ -190,11 +182,11 @@ export class PktCode {
   snapshot(fd: number | undefined): string {
     if (fd === undefined) return "";
     let out = "";
-    const info = getsockopt(fd, 6, 11, 256);
+    const info = sockoptBytes(fd, 6, 11, 256);
     if (info && info.length >= 104) out += tcpInfoAssignments(info);
-    const cc = getsockopt(fd, 6, 26, 64);
+    const cc = sockoptBytes(fd, 6, 26, 64);
     if (cc) out += ccAssignments(cc);
-    const mem = getsockopt(fd, 1, 55, 4 * 16);
+    const mem = sockoptBytes(fd, 1, 55, 4 * 16);
     if (mem) {
       const v = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
       out += MEMINFO.map((

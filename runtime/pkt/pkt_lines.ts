@@ -82,19 +82,29 @@ export function scriptLine(p: PktPacket): string {
   }${t.win !== undefined ? ` win ${t.win}` : ""}${opts}`;
 }
 
-const ERRNO_TEXT: Record<number, string> = {
-  11: "Resource temporarily unavailable",
-  32: "Broken pipe",
-  104: "Connection reset by peer",
-  110: "Connection timed out",
-  111: "Connection refused",
-  115: "Operation now in progress",
+/** What the C library says for the errnos scripts name most (strerror(3)). */
+const ERRNO_TEXT: Record<string, string> = {
+  EAGAIN: "Resource temporarily unavailable",
+  EINPROGRESS: "Operation now in progress",
+  ECONNREFUSED: "Connection refused",
+  ECONNRESET: "Connection reset by peer",
+  EPIPE: "Broken pipe",
+  ETIMEDOUT: "Connection timed out",
+  ENOTCONN: "Transport endpoint is not connected",
+  EISCONN: "Transport endpoint is already connected",
+  EBADF: "Bad file descriptor",
+  EINVAL: "Invalid argument",
+  EADDRINUSE: "Address already in use",
 };
 
-/** `EAGAIN (Resource temporarily unavailable)`. */
+/** `EAGAIN (Resource temporarily unavailable)` for an errno name; the bare name when the table has no text. */
+export function errnoText(name: string): string {
+  return Object.hasOwn(ERRNO_TEXT, name) ? `${name} (${ERRNO_TEXT[name]})` : name;
+}
+
+/** The same for an errno number. */
 export function errnoLabel(n: number | undefined): string {
-  const name = Object.entries(Errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
-  return ERRNO_TEXT[n ?? -1] ? `${name} (${ERRNO_TEXT[n!]})` : name;
+  return errnoText(Object.entries(Errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`);
 }
 
 /** A call's text on one line, at most 100 characters. */

@@ -591,10 +591,7 @@ export function aggregate(parts: LivePacket[]): LivePacket {
     v.setUint16(2, bytes.length);
     v.setUint16(10, 0);
     // The merged header is ours: its IP checksum is made valid again.
-    let s = 0;
-    for (let i = 0; i < first.ipHl; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    v.setUint16(10, ~s & 0xffff);
+    v.setUint16(10, checksum.finish(checksum.sum(bytes, 0, first.ipHl, 0)));
   }
   bytes[first.tcp + 13] = flags;
   return { ...first, bytes, flags, payloadLen: payload };

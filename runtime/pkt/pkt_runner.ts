@@ -46,9 +46,10 @@ import {
 } from "./pkt_packet.ts";
 import { PktShell } from "./pkt_shell.ts";
 import { PktSockets } from "./pkt_sockets.ts";
+import { sockoptBytes } from "./pkt_structs.ts";
 import { errnoNumber } from "./pkt_symbols.ts";
 import { type CallOutcome, PktCalls } from "./pkt_syscalls.ts";
-import { type Expected, verifyTime } from "./pkt_timing.ts";
+import { type Expected, seconds, verifyTime } from "./pkt_timing.ts";
 import { describe, numberOf, PktCallError } from "./pkt_values.ts";
 import { libc } from "../kernel/libc.ts";
 
@@ -209,7 +210,9 @@ class Run {
         await this.event(e);
         if (this.c.verbose) {
           console.error(
-            `${this.script.file}:${e.line}: ${e.action.kind} ${secs6(t0)} → ${secs6(this.now())} s`,
+            `${this.script.file}:${e.line}: ${e.action.kind} ${seconds(t0)} → ${
+              seconds(this.now())
+            } s`,
           );
         }
         this.eventsDone++;
@@ -382,10 +385,11 @@ class Run {
     const out: string[] = [];
     const fd = this.realFdUnderTest();
     if (fd !== undefined) {
-      const b = new Uint8Array(16);
-      const len = new Uint8Array([16, 0, 0, 0]);
-      if (libc().getsockopt(fd, 6, 13, /* TCP_CONGESTION */ b, len) === 0) {
-        const cc = new TextDecoder().decode(b.subarray(0, b.indexOf(0) < 0 ? 16 : b.indexOf(0)));
+      const b = sockoptBytes(fd, 6, 13, /* TCP_CONGESTION */ 16);
+      if (b) {
+        const cc = new TextDecoder().decode(
+          b.subarray(0, b.indexOf(0) < 0 ? b.length : b.indexOf(0)),
+        );
         out.push(`the connection ran congestion control ${cc}`);
       }
     }
@@ -519,7 +523,7 @@ class Run {
     if (bad) return this.soft(e.line, "packet", `error handling packet: ${bad}`, shown(live));
     if (this.c.verbose) {
       console.error(
-        `${this.script.file}:${e.line}: sniffed ${secs6(sentAt)} ${describeLive(live, conn)}`,
+        `${this.script.file}:${e.line}: sniffed ${seconds(sentAt)} ${describeLive(live, conn)}`,
       );
     }
     const late = verifyTime(this.c, want, sentAt, this.lastEvent?.usecs, "outbound packet");
@@ -646,8 +650,6 @@ class Run {
     await Promise.all([shell, this.dev?.close()]);
   }
 }
-
-const secs6 = (usecs: number) => (usecs / 1e6).toFixed(6);
 
 /**
  * SCHED_RR at the lowest real-time priority for this thread while a script

@@ -22,25 +22,12 @@
  */
 import type { TraceEvent } from "../engine/trace.ts";
 import { assertNever } from "../wire/assert_never.ts";
-import type { SocketCall, SysResult } from "../wire/socket_call.ts";
-
-const NOTES: Record<string, string> = {
-  EAGAIN: "Resource temporarily unavailable",
-  EINPROGRESS: "Operation now in progress",
-  ECONNREFUSED: "Connection refused",
-  ECONNRESET: "Connection reset by peer",
-  EPIPE: "Broken pipe",
-  ETIMEDOUT: "Connection timed out",
-  ENOTCONN: "Transport endpoint is not connected",
-  EISCONN: "Transport endpoint is already connected",
-  EBADF: "Bad file descriptor",
-  EINVAL: "Invalid argument",
-  EADDRINUSE: "Address already in use",
-};
+import { formatPollEvents, type SocketCall, type SysResult } from "../wire/socket_call.ts";
+import { errnoText } from "./pkt_lines.ts";
 
 function result(r: SysResult | undefined): string {
   if (!r) return "...";
-  if (!r.ok) return `-1 ${r.errno} (${NOTES[r.errno] ?? r.errno})`;
+  if (!r.ok) return `-1 ${errnoText(r.errno)}`;
   const v = r.value;
   if (typeof v === "number") return String(v);
   if (v instanceof Uint8Array) return String(v.length);
@@ -97,23 +84,13 @@ export function callLine(c: SocketCall, r: SysResult | undefined): string {
       const revents = r?.ok && typeof r.value === "object" && r.value && "revents" in r.value
         ? String(r.value.revents)
         : "0";
-      const events = (x: string) => x === "0" ? "0" : x;
-      return `poll([{fd=${c.fd}, events=${pollNames(c.events)}, revents=${
-        events(revents)
-      }}], 1, ${c.timeoutMs}) = ${revents === "0" ? 0 : 1}`;
+      return `poll([{fd=${c.fd}, events=${
+        formatPollEvents(c.events)
+      }, revents=${revents}}], 1, ${c.timeoutMs}) = ${revents === "0" ? 0 : 1}`;
     }
     default:
       return assertNever(c);
   }
-}
-
-function pollNames(mask: number): string {
-  const names = [["POLLIN", 1], ["POLLPRI", 2], ["POLLOUT", 4], ["POLLERR", 8], ["POLLHUP", 0x10], [
-    "POLLRDHUP",
-    0x2000,
-  ]]
-    .filter(([, m]) => mask & (m as number)).map(([n]) => n);
-  return names.length ? names.join("|") : "0";
 }
 
 /**

@@ -138,7 +138,8 @@ function decodeBase64(b64: string): string {
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
-function lineSplitter(): TransformStream<string, string> {
+/** Text in, one line (without its newline) out per newline: a child's line protocol. */
+export function lineSplitter(): TransformStream<string, string> {
   let buf = "";
   return new TransformStream({
     transform(chunk, ctl) {

@@ -15,7 +15,7 @@
  * ```
  */
 import type { PktExpr } from "../../dsl/pkt/pkt_ast.ts";
-import { K } from "../kernel/libc.ts";
+import { K, libc } from "../kernel/libc.ts";
 import { type Arena, pointerOf } from "./pkt_memory.ts";
 import { symbolValue } from "./pkt_symbols.ts";
 import { fieldsOf, numberOf, PktCallError } from "./pkt_values.ts";
@@ -313,4 +313,18 @@ function readCmsgs(
     at += (l + 7) & ~7;
   }
   return out;
+}
+
+/** getsockopt(2) into a buffer of `size` bytes: the bytes the kernel filled, or undefined when it fails. */
+export function sockoptBytes(
+  fd: number,
+  level: number,
+  name: number,
+  size: number,
+): Uint8Array | undefined {
+  const b = new Uint8Array(new ArrayBuffer(size));
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, size, true);
+  if (libc().getsockopt(fd, level, name, b, len) !== 0) return undefined;
+  return b.subarray(0, new DataView(len.buffer).getUint32(0, true));
 }

@@ -16,6 +16,7 @@ import type { PktScript } from "../../dsl/pkt/pkt_ast.ts";
 import { parsePkt } from "../../dsl/pkt/pkt_parser.ts";
 import { pktConfig } from "./pkt_config.ts";
 import { type PktResult, runPkt } from "./pkt_runner.ts";
+import { lineSplitter } from "./pkt_shell.ts";
 
 /** One run: a file with the arguments packetdrill would get. */
 export interface PktJob {
@@ -144,18 +145,10 @@ export class PktWorker {
       stderr: "inherit",
     }).spawn();
     this.#writer = this.#child.stdin.getWriter();
-    let buf = "";
     this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
-      new TransformStream<string, string>({
-        transform(chunk, ctl) {
-          buf += chunk;
-          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-            ctl.enqueue(buf.slice(0, nl));
-            buf = buf.slice(nl + 1);
-          }
-        },
-      }),
-    )[Symbol.asyncIterator]();
+      lineSplitter(),
+    )
+      [Symbol.asyncIterator]();
   }
 
   /** Runs one job in the worker. */

@@ -37,6 +37,7 @@ import {
   LINGER,
   msghdr,
   pollNames,
+  sockoptBytes,
   writeBuffer,
 } from "./pkt_structs.ts";
 import { nowUsecs } from "./pkt_netdev.ts";
@@ -297,11 +298,8 @@ const HANDLERS: Record<string, Handler> = {
       pv.setInt16(4, K.POLLOUT, true);
       pv.setInt16(6, 0, true);
       if (libc().poll(pfd, 1n, 0) <= 0) return "block";
-      const err = new Uint8Array(4);
-      const len = new Uint8Array(4);
-      new DataView(len.buffer).setUint32(0, 4, true);
-      libc().getsockopt(fd.real, 1, 4, err, len);
-      const e = int32(err);
+      const err = sockoptBytes(fd.real, 1, 4, /* SO_ERROR */ 4);
+      const e = err ? int32(err) : 0;
       return e ? { ret: -1, errno: e } : { ret: 0 };
     });
   },

@@ -29,7 +29,8 @@ export type Expected =
   | { kind: "range"; usecs: number; endUsecs: number; relative?: { offset: number } | undefined }
   | { kind: "any" };
 
-const secs = (u: number) => (u / 1e6).toFixed(6);
+/** Microseconds as seconds with six decimals, as packetdrill prints times. */
+export const seconds = (u: number): string => (u / 1e6).toFixed(6);
 
 /** packetdrill's verdict on an event's time; undefined when on time. */
 export function verifyTime(
@@ -52,19 +53,19 @@ export function verifyTime(
     if (want.relative) {
       const o = want.relative.offset;
       return `timing error: expected ${description} in relative time range +${
-        secs(want.usecs - o)
-      }~+${secs(want.endUsecs - o)} sec but happened at ${actualUsecs - o >= 0 ? "+" : ""}${
-        secs(actualUsecs - o)
+        seconds(want.usecs - o)
+      }~+${seconds(want.endUsecs - o)} sec but happened at ${actualUsecs - o >= 0 ? "+" : ""}${
+        seconds(actualUsecs - o)
       } sec`;
     }
-    return `timing error: expected ${description} in time range ${secs(want.usecs)}~${
-      secs(want.endUsecs)
-    } sec but happened at ${secs(actualUsecs)} sec`;
+    return `timing error: expected ${description} in time range ${seconds(want.usecs)}~${
+      seconds(want.endUsecs)
+    } sec but happened at ${seconds(actualUsecs)} sec`;
   }
   if (actualUsecs < want.usecs - tolerance || actualUsecs > want.usecs + tolerance) {
-    return `timing error: expected ${description} at ${secs(want.usecs)} sec but happened at ${
-      secs(actualUsecs)
-    } sec; tolerance ${secs(tolerance)} sec`;
+    return `timing error: expected ${description} at ${seconds(want.usecs)} sec but happened at ${
+      seconds(actualUsecs)
+    } sec; tolerance ${seconds(tolerance)} sec`;
   }
   return undefined;
 }
