@@ -119,6 +119,14 @@ export async function pktConvertCommand(
   return 0;
 }
 
+/** Why a run was thrown away and run again: synack itself was late. */
+export function rerunLines(r: PktResult): string[] {
+  return (r.reruns ?? []).map((x) =>
+    `run again: synack was ${(x.usecs / 1000).toFixed(1)} ms late at line ${x.line} ` +
+    "(a busy machine), so that run said nothing certain about the stack"
+  );
+}
+
 /**
  * `synack run … file.pkt`: 0 when every script passes, 1 otherwise, 2 for
  * bad input. `--target kernel` (the default) runs the script itself with
@@ -154,6 +162,7 @@ export async function pktRunCommand(
         : `${r.passed ? "PASS" : "FAIL"} ${path} (${family}, ${secs(r.elapsedMs)})`,
     );
     for (const w of r.warnings ?? []) print(`  ${w}`);
+    for (const l of rerunLines(r)) print(`  ${l}`);
     if (r.passed) passed++;
     else for (const l of await failureLines(path, r)) print(l);
   }
@@ -330,6 +339,7 @@ export async function pktTestCommand(
       `${mark.padEnd(6)} ${name.padEnd(width)}  ${job.family}  ${verdict.padEnd(24)} ${extra}`
         .trimEnd(),
     );
+    for (const l of rerunLines(r)) print(`  ${l}`);
     if ((oracle ? mark === "DIFFER" : !r.passed)) {
       for (const l of await failureLines(job.path, r)) {
         print(l);

@@ -87,6 +87,13 @@ export interface PktResult {
   warnings?: string[] | undefined;
   /** `--dry_run`: parsed, not run. */
   dryRun?: boolean | undefined;
+  /**
+   * How late synack itself was, at worst: an injection or call after its
+   * time, or a sent packet noticed after it came (µs), and at which line.
+   */
+  late?: { usecs: number; line: number } | undefined;
+  /** Earlier runs of the same job thrown away because synack was late in them (`runPktFile`). */
+  reruns?: { usecs: number; line: number }[] | undefined;
 }
 
 class Stop extends Error {
@@ -125,6 +132,7 @@ export async function runPkt(
     events: run.eventsDone,
     elapsedMs: performance.now() - started,
     warnings: run.warnings,
+    late: run.late,
   };
 }
 
@@ -142,6 +150,7 @@ class Run {
   eventsDone = 0;
   initComplaints: string[] = [];
   readonly warnings: string[] = [];
+  late: { usecs: number; line: number } | undefined;
 
   constructor(readonly script: PktScript, readonly c: PktConfig) {
     this.sockets = new PktSockets(c);
@@ -323,6 +332,11 @@ class Run {
     }
   }
 
+  /** Keeps the worst lateness of synack's own: what made a run's timing not the stack's alone. */
+  noteLate(line: number, usecs: number): void {
+    if (usecs > (this.late?.usecs ?? 0)) this.late = { usecs, line };
+  }
+
   checkTime(e: PktEvent, want: Expected, actual: number, what: string): void {
     if (!this.eventsDone) return;
     const err = verifyTime(this.c, want, actual, this.lastEvent?.usecs, what);
@@ -340,17 +354,20 @@ class Run {
         if (a.packet.dir === "out") this.outbound(e, a.packet, want);
         else {
           this.waitUntil(usecs);
+          this.noteLate(e.line, this.now() - usecs);
           this.checkTime(e, want, this.now(), "inbound packet");
           this.inbound(e, a.packet);
         }
         break;
       case "syscall":
         this.waitUntil(usecs);
+        this.noteLate(e.line, this.now() - usecs);
         this.checkTime(e, want, this.now(), "system call start");
         await this.syscall(e, a.call, want);
         break;
       case "command": {
         this.waitUntil(usecs);
+        this.noteLate(e.line, this.now() - usecs);
         this.checkTime(e, want, this.now(), "command");
         const r = await this.shell!.run(a.text);
         if (r.status !== 0) {
@@ -365,6 +382,7 @@ class Run {
       }
       case "code": {
         this.waitUntil(usecs);
+        this.noteLate(e.line, this.now() - usecs);
         this.checkTime(e, want, this.now(), "data collection for code");
         this.code.add(this.script.file, e.line, this.code.snapshot(this.realFdUnderTest()), a.text);
         break;
@@ -446,6 +464,7 @@ class Run {
   ): { live: LivePacket; time: number } {
     const t = e.action.kind === "packet" ? e.action.packet.transport.kind : "tcp";
     const protos = t === "tcp" ? [6] : t === "udp" ? [17] : [1, 58];
+    const started = this.now();
     for (;;) {
       const got: Sniffed | undefined = this.dev!.next(this.liveStart + deadline);
       if (!got) this.fail(e.line, "timeout", "error handling packet: Timed out waiting for packet");
@@ -458,7 +477,10 @@ class Run {
           `actual packet: ${describeLive(live, owner)}`,
         ]);
       }
-      return { live, time: got.timeUsecs - this.liveStart };
+      const time = got.timeUsecs - this.liveStart;
+      // How long after the packet came (or after looking began, if it was waiting) this thread woke.
+      this.noteLate(e.line, this.now() - Math.max(time, started));
+      return { live, time };
     }
   }
 
