@@ -160,19 +160,25 @@ export function liveTarget(p: LiveParts): Target {
       await sockets.close();
       // Every poll has returned before the fd closes (the backend's pump among them).
       await waiter.close();
-      backend.close();
-      await p.capture?.stop(crossed);
-      await reasons?.close();
-      await p.release();
+      try {
+        // Before the device goes with the fd: tcpdump stops reading a device that disappears,
+        // and what its ring still holds is lost.
+        await p.capture?.stop(crossed);
+      } finally {
+        backend.close();
+        await reasons?.close();
+        await p.release();
+      }
     },
   };
 }
 
 /**
  * Starts tcpdump on `dev` inside `ns`, writing `file` packet by packet, and
- * resolves once it listens; `stop(n)` waits (up to 2 s) until the file
+ * resolves once it listens; `stop(n)` waits (up to 20 s) until the file
  * holds `n` packets, what crossed the device, and ends it (SIGINT: it
- * flushes and closes the file; packets it had not yet read would be lost). It dies with the namespace's last holder otherwise:
+ * flushes and closes the file; packets it had not yet read would be lost,
+ * so a file still short then is an error). It dies with the namespace's last holder otherwise:
  * nsenter's child is ours, and SIGKILL of this process leaves it reading a
  * device that is gone.
  */
@@ -211,23 +217,36 @@ export async function startCapture(
     }
     said += value;
   }
-  // The rest of what it says (the packet count at the end) is not needed.
+  // The rest of what it says: its counts at the end, for a capture that comes up short.
   const drain = (async () => {
-    while (!(await reader.read()).done);
+    let rest = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += r.value;
+    return rest.trim().replaceAll("\n", "; ");
   })();
   return {
     async stop(atLeast: number) {
-      for (let i = 0; i < 100 && pcapCount(file) < atLeast; i++) {
+      // tcpdump is a process of its own: on a busy machine it may be seconds behind.
+      const deadline = Date.now() + CAPTURE_CATCH_UP_MS;
+      while (pcapCount(file) < atLeast && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
       }
       try {
         child.kill("SIGINT");
       } catch { /* already gone */ }
       await child.status;
-      await drain;
+      const counts = await drain;
+      const held = pcapCount(file);
+      if (held < atLeast) {
+        throw new Error(
+          `tcpdump on ${dev}: ${file} holds ${held} of the ${atLeast} packets that crossed the device (${counts})`,
+        );
+      }
     },
   };
 }
+
+/** How long a capture may take to write what already crossed its device. */
+const CAPTURE_CATCH_UP_MS = 20_000;
 
 /** How many packets a pcap file holds so far (tcpdump -U writes each whole). */
 function pcapCount(file: string): number {
