@@ -190,6 +190,8 @@ export {
 } from "./dsl/socket_steps.ts";
 export { type ImpairOptions, path, PathBuilder } from "./dsl/path_steps.ts";
 export { conntrack, ConntrackBuilder, type EntryInput } from "./dsl/conntrack_steps.ts";
+/** packetdrill's steps in TypeScript (`synack convert`'s output): `pkt.script`, `pkt.at`, … */
+export * as pkt from "./dsl/pkt/pkt_steps.ts";
 export {
   builtin,
   type HostDef,

@@ -137,10 +137,14 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "synack test examples/ --shard 1/2",
     "synack test examples/ --report /tmp/synack-test.html",
     "sudo synack test --pkt kernel --jobs 6",
+    "sudo synack test --pkt kernel --converted",
   ],
   repl: ["synack repl", "sudo synack repl --target kernel"],
   compile: ["synack compile examples/rst_closed_port.ts"],
-  convert: ["synack convert examples/pkt/linger_zero.pkt"],
+  convert: [
+    "synack convert examples/pkt/linger_zero.pkt",
+    "synack convert --native examples/pkt/ts_less_ack.pkt",
+  ],
 };
 
 function examples(list: readonly string[]): string {
@@ -227,7 +231,8 @@ export async function main(args: string[]): Promise<number> {
   let code = 0;
   trustOptions(
     program.command("run").description(
-      "run scenario files on a target and report each; packetdrill .pkt scripts run on the kernel " +
+      "run scenario files on a target and report each; packetdrill .pkt scripts (and their .pkt.ts " +
+        "modules) run on the kernel " +
         "with packetdrill's flags and verdict (--target builtin: converted, on the built-in stack)",
     )
       .argument("<paths...>", "scenario files, folders or URLs (URL#sha256=<hex> pins the content)")
@@ -267,7 +272,7 @@ export async function main(args: string[]): Promise<number> {
         "--pkt <dir>",
         "run every packetdrill .pkt script under dir (kernel: the kernel's own, from linux-source-6.12), " +
           "ipv4 and ipv6, in parallel namespaces; --oracle <tsv> compares with packetdrill's verdicts, " +
-          "--jobs N sets how many at a time",
+          "--jobs N sets how many at a time, --converted runs each through synack convert first",
       )
       .option("--junit <file>", "write a JUnit XML report")
       .option("--tap <file>", "write a TAP 14 report")
@@ -311,11 +316,17 @@ export async function main(args: string[]): Promise<number> {
   });
   // Listed for --help; `synack convert x.pkt` itself is routed before commander (packetdrill's flags).
   program.command("convert").description(
-    "print a packetdrill .pkt script as a synack scenario file, or the lines the DSL cannot say yet",
+    "print a packetdrill .pkt script as a TypeScript module of its steps (x.pkt.ts, which synack run " +
+      "takes with the script's verdict); --native: as a scenario in the DSL's own steps, or the lines " +
+      "the DSL cannot say yet",
   )
     .argument(
       "<file.pkt>",
       "a packetdrill script; packetdrill's flags (-D, --bind_port…) may come first",
+    )
+    .option(
+      "--native",
+      "write inject/expect/call steps that every target runs, the built-in stack too",
     );
   // Each command's --help ends with examples that run as written (tests/cli_help_test.ts).
   program.addHelpText(

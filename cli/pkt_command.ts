@@ -27,16 +27,23 @@
  */
 import { convertPkt } from "../dsl/pkt/pkt_convert.ts";
 import { parsePkt } from "../dsl/pkt/pkt_parser.ts";
+import { pktScriptSource } from "../dsl/pkt/pkt_source.ts";
 import { kernelCorpus } from "../runtime/pkt/kernel_corpus.ts";
 import { KSFT_FAMILIES, pktConfig } from "../runtime/pkt/pkt_config.ts";
 import type { PktResult } from "../runtime/pkt/pkt_runner.ts";
-import { pktFiles, type PktJob, runPktFile, runPktJobs } from "../runtime/pkt/pkt_suite.ts";
+import {
+  loadPktScript,
+  pktFiles,
+  type PktJob,
+  runPktFile,
+  runPktJobs,
+} from "../runtime/pkt/pkt_suite.ts";
 import { agrees, parseOracle } from "../runtime/pkt/pkt_verdicts.ts";
 
 /** synack's own flags in a pkt command line. */
 const OWN = new Set(["--pkt", "--oracle", "--jobs", "--family", "--target", "-t"]);
 /** synack's own switches (no value) in a pkt command line. */
-const SWITCHES = new Set(["--sandbox"]);
+const SWITCHES = new Set(["--sandbox", "--converted"]);
 
 /** Splits a command line into .pkt files, packetdrill flags and synack's own flags. */
 export function splitPktArgs(
@@ -64,9 +71,9 @@ export function splitPktArgs(
   return { files, argv, own };
 }
 
-/** True when a `run` command line names .pkt files. */
+/** True when a `run` command line names .pkt files (or `.pkt.ts` modules of their steps). */
 export function isPktRun(args: readonly string[]): boolean {
-  return args.some((a) => /\.pkt(#.*)?$/.test(a) && !a.startsWith("-"));
+  return args.some((a) => /\.pkt(\.ts)?(#.*)?$/.test(a) && !a.startsWith("-"));
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -83,23 +90,36 @@ export async function failureLines(path: string, r: PktResult): Promise<string[]
   return out;
 }
 
-/** Parses a .pkt file with packetdrill's flags, for convert. */
+/** Reads a .pkt file (or a .pkt.ts module) with packetdrill's flags. */
 async function parseFile(path: string, argv: readonly string[]) {
-  const config = pktConfig(argv);
-  const script = parsePkt(await Deno.readTextFile(path), path.split("/").at(-1)!, config.defines);
+  const script = await loadPktScript(path, argv, false);
   return { script, config: pktConfig(argv, script.options) };
 }
 
 /**
- * `synack convert file.pkt`: the scenario file on stdout, 0; or each line
- * the DSL cannot say yet, 1.
+ * `synack convert [flags] file.pkt`: a module of the script's steps
+ * (`pkt.script`) on stdout, 0; it runs with the script's verdict. With
+ * `--native`, a scenario in the DSL's own steps (inject, expect, calls),
+ * for the built-in stack, when the DSL can say every line; each line it
+ * cannot is printed instead, 1.
  */
 export async function pktConvertCommand(
   args: readonly string[],
   print = (l: string) => console.log(l),
 ): Promise<number> {
-  const { files, argv } = splitPktArgs(args);
+  const native = args.includes("--native");
+  const { files, argv } = splitPktArgs(args.filter((a) => a !== "--native"));
   if (files.length !== 1) throw new RangeError(`convert: want one .pkt file, got ${files.length}`);
+  if (!native) {
+    const text = await Deno.readTextFile(files[0]);
+    const { defines } = pktConfig(argv);
+    const script = parsePkt(text, files[0].split("/").at(-1)!, defines, { symbolic: true });
+    const out = pktScriptSource(script, text, defines);
+    for (const p of out.problems) print(p);
+    if (out.problems.length) return 1;
+    print(out.source.trimEnd());
+    return 0;
+  }
   const { script, config } = await parseFile(files[0], argv);
   const out = convertPkt(script, {
     bindPort: config.bindPort,
@@ -121,10 +141,18 @@ export async function pktConvertCommand(
 
 /** Why a run was thrown away and run again: synack itself was late. */
 export function rerunLines(r: PktResult): string[] {
-  return (r.reruns ?? []).map((x) =>
-    `run again: synack was ${(x.usecs / 1000).toFixed(1)} ms late at line ${x.line} ` +
-    "(a busy machine), so that run said nothing certain about the stack"
-  );
+  const load = r.underLoad === undefined ? [] : [
+    `run again alone: beside the other runs it failed on timing (${
+      r.underLoad.replace(/^[^:]+:\d+: /, "")
+    }), which a busy machine can cause`,
+  ];
+  return [
+    ...load,
+    ...(r.reruns ?? []).map((x) =>
+      `run again: synack was ${(x.usecs / 1000).toFixed(1)} ms late at line ${x.line} ` +
+      "(a busy machine), so that run said nothing certain about the stack"
+    ),
+  ];
 }
 
 /**
@@ -196,11 +224,11 @@ async function onBuiltin(
         out.push({ kind: "unmodelled", problems: c.problems });
         continue;
       }
-      const ts = `${dir}/${path.split("/").at(-1)!.replace(/\.pkt$/, "")}.ts`;
+      const ts = `${dir}/${path.split("/").at(-1)!.replace(/\.pkt(\.ts)?$/, "")}.ts`;
       await Deno.writeTextFile(ts, c.source);
       const lines: string[] = [];
       const code = await runCommand([ts], { target: "builtin", print: (l) => lines.push(l) });
-      const shown = path.replace(/\.pkt$/, ".ts");
+      const shown = path.replace(/\.pkt(\.ts)?$/, ".ts");
       out.push(
         code === 0 ? { kind: "pass" } : {
           kind: "fail",
@@ -267,6 +295,63 @@ async function testOnBuiltin(
   return n("fail") ? 1 : 0;
 }
 
+/**
+ * Each script converted (`synack convert`) into a copy of its folder, next
+ * to the files its commands use (`./defaults.sh`); a script that does not
+ * convert is an error naming its lines.
+ */
+async function convertAll(
+  scripts: readonly string[],
+  dir: string,
+  argv: readonly string[],
+): Promise<{ dir: string; paths: string[] }> {
+  const tmp = await Deno.makeTempDir({ prefix: "synack-converted-" });
+  try {
+    const { defines } = pktConfig(argv);
+    const paths: string[] = [];
+    await copyTree(dir, tmp);
+    for (const path of scripts) {
+      const text = await Deno.readTextFile(path);
+      const name = path.split("/").at(-1)!;
+      const script = parsePkt(text, name, defines, { symbolic: true });
+      const out = pktScriptSource(script, text, defines);
+      if (out.problems.length) throw new RangeError(out.problems.join("; "));
+      const rel = path.startsWith(`${dir.replace(/\/$/, "")}/`)
+        ? path.slice(dir.replace(/\/$/, "").length + 1)
+        : name;
+      await Deno.writeTextFile(`${tmp}/${rel}.ts`, out.source);
+      paths.push(`${tmp}/${rel}.ts`);
+    }
+    return { dir: tmp, paths };
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true });
+    throw e;
+  }
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) {
+      await Deno.mkdir(`${to}/${e.name}`);
+      await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    } else if (e.isFile) await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+/** A converted module's result in its script's lines: each step's comment names its `.pkt` line. */
+async function scriptLines(module: string, r: PktResult): Promise<PktResult> {
+  const lines = (await Deno.readTextFile(module)).split("\n");
+  const of = (n: number) => {
+    const m = /\/\/ [^\s]+\.pkt:(\d+)$/.exec(lines[n - 1] ?? "");
+    return m ? Number(m[1]) : n;
+  };
+  return {
+    ...r,
+    failure: r.failure && { ...r.failure, line: of(r.failure.line) },
+    reruns: r.reruns?.map((x) => ({ ...x, line: of(x.line) })),
+  };
+}
+
 /** `synack test --pkt <dir>`: every script, both families, in parallel; against an oracle if given. */
 export async function pktTestCommand(
   args: readonly string[],
@@ -301,21 +386,32 @@ export async function pktTestCommand(
   }
   pktConfig(argv);
   const oracle = own.oracle ? parseOracle(await Deno.readTextFile(own.oracle)) : undefined;
-  const paths = [...files, ...await pktFiles(dir)];
-  if (!paths.length) throw new RangeError(`${dir}: no .pkt files`);
+  const scripts = [...files, ...await pktFiles(dir)];
+  if (!scripts.length) throw new RangeError(`${dir}: no .pkt files`);
+  // --converted: each script through `synack convert`, and its module run in its place.
+  const converted = own.converted === "true" ? await convertAll(scripts, dir, argv) : undefined;
+  const paths = converted?.paths ?? scripts;
   const jobs: PktJob[] = paths.flatMap((path) =>
     families.map((family) => ({ path, family, argv: [...KSFT_FAMILIES[family], ...argv] }))
   );
   const started = performance.now();
-  const results = await runPktJobs(jobs, jobsN, undefined, true);
+  let results: PktResult[];
+  try {
+    results = await runPktJobs(jobs, jobsN, undefined, true);
+    if (converted) {
+      results = await Promise.all(results.map(async (r, i) => await scriptLines(jobs[i].path, r)));
+    }
+  } finally {
+    if (converted) await Deno.remove(converted.dir, { recursive: true });
+  }
   const wall = performance.now() - started;
   let differ = 0;
   let failed = 0;
-  const width = Math.max(...paths.map((p) => p.split("/").at(-1)!.length));
+  const width = Math.max(...scripts.map((p) => p.split("/").at(-1)!.length));
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i];
     const r = results[i];
-    const name = job.path.split("/").at(-1)!;
+    const name = job.path.split("/").at(-1)!.replace(/\.ts$/, "");
     const verdict = r.passed ? "PASS" : `FAIL line ${r.failure!.line} ${r.failure!.kind}`;
     if (!r.passed) failed++;
     let mark = r.passed ? "ok" : "FAIL";
@@ -341,7 +437,7 @@ export async function pktTestCommand(
     );
     for (const l of rerunLines(r)) print(`  ${l}`);
     if ((oracle ? mark === "DIFFER" : !r.passed)) {
-      for (const l of await failureLines(job.path, r)) {
+      for (const l of await failureLines(scripts[Math.floor(i / families.length)], r)) {
         print(l);
       }
     }

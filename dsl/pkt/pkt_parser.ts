@@ -50,6 +50,7 @@ import type {
   PktTransport,
 } from "./pkt_ast.ts";
 import { PktScanner, PktSyntaxError } from "./pkt_scanner.ts";
+import { assertNever } from "../../runtime/wire/assert_never.ts";
 
 export { PktSyntaxError };
 
@@ -57,17 +58,52 @@ export { PktSyntaxError };
 const FLAG_CHARS = /^[.FSRPEWAU0-7]+$/;
 const ECN_WORDS = new Set(["noecn", "ect0", "ect1", "ce", "ect01"]);
 
-/** Parses a whole script. `defines` are `-D` symbols (`TFO_COOKIE` → `3021b9d889017eeb`). */
+/**
+ * Parses a whole script. `defines` are `-D` symbols (`TFO_COOKIE` →
+ * `3021b9d889017eeb`). `symbolic`: the words of system calls stay as
+ * written (`CMSG_LEVEL_IP`), for `resolveDefines` to replace at run time:
+ * `synack convert` keeps one file for every family.
+ */
 export function parsePkt(
   text: string,
   file: string,
   defines: Readonly<Record<string, string>> = {},
+  o: { symbolic?: boolean } = {},
 ): PktScript {
-  return new Parser(new PktScanner(text, file), defines).script();
+  return new Parser(new PktScanner(text, file), defines, o.symbolic ?? false).script();
+}
+
+/** A system call value with its `-D` words replaced, as the parser replaces them. */
+export function resolveDefines(e: PktExpr, defines: Readonly<Record<string, string>>): PktExpr {
+  const r = (x: PktExpr) => resolveDefines(x, defines);
+  switch (e.kind) {
+    case "ellipsis":
+    case "int":
+    case "string":
+      return e;
+    case "word":
+      return defines[e.name] === undefined ? e : defineValue(defines[e.name]);
+    case "array":
+      return { kind: "array", items: e.items.map(r) };
+    case "struct":
+      return { kind: "struct", items: e.items.map(r) };
+    case "or":
+      return { kind: "or", terms: e.terms.map(r) };
+    case "call":
+      return { kind: "call", name: e.name, args: e.args.map(r) };
+    case "field":
+      return { kind: "field", name: e.name, arg: e.arg && r(e.arg), value: r(e.value) };
+    default:
+      return assertNever(e);
+  }
 }
 
 class Parser {
-  constructor(readonly s: PktScanner, readonly defines: Readonly<Record<string, string>>) {}
+  constructor(
+    readonly s: PktScanner,
+    readonly defines: Readonly<Record<string, string>>,
+    readonly symbolic: boolean,
+  ) {}
 
   script(): PktScript {
     const s = this.s;
@@ -573,7 +609,7 @@ class Parser {
       return { kind: "field", name, arg, value: this.expr() };
     }
     if (call) return call;
-    const d = this.defines[name];
+    const d = this.symbolic ? undefined : this.defines[name];
     if (d !== undefined) return defineValue(d);
     return { kind: "word", name };
   }

@@ -94,6 +94,11 @@ export interface PktResult {
   late?: { usecs: number; line: number } | undefined;
   /** Earlier runs of the same job thrown away because synack was late in them (`runPktFile`). */
   reruns?: { usecs: number; line: number }[] | undefined;
+  /**
+   * A timing failure seen while other runs shared the machine, which a run
+   * alone did not repeat (`runPktJobs`): the first failure's message.
+   */
+  underLoad?: string | undefined;
 }
 
 class Stop extends Error {

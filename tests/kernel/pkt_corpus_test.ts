@@ -117,7 +117,7 @@ Deno.test({
 
 Deno.test({
   name:
-    `pkt convert: the examples give the same verdict as .pkt files and converted, on the kernel${skip}`,
+    `pkt convert: the examples give the same verdict as .pkt files and converted to the DSL's own steps, on the kernel${skip}`,
   ignore: why !== undefined,
   async fn() {
     const examples = ["linger_zero", "unread_data_close", "ts_less_ack"].map((n) =>
@@ -130,7 +130,11 @@ Deno.test({
       const files: string[] = [];
       for (const pkt of examples) {
         const out: string[] = [];
-        assert.equal(await pktConvertCommand([pkt], (l) => out.push(l)), 0, out.join("\n"));
+        assert.equal(
+          await pktConvertCommand(["--native", pkt], (l) => out.push(l)),
+          0,
+          out.join("\n"),
+        );
         const ts = `${dir}/${pkt.split("/").at(-1)!.replace(".pkt", ".ts")}`;
         await Deno.writeTextFile(ts, out.join("\n") + "\n");
         files.push(ts);
@@ -139,6 +143,67 @@ Deno.test({
       const code = await runCommand(files, { target: "kernel", print: (l) => ran.push(l) });
       assert.equal(code, 0, ran.join("\n"));
       assert.equal(ran.at(-1), "3 passed, 0 failed");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `pkt convert: the kernel's corpus converted gives packetdrill's verdicts, 48 of 48, at the scripts' lines${skip}`,
+  ignore: why !== undefined,
+  async fn() {
+    const lines: string[] = [];
+    const code = await pktTestCommand(["--pkt", "kernel", "--converted"], (l) => lines.push(l));
+    const text = lines.join("\n");
+    assert.equal(code, 0, text);
+    assert.match(lines.at(-1)!, /^48 runs: 48 agree with packetdrill, 0 differ; wall /);
+    assert.match(
+      text,
+      /^agree\s+tcp_slow_start_slow-start-after-idle\.pkt\s+ipv6\s+FAIL line 21 payload\s+packetdrill FAIL line 21 payload$/m,
+    );
+    assert.match(
+      text,
+      /^agree\s+tcp_zerocopy_fastopen-server\.pkt\s+ipv6\s+PASS\s+packetdrill PASS$/m,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    `pkt run: a converted script fails at the step standing for the script's failing line${skip}`,
+  ignore: why !== undefined,
+  async fn() {
+    const corpus = await kernelCorpus();
+    const dir = await Deno.makeTempDir();
+    try {
+      const name = "tcp_slow_start_slow-start-after-idle.pkt";
+      await Deno.copyFile(`${corpus}/defaults.sh`, `${dir}/defaults.sh`);
+      await Deno.chmod(`${dir}/defaults.sh`, 0o755);
+      await Deno.copyFile(`${corpus}/set_sysctls.py`, `${dir}/set_sysctls.py`);
+      await Deno.chmod(`${dir}/set_sysctls.py`, 0o755);
+      const out: string[] = [];
+      assert.equal(await pktConvertCommand([`${corpus}/${name}`], (l) => out.push(l)), 0);
+      await Deno.writeTextFile(`${dir}/${name}.ts`, out.join("\n") + "\n");
+      const lines: string[] = [];
+      const code = await pktRunCommand(
+        [...KSFT_FAMILIES.ipv4, `${dir}/${name}.ts`],
+        (l) => lines.push(l),
+      );
+      assert.equal(code, 1, lines.join("\n"));
+      const text = lines.join("\n");
+      const m = new RegExp(
+        `^  ${
+          name.replaceAll(".", "\\.")
+        }\\.ts:(\\d+): error handling packet: live packet payload: expected 5000 bytes vs actual 6000 bytes$`,
+        "m",
+      ).exec(text);
+      assert.ok(m, text);
+      assert.match(
+        out.join("\n").split("\n")[Number(m[1]) - 1],
+        new RegExp(`^  at\\("\\+0"\\)\\.expect\\("P\\. 1:5001\\(5000\\) ack 1"\\), // ${name}:21$`),
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
