@@ -1,7 +1,8 @@
 /**
- * `.pkt` and the DSL both ways, without a kernel: `synack convert` turns a
- * script into a scenario file that runs with the script's verdict on the
- * built-in stack (`synack run --target builtin x.pkt`), refuses line by line
+ * `.pkt` and the DSL both ways, without a kernel: `synack convert --native`
+ * turns a script into a scenario in the DSL's own steps that runs with the
+ * script's verdict on the built-in stack (`synack run --target builtin
+ * x.pkt`), refuses line by line
  * what the DSL cannot say yet, and the REPL's `.save x.pkt` writes a script
  * that runs again. The kernel side of the round trip is in
  * tests/kernel/pkt_corpus_test.ts.
