@@ -428,7 +428,7 @@ export async function pktTestCommand(
         if (!a.ok) differ++;
         extra = `packetdrill ${want}${
           want === "FAIL" && row.failure ? ` line ${row.failure.line} ${row.failure.kind}` : ""
-        }`;
+        }${a.note ? ` (${a.note}: the kernel's pacing varies)` : ""}`;
       }
     }
     print(

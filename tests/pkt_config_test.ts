@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { pktRunCommand } from "../cli/pkt_command.ts";
 import { KSFT_FAMILIES, pktConfig } from "../runtime/pkt/pkt_config.ts";
+import type { PktFailureKind, PktResult } from "../runtime/pkt/pkt_runner.ts";
+import { agrees, parseOracle } from "../runtime/pkt/pkt_verdicts.ts";
 
 Deno.test("pkt flags: ksft_runner.sh's two families mean what packetdrill takes them to", () => {
   const v4 = pktConfig(KSFT_FAMILIES.ipv4);
@@ -102,4 +104,38 @@ Deno.test("pkt flags: --dry_run parses and runs nothing (no root needed)", async
     "PARSED examples/pkt/linger_zero.pkt (--dry_run: ipv4, not run)",
     "1 passed, 0 failed",
   ]);
+});
+
+Deno.test("pkt verdicts: same line and kind agree; a timing error may be at another line, and says where", () => {
+  const row = parseOracle(
+    "a.pkt\tFAIL\tFAIL\ta.pkt:36: error handling packet: timing error: expected outbound packet at 0.3 sec\n" +
+      "b.pkt\tFAIL\tFAIL\tb.pkt:21: error handling packet: live packet payload: expected 5000 bytes vs actual 6000 bytes\n" +
+      "c.pkt\tPASS\tPASS\t\n",
+  );
+  const failed = (line: number, kind: PktFailureKind): PktResult => ({
+    file: "x.pkt",
+    passed: false,
+    failure: { line, kind, message: `x.pkt:${line}: …`, detail: [] },
+    events: 0,
+    elapsedMs: 0,
+  });
+  const passed: PktResult = { file: "x.pkt", passed: true, events: 0, elapsedMs: 0 };
+  const a = row.get("a.pkt")!, b = row.get("b.pkt")!, c = row.get("c.pkt")!;
+  assert.deepEqual(agrees(failed(36, "timing"), "FAIL", a), { ok: true });
+  assert.deepEqual(agrees(failed(42, "timing"), "FAIL", a), {
+    ok: true,
+    note: "timing at line 42 here, 36 in packetdrill's run",
+  });
+  assert.equal(agrees(failed(36, "payload"), "FAIL", a).ok, false);
+  assert.equal(agrees(passed, "FAIL", a).ok, false);
+  assert.deepEqual(agrees(failed(21, "payload"), "FAIL", b), { ok: true });
+  assert.match(
+    agrees(failed(22, "payload"), "FAIL", b).why!,
+    /^packetdrill fails at line 21 \(payload\); synack at line 22 \(payload\)/,
+  );
+  assert.deepEqual(agrees(passed, "PASS", c), { ok: true });
+  assert.match(
+    agrees(failed(3, "timing"), "PASS", c).why!,
+    /^packetdrill passes; synack: x\.pkt:3/,
+  );
 });

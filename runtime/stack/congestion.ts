@@ -20,7 +20,8 @@
  */
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
-import { CaState, type Tcb } from "./tcb.ts";
+import { CaState } from "./ca_state.ts";
+import type { Tcb } from "./tcb.ts";
 import { retransmit, rewind } from "./tcb_output.ts";
 import { restartRto } from "./tcb_timers.ts";
 

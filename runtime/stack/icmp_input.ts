@@ -22,7 +22,7 @@
 import type { IcmpFields } from "../wire/icmp.ts";
 import { seq } from "../wire/seq.ts";
 import type { ErrnoName } from "../wire/socket_call.ts";
-import type { Stack } from "./stack.ts";
+import type { StackHost } from "./stack_host.ts";
 import { rewind } from "./tcb_output.ts";
 
 /** Linux net/ipv4/icmp.c icmp_err_convert[], by destination-unreachable code. */
@@ -77,7 +77,7 @@ export function icmpErrno(
 }
 
 /** Handles an ICMP message addressed to this host. */
-export function icmpArrives(stack: Stack, m: IcmpFields): void {
+export function icmpArrives(stack: StackHost, m: IcmpFields): void {
   const q = m.quoted;
   const ignore = () => void stack.counters.icmpIgnored++;
   if (

@@ -36,7 +36,7 @@ import {
   type TcpInfo,
   type TcpStateName,
 } from "../wire/socket_call.ts";
-import type { Listener, Stack } from "./stack.ts";
+import type { Listener, StackHost } from "./stack_host.ts";
 import type { Tcb, TcbOptions } from "./tcb.ts";
 import { armKeepalive } from "./tcb_timers.ts";
 
@@ -66,11 +66,11 @@ const err = (errno: ErrnoName): SysResult => ({ ok: false, errno });
 
 /** Sockets and blocked calls of one stack. */
 export class SocketLayer {
-  readonly #stack: Stack;
+  readonly #stack: StackHost;
   readonly #fds = new Map<number, Sock>();
   #waiters: Waiter[] = [];
 
-  constructor(stack: Stack) {
+  constructor(stack: StackHost) {
     this.#stack = stack;
   }
 
@@ -500,7 +500,7 @@ export class SocketLayer {
   }
 }
 
-function idleInfo(state: TcpStateName, stack: Stack): TcpInfo {
+function idleInfo(state: TcpStateName, stack: StackHost): TcpInfo {
   const p = stack.profile;
   return {
     state,

@@ -44,6 +44,7 @@ import { ReasonBook } from "../engine/reason_book.ts";
 import { icmpArrives } from "./icmp_input.ts";
 import { mulberry32 } from "../engine/mulberry32.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
+import type { Listener, StackCounters, StackHost } from "./stack_host.ts";
 
 /** How to build a stack. */
 export interface StackOptions {
@@ -55,29 +56,7 @@ export interface StackOptions {
   seed?: number;
 }
 
-/** A passive open in progress or waiting for accept(). */
-export interface Listener {
-  port: number;
-  addr: Uint8Array | undefined;
-  backlog: number;
-  /** Established connections not yet accepted. */
-  queue: Tcb[];
-  opts: TcbOptions;
-}
-
-/** Counters of segments the stack did not take. */
-export interface StackCounters {
-  malformed: number;
-  badChecksum: number;
-  notOurs: number;
-  passiveResets: number;
-  /** SYNs dropped because the accept queue was full (LINUX_MIB_LISTENOVERFLOWS). */
-  listenDrops: number;
-  /** Challenge ACKs not sent because the stack-wide budget was spent (RFC 5961 §7). */
-  challengeAcksSkipped: number;
-  /** ICMP errors that matched no connection or quoted a sequence number outside the window. */
-  icmpIgnored: number;
-}
+export type { Listener, StackCounters } from "./stack_host.ts";
 
 /** Linux sk_acceptq_is_full: more waiting than the backlog (so backlog 0 still takes one). */
 function queueFull(l: Listener): boolean {
@@ -91,7 +70,7 @@ function addrKey(a: Uint8Array): string | number {
 }
 
 /** The built-in stack. */
-export class Stack implements SocketApi, TcbHost {
+export class Stack implements SocketApi, TcbHost, StackHost {
   readonly clock: Clock;
   profile: StackProfile;
   readonly addresses: readonly Uint8Array[];

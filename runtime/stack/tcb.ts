@@ -37,6 +37,7 @@ import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import type { DropReason, RstReason } from "../wire/stack_reasons.ts";
+import { CaState } from "./ca_state.ts";
 import type { StackProfile } from "./profile.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
 import { SackBlocks } from "./sack_blocks.ts";
@@ -88,9 +89,6 @@ const DEFAULT_MSS_V6 = 1220;
 const MAX_WSCALE = 14;
 /** 40 bytes of option space: 4 SACK blocks alone, 3 beside a timestamp (RFC 2018 §3). */
 const MAX_SACK_BLOCKS = 4;
-
-/** Linux's congestion-avoidance states, as TCP_INFO's ca_state numbers them. */
-export const CaState = { OPEN: 0, DISORDER: 1, RECOVERY: 3, LOSS: 4 } as const;
 
 /** Per-socket options that shape a connection. */
 export interface TcbOptions {

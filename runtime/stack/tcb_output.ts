@@ -13,7 +13,8 @@
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { lossEdge } from "./congestion.ts";
-import { CaState, type Tcb } from "./tcb.ts";
+import { CaState } from "./ca_state.ts";
+import type { Tcb } from "./tcb.ts";
 import { armPersist, armRto, scheduleLossProbe } from "./tcb_timers.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;

@@ -18,7 +18,8 @@
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { onRetransmitTimeout } from "./congestion.ts";
-import { CaState, type Tcb } from "./tcb.ts";
+import { CaState } from "./ca_state.ts";
+import type { Tcb } from "./tcb.ts";
 import { retransmit, sendNewSegment, sendProbe, trySend } from "./tcb_output.ts";
 
 const { SYN, ACK } = TcpFlag;

@@ -21,7 +21,8 @@
 import { seq } from "../wire/seq.ts";
 import { type TcpInfo, TcpiOpt } from "../wire/socket_call.ts";
 import { lossEdge } from "./congestion.ts";
-import { CaState, type Tcb } from "./tcb.ts";
+import { CaState } from "./ca_state.ts";
+import type { Tcb } from "./tcb.ts";
 
 /** The TCP_INFO view of `t`. */
 export function tcpInfo(t: Tcb): TcpInfo {

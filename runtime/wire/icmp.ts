@@ -29,6 +29,7 @@
  * assert.equal(m.checksumOk, true);
  * ```
  */
+import { be } from "./big_endian.ts";
 import { checksum } from "./checksum.ts";
 import { DecodeError } from "./decode_error.ts";
 import { icmpNames } from "./icmp_names.ts";
@@ -111,14 +112,12 @@ export const icmpRest = {
 
 /** A mutable view over an ICMP message's fixed 8 bytes and body. */
 export class IcmpView {
-  readonly #dv: DataView;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     if (bytes.length < 8) {
       throw new DecodeError("ICMP message", `need 8 bytes, got ${bytes.length}`);
     }
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get type(): number {
     return this.bytes[0];
@@ -133,16 +132,16 @@ export class IcmpView {
     this.bytes[1] = v;
   }
   get checksum(): number {
-    return this.#dv.getUint16(2);
+    return be.u16(this.bytes, 2);
   }
   set checksum(v: number) {
-    this.#dv.setUint16(2, v);
+    be.put16(this.bytes, 2, v);
   }
   get rest(): number {
-    return this.#dv.getUint32(4);
+    return be.u32(this.bytes, 4);
   }
   set rest(v: number) {
-    this.#dv.setUint32(4, v >>> 0);
+    be.put32(this.bytes, 4, v >>> 0);
   }
   /** Recomputes the checksum; ICMPv6 covers the pseudo-header too (RFC 4443 §2.3). */
   fillChecksum(pseudo?: PseudoHeader): void {
@@ -172,12 +171,12 @@ export function parseIcmp(
   const name = kind === "icmpv4" ? "ICMPv4 message" : "ICMPv6 message";
   if (end - start < 8) throw new DecodeError(name, `need 8 bytes, got ${end - start}`);
   const type = b[o];
-  const rest = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
+  const rest = be.u32(b, o + 4);
   const m: IcmpFields = {
     kind,
     type,
     code: b[o + 1],
-    checksum: (b[o + 2] << 8) | b[o + 3],
+    checksum: be.u16(b, o + 2),
     rest,
     body: b.subarray(o + 8, end),
   };
@@ -207,7 +206,7 @@ export function parseQuoted(q: Uint8Array): QuotedDatagram {
   if (version === 4) {
     if (q.length < 20) return { ...out, stopped: `quoted IPv4 header has ${q.length} of 20 bytes` };
     l4 = (q[0] & 0xf) * 4;
-    out.totalLength = (q[2] << 8) | q[3];
+    out.totalLength = be.u16(q, 2);
     out.protocol = q[9];
     out.src = q.subarray(12, 16);
     out.dst = q.subarray(16, 20);
@@ -215,7 +214,7 @@ export function parseQuoted(q: Uint8Array): QuotedDatagram {
   } else if (version === 6) {
     if (q.length < 40) return { ...out, stopped: `quoted IPv6 header has ${q.length} of 40 bytes` };
     l4 = 40;
-    out.totalLength = 40 + ((q[4] << 8) | q[5]);
+    out.totalLength = 40 + (be.u16(q, 4));
     out.protocol = q[6];
     out.src = q.subarray(8, 24);
     out.dst = q.subarray(24, 40);
@@ -227,17 +226,17 @@ export function parseQuoted(q: Uint8Array): QuotedDatagram {
   if (q.length < l4 + 4) {
     return { ...out, stopped: "quoted transport header is cut before the ports" };
   }
-  out.srcPort = (q[l4] << 8) | q[l4 + 1];
-  out.dstPort = (q[l4 + 2] << 8) | q[l4 + 3];
+  out.srcPort = be.u16(q, l4);
+  out.dstPort = be.u16(q, l4 + 2);
   if (p === 17) return out;
   if (q.length < l4 + 8) {
     return { ...out, stopped: "quoted TCP header is cut before the sequence number" };
   }
-  out.seq = ((q[l4 + 4] << 24) | (q[l4 + 5] << 16) | (q[l4 + 6] << 8) | q[l4 + 7]) >>> 0;
+  out.seq = be.u32(q, l4 + 4);
   if (q.length < l4 + 12) {
     return { ...out, stopped: "quoted TCP header is cut after the sequence number" };
   }
-  out.ack = ((q[l4 + 8] << 24) | (q[l4 + 9] << 16) | (q[l4 + 10] << 8) | q[l4 + 11]) >>> 0;
+  out.ack = be.u32(q, l4 + 8);
   if (q.length < l4 + 14) return { ...out, stopped: "quoted TCP header is cut before the flags" };
   out.flags = ((q[l4 + 12] & 1) << 8) | q[l4 + 13];
   return out;
@@ -259,8 +258,7 @@ export function emitIcmp(
   b[o + 3] = 0;
   b[o + 4] = spec.rest >>> 24;
   b[o + 5] = spec.rest >>> 16;
-  b[o + 6] = spec.rest >>> 8;
-  b[o + 7] = spec.rest;
+  be.put16(b, o + 6, spec.rest);
   b.set(spec.body, o + 8);
   let sum = spec.checksum;
   if (typeof sum !== "number") {
@@ -276,7 +274,6 @@ export function emitIcmp(
     const right = checksum.finish(checksum.sum(b, o, o + total, acc));
     sum = sum === "bad" ? checksum.wrong(right) : right;
   }
-  b[o + 2] = sum >>> 8;
-  b[o + 3] = sum;
+  be.put16(b, o + 2, sum);
   return total;
 }

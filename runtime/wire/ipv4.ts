@@ -37,6 +37,7 @@
  * assert.equal(payloadEnd, 24);
  * ```
  */
+import { be } from "./big_endian.ts";
 import { checksum } from "./checksum.ts";
 import { DecodeError } from "./decode_error.ts";
 
@@ -126,14 +127,12 @@ const NO_OPTIONS = new Uint8Array(0);
 
 /** A mutable view over IPv4 header bytes. */
 export class Ipv4View {
-  readonly #dv: DataView;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     if (bytes.length < IPV4_MIN_HEADER) {
       throw new DecodeError("IPv4 header", `need ${IPV4_MIN_HEADER} bytes, got ${bytes.length}`);
     }
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get version(): number {
     return this.bytes[0] >>> 4;
@@ -148,10 +147,10 @@ export class Ipv4View {
     this.bytes[1] = (this.bytes[1] & 0xfc) | (v & 3);
   }
   get totalLength(): number {
-    return this.#dv.getUint16(IPV4_FIELD.TOTAL_LENGTH);
+    return be.u16(this.bytes, IPV4_FIELD.TOTAL_LENGTH);
   }
   set totalLength(v: number) {
-    this.#dv.setUint16(IPV4_FIELD.TOTAL_LENGTH, v);
+    be.put16(this.bytes, IPV4_FIELD.TOTAL_LENGTH, v);
   }
   get ttl(): number {
     return this.bytes[IPV4_FIELD.TTL];
@@ -163,10 +162,10 @@ export class Ipv4View {
     return this.bytes[IPV4_FIELD.PROTOCOL];
   }
   get checksum(): number {
-    return this.#dv.getUint16(IPV4_FIELD.CHECKSUM);
+    return be.u16(this.bytes, IPV4_FIELD.CHECKSUM);
   }
   set checksum(v: number) {
-    this.#dv.setUint16(IPV4_FIELD.CHECKSUM, v);
+    be.put16(this.bytes, IPV4_FIELD.CHECKSUM, v);
   }
   /** Recomputes the header checksum (RFC 791 §3.1 "Header Checksum"). */
   fillChecksum(): void {
@@ -202,7 +201,7 @@ export function parseIpv4(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
   if (hdr > len) {
     throw new DecodeError("IPv4 header", `IHL ${ihl} claims ${hdr} bytes, only ${len} present`);
   }
-  const totalLength = (b[o + 2] << 8) | b[o + 3];
+  const totalLength = be.u16(b, o + 2);
   if (totalLength < hdr) {
     throw new DecodeError(
       "IPv4 header",
@@ -215,7 +214,7 @@ export function parseIpv4(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
       `total length ${totalLength} exceeds the ${len} bytes present`,
     );
   }
-  const ff = (b[o + 6] << 8) | b[o + 7];
+  const ff = be.u16(b, o + 6);
   const header: Ipv4Fields = {
     kind: "ipv4",
     version,
@@ -223,14 +222,14 @@ export function parseIpv4(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
     dscp: b[o + 1] >>> 2,
     ecn: b[o + 1] & 3,
     totalLength,
-    id: (b[o + 4] << 8) | b[o + 5],
+    id: be.u16(b, o + 4),
     reservedFlag: (ff & 0x8000) !== 0,
     df: (ff & 0x4000) !== 0,
     mf: (ff & 0x2000) !== 0,
     fragmentOffset: ff & 0x1fff,
     ttl: b[o + 8],
     protocol: b[o + 9],
-    checksum: (b[o + 10] << 8) | b[o + 11],
+    checksum: be.u16(b, o + 10),
     src: b.subarray(o + 12, o + 16),
     dst: b.subarray(o + 16, o + 20),
     options: b.subarray(o + 20, o + hdr),
@@ -275,14 +274,11 @@ export function emitIpv4Header(
   const o = at;
   b[o] = ((spec.version & 0xf) << 4) | (ihl & 0xf);
   b[o + 1] = ((spec.dscp & 0x3f) << 2) | (spec.ecn & 3);
-  b[o + 2] = total >>> 8;
-  b[o + 3] = total;
-  b[o + 4] = spec.id >>> 8;
-  b[o + 5] = spec.id;
+  be.put16(b, o + 2, total);
+  be.put16(b, o + 4, spec.id);
   const ff = (spec.reservedFlag ? 0x8000 : 0) | (spec.df ? 0x4000 : 0) | (spec.mf ? 0x2000 : 0) |
     (spec.fragmentOffset & 0x1fff);
-  b[o + 6] = ff >>> 8;
-  b[o + 7] = ff;
+  be.put16(b, o + 6, ff);
   b[o + 8] = spec.ttl;
   b[o + 9] = spec.protocol ?? 0;
   b[o + 10] = 0;
@@ -292,7 +288,6 @@ export function emitIpv4Header(
   b.set(spec.options, o + 20);
   b.fill(0, o + 20 + spec.options.length, o + hdr);
   const sum = spec.checksum ?? checksum.finish(checksum.sum(b, o, o + hdr, 0));
-  b[o + 10] = sum >>> 8;
-  b[o + 11] = sum;
+  be.put16(b, o + 10, sum);
   return hdr;
 }

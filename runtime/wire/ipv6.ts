@@ -39,6 +39,7 @@
  * assert.equal(p.payloadStart, 48);
  * ```
  */
+import { be } from "./big_endian.ts";
 import { DecodeError } from "./decode_error.ts";
 
 /** RFC 8200 §3: the fixed header is 40 bytes. */
@@ -89,14 +90,12 @@ export type Ipv6Spec = Omit<Ipv6Fields, "kind" | "payloadLength" | "nextHeader">
 
 /** A mutable view over the fixed IPv6 header. */
 export class Ipv6View {
-  readonly #dv: DataView;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     if (bytes.length < IPV6_HEADER) {
       throw new DecodeError("IPv6 header", `need ${IPV6_HEADER} bytes, got ${bytes.length}`);
     }
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get version(): number {
     return this.bytes[0] >>> 4;
@@ -105,24 +104,24 @@ export class Ipv6View {
     this.bytes[0] = (this.bytes[0] & 0x0f) | ((v & 0xf) << 4);
   }
   get trafficClass(): number {
-    return (this.#dv.getUint16(0) >>> 4) & 0xff;
+    return (be.u16(this.bytes, 0) >>> 4) & 0xff;
   }
   set trafficClass(v: number) {
-    const w = this.#dv.getUint16(0);
-    this.#dv.setUint16(0, (w & 0xf00f) | ((v & 0xff) << 4));
+    const w = be.u16(this.bytes, 0);
+    be.put16(this.bytes, 0, (w & 0xf00f) | ((v & 0xff) << 4));
   }
   get flowLabel(): number {
-    return this.#dv.getUint32(0) & 0xfffff;
+    return be.u32(this.bytes, 0) & 0xfffff;
   }
   set flowLabel(v: number) {
-    const w = this.#dv.getUint32(0);
-    this.#dv.setUint32(0, ((w & 0xfff00000) | (v & 0xfffff)) >>> 0);
+    const w = be.u32(this.bytes, 0);
+    be.put32(this.bytes, 0, ((w & 0xfff00000) | (v & 0xfffff)) >>> 0);
   }
   get payloadLength(): number {
-    return this.#dv.getUint16(4);
+    return be.u16(this.bytes, 4);
   }
   set payloadLength(v: number) {
-    this.#dv.setUint16(4, v);
+    be.put16(this.bytes, 4, v);
   }
   get nextHeader(): number {
     return this.bytes[6];
@@ -166,7 +165,7 @@ export function parseIpv6(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
   }
   const version = b[o] >>> 4;
   if (version !== 6) throw new DecodeError("IPv6 header", `version ${version} is not 6`);
-  const payloadLength = (b[o + 4] << 8) | b[o + 5];
+  const payloadLength = be.u16(b, o + 4);
   // RFC 2675 jumbograms (payload length 0 with a Jumbo option) are not supported.
   if (IPV6_HEADER + payloadLength > len) {
     throw new DecodeError(
@@ -194,11 +193,11 @@ export function parseIpv6(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
     }
     const ext: Ipv6Extension = { type: nh, bytes: b.subarray(p, p + hlen) };
     if (nh === 44) {
-      const fo = (b[p + 2] << 8) | b[p + 3];
+      const fo = be.u16(b, p + 2);
       ext.fragment = {
         offset: fo >>> 3,
         more: (fo & 1) === 1,
-        id: ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0,
+        id: be.u32(b, p + 4),
       };
       fragmented = true;
       laterFragment = ext.fragment.offset !== 0;
@@ -211,7 +210,7 @@ export function parseIpv6(bytes: Uint8Array, start = 0, end = bytes.length): Ipv
     kind: "ipv6",
     version,
     trafficClass: ((b[o] & 0xf) << 4) | (b[o + 1] >>> 4),
-    flowLabel: ((b[o + 1] & 0xf) << 16) | (b[o + 2] << 8) | b[o + 3],
+    flowLabel: ((b[o + 1] & 0xf) << 16) | be.u16(b, o + 2),
     payloadLength,
     nextHeader,
     hopLimit: b[o + 7],
@@ -255,10 +254,8 @@ export function emitIpv6Header(
   const nh = spec.nextHeader ?? (exts.length ? exts[0].type : upper);
   b[o] = ((spec.version & 0xf) << 4) | ((spec.trafficClass >>> 4) & 0xf);
   b[o + 1] = ((spec.trafficClass & 0xf) << 4) | ((spec.flowLabel >>> 16) & 0xf);
-  b[o + 2] = spec.flowLabel >>> 8;
-  b[o + 3] = spec.flowLabel;
-  b[o + 4] = plen >>> 8;
-  b[o + 5] = plen;
+  be.put16(b, o + 2, spec.flowLabel);
+  be.put16(b, o + 4, plen);
   b[o + 6] = nh;
   b[o + 7] = spec.hopLimit;
   b.set(spec.src, o + 8);

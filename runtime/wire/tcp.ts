@@ -45,6 +45,7 @@
  * assert.deepEqual(back.options, spec.options);
  * ```
  */
+import { be } from "./big_endian.ts";
 import { checksum } from "./checksum.ts";
 import { DecodeError } from "./decode_error.ts";
 import {
@@ -68,6 +69,58 @@ export const TCP_FIELD = {
   URGENT: 18,
   OPTIONS: 20,
 } as const;
+
+/** How one header field reads and writes at a segment's offset `o`: raw wire values. */
+export interface HeaderField {
+  get(b: Uint8Array, o: number): number;
+  set(b: Uint8Array, o: number, v: number): void;
+}
+
+const u16At = (p: number): HeaderField => ({
+  get: (b, o) => be.u16(b, o + p),
+  set: (b, o, v) => be.put16(b, o + p, v),
+});
+const u32At = (p: number): HeaderField => ({
+  get: (b, o) => be.u32(b, o + p),
+  set: (b, o, v) => be.put32(b, o + p, v >>> 0),
+});
+/** `width` bits starting at bit `shift` of byte `p` (bit 0 the lowest). */
+const bitsAt = (p: number, shift: number, width: number): HeaderField => {
+  const mask = (1 << width) - 1;
+  return {
+    get: (b, o) => (b[o + p] >>> shift) & mask,
+    set: (b, o, v) => {
+      b[o + p] = (b[o + p] & ~(mask << shift)) | ((v & mask) << shift);
+    },
+  };
+};
+
+/**
+ * The fixed header, one entry per field of the diagram above: `parseTcp`
+ * reads with it, `emitTcp` writes with it, and `TcpView` is a view over it.
+ * The flags are nine bits across two bytes: AE is bit 0 of byte 12.
+ */
+export const TCP_HEADER = {
+  srcPort: u16At(TCP_FIELD.SRC_PORT),
+  dstPort: u16At(TCP_FIELD.DST_PORT),
+  seq: u32At(TCP_FIELD.SEQ),
+  ack: u32At(TCP_FIELD.ACK),
+  dataOffset: bitsAt(TCP_FIELD.OFFSET_FLAGS, 4, 4),
+  reserved: bitsAt(TCP_FIELD.OFFSET_FLAGS, 1, 3),
+  flags: {
+    get: (b, o) => ((b[o + TCP_FIELD.OFFSET_FLAGS] & 1) << 8) | b[o + TCP_FIELD.FLAGS],
+    set: (b, o, v) => {
+      bitsAt(TCP_FIELD.OFFSET_FLAGS, 0, 1).set(b, o, v >>> 8);
+      b[o + TCP_FIELD.FLAGS] = v;
+    },
+  },
+  window: u16At(TCP_FIELD.WINDOW),
+  checksum: u16At(TCP_FIELD.CHECKSUM),
+  urgent: u16At(TCP_FIELD.URGENT),
+} as const satisfies Record<string, HeaderField>;
+
+/** A field of the fixed header. */
+export type TcpHeaderField = keyof typeof TCP_HEADER;
 
 /** The nine flag bits, as the 9-bit value `TcpFields.flags` holds. */
 export const TcpFlag = {
@@ -130,7 +183,6 @@ export interface PseudoHeader {
 
 /** A mutable view over TCP header bytes. Reads and writes go straight to the buffer. */
 export class TcpView {
-  readonly #dv: DataView;
   readonly bytes: Uint8Array;
 
   constructor(bytes: Uint8Array) {
@@ -138,71 +190,72 @@ export class TcpView {
       throw new DecodeError("TCP header", `need ${TCP_MIN_HEADER} bytes, got ${bytes.length}`);
     }
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  #get(f: TcpHeaderField): number {
+    return TCP_HEADER[f].get(this.bytes, 0);
+  }
+  #set(f: TcpHeaderField, v: number): void {
+    TCP_HEADER[f].set(this.bytes, 0, v);
   }
   get srcPort(): number {
-    return this.#dv.getUint16(TCP_FIELD.SRC_PORT);
+    return this.#get("srcPort");
   }
   set srcPort(v: number) {
-    this.#dv.setUint16(TCP_FIELD.SRC_PORT, v);
+    this.#set("srcPort", v);
   }
   get dstPort(): number {
-    return this.#dv.getUint16(TCP_FIELD.DST_PORT);
+    return this.#get("dstPort");
   }
   set dstPort(v: number) {
-    this.#dv.setUint16(TCP_FIELD.DST_PORT, v);
+    this.#set("dstPort", v);
   }
   get seq(): number {
-    return this.#dv.getUint32(TCP_FIELD.SEQ);
+    return this.#get("seq");
   }
   set seq(v: number) {
-    this.#dv.setUint32(TCP_FIELD.SEQ, v >>> 0);
+    this.#set("seq", v);
   }
   get ack(): number {
-    return this.#dv.getUint32(TCP_FIELD.ACK);
+    return this.#get("ack");
   }
   set ack(v: number) {
-    this.#dv.setUint32(TCP_FIELD.ACK, v >>> 0);
+    this.#set("ack", v);
   }
   get dataOffset(): number {
-    return this.bytes[TCP_FIELD.OFFSET_FLAGS] >>> 4;
+    return this.#get("dataOffset");
   }
   set dataOffset(v: number) {
-    const b = this.bytes;
-    b[TCP_FIELD.OFFSET_FLAGS] = (b[TCP_FIELD.OFFSET_FLAGS] & 0x0f) | ((v & 0xf) << 4);
+    this.#set("dataOffset", v);
   }
   get reserved(): number {
-    return (this.bytes[TCP_FIELD.OFFSET_FLAGS] >>> 1) & 0x7;
+    return this.#get("reserved");
   }
   set reserved(v: number) {
-    const b = this.bytes;
-    b[TCP_FIELD.OFFSET_FLAGS] = (b[TCP_FIELD.OFFSET_FLAGS] & 0xf1) | ((v & 0x7) << 1);
+    this.#set("reserved", v);
   }
   get flags(): number {
-    return ((this.bytes[TCP_FIELD.OFFSET_FLAGS] & 1) << 8) | this.bytes[TCP_FIELD.FLAGS];
+    return this.#get("flags");
   }
   set flags(v: number) {
-    const b = this.bytes;
-    b[TCP_FIELD.OFFSET_FLAGS] = (b[TCP_FIELD.OFFSET_FLAGS] & 0xfe) | ((v >>> 8) & 1);
-    b[TCP_FIELD.FLAGS] = v & 0xff;
+    this.#set("flags", v);
   }
   get window(): number {
-    return this.#dv.getUint16(TCP_FIELD.WINDOW);
+    return this.#get("window");
   }
   set window(v: number) {
-    this.#dv.setUint16(TCP_FIELD.WINDOW, v);
+    this.#set("window", v);
   }
   get checksum(): number {
-    return this.#dv.getUint16(TCP_FIELD.CHECKSUM);
+    return this.#get("checksum");
   }
   set checksum(v: number) {
-    this.#dv.setUint16(TCP_FIELD.CHECKSUM, v);
+    this.#set("checksum", v);
   }
   get urgent(): number {
-    return this.#dv.getUint16(TCP_FIELD.URGENT);
+    return this.#get("urgent");
   }
   set urgent(v: number) {
-    this.#dv.setUint16(TCP_FIELD.URGENT, v);
+    this.#set("urgent", v);
   }
   /** Recomputes the checksum over the whole view (header and payload). */
   fillChecksum(pseudo: PseudoHeader): void {
@@ -233,8 +286,8 @@ export function parseTcp(
   }
   const b = bytes;
   const o = start;
-  const off = b[o + 12];
-  const dataOffset = off >>> 4;
+  const h = (f: TcpHeaderField) => TCP_HEADER[f].get(b, o);
+  const dataOffset = h("dataOffset");
   if (dataOffset < 5) {
     throw new DecodeError("TCP header", `data offset ${dataOffset} is below 5`);
   }
@@ -247,16 +300,16 @@ export function parseTcp(
   }
   const fields: TcpFields = {
     kind: "tcp",
-    srcPort: (b[o] << 8) | b[o + 1],
-    dstPort: (b[o + 2] << 8) | b[o + 3],
-    seq: ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0,
-    ack: ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0,
+    srcPort: h("srcPort"),
+    dstPort: h("dstPort"),
+    seq: h("seq"),
+    ack: h("ack"),
     dataOffset,
-    reserved: (off >>> 1) & 7,
-    flags: ((off & 1) << 8) | b[o + 13],
-    window: (b[o + 14] << 8) | b[o + 15],
-    checksum: (b[o + 16] << 8) | b[o + 17],
-    urgent: (b[o + 18] << 8) | b[o + 19],
+    reserved: h("reserved"),
+    flags: h("flags"),
+    window: h("window"),
+    checksum: h("checksum"),
+    urgent: h("urgent"),
     options: hdr > TCP_MIN_HEADER ? parseTcpOptions(b, o + TCP_MIN_HEADER, o + hdr) : [],
     payload: b.subarray(o + hdr, end),
     checksumOk: undefined,
@@ -315,20 +368,17 @@ export function emitTcp(spec: TcpSpec, buf: Uint8Array, at: number, pseudo?: Pse
   }
   const b = buf;
   const o = at;
-  b[o] = spec.srcPort >>> 8;
-  b[o + 1] = spec.srcPort;
-  b[o + 2] = spec.dstPort >>> 8;
-  b[o + 3] = spec.dstPort;
-  put32(b, o + 4, spec.seq);
-  put32(b, o + 8, spec.ack);
-  b[o + 12] = (doff << 4) | (((spec.reserved ?? 0) & 7) << 1) | ((spec.flags >>> 8) & 1);
-  b[o + 13] = spec.flags;
-  b[o + 14] = spec.window >>> 8;
-  b[o + 15] = spec.window;
-  b[o + 16] = 0;
-  b[o + 17] = 0;
-  b[o + 18] = spec.urgent >>> 8;
-  b[o + 19] = spec.urgent;
+  const put = (f: TcpHeaderField, v: number) => TCP_HEADER[f].set(b, o, v);
+  b.fill(0, o, o + TCP_MIN_HEADER);
+  put("srcPort", spec.srcPort);
+  put("dstPort", spec.dstPort);
+  put("seq", spec.seq);
+  put("ack", spec.ack);
+  put("dataOffset", doff);
+  put("reserved", spec.reserved ?? 0);
+  put("flags", spec.flags);
+  put("window", spec.window);
+  put("urgent", spec.urgent);
   const optEnd = o + TCP_MIN_HEADER + emitTcpOptions(spec.options, b, o + TCP_MIN_HEADER);
   b.fill(0, optEnd, o + hdr);
   b.set(spec.payload, o + hdr);
@@ -342,16 +392,8 @@ export function emitTcp(spec: TcpSpec, buf: Uint8Array, at: number, pseudo?: Pse
     const right = segmentChecksum(b, o, end, pseudo);
     sum = sum === "bad" ? checksum.wrong(right) : right;
   }
-  b[o + 16] = sum >>> 8;
-  b[o + 17] = sum;
+  put("checksum", sum);
   return end - at;
-}
-
-function put32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v >>> 24;
-  b[p + 1] = v >>> 16;
-  b[p + 2] = v >>> 8;
-  b[p + 3] = v;
 }
 
 const FLAG_CHARS: ReadonlyArray<[number, string]> = [

@@ -1,4 +1,4 @@
-import { assertNever } from "./assert_never.ts";
+import { be } from "./big_endian.ts";
 
 /**
  * TCP options (RFC 9293 §3.1 "Options", §3.2).
@@ -76,9 +76,239 @@ export const TcpOptionKind = {
 /** RFC 7413 §4.1.1: the experimental ExID that marks Fast Open in kind 254. */
 export const FAST_OPEN_MAGIC = 0xf989;
 
+type OptionKind = TcpOption["kind"];
+type OptionOf<K extends OptionKind> = Extract<TcpOption, { kind: K }>;
+
+/**
+ * Everything about one option kind in one place: the kind numbers it is
+ * read from, the number it is sent with, its length, how its bytes read and
+ * how they are written. Parsing, emitting and `tcpOptionKindOf` all go
+ * through this table; a new option is one new entry.
+ */
+interface OptionDescriptor<K extends OptionKind> {
+  /** Kind numbers read as this option (EOL, NOP and `malformed` are the walk's own). */
+  readonly types: readonly number[];
+  /** The kind number it is sent with; -1 for `malformed`, which has none. */
+  kindOf(o: OptionOf<K>): number;
+  /** Bytes it takes on the wire, kind and length included. */
+  length(o: OptionOf<K>): number;
+  /** Writes it whole at `p`. */
+  emit(o: OptionOf<K>, b: Uint8Array, p: number): void;
+  /** Reads the option of `len` bytes at `at` (kind `type`); wrong lengths give `raw`. */
+  decode(b: Uint8Array, at: number, len: number, type: number): TcpOption;
+}
+
 function rawOf(type: number, bytes: Uint8Array, at: number, len: number, why: string): TcpOption {
   return { kind: "raw", type, data: bytes.subarray(at + 2, at + len), malformed: why };
 }
+
+function checkLen(len: number, what: string): number {
+  if (len > 255) {
+    throw new RangeError(`Cannot emit TCP option ${what}: length ${len} is above 255`);
+  }
+  return len;
+}
+
+/** Writes kind and length at `p`; returns where the body starts. */
+function tlvHeader(b: Uint8Array, p: number, kind: number, len: number, what: string): number {
+  b[p] = kind;
+  b[p + 1] = checkLen(len, what);
+  return p + 2;
+}
+
+const notDecoded = (): never => {
+  throw new Error("read by the option walk, not by kind");
+};
+
+/** An option of one fixed length whose body is read and written by `read`/`write`. */
+function fixed<K extends OptionKind>(
+  type: number,
+  len: number,
+  what: string,
+  read: (b: Uint8Array, body: number) => OptionOf<K>,
+  write: (o: OptionOf<K>, b: Uint8Array, body: number) => void,
+): OptionDescriptor<K> {
+  return {
+    types: [type],
+    kindOf: () => type,
+    length: () => len,
+    emit: (o, b, p) => write(o, b, tlvHeader(b, p, type, len, what)),
+    decode: (b, at, l) =>
+      l === len
+        ? read(b, at + 2)
+        : rawOf(type, b, at, l, `${what} option length ${l}, want ${len}`),
+  };
+}
+
+/** An option whose body is opaque bytes (`cookie`, `digest`, `data`) after `prefix` bytes. */
+function bytesBody<K extends OptionKind>(
+  type: number,
+  what: string,
+  body: (o: OptionOf<K>) => Uint8Array,
+  decode: OptionDescriptor<K>["decode"],
+): OptionDescriptor<K> {
+  return {
+    types: [type],
+    kindOf: () => type,
+    length: (o) => 2 + body(o).length,
+    emit: (o, b, p) => b.set(body(o), tlvHeader(b, p, type, 2 + body(o).length, what)),
+    decode,
+  };
+}
+
+const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
+  // RFC 9293 §3.2: EOL ends the list; what follows is padding, kept as-is.
+  eol: {
+    types: [],
+    kindOf: () => TcpOptionKind.EOL,
+    length: (o) => 1 + (o.trailing?.length ?? 0),
+    emit: (o, b, p) => {
+      b[p] = TcpOptionKind.EOL;
+      if (o.trailing) b.set(o.trailing, p + 1);
+    },
+    decode: notDecoded,
+  },
+  nop: {
+    types: [],
+    kindOf: () => TcpOptionKind.NOP,
+    length: () => 1,
+    emit: (_o, b, p) => {
+      b[p] = TcpOptionKind.NOP;
+    },
+    decode: notDecoded,
+  },
+  mss: fixed(
+    TcpOptionKind.MSS,
+    4,
+    "MSS",
+    (b, q) => ({ kind: "mss", value: be.u16(b, q) }),
+    (o, b, q) => be.put16(b, q, o.value),
+  ),
+  wscale: fixed(
+    TcpOptionKind.WSCALE,
+    3,
+    "window scale",
+    (b, q) => ({ kind: "wscale", shift: b[q] }),
+    (o, b, q) => {
+      b[q] = o.shift;
+    },
+  ),
+  sackOk: fixed(TcpOptionKind.SACK_OK, 2, "SACK-permitted", () => ({ kind: "sackOk" }), () => {}),
+  // RFC 2018 §3: 2 + 8n bytes, n blocks of left and right edge.
+  sack: {
+    types: [TcpOptionKind.SACK],
+    kindOf: () => TcpOptionKind.SACK,
+    length: (o) => 2 + 8 * o.blocks.length,
+    emit: (o, b, p) => {
+      let q = tlvHeader(b, p, TcpOptionKind.SACK, 2 + 8 * o.blocks.length, "SACK");
+      for (const [l, r] of o.blocks) {
+        be.put32(b, q, l);
+        be.put32(b, q + 4, r);
+        q += 8;
+      }
+    },
+    decode: (b, at, len, type) => {
+      if (len < 10 || (len - 2) % 8 !== 0) {
+        return rawOf(type, b, at, len, `SACK option length ${len}, want 2 + 8n with n >= 1`);
+      }
+      const blocks: Array<[number, number]> = [];
+      for (let q = at + 2; q < at + len; q += 8) blocks.push([be.u32(b, q), be.u32(b, q + 4)]);
+      return { kind: "sack", blocks };
+    },
+  },
+  ts: fixed(
+    TcpOptionKind.TS,
+    10,
+    "timestamps",
+    (b, q) => ({ kind: "ts", val: be.u32(b, q), ecr: be.u32(b, q + 4) }),
+    (o, b, q) => {
+      be.put32(b, q, o.val);
+      be.put32(b, q + 4, o.ecr);
+    },
+  ),
+  md5: bytesBody(
+    TcpOptionKind.MD5,
+    "MD5 signature",
+    (o) => o.digest,
+    (b, at, len, type) =>
+      len === 18
+        ? { kind: "md5", digest: b.subarray(at + 2, at + 18) }
+        : rawOf(type, b, at, len, `MD5 signature option length ${len}, want 18`),
+  ),
+  fastOpen: bytesBody(
+    TcpOptionKind.FAST_OPEN,
+    "Fast Open",
+    (o) => o.cookie,
+    (b, at, len) => ({ kind: "fastOpen", cookie: b.subarray(at + 2, at + len) }),
+  ),
+  // RFC 6994: kind 254 with the ExID 0xF989 is Fast Open; any other ExID stays raw.
+  fastOpenExp: {
+    types: [TcpOptionKind.EXP_2],
+    kindOf: () => TcpOptionKind.EXP_2,
+    length: (o) => 4 + o.cookie.length,
+    emit: (o, b, p) => {
+      const q = tlvHeader(
+        b,
+        p,
+        TcpOptionKind.EXP_2,
+        4 + o.cookie.length,
+        "Fast Open (experimental)",
+      );
+      be.put16(b, q, FAST_OPEN_MAGIC);
+      b.set(o.cookie, q + 2);
+    },
+    decode: (b, at, len, type) =>
+      len >= 4 && be.u16(b, at + 2) === FAST_OPEN_MAGIC
+        ? { kind: "fastOpenExp", cookie: b.subarray(at + 4, at + len) }
+        : { kind: "raw", type, data: b.subarray(at + 2, at + len) },
+  },
+  // draft-ietf-tcpm-accurate-ecn §3.2.3: up to three 24-bit counters; the kind gives their order.
+  accEcn: {
+    types: [TcpOptionKind.ACC_ECN_0, TcpOptionKind.ACC_ECN_1],
+    kindOf: (o) => o.order === 0 ? TcpOptionKind.ACC_ECN_0 : TcpOptionKind.ACC_ECN_1,
+    length: (o) => 2 + 3 * o.counters.length,
+    emit: (o, b, p) => {
+      const kind = o.order === 0 ? TcpOptionKind.ACC_ECN_0 : TcpOptionKind.ACC_ECN_1;
+      let q = tlvHeader(b, p, kind, 2 + 3 * o.counters.length, "AccECN");
+      for (const c of o.counters) {
+        be.put24(b, q, c);
+        q += 3;
+      }
+    },
+    decode: (b, at, len, type) => {
+      if ((len - 2) % 3 !== 0 || len > 11) {
+        return rawOf(type, b, at, len, `AccECN option length ${len}, want 2, 5, 8 or 11`);
+      }
+      const counters: number[] = [];
+      for (let q = at + 2; q < at + len; q += 3) counters.push(be.u24(b, q));
+      return { kind: "accEcn", order: type === TcpOptionKind.ACC_ECN_0 ? 0 : 1, counters };
+    },
+  },
+  raw: {
+    types: [],
+    kindOf: (o) => o.type,
+    length: (o) => 2 + o.data.length,
+    emit: (o, b, p) => b.set(o.data, tlvHeader(b, p, o.type, 2 + o.data.length, `kind ${o.type}`)),
+    decode: (b, at, len, type) => ({ kind: "raw", type, data: b.subarray(at + 2, at + len) }),
+  },
+  malformed: {
+    types: [],
+    kindOf: () => -1,
+    length: (o) => o.bytes.length,
+    emit: (o, b, p) => b.set(o.bytes, p),
+    decode: notDecoded,
+  },
+};
+
+/** The descriptor of `o`'s kind (the table is keyed by kind, so this cast is exact). */
+const descriptorOf = (o: TcpOption) => OPTIONS[o.kind] as unknown as OptionDescriptor<OptionKind>;
+
+/** Kind number to descriptor; a kind not listed is read as `raw`. */
+const BY_TYPE = new Map<number, OptionDescriptor<OptionKind>>(
+  Object.values(OPTIONS).flatMap((d) =>
+    d.types.map((t) => [t, d as unknown as OptionDescriptor<OptionKind>] as const)
+  ),
+);
 
 /**
  * Decodes the options area `bytes[start, end)`. Never throws: problems are
@@ -89,285 +319,60 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
   let i = start;
   while (i < end) {
     const kind = bytes[i];
-    if (kind === 0) {
-      // RFC 9293 §3.2: EOL ends the list; what follows is padding, kept as-is.
+    if (kind === TcpOptionKind.EOL) {
       out.push(
         i + 1 < end ? { kind: "eol", trailing: bytes.subarray(i + 1, end) } : { kind: "eol" },
       );
       return out;
     }
-    if (kind === 1) {
+    if (kind === TcpOptionKind.NOP) {
       out.push({ kind: "nop" });
       i++;
       continue;
     }
-    if (i + 1 >= end) {
-      out.push({
-        kind: "malformed",
-        bytes: bytes.subarray(i, end),
-        reason: `option kind ${kind} at byte ${i - start} has no length byte`,
-      });
+    const bad = (why: string): TcpOption[] => {
+      out.push({ kind: "malformed", bytes: bytes.subarray(i, end), reason: why });
       return out;
-    }
+    };
+    if (i + 1 >= end) return bad(`option kind ${kind} at byte ${i - start} has no length byte`);
     const len = bytes[i + 1];
     if (len < 2) {
-      out.push({
-        kind: "malformed",
-        bytes: bytes.subarray(i, end),
-        reason: `option kind ${kind} at byte ${i - start} has length ${len}, below 2`,
-      });
-      return out;
+      return bad(`option kind ${kind} at byte ${i - start} has length ${len}, below 2`);
     }
     if (i + len > end) {
-      out.push({
-        kind: "malformed",
-        bytes: bytes.subarray(i, end),
-        reason: `option kind ${kind} at byte ${i - start} has length ${len}, past the ${
+      return bad(
+        `option kind ${kind} at byte ${i - start} has length ${len}, past the ${
           end - i
         } bytes left`,
-      });
-      return out;
+      );
     }
-    out.push(decodeOne(bytes, i, kind, len));
+    out.push((BY_TYPE.get(kind) ?? OPTIONS.raw).decode(bytes, i, len, kind));
     i += len;
   }
   return out;
 }
 
-function decodeOne(b: Uint8Array, at: number, kind: number, len: number): TcpOption {
-  switch (kind) {
-    case TcpOptionKind.MSS:
-      if (len !== 4) return rawOf(kind, b, at, len, `MSS option length ${len}, want 4`);
-      return { kind: "mss", value: (b[at + 2] << 8) | b[at + 3] };
-    case TcpOptionKind.WSCALE:
-      if (len !== 3) return rawOf(kind, b, at, len, `window scale option length ${len}, want 3`);
-      return { kind: "wscale", shift: b[at + 2] };
-    case TcpOptionKind.SACK_OK:
-      if (len !== 2) return rawOf(kind, b, at, len, `SACK-permitted option length ${len}, want 2`);
-      return { kind: "sackOk" };
-    case TcpOptionKind.SACK: {
-      if (len < 10 || (len - 2) % 8 !== 0) {
-        return rawOf(kind, b, at, len, `SACK option length ${len}, want 2 + 8n with n >= 1`);
-      }
-      const blocks: Array<[number, number]> = [];
-      for (let p = at + 2; p < at + len; p += 8) blocks.push([u32(b, p), u32(b, p + 4)]);
-      return { kind: "sack", blocks };
-    }
-    case TcpOptionKind.TS:
-      if (len !== 10) return rawOf(kind, b, at, len, `timestamps option length ${len}, want 10`);
-      return { kind: "ts", val: u32(b, at + 2), ecr: u32(b, at + 6) };
-    case TcpOptionKind.MD5:
-      if (len !== 18) return rawOf(kind, b, at, len, `MD5 signature option length ${len}, want 18`);
-      return { kind: "md5", digest: b.subarray(at + 2, at + 18) };
-    case TcpOptionKind.FAST_OPEN:
-      return { kind: "fastOpen", cookie: b.subarray(at + 2, at + len) };
-    case TcpOptionKind.EXP_2:
-      if (len >= 4 && ((b[at + 2] << 8) | b[at + 3]) === FAST_OPEN_MAGIC) {
-        return { kind: "fastOpenExp", cookie: b.subarray(at + 4, at + len) };
-      }
-      return { kind: "raw", type: kind, data: b.subarray(at + 2, at + len) };
-    case TcpOptionKind.ACC_ECN_0:
-    case TcpOptionKind.ACC_ECN_1: {
-      if ((len - 2) % 3 !== 0 || len > 11) {
-        return rawOf(kind, b, at, len, `AccECN option length ${len}, want 2, 5, 8 or 11`);
-      }
-      const counters: number[] = [];
-      for (let p = at + 2; p < at + len; p += 3) {
-        counters.push((b[p] << 16) | (b[p + 1] << 8) | b[p + 2]);
-      }
-      return { kind: "accEcn", order: kind === TcpOptionKind.ACC_ECN_0 ? 0 : 1, counters };
-    }
-    default:
-      return { kind: "raw", type: kind, data: b.subarray(at + 2, at + len) };
-  }
-}
-
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
-}
-
 /** How many bytes `emitTcpOptions` writes for `opts` (before any padding). */
 export function tcpOptionsLength(opts: readonly TcpOption[]): number {
   let n = 0;
-  for (const o of opts) n += optionLength(o);
+  for (const o of opts) n += descriptorOf(o).length(o);
   return n;
-}
-
-function optionLength(o: TcpOption): number {
-  switch (o.kind) {
-    case "eol":
-      return 1 + (o.trailing ? o.trailing.length : 0);
-    case "nop":
-      return 1;
-    case "mss":
-      return 4;
-    case "wscale":
-      return 3;
-    case "sackOk":
-      return 2;
-    case "sack":
-      return 2 + 8 * o.blocks.length;
-    case "ts":
-      return 10;
-    case "md5":
-      return 2 + o.digest.length;
-    case "fastOpen":
-      return 2 + o.cookie.length;
-    case "fastOpenExp":
-      return 4 + o.cookie.length;
-    case "accEcn":
-      return 2 + 3 * o.counters.length;
-    case "raw":
-      return 2 + o.data.length;
-    case "malformed":
-      return o.bytes.length;
-    default:
-      return assertNever(o);
-  }
 }
 
 /** Writes `opts` into `buf` at `at`; returns the number of bytes written. */
 export function emitTcpOptions(opts: readonly TcpOption[], buf: Uint8Array, at: number): number {
   let p = at;
   for (const o of opts) {
-    switch (o.kind) {
-      case "eol":
-        buf[p++] = 0;
-        if (o.trailing) {
-          buf.set(o.trailing, p);
-          p += o.trailing.length;
-        }
-        break;
-      case "nop":
-        buf[p++] = 1;
-        break;
-      case "mss":
-        buf[p] = 2;
-        buf[p + 1] = 4;
-        buf[p + 2] = o.value >>> 8;
-        buf[p + 3] = o.value;
-        p += 4;
-        break;
-      case "wscale":
-        buf[p] = 3;
-        buf[p + 1] = 3;
-        buf[p + 2] = o.shift;
-        p += 3;
-        break;
-      case "sackOk":
-        buf[p] = 4;
-        buf[p + 1] = 2;
-        p += 2;
-        break;
-      case "sack":
-        buf[p] = 5;
-        buf[p + 1] = checkLen(2 + 8 * o.blocks.length, "SACK");
-        p += 2;
-        for (const [l, r] of o.blocks) {
-          put32(buf, p, l);
-          put32(buf, p + 4, r);
-          p += 8;
-        }
-        break;
-      case "ts":
-        buf[p] = 8;
-        buf[p + 1] = 10;
-        put32(buf, p + 2, o.val);
-        put32(buf, p + 6, o.ecr);
-        p += 10;
-        break;
-      case "md5":
-        p = putTlv(buf, p, 19, o.digest, "MD5 signature");
-        break;
-      case "fastOpen":
-        p = putTlv(buf, p, 34, o.cookie, "Fast Open");
-        break;
-      case "fastOpenExp":
-        buf[p] = 254;
-        buf[p + 1] = checkLen(4 + o.cookie.length, "Fast Open (experimental)");
-        buf[p + 2] = FAST_OPEN_MAGIC >>> 8;
-        buf[p + 3] = FAST_OPEN_MAGIC & 0xff;
-        buf.set(o.cookie, p + 4);
-        p += 4 + o.cookie.length;
-        break;
-      case "accEcn":
-        buf[p] = o.order === 0 ? 172 : 174;
-        buf[p + 1] = checkLen(2 + 3 * o.counters.length, "AccECN");
-        p += 2;
-        for (const c of o.counters) {
-          buf[p] = c >>> 16;
-          buf[p + 1] = c >>> 8;
-          buf[p + 2] = c;
-          p += 3;
-        }
-        break;
-      case "raw":
-        p = putTlv(buf, p, o.type, o.data, `kind ${o.type}`);
-        break;
-      case "malformed":
-        buf.set(o.bytes, p);
-        p += o.bytes.length;
-        break;
-      default:
-        assertNever(o);
-    }
+    const d = descriptorOf(o);
+    d.emit(o, buf, p);
+    p += d.length(o);
   }
   return p - at;
 }
 
-function checkLen(len: number, what: string): number {
-  if (len > 255) {
-    throw new RangeError(`Cannot emit TCP option ${what}: length ${len} is above 255`);
-  }
-  return len;
-}
-
-function putTlv(buf: Uint8Array, p: number, kind: number, data: Uint8Array, what: string): number {
-  buf[p] = kind;
-  buf[p + 1] = checkLen(2 + data.length, what);
-  buf.set(data, p + 2);
-  return p + 2 + data.length;
-}
-
-function put32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v >>> 24;
-  b[p + 1] = v >>> 16;
-  b[p + 2] = v >>> 8;
-  b[p + 3] = v;
-}
-
 /** The kind number an option is sent with; `-1` for `malformed`, which has none of its own. */
 export function tcpOptionKindOf(o: TcpOption): number {
-  switch (o.kind) {
-    case "eol":
-      return TcpOptionKind.EOL;
-    case "nop":
-      return TcpOptionKind.NOP;
-    case "mss":
-      return TcpOptionKind.MSS;
-    case "wscale":
-      return TcpOptionKind.WSCALE;
-    case "sackOk":
-      return TcpOptionKind.SACK_OK;
-    case "sack":
-      return TcpOptionKind.SACK;
-    case "ts":
-      return TcpOptionKind.TS;
-    case "md5":
-      return TcpOptionKind.MD5;
-    case "fastOpen":
-      return TcpOptionKind.FAST_OPEN;
-    case "fastOpenExp":
-      return TcpOptionKind.EXP_2;
-    case "accEcn":
-      return o.order === 0 ? TcpOptionKind.ACC_ECN_0 : TcpOptionKind.ACC_ECN_1;
-    case "raw":
-      return o.type;
-    case "malformed":
-      return -1;
-    default:
-      return assertNever(o, "TCP option");
-  }
+  return descriptorOf(o).kindOf(o);
 }
 
 /**

@@ -25,6 +25,7 @@
  * assert.equal(u.checksumOk, true);
  * ```
  */
+import { be } from "./big_endian.ts";
 import { checksum } from "./checksum.ts";
 import { DecodeError } from "./decode_error.ts";
 import type { PseudoHeader } from "./tcp.ts";
@@ -55,36 +56,34 @@ export type UdpSpec = Omit<UdpFields, "kind" | "length" | "checksum" | "checksum
 
 /** A mutable view over UDP header bytes. */
 export class UdpView {
-  readonly #dv: DataView;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     if (bytes.length < 8) throw new DecodeError("UDP header", `need 8 bytes, got ${bytes.length}`);
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get srcPort(): number {
-    return this.#dv.getUint16(0);
+    return be.u16(this.bytes, 0);
   }
   set srcPort(v: number) {
-    this.#dv.setUint16(0, v);
+    be.put16(this.bytes, 0, v);
   }
   get dstPort(): number {
-    return this.#dv.getUint16(2);
+    return be.u16(this.bytes, 2);
   }
   set dstPort(v: number) {
-    this.#dv.setUint16(2, v);
+    be.put16(this.bytes, 2, v);
   }
   get length(): number {
-    return this.#dv.getUint16(4);
+    return be.u16(this.bytes, 4);
   }
   set length(v: number) {
-    this.#dv.setUint16(4, v);
+    be.put16(this.bytes, 4, v);
   }
   get checksum(): number {
-    return this.#dv.getUint16(6);
+    return be.u16(this.bytes, 6);
   }
   set checksum(v: number) {
-    this.#dv.setUint16(6, v);
+    be.put16(this.bytes, 6, v);
   }
   /** Recomputes the checksum over the whole view; a computed zero is sent as all ones (RFC 768). */
   fillChecksum(pseudo: PseudoHeader): void {
@@ -113,10 +112,10 @@ export function parseUdp(
   if (end - start < 8) throw new DecodeError("UDP header", `need 8 bytes, got ${end - start}`);
   const f: UdpFields = {
     kind: "udp",
-    srcPort: (b[o] << 8) | b[o + 1],
-    dstPort: (b[o + 2] << 8) | b[o + 3],
-    length: (b[o + 4] << 8) | b[o + 5],
-    checksum: (b[o + 6] << 8) | b[o + 7],
+    srcPort: be.u16(b, o),
+    dstPort: be.u16(b, o + 2),
+    length: be.u16(b, o + 4),
+    checksum: be.u16(b, o + 6),
     payload: b.subarray(o + 8, end),
   };
   if (pseudo) {
@@ -136,12 +135,9 @@ export function emitUdp(spec: UdpSpec, buf: Uint8Array, at: number, pseudo?: Pse
   const b = buf;
   const o = at;
   const length = spec.length ?? total;
-  b[o] = spec.srcPort >>> 8;
-  b[o + 1] = spec.srcPort;
-  b[o + 2] = spec.dstPort >>> 8;
-  b[o + 3] = spec.dstPort;
-  b[o + 4] = length >>> 8;
-  b[o + 5] = length;
+  be.put16(b, o, spec.srcPort);
+  be.put16(b, o + 2, spec.dstPort);
+  be.put16(b, o + 4, length);
   b[o + 6] = 0;
   b[o + 7] = 0;
   b.set(spec.payload, o + 8);
@@ -160,7 +156,6 @@ export function emitUdp(spec: UdpSpec, buf: Uint8Array, at: number, pseudo?: Pse
     if (sum === 0) sum = 0xffff;
     if (bad) sum = checksum.wrong(sum);
   }
-  b[o + 6] = sum >>> 8;
-  b[o + 7] = sum;
+  be.put16(b, o + 6, sum);
   return total;
 }
