@@ -57,7 +57,10 @@ Deno.test("pkt convert: test --pkt --target builtin runs what converts and names
 
 Deno.test("pkt convert: the scenario keeps every line's place and says it in the DSL's words", async () => {
   const out: string[] = [];
-  assert.equal(await pktConvertCommand(["--native", "examples/pkt/linger_zero.pkt"], (l) => out.push(l)), 0);
+  assert.equal(
+    await pktConvertCommand(["--native", "examples/pkt/linger_zero.pkt"], (l) => out.push(l)),
+    0,
+  );
   const text = out.join("\n");
   assert.match(text, /^import \{ .*\bsyn\b.* \} from "synack";$/m);
   assert.match(text, /^ {2}sysctl\("net\.ipv4\.tcp_timestamps", 0\), \/\/ linger_zero\.pkt:4$/m);
