@@ -20,12 +20,19 @@ const SACK_RECEIVER = "no SACK blocks: SACK was not negotiated (TCPSACKEnabled i
 const SACK_SENDER =
   "the sender does not act on SACK blocks (SACK not negotiated): no retransmission of the hole " +
   "before the RTO";
+const FIN_ACK_AT_ONCE =
+  "the FIN is ACKed at once: the netstack has no pingpong mode that would hold it for the " +
+  "delayed-ACK timer";
 const ACCEPT_QUEUE =
   "gVisor's listen backlog counts differently: with backlog 0 or a full queue of 1 it does " +
   "not answer the SYN the scenario expects answered";
 
 /** Where gVisor's netstack and Linux differ, scenario by scenario: what gVisor does instead. */
 export const GVISOR_DIVERGENCES: Readonly<Record<string, string>> = {
+  "a FIN after data waits for the delayed-ACK timer, 40 ms (Linux tcp_fin: pingpong mode)":
+    FIN_ACK_AT_ONCE,
+  "a FIN with data waits for the delayed-ACK timer too; a reply before it carries the ACK":
+    FIN_ACK_AT_ONCE,
   "simultaneous close: FIN-WAIT-1 → CLOSING → TIME-WAIT": STATE_AFTER_CLOSE,
   "half-close: after shutdown(SHUT_WR) data still arrives and is read (FIN-WAIT-2)":
     STATE_AFTER_CLOSE,

@@ -51,6 +51,37 @@ scenario("passive close: CLOSE-WAIT, then LAST-ACK, then CLOSED", [
   getsockopt("TCP_INFO").on(3).returns({ state: "LISTEN" }),
 ]);
 
+scenario("a FIN after data waits for the delayed-ACK timer, 40 ms (Linux tcp_fin: pingpong mode)", [
+  ...established,
+  inject(data("hello")),
+  expect(ack().seq(1).ack(6)),
+  read().returns("hello"),
+  inject(finAck().seq(6)),
+  // At least 36 ms: 40 ms of ato on a 4 ms tick. When it comes after that is the machine's.
+  expectNothing("30ms"),
+  expect(ack().seq(1).ack(7)).within("500ms"),
+  getsockopt("TCP_INFO").returns({ state: "CLOSE_WAIT" }),
+]);
+
+scenario("a FIN with data waits for the delayed-ACK timer too; a reply before it carries the ACK", [
+  ...established,
+  inject(data("hello")),
+  expect(ack().seq(1).ack(6)),
+  inject(finAck().seq(6).payload("world")),
+  expectNothing("20ms"),
+  write("bye"),
+  expect(ack().flags("P.").seq(1).ack(12).payload("bye")),
+  expectNothing("100ms"),
+]);
+
+scenario("gVisor's netstack ACKs a FIN at once: it has no pingpong mode", [
+  ...established,
+  inject(data("hello")),
+  expect(ack().seq(1).ack(6)),
+  inject(finAck().seq(6)),
+  expect(ack().seq(1).ack(7)).within("5ms"),
+], { profile: "gvisor" });
+
 scenario("simultaneous close: FIN-WAIT-1 → CLOSING → TIME-WAIT", [
   ...established,
   shutdown("SHUT_WR"),

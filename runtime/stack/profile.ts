@@ -44,6 +44,17 @@ export interface StackProfile {
   /** ACKs sent at once when data first arrives (Linux quickack mode, TCP_MAX_QUICKACKS = 16). */
   quickAcks: number;
   /**
+   * Linux tcp_fin: a FIN that ends ESTABLISHED puts the socket in pingpong
+   * mode, so its ACK waits for the delayed-ACK timer (unless more than one
+   * full segment is unacknowledged). Off: the FIN is ACKed at once.
+   */
+  finPingpong: boolean;
+  /**
+   * One timer tick (a jiffy: 4 ms at Debian's CONFIG_HZ=250). A delayed ACK
+   * before any data has arrived (icsk_ack.ato still 0) waits only for it.
+   */
+  jiffyMs: number;
+  /**
    * Whether a non-SYN, non-RST segment without TSopt is accepted after
    * timestamps were negotiated. RFC 7323 §3.2 says it SHOULD be dropped
    * (gVisor does); Linux accepts it.
@@ -146,6 +157,8 @@ export const profileSchema = z.strictObject({
   rtoMaxMs: int(1, 3_600_000),
   delayedAckMs: int(1, 500),
   quickAcks: int(0, 1000),
+  finPingpong: bool,
+  jiffyMs: int(1, 100),
   acceptMissingTs: bool,
   challengeAcks: bool,
   disorderedAcks: bool,
@@ -184,6 +197,8 @@ const linux: StackProfile = Object.freeze({
   rtoMaxMs: 120_000,
   delayedAckMs: 40,
   quickAcks: 16,
+  finPingpong: true,
+  jiffyMs: 4,
   acceptMissingTs: true,
   challengeAcks: true,
   disorderedAcks: true,
@@ -225,6 +240,7 @@ const gvisor: StackProfile = Object.freeze({
   name: "gvisor",
   acceptMissingTs: false,
   disorderedAcks: false,
+  finPingpong: false,
   synAckRetries: 6,
   sack: false,
   wscale: 5,

@@ -19,6 +19,7 @@ import { dupAck, newAck, sackArrived } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
 import {
   ackData,
+  ackFin,
   enterTimeWait,
   restartRto,
   rtoIn,
@@ -407,7 +408,7 @@ function synchronized(t: Tcb, seg: TcpFields): void {
       fin ||= d.fin;
       t.sackBlocks.advance(t.rcvNxt);
     }
-    if (fin) finArrives(t);
+    if (fin) finArrives(t, len >= t.rcvMss, gap);
     else if (gap) t.sendAck(); // filling a hole is ACKed at once
     else if (data.length) ackData(t, len >= t.rcvMss);
     else if (len > 0) t.sendAck(); // all of it was a duplicate: ACK at once, with its D-SACK
@@ -457,24 +458,31 @@ function rstArrives(t: Tcb): void {
   }
 }
 
-function finArrives(t: Tcb): void {
+/**
+ * The peer's FIN, in order (RFC 9293 §3.10.7.4, eighth; Linux tcp_fin).
+ * `fullSized`: it came with a full segment; `now`: it filled a hole.
+ */
+function finArrives(t: Tcb, fullSized: boolean, now: boolean): void {
   t.rcvNxt = seq.add(t.rcvNxt, 1);
   t.finReceived = true;
-  t.sendAck();
   switch (t.state) {
     case "SYN_RECV":
     case "ESTABLISHED":
       t.setState("CLOSE_WAIT");
-      break;
+      ackFin(t, fullSized, now);
+      return;
     case "FIN_WAIT1":
+      // A simultaneous close: ACK at once, CLOSING until our FIN is acknowledged.
+      t.sendAck();
       if (t.finAcked) enterTimeWait(t);
       else t.setState("CLOSING");
-      break;
+      return;
     case "FIN_WAIT2":
+      t.sendAck();
       enterTimeWait(t);
-      break;
+      return;
     default:
-      break;
+      t.sendAck();
   }
 }
 

@@ -318,13 +318,33 @@ export function ackData(t: Tcb, fullSized: boolean): void {
     t.sendAck();
     return;
   }
-  if (!t.ackTimer) {
-    const c = t.host.clock;
-    t.ackTimer = c.setTimer(c.now() + t.profile.delayedAckMs, () => {
-      t.ackTimer = undefined;
-      if (t.state !== "CLOSE") t.sendAck();
-    });
+  delayAck(t, t.profile.delayedAckMs);
+}
+
+/** Sends an ACK `ms` from now, unless one is already due or goes out with a segment before. */
+function delayAck(t: Tcb, ms: number): void {
+  if (t.ackTimer) return;
+  const c = t.host.clock;
+  t.ackTimer = c.setTimer(c.now() + ms, () => {
+    t.ackTimer = undefined;
+    if (t.state !== "CLOSE") t.sendAck();
+  });
+}
+
+/**
+ * The ACK of a FIN that ends ESTABLISHED (Linux tcp_fin, __tcp_ack_snd_check):
+ * the socket is in pingpong mode now, so there is no quick ACK; the
+ * delayed-ACK timer sends it after ato, 40 ms once data has arrived, one
+ * tick before (ato is still 0), unless more than one full segment waits to
+ * be acknowledged. A FIN that fills a hole is ACKed at once, as the hole is.
+ */
+export function ackFin(t: Tcb, fullSized: boolean, now: boolean): void {
+  if (fullSized) t.unackedSegs++;
+  if (now || !t.profile.finPingpong || t.unackedSegs >= 2) {
+    t.sendAck();
+    return;
   }
+  delayAck(t, t.dataSegsIn > 0 ? t.profile.delayedAckMs : t.profile.jiffyMs);
 }
 
 // --- TIME-WAIT and FIN-WAIT-2 ---------------------------------------------------------
