@@ -110,7 +110,8 @@ export const TCP_HEADER = {
   flags: {
     get: (b, o) => ((b[o + TCP_FIELD.OFFSET_FLAGS] & 1) << 8) | b[o + TCP_FIELD.FLAGS],
     set: (b, o, v) => {
-      bitsAt(TCP_FIELD.OFFSET_FLAGS, 0, 1).set(b, o, v >>> 8);
+      const p = o + TCP_FIELD.OFFSET_FLAGS;
+      b[p] = (b[p] & 0xfe) | ((v >>> 8) & 1);
       b[o + TCP_FIELD.FLAGS] = v;
     },
   },
@@ -286,8 +287,8 @@ export function parseTcp(
   }
   const b = bytes;
   const o = start;
-  const h = (f: TcpHeaderField) => TCP_HEADER[f].get(b, o);
-  const dataOffset = h("dataOffset");
+  const H = TCP_HEADER;
+  const dataOffset = H.dataOffset.get(b, o);
   if (dataOffset < 5) {
     throw new DecodeError("TCP header", `data offset ${dataOffset} is below 5`);
   }
@@ -300,16 +301,16 @@ export function parseTcp(
   }
   const fields: TcpFields = {
     kind: "tcp",
-    srcPort: h("srcPort"),
-    dstPort: h("dstPort"),
-    seq: h("seq"),
-    ack: h("ack"),
+    srcPort: H.srcPort.get(b, o),
+    dstPort: H.dstPort.get(b, o),
+    seq: H.seq.get(b, o),
+    ack: H.ack.get(b, o),
     dataOffset,
-    reserved: h("reserved"),
-    flags: h("flags"),
-    window: h("window"),
-    checksum: h("checksum"),
-    urgent: h("urgent"),
+    reserved: H.reserved.get(b, o),
+    flags: H.flags.get(b, o),
+    window: H.window.get(b, o),
+    checksum: H.checksum.get(b, o),
+    urgent: H.urgent.get(b, o),
     options: hdr > TCP_MIN_HEADER ? parseTcpOptions(b, o + TCP_MIN_HEADER, o + hdr) : [],
     payload: b.subarray(o + hdr, end),
     checksumOk: undefined,
@@ -368,17 +369,18 @@ export function emitTcp(spec: TcpSpec, buf: Uint8Array, at: number, pseudo?: Pse
   }
   const b = buf;
   const o = at;
-  const put = (f: TcpHeaderField, v: number) => TCP_HEADER[f].set(b, o, v);
-  b.fill(0, o, o + TCP_MIN_HEADER);
-  put("srcPort", spec.srcPort);
-  put("dstPort", spec.dstPort);
-  put("seq", spec.seq);
-  put("ack", spec.ack);
-  put("dataOffset", doff);
-  put("reserved", spec.reserved ?? 0);
-  put("flags", spec.flags);
-  put("window", spec.window);
-  put("urgent", spec.urgent);
+  const H = TCP_HEADER;
+  b[o + TCP_FIELD.OFFSET_FLAGS] = 0; // the bit fields below share this byte
+  H.srcPort.set(b, o, spec.srcPort);
+  H.dstPort.set(b, o, spec.dstPort);
+  H.seq.set(b, o, spec.seq);
+  H.ack.set(b, o, spec.ack);
+  H.dataOffset.set(b, o, doff);
+  H.reserved.set(b, o, spec.reserved ?? 0);
+  H.flags.set(b, o, spec.flags);
+  H.window.set(b, o, spec.window);
+  H.checksum.set(b, o, 0);
+  H.urgent.set(b, o, spec.urgent);
   const optEnd = o + TCP_MIN_HEADER + emitTcpOptions(spec.options, b, o + TCP_MIN_HEADER);
   b.fill(0, optEnd, o + hdr);
   b.set(spec.payload, o + hdr);
@@ -392,7 +394,7 @@ export function emitTcp(spec: TcpSpec, buf: Uint8Array, at: number, pseudo?: Pse
     const right = segmentChecksum(b, o, end, pseudo);
     sum = sum === "bad" ? checksum.wrong(right) : right;
   }
-  put("checksum", sum);
+  H.checksum.set(b, o, sum);
   return end - at;
 }
 

@@ -1,3 +1,4 @@
+import { assertNever } from "./assert_never.ts";
 import { be } from "./big_endian.ts";
 
 /**
@@ -92,8 +93,8 @@ interface OptionDescriptor<K extends OptionKind> {
   kindOf(o: OptionOf<K>): number;
   /** Bytes it takes on the wire, kind and length included. */
   length(o: OptionOf<K>): number;
-  /** Writes it whole at `p`. */
-  emit(o: OptionOf<K>, b: Uint8Array, p: number): void;
+  /** Writes it whole at `p`; returns where the next option starts. */
+  emit(o: OptionOf<K>, b: Uint8Array, p: number): number;
   /** Reads the option of `len` bytes at `at` (kind `type`); wrong lengths give `raw`. */
   decode(b: Uint8Array, at: number, len: number, type: number): TcpOption;
 }
@@ -109,52 +110,22 @@ function checkLen(len: number, what: string): number {
   return len;
 }
 
-/** Writes kind and length at `p`; returns where the body starts. */
-function tlvHeader(b: Uint8Array, p: number, kind: number, len: number, what: string): number {
+/** Writes kind and length at `p`. */
+function tlvHeader(b: Uint8Array, p: number, kind: number, len: number, what: string): void {
   b[p] = kind;
   b[p + 1] = checkLen(len, what);
-  return p + 2;
+}
+
+/** Writes kind, length and the opaque `data` at `p`; returns the end. */
+function tlv(b: Uint8Array, p: number, kind: number, data: Uint8Array, what: string): number {
+  tlvHeader(b, p, kind, 2 + data.length, what);
+  b.set(data, p + 2);
+  return p + 2 + data.length;
 }
 
 const notDecoded = (): never => {
   throw new Error("read by the option walk, not by kind");
 };
-
-/** An option of one fixed length whose body is read and written by `read`/`write`. */
-function fixed<K extends OptionKind>(
-  type: number,
-  len: number,
-  what: string,
-  read: (b: Uint8Array, body: number) => OptionOf<K>,
-  write: (o: OptionOf<K>, b: Uint8Array, body: number) => void,
-): OptionDescriptor<K> {
-  return {
-    types: [type],
-    kindOf: () => type,
-    length: () => len,
-    emit: (o, b, p) => write(o, b, tlvHeader(b, p, type, len, what)),
-    decode: (b, at, l) =>
-      l === len
-        ? read(b, at + 2)
-        : rawOf(type, b, at, l, `${what} option length ${l}, want ${len}`),
-  };
-}
-
-/** An option whose body is opaque bytes (`cookie`, `digest`, `data`) after `prefix` bytes. */
-function bytesBody<K extends OptionKind>(
-  type: number,
-  what: string,
-  body: (o: OptionOf<K>) => Uint8Array,
-  decode: OptionDescriptor<K>["decode"],
-): OptionDescriptor<K> {
-  return {
-    types: [type],
-    kindOf: () => type,
-    length: (o) => 2 + body(o).length,
-    emit: (o, b, p) => b.set(body(o), tlvHeader(b, p, type, 2 + body(o).length, what)),
-    decode,
-  };
-}
 
 const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
   // RFC 9293 §3.2: EOL ends the list; what follows is padding, kept as-is.
@@ -164,7 +135,9 @@ const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
     length: (o) => 1 + (o.trailing?.length ?? 0),
     emit: (o, b, p) => {
       b[p] = TcpOptionKind.EOL;
-      if (o.trailing) b.set(o.trailing, p + 1);
+      if (!o.trailing) return p + 1;
+      b.set(o.trailing, p + 1);
+      return p + 1 + o.trailing.length;
     },
     decode: notDecoded,
   },
@@ -174,38 +147,71 @@ const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
     length: () => 1,
     emit: (_o, b, p) => {
       b[p] = TcpOptionKind.NOP;
+      return p + 1;
     },
     decode: notDecoded,
   },
-  mss: fixed(
-    TcpOptionKind.MSS,
-    4,
-    "MSS",
-    (b, q) => ({ kind: "mss", value: be.u16(b, q) }),
-    (o, b, q) => be.put16(b, q, o.value),
-  ),
-  wscale: fixed(
-    TcpOptionKind.WSCALE,
-    3,
-    "window scale",
-    (b, q) => ({ kind: "wscale", shift: b[q] }),
-    (o, b, q) => {
-      b[q] = o.shift;
+  // RFC 9293 §3.7.1.
+  mss: {
+    types: [TcpOptionKind.MSS],
+    kindOf: () => TcpOptionKind.MSS,
+    length: () => 4,
+    emit: (o, b, p) => {
+      b[p] = TcpOptionKind.MSS;
+      b[p + 1] = 4;
+      be.put16(b, p + 2, o.value);
+      return p + 4;
     },
-  ),
-  sackOk: fixed(TcpOptionKind.SACK_OK, 2, "SACK-permitted", () => ({ kind: "sackOk" }), () => {}),
+    decode: (b, at, len, type) =>
+      len === 4
+        ? { kind: "mss", value: be.u16(b, at + 2) }
+        : rawOf(type, b, at, len, `MSS option length ${len}, want 4`),
+  },
+  // RFC 7323 §2.2.
+  wscale: {
+    types: [TcpOptionKind.WSCALE],
+    kindOf: () => TcpOptionKind.WSCALE,
+    length: () => 3,
+    emit: (o, b, p) => {
+      b[p] = TcpOptionKind.WSCALE;
+      b[p + 1] = 3;
+      b[p + 2] = o.shift;
+      return p + 3;
+    },
+    decode: (b, at, len, type) =>
+      len === 3
+        ? { kind: "wscale", shift: b[at + 2] }
+        : rawOf(type, b, at, len, `window scale option length ${len}, want 3`),
+  },
+  // RFC 2018 §2.
+  sackOk: {
+    types: [TcpOptionKind.SACK_OK],
+    kindOf: () => TcpOptionKind.SACK_OK,
+    length: () => 2,
+    emit: (_o, b, p) => {
+      b[p] = TcpOptionKind.SACK_OK;
+      b[p + 1] = 2;
+      return p + 2;
+    },
+    decode: (b, at, len, type) =>
+      len === 2
+        ? { kind: "sackOk" }
+        : rawOf(type, b, at, len, `SACK-permitted option length ${len}, want 2`),
+  },
   // RFC 2018 §3: 2 + 8n bytes, n blocks of left and right edge.
   sack: {
     types: [TcpOptionKind.SACK],
     kindOf: () => TcpOptionKind.SACK,
     length: (o) => 2 + 8 * o.blocks.length,
     emit: (o, b, p) => {
-      let q = tlvHeader(b, p, TcpOptionKind.SACK, 2 + 8 * o.blocks.length, "SACK");
+      tlvHeader(b, p, TcpOptionKind.SACK, 2 + 8 * o.blocks.length, "SACK");
+      let q = p + 2;
       for (const [l, r] of o.blocks) {
         be.put32(b, q, l);
         be.put32(b, q + 4, r);
         q += 8;
       }
+      return q;
     },
     decode: (b, at, len, type) => {
       if (len < 10 || (len - 2) % 8 !== 0) {
@@ -216,46 +222,52 @@ const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
       return { kind: "sack", blocks };
     },
   },
-  ts: fixed(
-    TcpOptionKind.TS,
-    10,
-    "timestamps",
-    (b, q) => ({ kind: "ts", val: be.u32(b, q), ecr: be.u32(b, q + 4) }),
-    (o, b, q) => {
-      be.put32(b, q, o.val);
-      be.put32(b, q + 4, o.ecr);
+  // RFC 7323 §3.2.
+  ts: {
+    types: [TcpOptionKind.TS],
+    kindOf: () => TcpOptionKind.TS,
+    length: () => 10,
+    emit: (o, b, p) => {
+      b[p] = TcpOptionKind.TS;
+      b[p + 1] = 10;
+      be.put32(b, p + 2, o.val);
+      be.put32(b, p + 6, o.ecr);
+      return p + 10;
     },
-  ),
-  md5: bytesBody(
-    TcpOptionKind.MD5,
-    "MD5 signature",
-    (o) => o.digest,
-    (b, at, len, type) =>
+    decode: (b, at, len, type) =>
+      len === 10
+        ? { kind: "ts", val: be.u32(b, at + 2), ecr: be.u32(b, at + 6) }
+        : rawOf(type, b, at, len, `timestamps option length ${len}, want 10`),
+  },
+  // RFC 2385 §3.0.
+  md5: {
+    types: [TcpOptionKind.MD5],
+    kindOf: () => TcpOptionKind.MD5,
+    length: (o) => 2 + o.digest.length,
+    emit: (o, b, p) => tlv(b, p, TcpOptionKind.MD5, o.digest, "MD5 signature"),
+    decode: (b, at, len, type) =>
       len === 18
         ? { kind: "md5", digest: b.subarray(at + 2, at + 18) }
         : rawOf(type, b, at, len, `MD5 signature option length ${len}, want 18`),
-  ),
-  fastOpen: bytesBody(
-    TcpOptionKind.FAST_OPEN,
-    "Fast Open",
-    (o) => o.cookie,
-    (b, at, len) => ({ kind: "fastOpen", cookie: b.subarray(at + 2, at + len) }),
-  ),
+  },
+  // RFC 7413 §4.1.1.
+  fastOpen: {
+    types: [TcpOptionKind.FAST_OPEN],
+    kindOf: () => TcpOptionKind.FAST_OPEN,
+    length: (o) => 2 + o.cookie.length,
+    emit: (o, b, p) => tlv(b, p, TcpOptionKind.FAST_OPEN, o.cookie, "Fast Open"),
+    decode: (b, at, len) => ({ kind: "fastOpen", cookie: b.subarray(at + 2, at + len) }),
+  },
   // RFC 6994: kind 254 with the ExID 0xF989 is Fast Open; any other ExID stays raw.
   fastOpenExp: {
     types: [TcpOptionKind.EXP_2],
     kindOf: () => TcpOptionKind.EXP_2,
     length: (o) => 4 + o.cookie.length,
     emit: (o, b, p) => {
-      const q = tlvHeader(
-        b,
-        p,
-        TcpOptionKind.EXP_2,
-        4 + o.cookie.length,
-        "Fast Open (experimental)",
-      );
-      be.put16(b, q, FAST_OPEN_MAGIC);
-      b.set(o.cookie, q + 2);
+      tlvHeader(b, p, TcpOptionKind.EXP_2, 4 + o.cookie.length, "Fast Open (experimental)");
+      be.put16(b, p + 2, FAST_OPEN_MAGIC);
+      b.set(o.cookie, p + 4);
+      return p + 4 + o.cookie.length;
     },
     decode: (b, at, len, type) =>
       len >= 4 && be.u16(b, at + 2) === FAST_OPEN_MAGIC
@@ -269,11 +281,13 @@ const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
     length: (o) => 2 + 3 * o.counters.length,
     emit: (o, b, p) => {
       const kind = o.order === 0 ? TcpOptionKind.ACC_ECN_0 : TcpOptionKind.ACC_ECN_1;
-      let q = tlvHeader(b, p, kind, 2 + 3 * o.counters.length, "AccECN");
+      tlvHeader(b, p, kind, 2 + 3 * o.counters.length, "AccECN");
+      let q = p + 2;
       for (const c of o.counters) {
         be.put24(b, q, c);
         q += 3;
       }
+      return q;
     },
     decode: (b, at, len, type) => {
       if ((len - 2) % 3 !== 0 || len > 11) {
@@ -288,27 +302,75 @@ const OPTIONS: { readonly [K in OptionKind]: OptionDescriptor<K> } = {
     types: [],
     kindOf: (o) => o.type,
     length: (o) => 2 + o.data.length,
-    emit: (o, b, p) => b.set(o.data, tlvHeader(b, p, o.type, 2 + o.data.length, `kind ${o.type}`)),
+    emit: (o, b, p) => tlv(b, p, o.type, o.data, `kind ${o.type}`),
     decode: (b, at, len, type) => ({ kind: "raw", type, data: b.subarray(at + 2, at + len) }),
   },
   malformed: {
     types: [],
     kindOf: () => -1,
     length: (o) => o.bytes.length,
-    emit: (o, b, p) => b.set(o.bytes, p),
+    emit: (o, b, p) => {
+      b.set(o.bytes, p);
+      return p + o.bytes.length;
+    },
     decode: notDecoded,
   },
 };
 
-/** The descriptor of `o`'s kind (the table is keyed by kind, so this cast is exact). */
-const descriptorOf = (o: TcpOption) => OPTIONS[o.kind] as unknown as OptionDescriptor<OptionKind>;
+type AnyDescriptor = OptionDescriptor<OptionKind>;
+const row = (k: OptionKind) => OPTIONS[k] as unknown as AnyDescriptor;
+const EOL = row("eol"), NOP = row("nop"), MSS = row("mss"), WSCALE = row("wscale");
+const SACK_OK = row("sackOk"), SACK = row("sack"), TS = row("ts"), MD5 = row("md5");
+const FO = row("fastOpen"), FO_EXP = row("fastOpenExp"), ACC_ECN = row("accEcn");
+const RAW = row("raw"), MALFORMED = row("malformed");
 
-/** Kind number to descriptor; a kind not listed is read as `raw`. */
-const BY_TYPE = new Map<number, OptionDescriptor<OptionKind>>(
-  Object.values(OPTIONS).flatMap((d) =>
-    d.types.map((t) => [t, d as unknown as OptionDescriptor<OptionKind>] as const)
-  ),
+/**
+ * The table's row for `o` (keyed by kind, so the cast is exact). Only an
+ * index: a string switch compares interned pointers, where `OPTIONS[o.kind]`
+ * with a varying key is a megamorphic lookup that made emitting a SYN's
+ * options three times slower.
+ */
+function descriptorOf(o: TcpOption): AnyDescriptor {
+  switch (o.kind) {
+    case "eol":
+      return EOL;
+    case "nop":
+      return NOP;
+    case "mss":
+      return MSS;
+    case "wscale":
+      return WSCALE;
+    case "sackOk":
+      return SACK_OK;
+    case "sack":
+      return SACK;
+    case "ts":
+      return TS;
+    case "md5":
+      return MD5;
+    case "fastOpen":
+      return FO;
+    case "fastOpenExp":
+      return FO_EXP;
+    case "accEcn":
+      return ACC_ECN;
+    case "raw":
+      return RAW;
+    case "malformed":
+      return MALFORMED;
+    default:
+      return assertNever(o, "TCP option");
+  }
+}
+
+/** Kind number to descriptor, by index; a kind not listed is read as `raw`. */
+const BY_TYPE: OptionDescriptor<OptionKind>[] = Array.from(
+  { length: 256 },
+  () => OPTIONS.raw as unknown as OptionDescriptor<OptionKind>,
 );
+for (const d of Object.values(OPTIONS)) {
+  for (const t of d.types) BY_TYPE[t] = d as unknown as OptionDescriptor<OptionKind>;
+}
 
 /**
  * Decodes the options area `bytes[start, end)`. Never throws: problems are
@@ -330,23 +392,21 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
       i++;
       continue;
     }
-    const bad = (why: string): TcpOption[] => {
+    const why = i + 1 >= end
+      ? `option kind ${kind} at byte ${i - start} has no length byte`
+      : bytes[i + 1] < 2
+      ? `option kind ${kind} at byte ${i - start} has length ${bytes[i + 1]}, below 2`
+      : i + bytes[i + 1] > end
+      ? `option kind ${kind} at byte ${i - start} has length ${bytes[i + 1]}, past the ${
+        end - i
+      } bytes left`
+      : undefined;
+    if (why) {
       out.push({ kind: "malformed", bytes: bytes.subarray(i, end), reason: why });
       return out;
-    };
-    if (i + 1 >= end) return bad(`option kind ${kind} at byte ${i - start} has no length byte`);
+    }
     const len = bytes[i + 1];
-    if (len < 2) {
-      return bad(`option kind ${kind} at byte ${i - start} has length ${len}, below 2`);
-    }
-    if (i + len > end) {
-      return bad(
-        `option kind ${kind} at byte ${i - start} has length ${len}, past the ${
-          end - i
-        } bytes left`,
-      );
-    }
-    out.push((BY_TYPE.get(kind) ?? OPTIONS.raw).decode(bytes, i, len, kind));
+    out.push(BY_TYPE[kind].decode(bytes, i, len, kind));
     i += len;
   }
   return out;
@@ -362,11 +422,7 @@ export function tcpOptionsLength(opts: readonly TcpOption[]): number {
 /** Writes `opts` into `buf` at `at`; returns the number of bytes written. */
 export function emitTcpOptions(opts: readonly TcpOption[], buf: Uint8Array, at: number): number {
   let p = at;
-  for (const o of opts) {
-    const d = descriptorOf(o);
-    d.emit(o, buf, p);
-    p += d.length(o);
-  }
+  for (const o of opts) p = descriptorOf(o).emit(o, buf, p);
   return p - at;
 }
 
