@@ -23,12 +23,20 @@ const SACK_SENDER =
 const FIN_ACK_AT_ONCE =
   "the FIN is ACKed at once: the netstack has no pingpong mode that would hold it for the " +
   "delayed-ACK timer";
+const NO_WSCALE_INFO =
+  "the cookie's connection is made, but TCP_INFO reports no window scales (tcpi_snd_wscale, " +
+  "tcpi_rcv_wscale)";
 const ACCEPT_QUEUE =
   "gVisor's listen backlog counts differently: with backlog 0 or a full queue of 1 it does " +
   "not answer the SYN the scenario expects answered";
 
 /** Where gVisor's netstack and Linux differ, scenario by scenario: what gVisor does instead. */
 export const GVISOR_DIVERGENCES: Readonly<Record<string, string>> = {
+  "SYN cookies: a SYN beyond the backlog gets a cookie, which is never repeated; its ACK connects":
+    NO_WSCALE_INFO,
+  "SYN cookies without the peer's timestamps: the SYN-ACK offers only the MSS": NO_WSCALE_INFO,
+  "tcp_syncookies = 0: a SYN beyond the backlog is dropped":
+    "the netstack has no tcp_syncookies setting: the SYN is answered with a cookie all the same",
   "a FIN after data waits for the delayed-ACK timer, 40 ms (Linux tcp_fin: pingpong mode)":
     FIN_ACK_AT_ONCE,
   "a FIN with data waits for the delayed-ACK timer too; a reply before it carries the ACK":

@@ -157,8 +157,8 @@ scenario("listen backlog 0 admits one connection; the next SYN is dropped until 
 ]);
 
 // listen(fd, 1) holds two connections (Linux: full once more than the backlog wait). Each SYN
-// must find room: with more requests pending than the backlog, Linux answers with SYN cookies,
-// which the built-in stack does not model (see the README).
+// finds room in the request queue: with more requests pending than the backlog, the answer would
+// be a SYN cookie (the scenarios above).
 const fillQueue = [
   listen(8080, 1),
   inject(syn()),
@@ -169,6 +169,55 @@ const fillQueue = [
   inject(ack().ports(40001, 8080)),
   inject(syn().ports(40002, 8080)),
 ];
+
+/** listen(fd, 1) with two requests waiting: a third SYN is one more than the backlog. */
+const twoRequestsWaiting = [
+  listen(8080, 1),
+  inject(syn()),
+  expect(synAck()),
+  inject(syn().ports(40001, 8080)),
+  expect(synAck().ports(8080, 40001)),
+];
+
+scenario(
+  "SYN cookies: a SYN beyond the backlog gets a cookie, which is never repeated; its ACK connects",
+  [
+    ...twoRequestsWaiting,
+    inject(syn().ports(40002, 8080)),
+    expect(synAck().ports(8080, 40002)),
+    // The two requests repeat their SYN-ACKs after 1 s; the cookie left nothing to repeat.
+    expectNothing("1500ms", synAck().ports(8080, 40002)),
+    inject(ack().ports(40002, 8080)),
+    accept().returns(4),
+    getsockopt("TCP_INFO").returns({ state: "ESTABLISHED", sndWscale: 7, rcvWscale: 10 }),
+    write("hi"),
+    expect(data("hi").ports(8080, 40002)),
+  ],
+);
+
+scenario("SYN cookies without the peer's timestamps: the SYN-ACK offers only the MSS", [
+  ...twoRequestsWaiting,
+  inject(syn().ports(40002, 8080).opts("<mss 1460,sackOK,nop,wscale 7>")),
+  expect(synAck().ports(8080, 40002).opts("<mss 1460>")),
+  inject(ack().ports(40002, 8080).opts("<>")),
+  accept().returns(4),
+  getsockopt("TCP_INFO").returns({ state: "ESTABLISHED", sndWscale: 0, rcvWscale: 0 }),
+]);
+
+scenario("SYN cookies: an ACK that does not carry the cookie is reset by the listener", [
+  ...twoRequestsWaiting,
+  inject(syn().ports(40002, 8080)),
+  expect(synAck().ports(8080, 40002)),
+  inject(ack().ports(40002, 8080).ack(1000).named("wrong")),
+  expect(rst().ports(8080, 40002)).seqEquals("wrong"),
+]);
+
+scenario("tcp_syncookies = 0: a SYN beyond the backlog is dropped", [
+  sysctl("net.ipv4.tcp_syncookies", 0),
+  ...twoRequestsWaiting,
+  inject(syn().ports(40002, 8080)),
+  expectNothing("500ms", synAck().ports(8080, 40002)),
+]);
 
 scenario("full accept queue: the SYN is dropped; after accept() it is answered", [
   ...fillQueue,

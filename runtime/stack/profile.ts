@@ -39,6 +39,11 @@ export interface StackProfile {
   rtoMinMs: number;
   /** RFC 6298 §2.5 allows a cap of at least 60 s; Linux TCP_RTO_MAX is 120 s. */
   rtoMaxMs: number;
+  /**
+   * net.ipv4.tcp_syncookies: 1 answers a SYN with a cookie once more
+   * requests wait than the backlog, 2 always, 0 never (the SYN is dropped).
+   */
+  synCookies: number;
   /** Delay before a lone ACK is sent. Linux TCP_DELACK_MIN: 40 ms. RFC 9293 §3.8.6.3: under 0.5 s. */
   delayedAckMs: number;
   /** ACKs sent at once when data first arrives (Linux quickack mode, TCP_MAX_QUICKACKS = 16). */
@@ -155,6 +160,7 @@ export const profileSchema = z.strictObject({
   rtoMinMs: int(1, 600_000),
   tlp: bool,
   rtoMaxMs: int(1, 3_600_000),
+  synCookies: int(0, 2),
   delayedAckMs: int(1, 500),
   quickAcks: int(0, 1000),
   finPingpong: bool,
@@ -195,6 +201,7 @@ const linux: StackProfile = Object.freeze({
   rtoInitMs: 1000,
   rtoMinMs: 200,
   rtoMaxMs: 120_000,
+  synCookies: 1,
   delayedAckMs: 40,
   quickAcks: 16,
   finPingpong: true,
@@ -317,6 +324,7 @@ export const SYSCTLS: Readonly<Record<string, readonly [keyof StackProfile, numb
     "net.ipv4.tcp_synack_retries": ["synAckRetries", 1],
     "net.ipv4.tcp_retries2": ["dataRetries", 1],
     "net.ipv4.tcp_abort_on_overflow": ["abortOnOverflow", 1],
+    "net.ipv4.tcp_syncookies": ["synCookies", 1],
     "net.ipv4.tcp_challenge_ack_limit": ["challengeAckLimit", 1],
     "net.ipv4.tcp_invalid_ratelimit": ["invalidRateLimitMs", 1],
     "net.ipv4.tcp_fin_timeout": ["finTimeoutMs", 1000],

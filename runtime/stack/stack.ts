@@ -35,6 +35,7 @@ import {
 } from "../wire/packet.ts";
 import { seq } from "../wire/seq.ts";
 import type { SocketCall } from "../wire/socket_call.ts";
+import type { TcpOption } from "../wire/tcp_options.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
@@ -42,6 +43,17 @@ import { type ResetWhy, Tcb, type TcbHost, type TcbOptions, type Tuple } from ".
 import type { DropReason } from "../wire/stack_reasons.ts";
 import { ReasonBook } from "../engine/reason_book.ts";
 import { icmpArrives } from "./icmp_input.ts";
+import {
+  checkCookie,
+  COOKIE_VALID_MS,
+  cookieHash,
+  cookieMinute,
+  decodeTsOptions,
+  encodeTsOptions,
+  makeCookie,
+  MSS_TABLE,
+  mssIndex,
+} from "./syn_cookies.ts";
 import { mulberry32 } from "../engine/mulberry32.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
 import type { Listener, StackCounters, StackHost } from "./stack_host.ts";
@@ -95,12 +107,16 @@ export class Stack implements SocketApi, TcbHost, StackHost {
   readonly reasons = new ReasonBook();
   /** The datagram being taken in now: what `drop()` is about. */
   #inbound: Uint8Array | undefined;
+  /** The key of SYN cookies and of their connections' timestamp offsets. */
+  readonly #cookieSecret: number;
 
   constructor(o: StackOptions) {
     this.clock = o.clock;
     this.profile = o.profile ?? profiles.linux;
     this.addresses = o.addresses.map((a) => typeof a === "string" ? address.parse(a) : a);
     this.random = mulberry32(o.seed ?? 0x5eed);
+    // Its own draw, so that the ISNs of every run stay as they were before cookies.
+    this.#cookieSecret = mulberry32((o.seed ?? 0x5eed) ^ 0x5ec7e7)();
     this.#sockets = new SocketLayer(this);
   }
 
@@ -287,11 +303,20 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     const f = seg.flags;
     if (f & RST) return this.drop("TCP_RESET");
     if (f & ACK) {
+      if (!(f & SYN) && this.#cookieAck(l, ip, seg)) return;
       // tcp_rcv_state_process in LISTEN: an ACK is refused as TCP_FLAGS, reset by the listener.
       this.#passiveReset(ip, seg, { name: "TCP_FLAGS", state: "LISTEN" });
       return;
     }
     if (!(f & SYN)) return this.drop("TCP_FLAGS");
+    // tcp_conn_request: more requests than the backlog (or tcp_syncookies = 2) is a cookie,
+    // or a drop without cookies; then a full accept queue drops either.
+    const cookies = this.profile.synCookies;
+    const cookie = isn === undefined && (cookies === 2 || this.#pendingRequests(l) > l.backlog);
+    if (cookie && !cookies) {
+      this.counters.listenDrops++;
+      return;
+    }
     if (queueFull(l)) {
       // Linux drops a SYN while the accept queue is full; the client will retry. It counts
       // ListenOverflows but consumes the SYN: the kernel gives no drop reason.
@@ -304,6 +329,7 @@ export class Stack implements SocketApi, TcbHost, StackHost {
       remoteAddr: ip.src,
       remotePort: seg.srcPort,
     };
+    if (cookie) return this.#cookieSynAck(l, seg, tuple);
     const t = new Tcb(this, tuple, { ...l.opts }, isn ?? this.random(), this.random());
     t.passive = true;
     t.segsIn++;
@@ -316,6 +342,101 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     this.#conns.set(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort), t);
     t.setState("SYN_RECV");
     t.sendSynAck();
+  }
+
+  /** Requests waiting for their handshake's ACK: Linux's request sock queue. */
+  #pendingRequests(l: Listener): number {
+    let n = 0;
+    for (const t of this.#conns.values()) {
+      if (t.passive && t.state === "SYN_RECV" && t.tuple.localPort === l.port) n++;
+    }
+    return n;
+  }
+
+  /** Linux's per-tuple timestamp offset (secure_tcp_ts_off): the cookie's SYN-ACK and its child agree. */
+  #cookieTsOffset(tuple: Tuple): number {
+    return cookieHash(this.#cookieSecret, tuple, 0, 2);
+  }
+
+  /**
+   * A SYN-ACK whose sequence number is a SYN cookie (`syn_cookies.ts`),
+   * and nothing kept. Without the peer's timestamps it offers MSS only.
+   */
+  #cookieSynAck(l: Listener, seg: TcpFields, tuple: Tuple): void {
+    const family = tuple.localAddr.length as 4 | 16;
+    const mssOpt = seg.options.find((o) => o.kind === "mss");
+    const peerMss = mssOpt?.kind === "mss" ? mssOpt.value : family === 4 ? 536 : 1220;
+    const now = this.clock.now();
+    const iss = makeCookie(
+      this.#cookieSecret,
+      tuple,
+      seg.seq,
+      mssIndex(peerMss, family),
+      cookieMinute(now),
+    );
+    const t = new Tcb(this, tuple, { ...l.opts }, iss, this.#cookieTsOffset(tuple));
+    t.passive = true;
+    t.irs = seg.seq;
+    t.rcvNxt = seq.add(seg.seq, 1);
+    const ts = seg.options.some((o) => o.kind === "ts");
+    t.negotiate(ts ? seg.options : seg.options.filter((o) => o.kind === "mss"), true);
+    const options = t.synOptions(true).map((o) =>
+      o.kind === "ts"
+        ? { ...o, val: encodeTsOptions(o.val, t.wscaleOk ? t.sndWscale : undefined, t.sackOk) }
+        : o
+    );
+    t.send(SYN | ACK, iss, new Uint8Array(0), options);
+    l.lastOverflow = now;
+  }
+
+  /**
+   * An ACK to a listener that may answer a cookie (cookie_v4_check): taken
+   * only within two minutes of an overflow, when the cookie decodes and the
+   * echoed timestamp's options are ones this stack has on. The connection
+   * then starts in SYN-RECEIVED as if its SYN-ACK had gone out, and the ACK
+   * completes it; a full accept queue drops it, and nothing remains.
+   */
+  #cookieAck(l: Listener, ip: IpFields, seg: TcpFields): boolean {
+    const p = this.profile;
+    const now = this.clock.now();
+    if (!p.synCookies || l.lastOverflow === undefined) return false;
+    if (now - l.lastOverflow > COOKIE_VALID_MS) return false;
+    const tuple = {
+      localAddr: ip.dst,
+      localPort: seg.dstPort,
+      remoteAddr: ip.src,
+      remotePort: seg.srcPort,
+    };
+    const iss = seq.add(seg.ack, -1);
+    const irs = seq.add(seg.seq, -1);
+    const index = checkCookie(this.#cookieSecret, tuple, irs, iss, cookieMinute(now));
+    if (index === undefined) return false;
+    const synOptions: TcpOption[] = [
+      { kind: "mss", value: MSS_TABLE[tuple.localAddr.length as 4 | 16][index] },
+    ];
+    const ts = seg.options.find((o) => o.kind === "ts");
+    if (ts?.kind === "ts") {
+      const d = decodeTsOptions(ts.ecr);
+      if (!p.timestamps || (d.sack && !p.sack) || (d.wscale !== undefined && !p.windowScaling)) {
+        return false;
+      }
+      synOptions.push({ kind: "ts", val: ts.val, ecr: 0 });
+      if (d.sack) synOptions.push({ kind: "sackOk" });
+      if (d.wscale !== undefined) synOptions.push({ kind: "wscale", shift: d.wscale });
+    }
+    const t = new Tcb(this, tuple, { ...l.opts }, iss, this.#cookieTsOffset(tuple));
+    t.passive = true;
+    t.fromCookie = true;
+    t.irs = irs;
+    t.rcvNxt = seg.seq;
+    t.negotiate(synOptions, true);
+    t.peerSynOptions = synOptions;
+    t.sndNxt = t.sndMax = seg.ack;
+    t.sndWl1 = irs;
+    this.#conns.set(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort), t);
+    t.setState("SYN_RECV");
+    segmentArrives(t, seg);
+    return true;
   }
 
   /**

@@ -28,6 +28,8 @@ export interface Listener {
   /** Established connections not yet accepted. */
   queue: Tcb[];
   opts: TcbOptions;
+  /** When the last SYN was answered with a cookie (tcp_synq_overflow): cookies are checked for 2 min. */
+  lastOverflow?: number;
 }
 
 /** Counters of segments the stack did not take. */

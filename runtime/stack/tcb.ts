@@ -117,6 +117,8 @@ export class Tcb {
   opts: TcbOptions;
   /** Set when this connection came from a listener (passive open). */
   passive = false;
+  /** It came from a SYN cookie's ACK: no request state, so nothing to retry if it cannot be queued. */
+  fromCookie = false;
   /** The socket layer dropped its descriptor (close()). */
   orphan = false;
   /** A pending socket error, reported once by the next call (sk_err). */

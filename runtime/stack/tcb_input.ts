@@ -299,6 +299,11 @@ function synchronized(t: Tcb, seg: TcpFields): void {
       // tcp_check_req: the child cannot be queued; the request sock resets the
       // peer (embryonic_reset: INVALID_SYN, in the listener's name).
       t.host.drop("TCP_LISTEN_OVERFLOW");
+      if (t.fromCookie) {
+        // A cookie's child that cannot be queued is freed: no SYN-ACK to repeat, no reset.
+        t.abort(undefined);
+        return;
+      }
       if (t.profile.abortOnOverflow) {
         t.send(RST, seg.ack, EMPTY, [], { name: "INVALID_SYN", state: "LISTEN" });
         t.abort(undefined);
