@@ -21,9 +21,8 @@
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import { CaState } from "./ca_state.ts";
+import { lossEdge } from "./loss_edge.ts";
 import type { Tcb } from "./tcb.ts";
-import { retransmit, rewind } from "./tcb_output.ts";
-import { restartRto } from "./tcb_timers.ts";
 
 /** RFC 5681 eq. (4): ssthresh = max(FlightSize / 2, 2 × SMSS). */
 export function ssthreshAfterLoss(flight: number, mss: number): number {
@@ -89,10 +88,10 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
         // A partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5).
         if (!t.sackOk) t.cwnd = Math.max(mss, t.cwnd - acked + (acked >= mss ? mss : 0));
         if (!seq.gt(t.highRxt, t.sndUna)) {
-          const n = retransmit(t, t.sndUna, mss);
+          const n = t.drive.retransmit(t, t.sndUna, mss);
           t.highRxt = seq.add(t.sndUna, n);
         }
-        restartRto(t);
+        t.drive.restartRto(t);
         return;
       }
       break;
@@ -115,7 +114,7 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
     }
     if (left > 0) t.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.cwnd));
   }
-  restartRto(t);
+  t.drive.restartRto(t);
 }
 
 /** A duplicate ACK (RFC 5681 §2, or one that SACKs new data, RFC 6675 §2). */
@@ -143,7 +142,7 @@ function enterRecovery(t: Tcb): void {
   t.ssthresh = ssthreshAfterLoss(t.flightSize, mss);
   t.caState = CaState.RECOVERY;
   t.cwnd = t.sackOk ? t.ssthresh : t.ssthresh + t.profile.dupThresh * mss;
-  const n = retransmit(t, t.sndUna, mss);
+  const n = t.drive.retransmit(t, t.sndUna, mss);
   t.highRxt = seq.add(t.sndUna, n);
 }
 
@@ -160,23 +159,5 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.dupAcks = 0;
   t.scoreboard.clear();
   t.highRxt = t.sndUna;
-  rewind(t);
-}
-
-/**
- * RFC 6675 §4 IsLost(): a byte is lost once DupThresh discontiguous SACKed
- * blocks, or more than (DupThresh − 1) × SMSS SACKed bytes, lie above it.
- * Both only shrink as the byte moves up, so the lost bytes are the unsacked
- * ones below one edge, which this returns (snd.una when nothing is lost).
- */
-export function lossEdge(t: Tcb): number {
-  const sb = t.scoreboard;
-  const thresh = t.profile.dupThresh;
-  const bytes = (thresh - 1) * t.effMss;
-  let above = 0;
-  for (let i = sb.count - 1; i >= 0; i--) {
-    above += seq.diff(sb.end(i), sb.start(i));
-    if (above > bytes || sb.count - i >= thresh) return seq.max(sb.start(i), t.sndUna);
-  }
-  return t.sndUna;
+  t.drive.rewind(t);
 }

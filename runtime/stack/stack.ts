@@ -55,6 +55,7 @@ import {
   mssIndex,
 } from "./syn_cookies.ts";
 import { mulberry32 } from "../engine/mulberry32.ts";
+import { TCB_DRIVER } from "./tcb_wiring.ts";
 import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
 import type { Listener, StackCounters, StackHost } from "./stack_host.ts";
 
@@ -107,6 +108,7 @@ export class Stack implements SocketApi, TcbHost, StackHost {
   readonly reasons = new ReasonBook();
   /** The datagram being taken in now: what `drop()` is about. */
   #inbound: Uint8Array | undefined;
+  readonly driver = TCB_DRIVER;
   /** The key of SYN cookies and of their connections' timestamp offsets. */
   readonly #cookieSecret: number;
 

@@ -43,9 +43,7 @@ import { RecvBuffer } from "./recv_buffer.ts";
 import { SackBlocks } from "./sack_blocks.ts";
 import { SendBuffer } from "./send_buffer.ts";
 import { SeqRanges } from "./seq_ranges.ts";
-import { tcpInfo } from "./tcp_info.ts";
-import { trySend } from "./tcb_output.ts";
-import * as timers from "./tcb_timers.ts";
+import type { TcbDriver } from "./tcb_driver.ts";
 
 /** What a connection needs from its stack. */
 export interface TcbHost {
@@ -63,6 +61,8 @@ export interface TcbHost {
   removed(t: Tcb): void;
   /** Takes one challenge ACK from the stack-wide budget (RFC 5961 §7); false when spent. */
   challengeAckAllowed(): boolean;
+  /** Output, timers, congestion control and TCP_INFO (`tcb_wiring.ts`). */
+  readonly driver: TcbDriver<Tcb>;
 }
 
 /** Why a connection sends an RST, and its state as the kernel reports it then. */
@@ -255,6 +255,11 @@ export class Tcb {
     return this.host.profile;
   }
 
+  /** Output, timers and congestion control, which the parts also reach each other through. */
+  get drive(): TcbDriver<Tcb> {
+    return this.host.driver;
+  }
+
   get v6(): boolean {
     return this.tuple.localAddr.length === 16;
   }
@@ -293,9 +298,9 @@ export class Tcb {
     this.state = s;
     if (s === "ESTABLISHED") {
       if (was === "SYN_RECV" && this.passive) this.host.established(this);
-      timers.armKeepalive(this);
+      this.drive.armKeepalive(this);
     }
-    if (s === "FIN_WAIT2" && this.orphan) timers.startFinWait2(this);
+    if (s === "FIN_WAIT2" && this.orphan) this.drive.startFinWait2(this);
     if (s === "CLOSE") this.#teardown();
   }
 
@@ -306,7 +311,7 @@ export class Tcb {
   }
 
   #teardown(): void {
-    timers.cancelAll(this);
+    this.drive.cancelAll(this);
     this.sendBuf.clear();
     this.host.removed(this);
   }
@@ -496,7 +501,7 @@ export class Tcb {
   #synSent(): void {
     this.sndNxt = this.sndMax = seq.add(this.iss, 1);
     this.rttProbe = { seq: this.sndNxt, at: this.host.clock.now() };
-    timers.armRto(this);
+    this.drive.armRto(this);
   }
 
   /** Whether our FIN is acknowledged. */
@@ -506,7 +511,7 @@ export class Tcb {
 
   /** Sends what the windows, Nagle, recovery and the FIN allow (`tcb_output.ts`). */
   trySend(): void {
-    trySend(this);
+    this.drive.trySend(this);
   }
 
   /** A new RTT sample in ms (RFC 6298 §2.2–2.3, with Linux's floor on the variance term). */
@@ -582,13 +587,13 @@ export class Tcb {
       this.setState("CLOSE");
       return;
     }
-    if (s === "FIN_WAIT2") timers.startFinWait2(this);
+    if (s === "FIN_WAIT2") this.drive.startFinWait2(this);
     this.shutdownWrite();
   }
 
   /** The TCP_INFO view of this connection (Linux tcp_get_info, in `tcp_info.ts`). */
   info(): TcpInfo {
-    return tcpInfo(this);
+    return this.drive.tcpInfo(this);
   }
 }
 

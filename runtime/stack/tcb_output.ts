@@ -12,10 +12,9 @@
  */
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
-import { lossEdge } from "./congestion.ts";
+import { lossEdge } from "./loss_edge.ts";
 import { CaState } from "./ca_state.ts";
 import type { Tcb } from "./tcb.ts";
-import { armPersist, armRto, scheduleLossProbe } from "./tcb_timers.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;
 
@@ -63,12 +62,12 @@ export function trySend(t: Tcb): void {
       const rwnd = seq.diff(seq.add(t.sndUna, t.sndWnd), t.sndNxt);
       const n = Math.min(avail, mss, rwnd, cwndRoom(t));
       if (n <= 0) {
-        if (rwnd <= 0 && t.sndNxt === t.sndUna) armPersist(t);
+        if (rwnd <= 0 && t.sndNxt === t.sndUna) t.drive.armPersist(t);
         break;
       }
       // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1), with Fs = 1/2.
       if (n < mss && n < avail && n < t.maxSndWnd >> 1) {
-        if (t.sndNxt === t.sndUna) armPersist(t);
+        if (t.sndNxt === t.sndUna) t.drive.armPersist(t);
         break;
       }
       const rewound = seq.lt(t.sndNxt, t.sndMax);
@@ -77,7 +76,7 @@ export function trySend(t: Tcb): void {
         // TCP_CORK holds partial segments until uncorked, or until the probe timer
         // sends them (Linux's 200 ms ceiling: tcp_check_probe_timer, tcp_write_wakeup).
         if (t.opts.cork) {
-          if (t.sndNxt === t.sndUna) armPersist(t);
+          if (t.sndNxt === t.sndUna) t.drive.armPersist(t);
           break;
         }
         // Nagle with Minshall's change, as Linux: hold a small segment only
@@ -95,7 +94,7 @@ export function trySend(t: Tcb): void {
       if (n < mss) t.sndSml = seq.add(at, n);
       if (fin) t.finSeq = seq.add(at, n);
       if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-      armRto(t);
+      t.drive.armRto(t);
       continue;
     }
     if (t.finQueued && (t.finSeq === undefined || seq.lt(t.sndNxt, seq.add(t.finSeq, 1)))) {
@@ -109,12 +108,12 @@ export function trySend(t: Tcb): void {
       t.finSeq = at;
       t.sndNxt = seq.add(at, 1);
       if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-      armRto(t);
+      t.drive.armRto(t);
     }
     break;
   }
   // Linux tcp_write_xmit: new data out, so a tail loss probe may take the RTO's place.
-  if (sentNew) scheduleLossProbe(t, false);
+  if (sentNew) t.drive.scheduleLossProbe(t, false);
 }
 
 /**
@@ -137,7 +136,7 @@ export function retransmit(t: Tcb, at: number, max: number): number {
   t.totalRetrans++;
   // Karn: no RTT sample from anything sent twice.
   if (t.rttProbe && seq.gt(t.rttProbe.seq, at)) t.rttProbe = undefined;
-  armRto(t);
+  t.drive.armRto(t);
   return n + (fin ? 1 : 0);
 }
 
@@ -193,7 +192,7 @@ export function sendNewSegment(t: Tcb): boolean {
   if (fin) t.finSeq = seq.add(at, n);
   if (n < t.effMss) t.sndSml = seq.add(at, n);
   if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
-  armRto(t);
+  t.drive.armRto(t);
   return true;
 }
 

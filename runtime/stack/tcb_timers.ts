@@ -17,10 +17,8 @@
  */
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
-import { onRetransmitTimeout } from "./congestion.ts";
 import { CaState } from "./ca_state.ts";
 import type { Tcb } from "./tcb.ts";
-import { retransmit, sendNewSegment, sendProbe, trySend } from "./tcb_output.ts";
 
 const { SYN, ACK } = TcpFlag;
 
@@ -161,8 +159,8 @@ function fire(t: Tcb): void {
     t.totalRetrans++;
     t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
   } else {
-    onRetransmitTimeout(t);
-    trySend(t);
+    t.drive.onRetransmitTimeout(t);
+    t.drive.trySend(t);
   }
   armRto(t);
 }
@@ -187,14 +185,14 @@ function lossProbe(t: Tcb): void {
   // Duplicate ACKs since have started loss recovery: Linux's ACK processing would
   // have put the RTO back in the probe's place.
   if (t.tlpHighSeq === undefined && t.caState === CaState.OPEN) {
-    if (!sendNewSegment(t)) {
+    if (!t.drive.sendNewSegment(t)) {
       // The last segment sent: a FIN that went alone, else the last data segment's worth.
       const mss = t.effMss;
       const finOut = t.finSeq !== undefined && seq.gt(t.sndMax, t.finSeq);
       const dataEnd = seq.min(seq.add(t.sendBuf.seq, t.sendBuf.length), t.sndMax);
       const dataOut = Math.max(0, seq.diff(dataEnd, t.sndUna));
       const tail = finOut && t.finAlone ? 0 : dataOut % mss || Math.min(mss, dataOut);
-      retransmit(t, seq.add(dataEnd, -tail), mss);
+      t.drive.retransmit(t, seq.add(dataEnd, -tail), mss);
     }
     t.tlpHighSeq = t.sndMax;
     t.rtoStart = c.now();
@@ -251,7 +249,7 @@ function onPersist(t: Tcb): void {
  * retransmission timer takes over (tcp_send_probe0) and this returns true.
  */
 function probe(t: Tcb): boolean {
-  sendProbe(t);
+  t.drive.sendProbe(t);
   if (!outstanding(t)) return false;
   t.backoff = t.probesOut = 0;
   return true;

@@ -20,7 +20,7 @@
  */
 import { seq } from "../wire/seq.ts";
 import { type TcpInfo, TcpiOpt } from "../wire/socket_call.ts";
-import { lossEdge } from "./congestion.ts";
+import { lossEdge } from "./loss_edge.ts";
 import { CaState } from "./ca_state.ts";
 import type { Tcb } from "./tcb.ts";
 
