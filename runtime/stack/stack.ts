@@ -56,7 +56,7 @@ import {
 } from "./syn_cookies.ts";
 import { mulberry32 } from "../engine/mulberry32.ts";
 import { TCB_DRIVER } from "./tcb_wiring.ts";
-import { segmentArrives, timeWaitReuse } from "./tcb_input.ts";
+import { segmentArrives, takeWindow, timeWaitReuse } from "./tcb_input.ts";
 import type { Listener, StackCounters, StackHost } from "./stack_host.ts";
 
 /** How to build a stack. */
@@ -339,8 +339,7 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     t.rcvNxt = seq.add(seg.seq, 1);
     t.negotiate(seg.options, true);
     t.peerSynOptions = seg.options;
-    t.sndWnd = t.maxSndWnd = seg.window;
-    t.sndWl1 = seg.seq;
+    takeWindow(t, seg, true);
     this.#conns.set(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort), t);
     t.setState("SYN_RECV");
     t.sendSynAck();

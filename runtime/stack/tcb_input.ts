@@ -103,10 +103,7 @@ function synSent(t: Tcb, seg: TcpFields): void {
   t.rcvNxt = t.rcvAdvEdge = seq.add(seg.seq, 1);
   t.negotiate(seg.options, true);
   t.rcvMss = Math.min(536, t.effMss);
-  // RFC 7323 §2.2: the window of a SYN is never scaled.
-  t.sndWnd = t.maxSndWnd = seg.window;
-  t.sndWl1 = seg.seq;
-  t.sndWl2 = seg.ack;
+  takeWindow(t, seg, true);
   if (f & ACK) {
     t.sndUna = seg.ack;
     if (t.retransmits === 0 && t.rttProbe) t.rttSample(t.host.clock.now() - t.rttProbe.at);
@@ -140,10 +137,7 @@ function synRecvSyn(t: Tcb, seg: TcpFields): void {
     return;
   }
   t.sndUna = seg.ack;
-  // RFC 7323 §2.2: the window of a SYN is never scaled.
-  t.sndWnd = t.maxSndWnd = seg.window;
-  t.sndWl1 = seg.seq;
-  t.sndWl2 = seg.ack;
+  takeWindow(t, seg, true);
   t.retransmits = t.backoff = 0;
   restartRto(t);
   t.setState("ESTABLISHED");
@@ -203,221 +197,271 @@ function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
     seq.inWindow(seq.add(seg.seq, segLen - 1), t.rcvNxt, wnd);
 }
 
+/**
+ * A segment for a synchronized connection (RFC 9293 §3.10.7.4, and
+ * SYN-RECEIVED): one function per step, in the RFC's order; each step that
+ * consumes the segment returns true.
+ */
 function synchronized(t: Tcb, seg: TcpFields): void {
   const f = seg.flags;
-  const len = seg.payload.length;
-  const segLen = segmentLength(seg);
   const ts = tsOf(seg);
-  const now = t.host.clock.now();
-
-  // RFC 7323 §3.2: after negotiation a non-RST segment without TSopt SHOULD be dropped.
-  // (Linux has no such drop; the kernel's nearest word is NOT_SPECIFIED.)
-  if (t.tsOk && !ts && !(f & RST) && !t.profile.acceptMissingTs) {
-    return t.host.drop("NOT_SPECIFIED");
-  }
-  // PAWS, RFC 7323 §5.3: an old timestamp means drop, and ACK unless it is a reset.
-  if (t.tsOk && ts && !(f & RST) && seq.lt(ts.val, t.tsRecent) && now < PAWS_IDLE_MS) {
-    if (f & SYN) {
-      // tcp_validate_incoming: a SYN that fails PAWS is challenged.
-      t.host.drop("TCP_INVALID_SYN");
-      invalidAck(t, seg);
-      return;
-    }
-    const why = pawsDrop(t, seg, ts.val);
-    if (why) {
-      t.host.drop(why);
-      // Old ACKs are common: Linux drops them without a word.
-      if (why !== "TCP_RFC7323_PAWS_ACK") invalidAck(t, seg);
-      return;
-    }
-  }
-
-  if (t.state === "TIME_WAIT" && f & FIN && seq.add(seg.seq, len + 1) === t.rcvNxt) {
-    // A retransmitted FIN: our last ACK was lost. ACK again and restart the 2MSL wait.
-    t.sendAck();
-    enterTimeWait(t);
-    return;
-  }
-
+  if (timestampCheck(t, seg, ts)) return;
+  if (timeWaitFin(t, seg)) return;
   if (t.state === "SYN_RECV" && f & SYN && !(f & RST) && seg.seq === t.irs) {
     synRecvSyn(t, seg);
     return;
   }
+  if (sequenceCheck(t, seg)) return;
+  rememberTimestamp(t, seg, ts);
+  if (f & RST) return resetCheck(t, seg);
+  if (f & SYN) return synCheck(t);
+  if (ackCheck(t, seg, ts)) return;
+  segmentText(t, seg);
+}
 
-  // First: the sequence number.
-  if (!acceptable(t, seg, segLen)) {
-    t.host.drop(unacceptable(t, seg, len));
-    if (f & RST) return;
-    // RFC 2883: data wholly below rcv.nxt is a duplicate; report it with a D-SACK.
-    const end = seq.add(seg.seq, len);
-    if (len > 0 && seq.le(end, t.rcvNxt)) dsack(t, seg.seq, end);
-    invalidAck(t, seg);
-    return;
+/**
+ * RFC 7323 §3.2: a non-RST segment without TSopt once timestamps are on
+ * SHOULD be dropped (Linux takes it; the kernel's nearest word is
+ * NOT_SPECIFIED). §5.3, PAWS: an old timestamp means drop, and an ACK unless
+ * it is a reset.
+ */
+function timestampCheck(t: Tcb, seg: TcpFields, ts: { val: number } | undefined): boolean {
+  const f = seg.flags;
+  if (!t.tsOk || f & RST) return false;
+  if (!ts) {
+    if (t.profile.acceptMissingTs) return false;
+    t.host.drop("NOT_SPECIFIED");
+    return true;
   }
-  // RFC 7323 §4.3: remember the timestamp of a segment that covers rcv.nxt.
-  // (Never backwards: a disordered ACK Linux took keeps the newer one, tcp_replace_ts_recent.)
+  if (!seq.lt(ts.val, t.tsRecent) || t.host.clock.now() >= PAWS_IDLE_MS) return false;
+  if (f & SYN) {
+    // tcp_validate_incoming: a SYN that fails PAWS is challenged.
+    t.host.drop("TCP_INVALID_SYN");
+    invalidAck(t, seg);
+    return true;
+  }
+  const why = pawsDrop(t, seg, ts.val);
+  if (!why) return false;
+  t.host.drop(why);
+  // Old ACKs are common: Linux drops them without a word.
+  if (why !== "TCP_RFC7323_PAWS_ACK") invalidAck(t, seg);
+  return true;
+}
+
+/** A retransmitted FIN in TIME-WAIT: our last ACK was lost. ACK again and restart the 2MSL wait. */
+function timeWaitFin(t: Tcb, seg: TcpFields): boolean {
+  if (t.state !== "TIME_WAIT" || !(seg.flags & FIN)) return false;
+  if (seq.add(seg.seq, seg.payload.length + 1) !== t.rcvNxt) return false;
+  t.sendAck();
+  enterTimeWait(t);
+  return true;
+}
+
+/** First: the sequence number. An unacceptable segment is dropped, and ACKed unless a reset. */
+function sequenceCheck(t: Tcb, seg: TcpFields): boolean {
+  const len = seg.payload.length;
+  if (acceptable(t, seg, segmentLength(seg))) return false;
+  t.host.drop(unacceptable(t, seg, len));
+  if (seg.flags & RST) return true;
+  // RFC 2883: data wholly below rcv.nxt is a duplicate; report it with a D-SACK.
+  const end = seq.add(seg.seq, len);
+  if (len > 0 && seq.le(end, t.rcvNxt)) dsack(t, seg.seq, end);
+  invalidAck(t, seg);
+  return true;
+}
+
+/**
+ * RFC 7323 §4.3: remember the timestamp of a segment that covers rcv.nxt
+ * (never backwards: a disordered ACK Linux took keeps the newer one,
+ * tcp_replace_ts_recent).
+ */
+function rememberTimestamp(t: Tcb, seg: TcpFields, ts: { val: number } | undefined): void {
   if (t.tsOk && ts && seq.le(seg.seq, t.rcvNxt) && !seq.lt(ts.val, t.tsRecent)) {
     t.tsRecent = ts.val;
   }
+}
 
-  // Second: RST. RFC 5961 §3.2 resets only on an exact match; in-window otherwise gets a challenge ACK.
-  if (f & RST) {
-    if (t.profile.challengeAcks && seg.seq !== t.rcvNxt) {
-      t.host.drop("TCP_RESET");
-      t.sendOowAck(true);
-      return;
-    }
-    rstArrives(t);
+/** Second: RST. RFC 5961 §3.2 resets only on an exact match; in-window otherwise gets a challenge ACK. */
+function resetCheck(t: Tcb, seg: TcpFields): void {
+  if (t.profile.challengeAcks && seg.seq !== t.rcvNxt) {
+    t.host.drop("TCP_RESET");
+    t.sendOowAck(true);
     return;
   }
+  rstArrives(t);
+}
 
-  // Fourth: SYN in a synchronized state.
-  if (f & SYN) {
-    t.host.drop("TCP_INVALID_SYN");
-    if (t.profile.challengeAcks) {
-      t.sendOowAck(true); // RFC 5961 §4.2
-      return;
-    }
-    t.sendActiveReset("INVALID_SYN"); // RFC 9293 §3.10.7.4 fourth (without RFC 5961)
-    t.abort("ECONNRESET");
+/** Fourth: a SYN in a synchronized state: a challenge ACK (RFC 5961 §4.2), or a reset without it. */
+function synCheck(t: Tcb): void {
+  t.host.drop("TCP_INVALID_SYN");
+  if (t.profile.challengeAcks) {
+    t.sendOowAck(true);
     return;
   }
+  t.sendActiveReset("INVALID_SYN"); // RFC 9293 §3.10.7.4 fourth (without RFC 5961)
+  t.abort("ECONNRESET");
+}
 
-  // Fifth: ACK.
-  if (!(f & ACK)) return t.host.drop("TCP_FLAGS");
-  if (t.state === "SYN_RECV") {
-    if (!seq.gt(seg.ack, t.sndUna) || seq.gt(seg.ack, t.sndMax)) {
-      // A request sock hands a bad ACK back to its listener (tcp_check_req), which refuses it
-      // as TCP_FLAGS; a simultaneous open's socket refuses it as TCP_OLD_ACK.
-      if (t.passive) resetFor(t, seg, "TCP_FLAGS", "LISTEN");
-      else resetFor(t, seg, "TCP_OLD_ACK");
-      return;
-    }
-    if (t.passive && t.host.acceptQueueFull(t)) {
-      // Linux tcp_check_req with a full accept queue: drop the ACK and let the
-      // SYN-ACK timer try again, or reset with tcp_abort_on_overflow.
-      // tcp_check_req: the child cannot be queued; the request sock resets the
-      // peer (embryonic_reset: INVALID_SYN, in the listener's name).
-      t.host.drop("TCP_LISTEN_OVERFLOW");
-      if (t.fromCookie) {
-        // A cookie's child that cannot be queued is freed: no SYN-ACK to repeat, no reset.
-        t.abort(undefined);
-        return;
-      }
-      if (t.profile.abortOnOverflow) {
-        t.send(RST, seg.ack, EMPTY, [], { name: "INVALID_SYN", state: "LISTEN" });
-        t.abort(undefined);
-      }
-      return;
-    }
-    t.sndWnd = t.maxSndWnd = seg.window << t.sndWscale;
-    t.sndWl1 = seg.seq;
-    t.sndWl2 = seg.ack;
-    t.rcvMss = Math.min(536, t.effMss);
-    // Linux's SYN-ACKs go out from the request sock; the child socket's
-    // tcpi_segs_out starts at 0 (its segs_in counts the SYN and this ACK).
-    if (t.passive) t.segsOut = 0;
-    t.setState("ESTABLISHED");
+/** Fifth: the ACK field. True when the segment goes no further. */
+function ackCheck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | undefined): boolean {
+  const f = seg.flags;
+  if (!(f & ACK)) {
+    t.host.drop("TCP_FLAGS");
+    return true;
   }
+  if (t.state === "SYN_RECV" && synRecvAck(t, seg)) return true;
   if (seq.gt(seg.ack, t.sndMax)) {
     t.host.drop("TCP_ACK_UNSENT_DATA");
     invalidAck(t, seg); // RFC 9293: an ACK for something not yet sent
-    return;
+    return true;
   }
   // RFC 5961 §5.2: an ACK older than snd.una − MAX.SND.WND is a blind injection; challenge it.
   if (seq.lt(seg.ack, seq.add(t.sndUna, -t.maxSndWnd))) {
     t.host.drop("TCP_TOO_OLD_ACK");
     t.sendOowAck(true);
-    return;
+    return true;
   }
   t.probesOut = 0;
-  const window = seg.window << t.sndWscale;
   const sacked = sackArrived(t, seg.ack, seg.options);
   if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg.ack, ts);
   else if (
-    seg.ack === t.sndUna && t.sndMax !== t.sndUna && len === 0 && !(f & (SYN | FIN)) &&
-    (window === t.sndWnd || sacked > 0)
+    seg.ack === t.sndUna && t.sndMax !== t.sndUna && seg.payload.length === 0 &&
+    !(f & (SYN | FIN)) && (seg.window << t.sndWscale === t.sndWnd || sacked > 0)
   ) dupAck(t);
-  if (
-    seq.le(t.sndUna, seg.ack) &&
-    (seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))
-  ) {
-    t.sndWnd = window;
-    if (t.sndWnd > t.maxSndWnd) t.maxSndWnd = t.sndWnd;
-    t.sndWl1 = seg.seq;
-    t.sndWl2 = seg.ack;
-    // The window opened: stop probing it (Linux tcp_ack_probe).
-    if (t.persistTimer && seq.gt(seq.add(t.sndUna, t.sndWnd), t.sndNxt)) stopPersist(t);
+  updateWindow(t, seg);
+  return finAcked(t);
+}
+
+/**
+ * The ACK that completes a passive open (or a simultaneous one). True when
+ * it does not: a bad ACK is reset; a full accept queue drops it.
+ */
+function synRecvAck(t: Tcb, seg: TcpFields): boolean {
+  if (!seq.gt(seg.ack, t.sndUna) || seq.gt(seg.ack, t.sndMax)) {
+    // A request sock hands a bad ACK back to its listener (tcp_check_req), which refuses it
+    // as TCP_FLAGS; a simultaneous open's socket refuses it as TCP_OLD_ACK.
+    if (t.passive) resetFor(t, seg, "TCP_FLAGS", "LISTEN");
+    else resetFor(t, seg, "TCP_OLD_ACK");
+    return true;
   }
+  if (t.passive && t.host.acceptQueueFull(t)) {
+    // Linux tcp_check_req with a full accept queue: drop the ACK and let the SYN-ACK timer
+    // try again, or, with tcp_abort_on_overflow, the request sock resets the peer
+    // (embryonic_reset: INVALID_SYN, in the listener's name).
+    t.host.drop("TCP_LISTEN_OVERFLOW");
+    if (t.fromCookie) {
+      // A cookie's child that cannot be queued is freed: no SYN-ACK to repeat, no reset.
+      t.abort(undefined);
+    } else if (t.profile.abortOnOverflow) {
+      t.send(RST, seg.ack, EMPTY, [], { name: "INVALID_SYN", state: "LISTEN" });
+      t.abort(undefined);
+    }
+    return true;
+  }
+  takeWindow(t, seg, true);
+  t.rcvMss = Math.min(536, t.effMss);
+  // Linux's SYN-ACKs go out from the request sock; the child socket's
+  // tcpi_segs_out starts at 0 (its segs_in counts the SYN and this ACK).
+  if (t.passive) t.segsOut = 0;
+  t.setState("ESTABLISHED");
+  return false;
+}
+
+/**
+ * SND.WND ← SEG.WND, SND.WL1 ← SEG.SEQ, SND.WL2 ← SEG.ACK (RFC 9293
+ * §3.10.7.3 and §3.10.7.4 fifth). The window of a SYN is never scaled
+ * (RFC 7323 §2.2). `first`: the connection's first window, which is also
+ * the largest seen so far.
+ */
+export function takeWindow(t: Tcb, seg: TcpFields, first: boolean): void {
+  t.sndWnd = seg.flags & SYN ? seg.window : seg.window << t.sndWscale;
+  t.maxSndWnd = first ? t.sndWnd : Math.max(t.maxSndWnd, t.sndWnd);
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = seg.ack;
+}
+
+/** RFC 9293 §3.10.7.4 fifth: the window moves only with a segment newer than the last that set it. */
+function updateWindow(t: Tcb, seg: TcpFields): void {
+  if (!seq.le(t.sndUna, seg.ack)) return;
+  if (!(seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))) return;
+  takeWindow(t, seg, false);
+  // The window opened: stop probing it (Linux tcp_ack_probe).
+  if (t.persistTimer && seq.gt(seq.add(t.sndUna, t.sndWnd), t.sndNxt)) stopPersist(t);
+}
+
+/** What our FIN's acknowledgment does to FIN-WAIT-1, CLOSING and LAST-ACK; true once CLOSED. */
+function finAcked(t: Tcb): boolean {
+  if (!t.finAcked) return false;
   switch (t.state) {
     case "FIN_WAIT1":
-      if (t.finAcked) t.setState("FIN_WAIT2");
-      break;
+      t.setState("FIN_WAIT2");
+      return false;
     case "CLOSING":
-      if (t.finAcked) enterTimeWait(t);
-      break;
+      enterTimeWait(t);
+      return false;
     case "LAST_ACK":
-      if (t.finAcked) {
-        t.setState("CLOSE");
-        return;
-      }
-      break;
+      t.setState("CLOSE");
+      return true;
     default:
-      break;
+      return false;
   }
+}
 
-  // Seventh: segment text.
-  let fin = (f & FIN) !== 0;
-  if (len > 0 || fin) {
-    const s = t.state;
-    if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
-    if (t.orphan && len > 0 && seq.gt(seq.add(seg.seq, len), t.rcvNxt)) {
-      // New data for a socket the application closed: Linux resets (TCPAbortOnData), after
-      // tcp_reset has set CLOSE.
-      resetFor(t, seg, "TCP_ABORT_ON_DATA", "CLOSE");
-      t.abort(undefined);
-      return;
-    }
-    let start = seg.seq;
-    let data = seg.payload;
-    if (seq.lt(start, t.rcvNxt)) {
-      const dup = Math.min(data.length, seq.diff(t.rcvNxt, start));
-      if (dup > 0) dsack(t, start, seq.add(start, dup));
-      data = data.subarray(dup);
-      start = t.rcvNxt;
-    }
-    const room = seq.diff(t.rcvAdvEdge, start);
-    if (data.length > room) {
-      data = data.subarray(0, Math.max(0, room));
-      fin = false; // the FIN lies beyond the window
-    }
-    if (len >= t.rcvMss) t.rcvMss = Math.min(len, t.advMss);
-    if (start !== t.rcvNxt) {
-      if (data.length || fin) {
-        const end = seq.add(start, data.length);
-        if (t.recvBuf.holds(start, end)) {
-          // tcp_data_queue_ofo: wholly inside a segment already queued.
-          t.host.drop("TCP_OFOMERGE");
-          dsack(t, start, end);
-        } else t.recvBuf.store(start, copy(data), fin);
-        if (data.length) t.sackBlocks.received(start, end);
-      }
-      t.sendAck(); // RFC 5681 §4.2: out-of-order data is ACKed at once
-      return;
-    }
-    const gap = t.recvBuf.oooBytes > 0;
-    t.rcvNxt = t.recvBuf.append(t.rcvNxt, copy(data));
-    if (gap) {
-      const d = t.recvBuf.drain(t.rcvNxt);
-      t.rcvNxt = d.next;
-      fin ||= d.fin;
-      t.sackBlocks.advance(t.rcvNxt);
-    }
-    if (fin) finArrives(t, len >= t.rcvMss, gap);
-    else if (gap) t.sendAck(); // filling a hole is ACKed at once
-    else if (data.length) ackData(t, len >= t.rcvMss);
-    else if (len > 0) t.sendAck(); // all of it was a duplicate: ACK at once, with its D-SACK
+/** Seventh: the segment's text, and its FIN (eighth). */
+function segmentText(t: Tcb, seg: TcpFields): void {
+  const len = seg.payload.length;
+  let fin = (seg.flags & FIN) !== 0;
+  if (len === 0 && !fin) return;
+  const s = t.state;
+  if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
+  if (t.orphan && len > 0 && seq.gt(seq.add(seg.seq, len), t.rcvNxt)) {
+    // New data for a socket the application closed: Linux resets (TCPAbortOnData), after
+    // tcp_reset has set CLOSE.
+    resetFor(t, seg, "TCP_ABORT_ON_DATA", "CLOSE");
+    t.abort(undefined);
+    return;
   }
+  let start = seg.seq;
+  let data = seg.payload;
+  if (seq.lt(start, t.rcvNxt)) {
+    const dup = Math.min(data.length, seq.diff(t.rcvNxt, start));
+    if (dup > 0) dsack(t, start, seq.add(start, dup));
+    data = data.subarray(dup);
+    start = t.rcvNxt;
+  }
+  const room = seq.diff(t.rcvAdvEdge, start);
+  if (data.length > room) {
+    data = data.subarray(0, Math.max(0, room));
+    fin = false; // the FIN lies beyond the window
+  }
+  if (len >= t.rcvMss) t.rcvMss = Math.min(len, t.advMss);
+  if (start !== t.rcvNxt) return outOfOrder(t, start, data, fin);
+  const gap = t.recvBuf.oooBytes > 0;
+  t.rcvNxt = t.recvBuf.append(t.rcvNxt, copy(data));
+  if (gap) {
+    const d = t.recvBuf.drain(t.rcvNxt);
+    t.rcvNxt = d.next;
+    fin ||= d.fin;
+    t.sackBlocks.advance(t.rcvNxt);
+  }
+  if (fin) finArrives(t, len >= t.rcvMss, gap);
+  else if (gap) t.sendAck(); // filling a hole is ACKed at once
+  else if (data.length) ackData(t, len >= t.rcvMss);
+  else if (len > 0) t.sendAck(); // all of it was a duplicate: ACK at once, with its D-SACK
+}
+
+/** Data (or a FIN) above rcv.nxt: queued, reported in SACK blocks, ACKed at once (RFC 5681 §4.2). */
+function outOfOrder(t: Tcb, start: number, data: Uint8Array, fin: boolean): void {
+  if (data.length || fin) {
+    const end = seq.add(start, data.length);
+    if (t.recvBuf.holds(start, end)) {
+      // tcp_data_queue_ofo: wholly inside a segment already queued.
+      t.host.drop("TCP_OFOMERGE");
+      dsack(t, start, end);
+    } else t.recvBuf.store(start, copy(data), fin);
+    if (data.length) t.sackBlocks.received(start, end);
+  }
+  t.sendAck();
 }
 
 /** RFC 2883: the next ACK reports `[s, e)` as received twice. */
