@@ -17,15 +17,9 @@ import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { dupAck, newAck, sackArrived } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
-import {
-  ackData,
-  ackFin,
-  enterTimeWait,
-  restartRto,
-  rtoIn,
-  stopPersist,
-  TIMEOUT_MIN_MS,
-} from "./tcb_timers.ts";
+import { ackData, ackFin } from "./ack_policy.ts";
+import { enterTimeWait } from "./close_states.ts";
+import { restartRto, rtoIn, stopPersist, TIMEOUT_MIN_MS } from "./tcb_timers.ts";
 
 const { FIN, SYN, RST, ACK } = TcpFlag;
 /** RFC 7323 §5.5: a ts.recent older than 24 days no longer guards PAWS. */

@@ -1,8 +1,10 @@
 /**
- * A connection's timers: retransmission (RFC 6298), persist (RFC 9293
- * §3.8.6.1), keepalive (RFC 1122 §4.2.3.6), delayed ACK (RFC 5681 §4.2),
- * TIME-WAIT and FIN-WAIT-2. Each keeps Linux's timing where Linux and the
- * RFCs allow a choice, and each is one clock timer at most.
+ * A connection's sender timers: retransmission (RFC 6298) with the tail
+ * loss probe (RFC 8985 §7), persist (RFC 9293 §3.8.6.1) and keepalive
+ * (RFC 1122 §4.2.3.6). Each keeps Linux's timing where Linux and the RFCs
+ * allow a choice, and each is one clock timer at most. The delayed ACK is
+ * the receiver's (`ack_policy.ts`); TIME-WAIT and FIN-WAIT-2 belong to the
+ * close (`close_states.ts`).
  *
  * The retransmission timer re-arms lazily: an ACK moves `rtoAt`, and a timer
  * that fires early just sets itself again. That keeps one timer per
@@ -300,77 +302,6 @@ function onKeepalive(t: Tcb): void {
   if (probe(t)) return;
   t.probesOut++;
   keepaliveAt(t, now + intvlOf(t));
-}
-
-// --- Delayed ACK (RFC 5681 §4.2) ----------------------------------------------------
-
-/** Schedules or sends the ACK for in-order data: every second full segment at once, else after the delay. */
-export function ackData(t: Tcb, fullSized: boolean): void {
-  if (t.quickAcks > 0) {
-    t.quickAcks--;
-    t.sendAck();
-    return;
-  }
-  if (fullSized) t.unackedSegs++;
-  if (t.unackedSegs >= 2) {
-    t.sendAck();
-    return;
-  }
-  delayAck(t, t.profile.delayedAckMs);
-}
-
-/** Sends an ACK `ms` from now, unless one is already due or goes out with a segment before. */
-function delayAck(t: Tcb, ms: number): void {
-  if (t.ackTimer) return;
-  const c = t.host.clock;
-  t.ackTimer = c.setTimer(c.now() + ms, () => {
-    t.ackTimer = undefined;
-    if (t.state !== "CLOSE") t.sendAck();
-  });
-}
-
-/**
- * The ACK of a FIN that ends ESTABLISHED (Linux tcp_fin, __tcp_ack_snd_check):
- * the socket is in pingpong mode now, so there is no quick ACK; the
- * delayed-ACK timer sends it after ato, 40 ms once data has arrived, one
- * tick before (ato is still 0), unless more than one full segment waits to
- * be acknowledged. A FIN that fills a hole is ACKed at once, as the hole is.
- */
-export function ackFin(t: Tcb, fullSized: boolean, now: boolean): void {
-  if (fullSized) t.unackedSegs++;
-  if (now || !t.profile.finPingpong || t.unackedSegs >= 2) {
-    t.sendAck();
-    return;
-  }
-  delayAck(t, t.dataSegsIn > 0 ? t.profile.delayedAckMs : t.profile.jiffyMs);
-}
-
-// --- TIME-WAIT and FIN-WAIT-2 ---------------------------------------------------------
-
-/** Enters TIME-WAIT and starts its timer (RFC 9293 §3.10.7.4; Linux: 60 s). */
-export function enterTimeWait(t: Tcb): void {
-  t.state = "TIME_WAIT";
-  cancelAll(t);
-  const c = t.host.clock;
-  t.otherTimer = c.setTimer(c.now() + t.profile.timeWaitMs, () => {
-    t.otherTimer = undefined;
-    t.setState("CLOSE");
-  });
-}
-
-/**
- * An orphaned connection (closed by the application) waits in FIN-WAIT-2 for
- * the peer's FIN at most tcp_fin_timeout, then vanishes without a reset
- * (Linux tcp_close / tcp_time_wait with TCP_FIN_WAIT2). One that only did
- * shutdown(SHUT_WR) waits for ever, as RFC 9293 has it.
- */
-export function startFinWait2(t: Tcb): void {
-  if (t.state !== "FIN_WAIT2" || t.otherTimer) return;
-  const c = t.host.clock;
-  t.otherTimer = c.setTimer(c.now() + t.profile.finTimeoutMs, () => {
-    t.otherTimer = undefined;
-    if (t.state === "FIN_WAIT2") t.setState("CLOSE");
-  });
 }
 
 const EMPTY = new Uint8Array(0);

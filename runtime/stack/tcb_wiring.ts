@@ -11,6 +11,7 @@
  * assert.equal(Object.keys(TCB_DRIVER).length, 14);
  * ```
  */
+import { startFinWait2 } from "./close_states.ts";
 import { onRetransmitTimeout } from "./congestion.ts";
 import type { Tcb } from "./tcb.ts";
 import type { TcbDriver } from "./tcb_driver.ts";
@@ -22,7 +23,6 @@ import {
   cancelAll,
   restartRto,
   scheduleLossProbe,
-  startFinWait2,
 } from "./tcb_timers.ts";
 import { tcpInfo } from "./tcp_info.ts";
 
