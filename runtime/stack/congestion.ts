@@ -1,33 +1,27 @@
 /**
- * Congestion control and loss recovery for the built-in stack:
- * - slow start and congestion avoidance (RFC 5681 §3.1);
- * - fast retransmit and fast recovery on DupThresh duplicate ACKs, NewReno
- *   style without SACK (RFC 6582), scoreboard-driven with it (RFC 6675);
- * - limited transmit (RFC 3042), through `CaState.DISORDER` in `tcb_output.ts`;
- * - RTO recovery: one-segment window, go-back-N from snd.una, SACK state
- *   forgotten (RFC 5681 §3.1, RFC 2018 §8).
- *
- * States follow Linux's tcp_ca_state so TCP_INFO reads the same.
+ * What an arriving ACK does to the sender (RFC 9293 §3.10.7.4 fifth, RFC
+ * 5681): the scoreboard takes its SACK blocks, a new cumulative ACK
+ * samples the RTT and grows cwnd (through the profile's congestion control,
+ * `congestion_control.ts`), duplicates start and drive loss recovery
+ * (`loss_recovery.ts`), and a timeout starts RTO recovery: one-segment
+ * window, go-back-N from snd.una, SACK state forgotten (RFC 5681 §3.1, RFC
+ * 2018 §8). Limited transmit (RFC 3042) is `CaState.DISORDER` in
+ * `tcb_output.ts`. States follow Linux's tcp_ca_state, so TCP_INFO reads
+ * the same.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ssthreshAfterLoss } from "./congestion.ts";
- * // RFC 5681 eq. (4): half the flight, at least two segments.
- * assert.equal(ssthreshAfterLoss(20_000, 1000), 10_000);
- * assert.equal(ssthreshAfterLoss(1000, 1000), 2000);
+ * import { dupAck, newAck } from "./congestion.ts";
+ * assert.equal(typeof dupAck, typeof newAck); // driven end to end in tests/stack_congestion_test.ts
  * ```
  */
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import { CaState } from "./ca_state.ts";
-import { lossEdge } from "./loss_edge.ts";
+import { CONGESTION_CONTROLS, type CongestionControl } from "./congestion_control.ts";
+import { recoveryOf } from "./loss_recovery.ts";
 import type { Tcb } from "./tcb.ts";
-
-/** RFC 5681 eq. (4): ssthresh = max(FlightSize / 2, 2 × SMSS). */
-export function ssthreshAfterLoss(flight: number, mss: number): number {
-  return Math.max(flight >> 1, 2 * mss);
-}
 
 /**
  * Takes the SACK blocks of an arriving ACK into the scoreboard and returns
@@ -86,7 +80,7 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
         t.dupAcks = 0;
       } else {
         // A partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5).
-        if (!t.sackOk) t.cwnd = Math.max(mss, t.cwnd - acked + (acked >= mss ? mss : 0));
+        recoveryOf(t).partial(t, acked);
         if (!seq.gt(t.highRxt, t.sndUna)) {
           const n = t.drive.retransmit(t, t.sndUna, mss);
           t.highRxt = seq.add(t.sndUna, n);
@@ -102,18 +96,8 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
       t.caState = CaState.OPEN;
       t.dupAcks = 0;
   }
-  // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above. Slow
-  // start counts bytes acknowledged, as Linux's tcp_slow_start does (RFC 3465),
-  // and what overshoots ssthresh goes to avoidance. A SYN or FIN alone grows nothing.
-  if (dataAcked > 0 && t.caState !== CaState.RECOVERY) {
-    let left = dataAcked;
-    if (t.cwnd < t.ssthresh) {
-      const grown = Math.min(t.cwnd + left, t.ssthresh);
-      left -= grown - t.cwnd;
-      t.cwnd = grown;
-    }
-    if (left > 0) t.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.cwnd));
-  }
+  // A SYN or FIN alone grows nothing.
+  if (dataAcked > 0 && t.caState !== CaState.RECOVERY) controlOf(t).grow(t, dataAcked);
   t.drive.restartRto(t);
 }
 
@@ -121,16 +105,13 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
 export function dupAck(t: Tcb): void {
   switch (t.caState) {
     case CaState.RECOVERY:
-      // RFC 6582 §3.2 step 4: inflate by a segment per duplicate; with SACK, pipe does the counting.
-      if (!t.sackOk) t.cwnd += t.effMss;
+      recoveryOf(t).duplicate(t);
       return;
     case CaState.LOSS:
       return;
     default:
       t.dupAcks++;
-      if (
-        t.dupAcks >= t.profile.dupThresh || (t.sackOk && seq.gt(lossEdge(t), t.sndUna))
-      ) enterRecovery(t);
+      if (recoveryOf(t).starts(t)) enterRecovery(t);
       else t.caState = CaState.DISORDER;
   }
 }
@@ -139,9 +120,9 @@ export function dupAck(t: Tcb): void {
 function enterRecovery(t: Tcb): void {
   const mss = t.effMss;
   t.recover = t.sndMax;
-  t.ssthresh = ssthreshAfterLoss(t.flightSize, mss);
+  t.ssthresh = controlOf(t).ssthresh(t);
   t.caState = CaState.RECOVERY;
-  t.cwnd = t.sackOk ? t.ssthresh : t.ssthresh + t.profile.dupThresh * mss;
+  t.cwnd = recoveryOf(t).entryCwnd(t);
   const n = t.drive.retransmit(t, t.sndUna, mss);
   t.highRxt = seq.add(t.sndUna, n);
 }
@@ -150,9 +131,7 @@ function enterRecovery(t: Tcb): void {
 export function onRetransmitTimeout(t: Tcb): void {
   const mss = t.effMss;
   // RFC 5681 §3.1: a segment already retransmitted by the timer leaves ssthresh alone.
-  if (t.caState !== CaState.LOSS || t.retransmits <= 1) {
-    t.ssthresh = ssthreshAfterLoss(t.flightSize, mss);
-  }
+  if (t.caState !== CaState.LOSS || t.retransmits <= 1) t.ssthresh = controlOf(t).ssthresh(t);
   t.cwnd = mss;
   t.caState = CaState.LOSS;
   t.recover = t.sndMax;
@@ -161,3 +140,6 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.highRxt = t.sndUna;
   t.drive.rewind(t);
 }
+
+/** The congestion control the profile names. */
+const controlOf = (t: Tcb): CongestionControl => CONGESTION_CONTROLS[t.profile.congestionControl];

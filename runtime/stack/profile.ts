@@ -44,6 +44,8 @@ export interface StackProfile {
    * requests wait than the backlog, 2 always, 0 never (the SYN is dropped).
    */
   synCookies: number;
+  /** Congestion control (net.ipv4.tcp_congestion_control): `reno`, the one modelled. */
+  congestionControl: "reno";
   /** Delay before a lone ACK is sent. Linux TCP_DELACK_MIN: 40 ms. RFC 9293 §3.8.6.3: under 0.5 s. */
   delayedAckMs: number;
   /** ACKs sent at once when data first arrives (Linux quickack mode, TCP_MAX_QUICKACKS = 16). */
@@ -161,6 +163,7 @@ export const profileSchema = z.strictObject({
   tlp: bool,
   rtoMaxMs: int(1, 3_600_000),
   synCookies: int(0, 2),
+  congestionControl: z.enum(["reno"], { error: '"reno" (CUBIC is not modelled yet)' }),
   delayedAckMs: int(1, 500),
   quickAcks: int(0, 1000),
   finPingpong: bool,
@@ -202,6 +205,7 @@ const linux: StackProfile = Object.freeze({
   rtoMinMs: 200,
   rtoMaxMs: 120_000,
   synCookies: 1,
+  congestionControl: "reno",
   delayedAckMs: 40,
   quickAcks: 16,
   finPingpong: true,
