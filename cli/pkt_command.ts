@@ -96,6 +96,14 @@ async function parseFile(path: string, argv: readonly string[]) {
   return { script, config: pktConfig(argv, script.options) };
 }
 
+/** A .pkt file as `synack convert` writes it: a module of its steps, its `-D` words kept. */
+async function moduleOf(path: string, argv: readonly string[]) {
+  const text = await Deno.readTextFile(path);
+  const { defines } = pktConfig(argv);
+  const script = parsePkt(text, path.split("/").at(-1)!, defines, { symbolic: true });
+  return pktScriptSource(script, text, defines);
+}
+
 /**
  * `synack convert [flags] file.pkt`: a module of the script's steps
  * (`pkt.script`) on stdout, 0; it runs with the script's verdict. With
@@ -111,10 +119,7 @@ export async function pktConvertCommand(
   const { files, argv } = splitPktArgs(args.filter((a) => a !== "--native"));
   if (files.length !== 1) throw new RangeError(`convert: want one .pkt file, got ${files.length}`);
   if (!native) {
-    const text = await Deno.readTextFile(files[0]);
-    const { defines } = pktConfig(argv);
-    const script = parsePkt(text, files[0].split("/").at(-1)!, defines, { symbolic: true });
-    const out = pktScriptSource(script, text, defines);
+    const out = await moduleOf(files[0], argv);
     for (const p of out.problems) print(p);
     if (out.problems.length) return 1;
     print(out.source.trimEnd());
@@ -307,14 +312,11 @@ async function convertAll(
 ): Promise<{ dir: string; paths: string[] }> {
   const tmp = await Deno.makeTempDir({ prefix: "synack-converted-" });
   try {
-    const { defines } = pktConfig(argv);
     const paths: string[] = [];
     await copyTree(dir, tmp);
     for (const path of scripts) {
-      const text = await Deno.readTextFile(path);
       const name = path.split("/").at(-1)!;
-      const script = parsePkt(text, name, defines, { symbolic: true });
-      const out = pktScriptSource(script, text, defines);
+      const out = await moduleOf(path, argv);
       if (out.problems.length) throw new RangeError(out.problems.join("; "));
       const rel = path.startsWith(`${dir.replace(/\/$/, "")}/`)
         ? path.slice(dir.replace(/\/$/, "").length + 1)
