@@ -39,7 +39,15 @@ import type { TcpOption } from "../wire/tcp_options.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { profiles, type StackProfile } from "./profile.ts";
 import { SocketLayer } from "./socket_layer.ts";
-import { type ResetWhy, Tcb, type TcbHost, type TcbOptions, type Tuple } from "./tcb.ts";
+import {
+  DEFAULT_MSS_V4,
+  DEFAULT_MSS_V6,
+  type ResetWhy,
+  Tcb,
+  type TcbHost,
+  type TcbOptions,
+  type Tuple,
+} from "./tcb.ts";
 import type { DropReason } from "../wire/stack_reasons.ts";
 import { ReasonBook } from "../engine/reason_book.ts";
 import { icmpArrives } from "./icmp_input.ts";
@@ -366,7 +374,11 @@ export class Stack implements SocketApi, TcbHost, StackHost {
   #cookieSynAck(l: Listener, seg: TcpFields, tuple: Tuple): void {
     const family = tuple.localAddr.length as 4 | 16;
     const mssOpt = seg.options.find((o) => o.kind === "mss");
-    const peerMss = mssOpt?.kind === "mss" ? mssOpt.value : family === 4 ? 536 : 1220;
+    const peerMss = mssOpt?.kind === "mss"
+      ? mssOpt.value
+      : family === 4
+      ? DEFAULT_MSS_V4
+      : DEFAULT_MSS_V6;
     const now = this.clock.now();
     const iss = makeCookie(
       this.#cookieSecret,

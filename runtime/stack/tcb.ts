@@ -83,8 +83,8 @@ const { SYN, RST, ACK } = TcpFlag;
 /** RFC 7323 §3.2: TSopt with two NOPs in front takes 12 bytes. */
 const TS_ALIGNED = 12;
 /** RFC 9293 §3.7.1: the MSS to assume when the peer sends none (IPv4 536, IPv6 1220). */
-const DEFAULT_MSS_V4 = 536;
-const DEFAULT_MSS_V6 = 1220;
+export const DEFAULT_MSS_V4 = 536;
+export const DEFAULT_MSS_V6 = 1220;
 /** RFC 7323 §2.3: shifts above 14 are treated as 14. */
 const MAX_WSCALE = 14;
 /** 40 bytes of option space: 4 SACK blocks alone, 3 beside a timestamp (RFC 2018 §3). */
