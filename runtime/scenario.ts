@@ -36,6 +36,23 @@ import { parseTargetSpec, TARGET_SPECS, type TargetSpec } from "./target_spec.ts
 export { parseTargetSpec, TARGET_SPECS, type TargetSpec };
 
 /**
+ * What a kernel target's namespace is set to before a scenario runs, so that
+ * it runs what the `linux` profile models: Reno, where a new namespace
+ * otherwise inherits the host's default (often BBR or CUBIC, neither of which
+ * a namespace may always choose). A scenario's own sysctl steps come after.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KERNEL_AS_PROFILED } from "./scenario.ts";
+ * assert.equal(KERNEL_AS_PROFILED["net.ipv4.tcp_congestion_control"], "reno");
+ * ```
+ */
+export const KERNEL_AS_PROFILED: Readonly<Record<string, string>> = Object.freeze({
+  "net.ipv4.tcp_congestion_control": "reno",
+});
+
+/**
  * Opens the target a spec names: `builtin`, `builtin:<profile>`, `kernel`
  * (the Linux kernel through TUN in a private namespace), `raw` (a kernel in
  * a second namespace, reached over a veth by a packet socket) or
@@ -71,10 +88,15 @@ export async function openTarget(spec: string, sc?: Scenario): Promise<Target> {
       });
     // Loaded on demand: the built-in target (and the REPL's start-up) need none of it.
     case "kernel":
-      return await (await import("./kernel/kernel_target.ts")).kernelTarget();
+      return await (await import("./kernel/kernel_target.ts")).kernelTarget({
+        sysctls: KERNEL_AS_PROFILED,
+      });
     case "raw": {
       const { rawTarget } = await import("./kernel/raw_target.ts");
-      return await rawTarget(t.echoPort === undefined ? {} : { echoPort: t.echoPort });
+      return await rawTarget({
+        sysctls: KERNEL_AS_PROFILED,
+        ...(t.echoPort === undefined ? {} : { echoPort: t.echoPort }),
+      });
     }
     case "gvisor":
       return await (await import("./gvisor/gvisor_target.ts")).gvisorTarget();

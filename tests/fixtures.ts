@@ -16,9 +16,11 @@ import {
   type TcpBuilder,
   TcpFlag,
   type Trace,
+  wait,
   where,
   write,
 } from "../mod.ts";
+import { profiles } from "../runtime/stack/profile.ts";
 import type { Scenario } from "../dsl/scenario_def.ts";
 import { definedScenarios, withoutRegistration } from "../runtime/scenario.ts";
 import { parsePacket } from "../runtime/wire/packet.ts";
@@ -49,6 +51,38 @@ export const sender = (synSeg: TcpBuilder = syn(), synAckSeg: TcpBuilder = synAc
   inject(ack()),
   accept().returns(4),
 ];
+
+/**
+ * `sender`, with the handshake's final ACK `rtt` after the SYN-ACK: a round
+ * trip both the kernel and the built-in stack measure, so that what follows
+ * from srtt and min_rtt (RACK's reordering window, the loss probe's delay)
+ * is the same on both, where an instant answer would be 0 ms on the virtual
+ * clock and a few µs on a TUN device.
+ */
+export const senderRtt = (
+  rtt: string,
+  synSeg: TcpBuilder = syn(),
+  synAckSeg: TcpBuilder = synAck(),
+) => [
+  socket(),
+  setsockopt("SO_SNDBUF", 65536).returns(0),
+  bind(8080),
+  listen(),
+  inject(synSeg),
+  expect(synAckSeg),
+  wait(rtt),
+  inject(ack()),
+  accept().returns(4),
+];
+
+/**
+ * The RFC's loss recovery in place of Linux's: RFC 6582 NewReno without
+ * SACK, RFC 6675 with it (profile `recovery: "rfc6675"`). A model, so the
+ * kernel conformance run leaves these scenarios to the built-in stack.
+ */
+export const RFC_RECOVERY = {
+  profile: { ...profiles.linux, name: "rfc6675-recovery", recovery: "rfc6675" },
+};
 
 /**
  * An ACK, with or without PSH. Linux pushes the last segment of each GSO

@@ -1,4 +1,5 @@
-// The built-in stack: NewReno fast retransmit and recovery (RFC 5681, RFC 6582) and RTO recovery.
+// The built-in stack without SACK: slow start, fast retransmit and recovery as Linux does them
+// (PRR, undo, F-RTO) and as RFC 5681 and RFC 6582 state them (profile recovery "rfc6675").
 import {
   ack,
   data,
@@ -9,9 +10,11 @@ import {
   scenario,
   syn,
   synAck,
+  wait,
   write,
 } from "../mod.ts";
-import { flight, MSS, sender } from "./fixtures.ts";
+import { CaState } from "../runtime/stack/ca_state.ts";
+import { flight, MSS, RFC_RECOVERY, sender, senderRtt } from "./fixtures.ts";
 
 const noSack = sender(
   syn().opts("<sackOK:false>"),
@@ -29,7 +32,7 @@ scenario("slow start: cwnd grows by what each ACK covers (Linux tcp_slow_start, 
   getsockopt("TCP_INFO").returns({ sndCwnd: 12, caState: 0 }),
 ]);
 
-scenario("NewReno: the third duplicate ACK retransmits; cwnd = ssthresh + 3 segments (RFC 6582)", [
+scenario("RFC 6582 NewReno: the third duplicate ACK retransmits; cwnd = ssthresh + 3 segments", [
   ...noSack,
   write(new Uint8Array(10 * MSS)).returns(10 * MSS),
   ...flight(9),
@@ -43,26 +46,30 @@ scenario("NewReno: the third duplicate ACK retransmits; cwnd = ssthresh + 3 segm
   // Each further duplicate inflates cwnd by a segment.
   inject(ack().ack(1)),
   getsockopt("TCP_INFO").returns({ sndCwnd: 9 }),
-]);
+], RFC_RECOVERY);
 
-scenario("NewReno: a partial ACK retransmits the next hole at once; the full ACK ends recovery", [
-  ...noSack,
-  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
-  ...flight(9),
-  expect(data(MSS).seq(1 + 9 * MSS)),
-  inject(ack().ack(1)),
-  inject(ack().ack(1)),
-  inject(ack().ack(1)),
-  expect(ack().payload(MSS).seq(1)),
-  inject(ack().ack(1 + 3 * MSS)),
-  expect(ack().payload(MSS).seq(1 + 3 * MSS)).within("1ms"),
-  getsockopt("TCP_INFO").returns({ caState: 3 }),
-  inject(ack().ack(1 + 10 * MSS)),
-  getsockopt("TCP_INFO").returns({ caState: 0, sndCwnd: 5, sndSsthresh: 5, totalRetrans: 2 }),
-  expectNothing("1s"),
-]);
+scenario(
+  "RFC 6582 NewReno: a partial ACK retransmits the next hole at once; the full ACK ends recovery",
+  [
+    ...noSack,
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(9),
+    expect(data(MSS).seq(1 + 9 * MSS)),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    expect(ack().payload(MSS).seq(1)),
+    inject(ack().ack(1 + 3 * MSS)),
+    expect(ack().payload(MSS).seq(1 + 3 * MSS)).within("1ms"),
+    getsockopt("TCP_INFO").returns({ caState: 3 }),
+    inject(ack().ack(1 + 10 * MSS)),
+    getsockopt("TCP_INFO").returns({ caState: 0, sndCwnd: 5, sndSsthresh: 5, totalRetrans: 2 }),
+    expectNothing("1s"),
+  ],
+  RFC_RECOVERY,
+);
 
-scenario("RTO recovery: one-segment window, go back to snd.una, slow start again (RFC 5681 §3.1)", [
+scenario("RFC 5681 §3.1 RTO recovery: one-segment window, go back to snd.una, slow start again", [
   ...noSack,
   write(new Uint8Array(4 * MSS)).returns(4 * MSS),
   ...flight(3),
@@ -75,7 +82,7 @@ scenario("RTO recovery: one-segment window, go back to snd.una, slow start again
   getsockopt("TCP_INFO").returns({ caState: 4, sndCwnd: 2, backoff: 0 }),
   inject(ack().ack(1 + 4 * MSS)),
   getsockopt("TCP_INFO").returns({ caState: 0, unacked: 0 }),
-]);
+], RFC_RECOVERY);
 
 scenario("duplicate ACKs after a timeout do not start fast retransmit (RFC 6582 §3.2 step 2)", [
   ...noSack,
@@ -89,3 +96,103 @@ scenario("duplicate ACKs after a timeout do not start fast retransmit (RFC 6582 
   expectNothing("100ms"),
   expect(ack().payload(MSS).seq(1)).after("300ms"),
 ]);
+
+// --- Linux's recovery (profile linux: tcp_fastretrans_alert, PRR, undo), as the kernel does it.
+// The handshake takes 20 ms and the ACKs come 10 ms after the flight, so srtt and min_rtt are
+// the same on every target.
+
+const noSackRtt = senderRtt(
+  "20ms",
+  syn().opts("<sackOK:false>"),
+  synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 10>"),
+);
+const INFINITE = 2147483647;
+const info = (want: Record<string, number>) => getsockopt("TCP_INFO").returns(want);
+
+scenario(
+  "Linux NewReno: the third duplicate ACK marks the head lost; PRR takes cwnd from 7 to ssthresh (RFC 6937)",
+  [
+    ...noSackRtt,
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(10),
+    wait("10ms"),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    expectNothing("10ms"),
+    inject(ack().ack(1)),
+    expect(ack().payload(MSS).seq(1)).within("1ms"),
+    // ssthresh is half of cwnd; each duplicate stands for a segment that left (tcp_add_reno_sack).
+    info({ caState: CaState.RECOVERY, sndSsthresh: 5, sndCwnd: 7, sacked: 3, lost: 1, retrans: 1 }),
+    inject(ack().ack(1)),
+    info({ sndCwnd: 6, sacked: 4 }),
+    inject(ack().ack(1)),
+    info({ sndCwnd: 5, sacked: 5 }),
+    expectNothing("10ms"),
+  ],
+);
+
+scenario(
+  "Linux NewReno: a partial ACK echoing the original's timestamp undoes the reduction (RFC 3522)",
+  [
+    ...noSackRtt,
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(10),
+    wait("10ms"),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    // The originals arrived after all: this ACK echoes their timestamp, not the retransmission's.
+    inject(ack().ack(1 + 3 * MSS)),
+    expect(ack().payload(MSS).seq(1)),
+    info({ caState: CaState.DISORDER, sndSsthresh: INFINITE, sndCwnd: 11, lost: 0, retrans: 0 }),
+    inject(ack().ack(1 + 10 * MSS)),
+    info({ caState: CaState.OPEN, sndSsthresh: INFINITE, totalRetrans: 1 }),
+  ],
+);
+
+scenario(
+  "Linux NewReno: after a partial ACK PRR holds the next hole for a duplicate; recovery holds to high_seq",
+  [
+    ...noSackRtt,
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(10),
+    wait("10ms"),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    inject(ack().ack(1)),
+    expect(ack().payload(MSS).seq(1)),
+    // The partial ACK marks the next hole lost, but what is in flight already equals ssthresh.
+    inject(ack().ack(1 + 3 * MSS)),
+    expectNothing("10ms"),
+    info({ caState: CaState.RECOVERY, sndCwnd: 5, lost: 1, retrans: 0 }),
+    inject(ack().ack(1 + 3 * MSS)),
+    expect(ack().payload(MSS).seq(1 + 3 * MSS)).within("1ms"),
+    // Acknowledging exactly high_seq keeps NewReno in recovery (tcp_is_non_sack_preventing_reopen).
+    inject(ack().ack(1 + 10 * MSS)),
+    info({ caState: CaState.RECOVERY, sndCwnd: 5, unacked: 0 }),
+    write(new Uint8Array(2 * MSS)).returns(2 * MSS),
+    expect(ack().payload(MSS).seq(1 + 10 * MSS)),
+    expect(data(MSS).seq(1 + 11 * MSS)),
+    inject(ack().ack(1 + 12 * MSS)),
+    info({ caState: CaState.OPEN, sndSsthresh: 5, sndCwnd: 5, totalRetrans: 2 }),
+  ],
+);
+
+scenario(
+  "Linux RTO: an ACK echoing the original's timestamp undoes the timeout; F-RTO then opens (RFC 5682)",
+  [
+    ...noSackRtt,
+    write(new Uint8Array(4 * MSS)).returns(4 * MSS),
+    ...flight(4),
+    // The timeout fires near 220 ms and retransmits the head; the ACK below was for the original.
+    wait("300ms"),
+    inject(ack().ack(1 + MSS)),
+    expect(ack().payload(MSS).seq(1)),
+    info({ caState: CaState.LOSS, sndSsthresh: INFINITE, sndCwnd: 10, lost: 0, retrans: 0 }),
+    inject(ack().ack(1 + 2 * MSS)),
+    info({ caState: CaState.OPEN, sndCwnd: 10 }),
+    inject(ack().ack(1 + 4 * MSS)),
+    info({ caState: CaState.OPEN, unacked: 0, totalRetrans: 1 }),
+    expectNothing("10ms"),
+  ],
+);

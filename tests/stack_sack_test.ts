@@ -10,7 +10,7 @@ import {
   scenario,
   write,
 } from "../mod.ts";
-import { established, flight, MSS, sender } from "./fixtures.ts";
+import { established, flight, MSS, RFC_RECOVERY, sender, senderRtt } from "./fixtures.ts";
 
 const TS = "nop,nop,TS val 0 ecr 100";
 
@@ -61,28 +61,32 @@ scenario("D-SACK: a segment received twice is reported once in the first block (
 
 const sackTo = (segs: number) => ack().ack(1).opts({ sack: [[1 + MSS, 1 + segs * MSS]] });
 
-scenario("SACK recovery: three SACKed segments above a hole mark it lost; one retransmission", [
-  ...sender(),
-  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
-  ...flight(9),
-  expect(data(MSS).seq(1 + 9 * MSS)),
-  inject(sackTo(2)),
-  inject(sackTo(3)),
-  expectNothing("10ms"),
-  inject(sackTo(4)),
-  expect(ack().payload(MSS).seq(1)).within("1ms"),
-  // Linux counts the retransmitted hole as both lost and retransmitted.
-  getsockopt("TCP_INFO").returns({
-    caState: 3,
-    sndCwnd: 5,
-    sndSsthresh: 5,
-    sacked: 3,
-    lost: 1,
-    retrans: 1,
-  }),
-  inject(ack().ack(1 + 10 * MSS)),
-  getsockopt("TCP_INFO").returns({ caState: 0, sndCwnd: 5, totalRetrans: 1, sacked: 0 }),
-]);
+scenario(
+  "RFC 6675 SACK recovery: three SACKed segments above a hole mark it lost; one retransmission",
+  [
+    ...sender(),
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(9),
+    expect(data(MSS).seq(1 + 9 * MSS)),
+    inject(sackTo(2)),
+    inject(sackTo(3)),
+    expectNothing("10ms"),
+    inject(sackTo(4)),
+    expect(ack().payload(MSS).seq(1)).within("1ms"),
+    // Linux counts the retransmitted hole as both lost and retransmitted.
+    getsockopt("TCP_INFO").returns({
+      caState: 3,
+      sndCwnd: 5,
+      sndSsthresh: 5,
+      sacked: 3,
+      lost: 1,
+      retrans: 1,
+    }),
+    inject(ack().ack(1 + 10 * MSS)),
+    getsockopt("TCP_INFO").returns({ caState: 0, sndCwnd: 5, totalRetrans: 1, sacked: 0 }),
+  ],
+  RFC_RECOVERY,
+);
 
 scenario(
   "SACK recovery: more than two segments' worth SACKed is a loss at once (RFC 6675 IsLost)",
@@ -98,7 +102,7 @@ scenario(
 );
 
 scenario("limited transmit: the first two duplicate ACKs each release a new segment (RFC 3042)", [
-  ...sender(),
+  ...senderRtt("20ms"),
   write(new Uint8Array(12 * MSS)).returns(12 * MSS),
   ...flight(10),
   inject(sackTo(2)),
@@ -110,7 +114,7 @@ scenario("limited transmit: the first two duplicate ACKs each release a new segm
   expect(ack().payload(MSS).seq(1)),
 ]);
 
-scenario("SACK recovery fills two holes, then sends new data while pipe is below cwnd", [
+scenario("RFC 6675 SACK recovery fills two holes, then sends new data while pipe is below cwnd", [
   ...sender(),
   write(new Uint8Array(10 * MSS)).returns(10 * MSS),
   ...flight(9),
@@ -131,7 +135,7 @@ scenario("SACK recovery fills two holes, then sends new data while pipe is below
   getsockopt("TCP_INFO").returns({ caState: 3, sndCwnd: 5 }),
   inject(ack().ack(1 + 13 * MSS)),
   getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 2, unacked: 0 }),
-]);
+], RFC_RECOVERY);
 
 scenario("after a timeout, going back skips what the peer SACKs meanwhile", [
   ...sender(),

@@ -19,7 +19,7 @@
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import { CaState } from "./ca_state.ts";
-import { CONGESTION_CONTROLS, type CongestionControl } from "./congestion_control.ts";
+import { rfc5681Grow, ssthreshAfterLoss } from "./congestion_control.ts";
 import { recoveryOf } from "./loss_recovery.ts";
 import type { Tcb } from "./tcb.ts";
 
@@ -50,9 +50,17 @@ export function sackArrived(t: Tcb, ack: number, options: readonly TcpOption[]):
   return added;
 }
 
-/** Everything the cumulative ACK newly covers (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
-export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): void {
-  const acked = seq.diff(ack, t.sndUna);
+/**
+ * What every cumulative ACK does to the sender, whichever recovery runs:
+ * the send buffer and snd.una move, the loss probe is answered, the
+ * scoreboard trimmed, an RTT sampled, backoff reset. Returns the RTT sample
+ * taken (ms), if any.
+ */
+export function advanceUna(
+  t: Tcb,
+  ack: number,
+  ts: { val: number; ecr: number } | undefined,
+): number | undefined {
   const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.sendBuf.seq)), t.sendBuf.length);
   t.sendBuf.consume(dataAcked);
   t.sndUna = ack;
@@ -61,15 +69,25 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
   if (t.tlpHighSeq !== undefined && seq.ge(ack, t.tlpHighSeq)) t.tlpHighSeq = undefined;
   t.scoreboard.trimBelow(ack);
   const now = t.host.clock.now();
+  let rtt: number | undefined;
   // RTT: from the echoed timestamp (RFC 7323 §4.1), else from the timed segment (Karn).
   if (t.tsOk && ts && ts.ecr !== 0) {
-    t.rttSample(Math.max(0, seq.diff(t.tsVal(), ts.ecr)));
+    rtt = Math.max(0, seq.diff(t.tsVal(), ts.ecr));
     t.rttProbe = undefined;
   } else if (t.rttProbe && seq.ge(ack, t.rttProbe.seq)) {
-    t.rttSample(now - t.rttProbe.at);
+    rtt = now - t.rttProbe.at;
     t.rttProbe = undefined;
   }
+  if (rtt !== undefined) t.rttSample(rtt);
   t.retransmits = t.backoff = 0;
+  return rtt;
+}
+
+/** Everything the cumulative ACK newly covers (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
+export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): void {
+  const acked = seq.diff(ack, t.sndUna);
+  const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.sendBuf.seq)), t.sendBuf.length);
+  advanceUna(t, ack, ts);
   const mss = t.effMss;
   switch (t.caState) {
     case CaState.RECOVERY:
@@ -97,7 +115,7 @@ export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
       t.dupAcks = 0;
   }
   // A SYN or FIN alone grows nothing.
-  if (dataAcked > 0 && t.caState !== CaState.RECOVERY) controlOf(t).grow(t, dataAcked);
+  if (dataAcked > 0 && t.caState !== CaState.RECOVERY) rfc5681Grow(t, dataAcked);
   t.drive.restartRto(t);
 }
 
@@ -120,7 +138,7 @@ export function dupAck(t: Tcb): void {
 function enterRecovery(t: Tcb): void {
   const mss = t.effMss;
   t.recover = t.sndMax;
-  t.ssthresh = controlOf(t).ssthresh(t);
+  t.ssthresh = rfcSsthresh(t);
   t.caState = CaState.RECOVERY;
   t.cwnd = recoveryOf(t).entryCwnd(t);
   const n = t.drive.retransmit(t, t.sndUna, mss);
@@ -131,7 +149,9 @@ function enterRecovery(t: Tcb): void {
 export function onRetransmitTimeout(t: Tcb): void {
   const mss = t.effMss;
   // RFC 5681 §3.1: a segment already retransmitted by the timer leaves ssthresh alone.
-  if (t.caState !== CaState.LOSS || t.retransmits <= 1) t.ssthresh = controlOf(t).ssthresh(t);
+  if (t.caState !== CaState.LOSS || t.retransmits <= 1) {
+    t.ssthresh = rfcSsthresh(t);
+  }
   t.cwnd = mss;
   t.caState = CaState.LOSS;
   t.recover = t.sndMax;
@@ -141,5 +161,7 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.drive.rewind(t);
 }
 
-/** The congestion control the profile names. */
-const controlOf = (t: Tcb): CongestionControl => CONGESTION_CONTROLS[t.profile.congestionControl];
+/** RFC 5681 eq. (4), from the flight: the RFC recovery's ssthresh. */
+const rfcSsthresh = (t: Tcb): number => ssthreshAfterLoss(t.flightSize, t.effMss);
+
+

@@ -22,7 +22,7 @@ export interface CongestionControl {
   readonly name: string;
   /** ssthresh after a loss (tcp_congestion_ops.ssthresh). */
   ssthresh(t: Tcb): number;
-  /** cwnd growth for `acked` newly acknowledged data bytes, outside recovery (cong_avoid). */
+  /** cwnd growth for `acked` segments newly delivered, outside recovery (cong_avoid). */
   grow(t: Tcb, acked: number): void;
 }
 
@@ -32,24 +32,58 @@ export function ssthreshAfterLoss(flight: number, mss: number): number {
 }
 
 /**
- * Reno (RFC 5681 §3.1): slow start below ssthresh, congestion avoidance
- * above. Slow start counts bytes acknowledged, as Linux's tcp_slow_start
- * does (RFC 3465), and what overshoots ssthresh goes to avoidance.
+ * RFC 5681 §3.1 growth in bytes, for the RFC recovery: slow start below
+ * ssthresh counting bytes acknowledged (RFC 3465), and what overshoots
+ * ssthresh goes to congestion avoidance, SMSS·SMSS/cwnd per ACK.
+ */
+export function rfc5681Grow(t: Tcb, acked: number): void {
+  let left = acked;
+  if (t.cwnd < t.ssthresh) {
+    const grown = Math.min(t.cwnd + left, t.ssthresh);
+    left -= grown - t.cwnd;
+    t.cwnd = grown;
+  }
+  const mss = t.effMss;
+  if (left > 0) t.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.cwnd));
+}
+
+/**
+ * Linux's Reno (tcp_cong.c), in whole segments: ssthresh half of cwnd
+ * (tcp_reno_ssthresh; RFC 5681 says half the flight), slow start by
+ * segments delivered up to ssthresh (tcp_slow_start), then one segment per
+ * cwnd's worth delivered, the remainder kept in snd_cwnd_cnt
+ * (tcp_cong_avoid_ai).
  */
 const RENO: CongestionControl = {
   name: "reno",
-  ssthresh: (t) => ssthreshAfterLoss(t.flightSize, t.effMss),
+  ssthresh: (t) => Math.max(segs(t.cwnd, t) >> 1, 2) * t.effMss,
   grow(t, acked) {
-    let left = acked;
-    if (t.cwnd < t.ssthresh) {
-      const grown = Math.min(t.cwnd + left, t.ssthresh);
-      left -= grown - t.cwnd;
-      t.cwnd = grown;
+    const mss = t.effMss, r = t.recovery;
+    let cwnd = segs(t.cwnd, t), left = acked;
+    const ssthresh = t.ssthresh >= 0x7fffffff ? Infinity : segs(t.ssthresh, t);
+    if (cwnd < ssthresh) {
+      const grown = Math.min(cwnd + left, ssthresh);
+      left -= grown - cwnd;
+      cwnd = grown;
     }
-    const mss = t.effMss;
-    if (left > 0) t.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.cwnd));
+    if (left > 0) {
+      if (r.cwndCnt >= cwnd) {
+        r.cwndCnt = 0;
+        cwnd++;
+      }
+      r.cwndCnt += left;
+      if (r.cwndCnt >= cwnd) {
+        const delta = Math.floor(r.cwndCnt / cwnd);
+        r.cwndCnt -= delta * cwnd;
+        cwnd += delta;
+      }
+    }
+    t.cwnd = cwnd * mss;
   },
 };
+
+/** Bytes as whole segments of the connection's MSS. */
+const segs = (bytes: number, t: Tcb): number => Math.max(1, Math.floor(bytes / t.effMss));
 
 /** The controllers a profile may name. */
 export const CONGESTION_CONTROLS: Readonly<Record<"reno", CongestionControl>> = Object.freeze({

@@ -44,6 +44,13 @@ export interface StackProfile {
    * requests wait than the backlog, 2 always, 0 never (the SYN is dropped).
    */
   synCookies: number;
+  /**
+   * Loss recovery. `linux`: RACK-TLP loss detection with SACK (RFC 8985),
+   * NewReno's head rule without, PRR (RFC 6937) and undo (RFC 3522, D-SACK),
+   * as tcp_input.c and tcp_recovery.c do. `rfc6675`: RFC 6582 NewReno
+   * without SACK and RFC 6675's scoreboard with it, as the RFCs state them.
+   */
+  recovery: "linux" | "rfc6675";
   /** Congestion control (net.ipv4.tcp_congestion_control): `reno`, the one modelled. */
   congestionControl: "reno";
   /** Delay before a lone ACK is sent. Linux TCP_DELACK_MIN: 40 ms. RFC 9293 §3.8.6.3: under 0.5 s. */
@@ -164,6 +171,7 @@ export const profileSchema = z.strictObject({
   rtoMaxMs: int(1, 3_600_000),
   synCookies: int(0, 2),
   congestionControl: z.enum(["reno"], { error: '"reno" (CUBIC is not modelled yet)' }),
+  recovery: z.enum(["linux", "rfc6675"], { error: '"linux" or "rfc6675"' }),
   delayedAckMs: int(1, 500),
   quickAcks: int(0, 1000),
   finPingpong: bool,
@@ -206,6 +214,7 @@ const linux: StackProfile = Object.freeze({
   rtoMaxMs: 120_000,
   synCookies: 1,
   congestionControl: "reno",
+  recovery: "linux",
   delayedAckMs: 40,
   quickAcks: 16,
   finPingpong: true,
@@ -252,6 +261,7 @@ const gvisor: StackProfile = Object.freeze({
   acceptMissingTs: false,
   disorderedAcks: false,
   finPingpong: false,
+  recovery: "rfc6675",
   synAckRetries: 6,
   sack: false,
   wscale: 5,

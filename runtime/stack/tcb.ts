@@ -39,6 +39,7 @@ import type { TcpOption } from "../wire/tcp_options.ts";
 import type { DropReason, RstReason } from "../wire/stack_reasons.ts";
 import { CaState } from "./ca_state.ts";
 import type { StackProfile } from "./profile.ts";
+import { RecoveryState } from "./recovery_state.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
 import { SackBlocks } from "./sack_blocks.ts";
 import { SendBuffer } from "./send_buffer.ts";
@@ -79,7 +80,7 @@ export interface Tuple {
   remotePort: number;
 }
 
-const { SYN, RST, ACK } = TcpFlag;
+const { SYN, RST, ACK, FIN } = TcpFlag;
 /** RFC 7323 §3.2: TSopt with two NOPs in front takes 12 bytes. */
 const TS_ALIGNED = 12;
 /** RFC 9293 §3.7.1: the MSS to assume when the peer sends none (IPv4 536, IPv6 1220). */
@@ -173,6 +174,8 @@ export class Tcb {
   readonly sackBlocks = new SackBlocks();
   /** What the peer has SACKed above snd.una: the scoreboard of RFC 6675 §3. */
   readonly scoreboard = new SeqRanges();
+  /** Linux's loss recovery: the retransmission queue, PRR, undo and RACK (`linux_recovery.ts`). */
+  readonly recovery = new RecoveryState();
   /** close()/shutdown(SHUT_WR) asked for a FIN. */
   finQueued = false;
   /** Sequence number of our FIN once sent. */
@@ -437,6 +440,11 @@ export class Tcb {
     const t = this.tuple;
     this.segsOut++;
     if (payload.length) this.dataSegsOut++;
+    if (
+      (payload.length || flags & FIN) && !(flags & (SYN | RST)) && this.profile.recovery === "linux"
+    ) {
+      this.drive.segmentSent(this, seqNo, seq.add(seqNo, payload.length + (flags & FIN ? 1 : 0)));
+    }
     this.host.emit({
       ip: ipHeader(t.localAddr, t.remoteAddr, !this.pmtuLocked),
       transport: {
@@ -516,6 +524,8 @@ export class Tcb {
 
   /** A new RTT sample in ms (RFC 6298 §2.2–2.3, with Linux's floor on the variance term). */
   rttSample(r: number): void {
+    // tcp_update_rtt_min: a zero sample counts as one jiffy.
+    this.recovery.minRtt = Math.min(this.recovery.minRtt, r || this.profile.jiffyMs);
     if (!this.rttSeen) {
       this.rttSeen = true;
       this.srtt = r;

@@ -29,6 +29,8 @@ export interface TcbDriver<T> {
   sendNewSegment(t: T): boolean;
   /** A zero-window or keepalive probe. */
   sendProbe(t: T): void;
+  /** A data or FIN segment [start, end) went out: Linux's recovery records it. */
+  segmentSent(t: T, start: number, end: number): void;
   /** Congestion control's answer to a retransmission timeout. */
   onRetransmitTimeout(t: T): void;
   armRto(t: T): void;

@@ -16,6 +16,7 @@ import { allocBytes } from "../wire/byte_pool.ts";
 import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import { dupAck, newAck, sackArrived } from "./congestion.ts";
+import { linuxAck } from "./linux_recovery.ts";
 import type { Tcb } from "./tcb.ts";
 import { ackData, ackFin } from "./ack_policy.ts";
 import { enterTimeWait } from "./close_states.ts";
@@ -316,12 +317,18 @@ function ackCheck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | und
     return true;
   }
   t.probesOut = 0;
-  const sacked = sackArrived(t, seg.ack, seg.options);
-  if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg.ack, ts);
-  else if (
-    seg.ack === t.sndUna && t.sndMax !== t.sndUna && seg.payload.length === 0 &&
-    !(f & (SYN | FIN)) && (seg.window << t.sndWscale === t.sndWnd || sacked > 0)
-  ) dupAck(t);
+  if (t.profile.recovery === "linux") {
+    const notDup = seg.payload.length > 0 || (f & (SYN | FIN)) !== 0 ||
+      seg.window << t.sndWscale !== t.sndWnd;
+    linuxAck(t, seg.ack, seg.options, ts, notDup);
+  } else {
+    const sacked = sackArrived(t, seg.ack, seg.options);
+    if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg.ack, ts);
+    else if (
+      seg.ack === t.sndUna && t.sndMax !== t.sndUna && seg.payload.length === 0 &&
+      !(f & (SYN | FIN)) && (seg.window << t.sndWscale === t.sndWnd || sacked > 0)
+    ) dupAck(t);
+  }
   updateWindow(t, seg);
   return finAcked(t);
 }

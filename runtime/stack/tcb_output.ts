@@ -14,6 +14,7 @@ import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { lossEdge } from "./loss_edge.ts";
 import { CaState } from "./ca_state.ts";
+import { cwndValidate, inFlight } from "./linux_recovery.ts";
 import type { Tcb } from "./tcb.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;
@@ -37,6 +38,8 @@ export function pipe(t: Tcb): number {
 
 /** How many more bytes the congestion window lets out. */
 function cwndRoom(t: Tcb): number {
+  // Linux tcp_cwnd_test: cwnd less tcp_packets_in_flight, in segments.
+  if (t.profile.recovery === "linux") return t.cwnd - inFlight(t) * t.effMss;
   if (t.caState === CaState.RECOVERY && t.sackOk) return t.cwnd - pipe(t);
   let cwnd = t.cwnd;
   // RFC 3042 limited transmit: the first two duplicate ACKs may each release one new segment.
@@ -48,8 +51,10 @@ function cwndRoom(t: Tcb): number {
 export function trySend(t: Tcb): void {
   if (!sending(t)) return;
   const mss = t.effMss;
-  if (t.caState === CaState.RECOVERY && t.sackOk) sackRetransmit(t, mss);
-  let sentNew = false;
+  if (t.caState === CaState.RECOVERY && t.sackOk && t.profile.recovery === "rfc6675") {
+    sackRetransmit(t, mss);
+  }
+  let sentNew = false, cwndLimited = false;
   for (;;) {
     // Going back after a timeout, skip what the peer has SACKed since (Linux tcp_xmit_retransmit_queue).
     if (t.sackOk && seq.lt(t.sndNxt, t.sndMax) && t.scoreboard.has(t.sndNxt)) {
@@ -60,7 +65,9 @@ export function trySend(t: Tcb): void {
     const avail = t.sendBuf.length - offset;
     if (avail > 0) {
       const rwnd = seq.diff(seq.add(t.sndUna, t.sndWnd), t.sndNxt);
-      const n = Math.min(avail, mss, rwnd, cwndRoom(t));
+      const room = cwndRoom(t);
+      const n = Math.min(avail, mss, rwnd, room);
+      if (room <= 0) cwndLimited = true;
       if (n <= 0) {
         if (rwnd <= 0 && t.sndNxt === t.sndUna) t.drive.armPersist(t);
         break;
@@ -114,6 +121,7 @@ export function trySend(t: Tcb): void {
   }
   // Linux tcp_write_xmit: new data out, so a tail loss probe may take the RTO's place.
   if (sentNew) t.drive.scheduleLossProbe(t, false);
+  if (t.profile.recovery === "linux" && (sentNew || cwndLimited)) cwndValidate(t, cwndLimited);
 }
 
 /**

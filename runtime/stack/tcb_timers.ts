@@ -194,7 +194,9 @@ function lossProbe(t: Tcb): void {
       const dataEnd = seq.min(seq.add(t.sendBuf.seq, t.sendBuf.length), t.sndMax);
       const dataOut = Math.max(0, seq.diff(dataEnd, t.sndUna));
       const tail = finOut && t.finAlone ? 0 : dataOut % mss || Math.min(mss, dataOut);
+      t.recovery.probing = true;
       t.drive.retransmit(t, seq.add(dataEnd, -tail), mss);
+      t.recovery.probing = false;
     }
     t.tlpHighSeq = t.sndMax;
     t.rtoStart = c.now();

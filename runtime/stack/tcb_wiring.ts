@@ -13,6 +13,7 @@
  */
 import { startFinWait2 } from "./close_states.ts";
 import { onRetransmitTimeout } from "./congestion.ts";
+import { enterLoss, segmentSent } from "./linux_recovery.ts";
 import type { Tcb } from "./tcb.ts";
 import type { TcbDriver } from "./tcb_driver.ts";
 import { retransmit, rewind, sendNewSegment, sendProbe, trySend } from "./tcb_output.ts";
@@ -33,7 +34,10 @@ export const TCB_DRIVER: TcbDriver<Tcb> = Object.freeze({
   rewind,
   sendNewSegment,
   sendProbe,
-  onRetransmitTimeout,
+  segmentSent,
+  // A profile's recovery decides what a timeout does: Linux's tcp_enter_loss, or RFC 5681 go-back-N.
+  onRetransmitTimeout: (t: Tcb) =>
+    t.profile.recovery === "linux" ? enterLoss(t) : onRetransmitTimeout(t),
   armRto,
   restartRto,
   armPersist,

@@ -22,6 +22,7 @@ import { seq } from "../wire/seq.ts";
 import { type TcpInfo, TcpiOpt } from "../wire/socket_call.ts";
 import { lossEdge } from "./loss_edge.ts";
 import { CaState } from "./ca_state.ts";
+import { sackedOut } from "./linux_recovery.ts";
 import type { Tcb } from "./tcb.ts";
 
 /** The TCP_INFO view of `t`. */
@@ -30,7 +31,11 @@ export function tcpInfo(t: Tcb): TcpInfo {
   const mss = Math.max(1, t.effMss);
   const segs = (bytes: number) => Math.ceil(bytes / mss);
   // After a timeout Linux marks everything outstanding lost (tcp_enter_loss).
-  const lost = t.caState === CaState.LOSS
+  const linux = t.profile.recovery === "linux";
+  const q = t.recovery.queue;
+  const lost = linux
+    ? q.lostOut
+    : t.caState === CaState.LOSS
     ? segs(t.flightSize)
     : t.caState === CaState.RECOVERY
     ? segs(lostBytes(t))
@@ -49,10 +54,10 @@ export function tcpInfo(t: Tcb): TcpInfo {
     rto: us(t.rto),
     sndMss: t.effMss,
     rcvMss: t.rcvMss,
-    unacked: segs(t.flightSize),
-    sacked: segs(t.scoreboard.bytes),
+    unacked: linux ? q.packetsOut : segs(t.flightSize),
+    sacked: linux ? sackedOut(t) : segs(t.scoreboard.bytes),
     lost,
-    retrans: t.caState === CaState.OPEN ? 0 : segs(retransBytes(t)),
+    retrans: linux ? q.retransOut : t.caState === CaState.OPEN ? 0 : segs(retransBytes(t)),
     rtt: us(t.srtt),
     rttvar: us(t.rttvar),
     sndSsthresh: t.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(t.ssthresh / mss),

@@ -1,0 +1,727 @@
+/**
+ * Loss recovery as Linux does it (profile `recovery: "linux"`), one function
+ * per kernel function, named after it:
+ *
+ * - an arriving ACK (`tcp_ack`): SACK tagging, the cumulative ACK, the
+ *   recovery state machine (`tcp_fastretrans_alert`), then cwnd
+ *   (`tcp_cong_control`) and the retransmissions (`tcp_xmit_recovery`);
+ * - loss detection by RACK (RFC 8985 §6, `tcp_recovery.c`) with SACK, by
+ *   NewReno's head rule without it (`tcp_newreno_mark_lost`), where each
+ *   duplicate ACK counts as a segment that left (`tcp_add_reno_sack`);
+ * - cwnd during recovery by Proportional Rate Reduction (RFC 6937,
+ *   `tcp_cwnd_reduction`);
+ * - undo of a reduction the ACKs prove spurious (RFC 3522 timestamps,
+ *   RFC 2883 D-SACK: `tcp_try_undo_recovery`, `_partial`, `_dsack`), and
+ *   NewReno holding recovery until data above it is acknowledged.
+ *
+ * Linux counts cwnd in segments; this stack keeps bytes, so cwnd is set to
+ * whole segments here. The kernel's µs arithmetic is done in ms.
+ * `loss_recovery.ts` keeps the RFC 6582/6675 recovery for profiles that ask
+ * for it (`recovery: "rfc6675"`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prrSendCount } from "./linux_recovery.ts";
+ * // RFC 6937 §3: 10 segments before, ssthresh 5, one delivered, 6 in flight: cwnd 7.
+ * assert.equal(prrSendCount({ ssthresh: 5, inFlight: 6, priorCwnd: 10, delivered: 1, out: 0 }, 1, false), 1);
+ * ```
+ */
+import { seq } from "../wire/seq.ts";
+import type { TcpOption } from "../wire/tcp_options.ts";
+import { CaState } from "./ca_state.ts";
+import { advanceUna } from "./congestion.ts";
+import { CONGESTION_CONTROLS } from "./congestion_control.ts";
+import { markLost, rackAdvance, rackDetectLoss } from "./rack.ts";
+import { SegMark } from "./rtx_queue.ts";
+import type { Tcb } from "./tcb.ts";
+
+/** What an ACK did, as tcp_ack's FLAG_* bits. */
+export const AckFlag = Object.freeze({
+  /** The segment carried data or a FIN (FLAG_DATA), or moved the window (FLAG_WIN_UPDATE). */
+  NOT_DUP_SEGMENT: 0x01,
+  /** New data acknowledged (FLAG_DATA_ACKED). */
+  DATA_ACKED: 0x04,
+  /** New data SACKed (FLAG_DATA_SACKED). */
+  DATA_SACKED: 0x20,
+  /** A retransmission was found lost again (FLAG_LOST_RETRANS). */
+  LOST_RETRANS: 0x80,
+  /** Data sent once, never retransmitted, below high_seq was (S)ACKed (FLAG_ORIG_SACK_ACKED). */
+  ORIG_SACK_ACKED: 0x200,
+  /** snd.una advanced (FLAG_SND_UNA_ADVANCED). */
+  SND_UNA_ADVANCED: 0x400,
+  /** A D-SACK arrived (FLAG_DSACKING_ACK). */
+  DSACKING_ACK: 0x800,
+});
+const {
+  NOT_DUP_SEGMENT,
+  DATA_ACKED,
+  DATA_SACKED,
+  LOST_RETRANS,
+  ORIG_SACK_ACKED,
+  SND_UNA_ADVANCED,
+  DSACKING_ACK,
+} = AckFlag;
+/** What the ACK asks to be sent: nothing, the lost segments, or new data (F-RTO). */
+const Rexmit = Object.freeze({ NONE: 0, LOST: 1, NEW: 2 });
+type Rexmit = typeof Rexmit[keyof typeof Rexmit];
+const NOT_DUP = NOT_DUP_SEGMENT | DATA_ACKED;
+const CA_ALERT = DATA_SACKED | DSACKING_ACK;
+/** TCP_TIMEOUT_MIN_US: 2 ms. */
+const TIMEOUT_MIN_MS = 2;
+/** TCP_INFINITE_SSTHRESH. */
+const INFINITE = 0x7fffffff;
+
+// --- The ACK ------------------------------------------------------------------------
+
+/**
+ * An acceptable ACK (`tcp_ack` from the SACK tagging to the retransmissions).
+ * `notDup`: the segment carried data or a FIN, or changed the window, so it
+ * is no duplicate ACK.
+ */
+export function linuxAck(
+  t: Tcb,
+  ack: number,
+  options: readonly TcpOption[],
+  ts: { val: number; ecr: number } | undefined,
+  notDup: boolean,
+): void {
+  const r = t.recovery;
+  const priorPackets = r.queue.packetsOut;
+  const priorDelivered = r.delivered, priorLost = r.lost;
+  let flag = notDup ? NOT_DUP_SEGMENT : 0;
+  r.ackEcr = ts?.ecr;
+  const sackRtt = t.sackOk ? sacktag(t, ack, options) : undefined;
+  if (sackRtt) flag |= sackRtt.flag;
+  if (seq.gt(ack, t.sndUna)) flag |= cleanRtxQueue(t, ack, ts);
+  else if (sackRtt?.rtt !== undefined) t.rttSample(sackRtt.rtt); // tcp_ack_update_rtt's sack_rtt_us
+  if (!priorPackets) return; // nothing was outstanding: no recovery to drive
+  let rexmit: Rexmit = Rexmit.NONE;
+  if (!(flag & NOT_DUP) || flag & CA_ALERT || t.caState !== CaState.OPEN) {
+    const dupack = flag & (SND_UNA_ADVANCED | NOT_DUP | DSACKING_ACK) ? 0 : 1;
+    rexmit = fastretransAlert(t, dupack, flag);
+  }
+  congControl(t, r.delivered - priorDelivered, r.lost - priorLost, flag);
+  xmitRecovery(t, rexmit);
+}
+
+/** tcp_xmit_recovery: F-RTO's new data first, else (or then) the lost segments. */
+function xmitRecovery(t: Tcb, rexmit: Rexmit): void {
+  if (rexmit === Rexmit.NONE) return;
+  if (rexmit === Rexmit.NEW) {
+    t.drive.trySend(t);
+    if (seq.gt(t.sndMax, t.recovery.highSeq)) return;
+    t.recovery.frto = false;
+  }
+  xmitRetransmitQueue(t);
+}
+
+/**
+ * The SACK blocks of an ACK (tcp_sacktag_write_queue); returns FLAG bits,
+ * and the RTT of the earliest-sent segment newly SACKed that was never
+ * retransmitted (sack_rtt_us).
+ */
+function sacktag(
+  t: Tcb,
+  ack: number,
+  options: readonly TcpOption[],
+): { flag: number; rtt: number | undefined } | undefined {
+  let blocks: Array<[number, number]> | undefined;
+  for (const o of options) if (o.kind === "sack") blocks = o.blocks;
+  if (!blocks || !blocks.length) return undefined;
+  let firstSent = Infinity;
+  const r = t.recovery;
+  let flag = 0, first = 0;
+  const [s0, e0] = blocks[0];
+  // RFC 2883 §4: a first block below the ACK or inside the second reports a duplicate.
+  if (
+    seq.le(e0, ack) ||
+    (blocks.length > 1 && seq.ge(s0, blocks[1][0]) && seq.le(e0, blocks[1][1]))
+  ) {
+    first = 1;
+    flag |= DSACKING_ACK;
+    checkDsack(t, s0, e0);
+  }
+  const now = t.host.clock.now();
+  const highest = highestSacked(t);
+  for (let i = first; i < blocks.length; i++) {
+    const s = seq.max(blocks[i][0], seq.max(ack, t.sndUna));
+    const e = seq.min(blocks[i][1], t.sndMax);
+    if (!seq.lt(s, e)) continue;
+    t.scoreboard.add(s, e);
+    for (const was of r.queue.sack(s, e)) {
+      flag |= DATA_SACKED;
+      r.delivered++;
+      // tcp_sacktag_one: a never-retransmitted segment SACKed below one SACKed before was reordered.
+      if (!(was.marks & (SegMark.RETRANS | SegMark.EVER_RETRANS))) {
+        if (seq.lt(was.end, highest)) r.reordSeen = true;
+        if (!seq.gt(was.end, r.highSeq)) flag |= ORIG_SACK_ACKED;
+        firstSent = Math.min(firstSent, was.sentAt);
+      }
+      rackAdvance(t, was, now);
+    }
+  }
+  return { flag, rtt: firstSent === Infinity ? undefined : now - firstSent };
+}
+
+/** The end of the highest SACKed segment, or snd.una. */
+function highestSacked(t: Tcb): number {
+  const sb = t.scoreboard;
+  return sb.count ? sb.end(sb.count - 1) : t.sndUna;
+}
+
+/**
+ * tcp_check_dsack: a D-SACK for data retransmitted in this episode says
+ * the retransmission was not needed; when every one is so reported, the
+ * reduction is undone (tcp_try_undo_dsack).
+ */
+function checkDsack(t: Tcb, start: number, end: number): void {
+  const r = t.recovery;
+  if (r.undoMarker === undefined || r.undoRetrans <= 0 || !seq.gt(end, r.undoMarker)) return;
+  const segs = Math.max(1, Math.ceil(seq.diff(end, start) / Math.max(1, t.effMss)));
+  r.undoRetrans = Math.max(0, r.undoRetrans - segs);
+}
+
+/** The cumulative ACK (tcp_clean_rtx_queue); returns FLAG bits. */
+function cleanRtxQueue(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): number {
+  const r = t.recovery;
+  const now = t.host.clock.now();
+  let flag = SND_UNA_ADVANCED, pkts = 0;
+  for (const was of r.queue.acked(ack)) {
+    pkts++;
+    const orig = !(was.marks & (SegMark.SACKED | SegMark.RETRANS | SegMark.EVER_RETRANS));
+    if (orig && !seq.gt(was.end, r.highSeq)) flag |= ORIG_SACK_ACKED;
+    if (was.marks & SegMark.SACKED || !t.sackOk) continue;
+    r.delivered++;
+    rackAdvance(t, was, now);
+  }
+  if (pkts) flag |= DATA_ACKED;
+  if (!t.sackOk) removeRenoSacks(t, pkts);
+  advanceUna(t, ack, ts);
+  t.drive.restartRto(t);
+  return flag;
+}
+
+// --- The state machine (tcp_fastretrans_alert) -------------------------------------
+
+/** What to send once the ACK is processed (tcp_fastretrans_alert's *rexmit). */
+function fastretransAlert(t: Tcb, dupack: number, flag: number): Rexmit {
+  const r = t.recovery;
+  // D. Exit conditions: recovery ends once high_seq is acknowledged.
+  if (t.caState === CaState.OPEN) r.retransStamp = undefined;
+  else if (t.caState === CaState.RECOVERY && !seq.lt(t.sndUna, r.highSeq)) {
+    if (!t.sackOk) r.renoSacked = 0;
+    if (tryUndoRecovery(t)) return Rexmit.NONE;
+    endCwndReduction(t);
+  }
+  // E. Process the state.
+  let rexmit: Rexmit = Rexmit.NONE;
+  switch (t.caState) {
+    case CaState.RECOVERY:
+      if (!(flag & SND_UNA_ADVANCED)) {
+        if (!t.sackOk) addRenoSack(t, dupack);
+      } else if (tryUndoPartial(t)) return Rexmit.NONE;
+      if (tryUndoDsack(t)) tryToOpen(t);
+      identifyPacketLoss(t, flag);
+      if (t.caState !== CaState.RECOVERY) {
+        if (!timeToRecover(t)) return Rexmit.NONE;
+        enterRecovery(t);
+      }
+      return Rexmit.LOST;
+    case CaState.LOSS:
+      rexmit = processLoss(t, flag, dupack);
+      // Unless cwnd was undone or retransmissions were lost, the timeout's recovery goes on.
+      if (!(identifyPacketLoss(t, flag) & LOST_RETRANS) && stateOf(t) !== CaState.OPEN) {
+        return rexmit;
+      }
+  }
+  if (!t.sackOk) {
+    if (flag & SND_UNA_ADVANCED) r.renoSacked = 0;
+    addRenoSack(t, dupack);
+  }
+  if (t.caState <= CaState.DISORDER) tryUndoDsack(t);
+  identifyPacketLoss(t, flag);
+  if (!timeToRecover(t)) {
+    tryToOpen(t);
+    return rexmit;
+  }
+  enterRecovery(t);
+  return Rexmit.LOST;
+}
+
+// --- Timeouts (tcp_enter_loss, tcp_process_loss, RFC 5682 F-RTO) --------------------
+
+/**
+ * tcp_enter_loss, on a retransmission timeout: ssthresh from congestion
+ * control (once per episode), undo armed, everything outstanding lost but
+ * the SACKed and the just sent, cwnd one more than what is still in flight,
+ * and the head retransmitted (tcp_retransmit_timer).
+ */
+export function enterLoss(t: Tcb): void {
+  const r = t.recovery;
+  const newRecovery = t.caState < CaState.RECOVERY;
+  // t.retransmits already counts this timeout: Linux increments icsk_retransmits after.
+  const first = t.retransmits - 1 === 0;
+  if (
+    t.caState <= CaState.DISORDER || !seq.gt(r.highSeq, t.sndUna) ||
+    (t.caState === CaState.LOSS && first)
+  ) {
+    r.priorSsthresh = currentSsthresh(t);
+    r.priorCwnd = cwndSegs(t);
+    t.ssthresh = control(t).ssthresh(t);
+    initUndo(t);
+  }
+  timeoutMarkLost(t);
+  setCwndSegs(t, inFlight(t) + 1);
+  t.caState = CaState.LOSS;
+  r.highSeq = t.recover = t.sndMax;
+  t.tlpHighSeq = undefined;
+  r.frto = newRecovery || !first;
+  t.host.clock.cancel(r.reoTimer);
+  r.reoTimer = undefined;
+  if (r.queue.packetsOut) {
+    const head = r.queue.at(0);
+    t.drive.retransmit(t, head.start, seq.diff(head.end, head.start));
+  }
+}
+
+/**
+ * tcp_timeout_mark_lost: a SACKed head means the receiver reneged, so its
+ * SACKs are forgotten; otherwise what is SACKed stays, and segments sent
+ * within RACK's RTT are not yet called lost.
+ */
+function timeoutMarkLost(t: Tcb): void {
+  const r = t.recovery, q = r.queue;
+  if (!q.packetsOut) return;
+  const reneged = (q.at(0).marks & SegMark.SACKED) !== 0;
+  if (reneged) {
+    q.forgetSacks();
+    t.scoreboard.clear();
+  } else if (!t.sackOk) r.renoSacked = 0;
+  const now = t.host.clock.now();
+  for (let i = 0; i < q.packetsOut; i++) {
+    const s = q.at(i);
+    if (!reneged && i > 0 && r.rack.rtt - (now - s.sentAt) > 0) continue;
+    markLost(t, s);
+  }
+}
+
+/**
+ * tcp_process_loss: an ACK after a timeout. It may prove the timeout
+ * spurious (Eifel, or F-RTO when never-retransmitted data is acknowledged);
+ * F-RTO first sends new data to see; otherwise lost segments go again.
+ */
+function processLoss(t: Tcb, flag: number, dupack: number): Rexmit {
+  const r = t.recovery;
+  const recovered = !seq.lt(t.sndUna, r.highSeq);
+  if (flag & SND_UNA_ADVANCED && tryUndoLoss(t, false)) return Rexmit.NONE;
+  if (r.frto) {
+    // RFC 5682 §3.1 step 3.b: never-retransmitted data arrived, so not everything was lost.
+    if (flag & ORIG_SACK_ACKED && tryUndoLoss(t, true)) return Rexmit.NONE;
+    if (seq.gt(t.sndMax, r.highSeq)) {
+      if (flag & DATA_SACKED || dupack) r.frto = false; // step 3.a: the loss was real
+    } else if (flag & SND_UNA_ADVANCED && !recovered) {
+      r.highSeq = t.sndMax;
+      // Step 2.b: send new data, if there is any and the window takes it.
+      if (unsentData(t) && seq.gt(seq.add(t.sndUna, t.sndWnd), t.sndMax)) return Rexmit.NEW;
+      r.frto = false;
+    }
+  }
+  if (recovered) {
+    tryUndoRecovery(t);
+    return Rexmit.NONE;
+  }
+  if (!t.sackOk) {
+    if (seq.gt(t.sndMax, r.highSeq) && dupack) addRenoSack(t, dupack);
+    else if (flag & SND_UNA_ADVANCED) r.renoSacked = 0;
+  }
+  return Rexmit.LOST;
+}
+
+/** tcp_try_undo_loss. */
+function tryUndoLoss(t: Tcb, frtoUndo: boolean): boolean {
+  const r = t.recovery;
+  if (!frtoUndo && !mayUndo(t)) return false;
+  undoCwndReduction(t, true);
+  t.retransmits = 0;
+  if (!t.sackOk && t.sndUna === r.highSeq) {
+    if (!anyRetransDone(t)) r.retransStamp = undefined;
+    return true;
+  }
+  if (frtoUndo || t.sackOk) t.caState = CaState.OPEN;
+  return true;
+}
+
+/** Whether data (or a FIN) waits that was never sent. */
+function unsentData(t: Tcb): boolean {
+  const dataEnd = seq.add(t.sendBuf.seq, t.sendBuf.length);
+  return seq.gt(dataEnd, t.sndMax) || (t.finQueued && t.finSeq === undefined);
+}
+
+/** The state, read afresh where a call may have changed it. */
+const stateOf = (t: Tcb): number => t.caState;
+
+/** tcp_time_to_recover with RACK on: only a segment marked lost starts recovery. */
+function timeToRecover(t: Tcb): boolean {
+  return t.recovery.queue.lostOut > 0;
+}
+
+/** tcp_identify_packet_loss; returns LOST_RETRANS when a retransmission was lost again. */
+function identifyPacketLoss(t: Tcb, flag: number): number {
+  const q = t.recovery.queue;
+  if (!q.packetsOut) return 0;
+  if (!t.sackOk) {
+    newrenoMarkLost(t, (flag & SND_UNA_ADVANCED) !== 0);
+    return 0;
+  }
+  const priorRetrans = q.retransOut;
+  rackMarkLost(t);
+  return q.retransOut < priorRetrans ? LOST_RETRANS : 0;
+}
+
+/**
+ * tcp_newreno_mark_lost: without SACK, the head is lost once as many
+ * duplicate ACKs came as the reordering degree, and in recovery at each
+ * partial ACK.
+ */
+function newrenoMarkLost(t: Tcb, unaAdvanced: boolean): void {
+  const r = t.recovery;
+  const recovering = t.caState === CaState.RECOVERY;
+  if ((!recovering && r.renoSacked >= t.profile.dupThresh) || (recovering && unaAdvanced)) {
+    const head = r.queue.at(0);
+    if (!(head.marks & SegMark.LOST)) markLost(t, head);
+  }
+}
+
+/** tcp_enter_recovery: ssthresh from congestion control, PRR starts, undo is armed. */
+function enterRecovery(t: Tcb): void {
+  const r = t.recovery;
+  r.priorSsthresh = 0;
+  initUndo(t);
+  if (t.caState !== CaState.RECOVERY) {
+    r.priorSsthresh = currentSsthresh(t);
+    initCwndReduction(t);
+  }
+  t.caState = CaState.RECOVERY;
+  t.recover = t.sndMax;
+}
+
+/** tcp_init_undo. */
+function initUndo(t: Tcb): void {
+  const r = t.recovery;
+  r.undoMarker = t.sndUna;
+  r.undoRetrans = r.queue.retransOut || -1;
+}
+
+/** tcp_current_ssthresh: what an undo may restore. */
+function currentSsthresh(t: Tcb): number {
+  if (t.caState === CaState.RECOVERY) return t.ssthresh;
+  return Math.max(t.ssthresh, (cwndSegs(t) >> 1) * t.effMss + (cwndSegs(t) >> 2) * t.effMss);
+}
+
+/** tcp_init_cwnd_reduction. */
+function initCwndReduction(t: Tcb): void {
+  const r = t.recovery;
+  r.highSeq = t.sndMax;
+  t.tlpHighSeq = undefined;
+  r.priorCwnd = cwndSegs(t);
+  r.prrDelivered = r.prrOut = 0;
+  t.ssthresh = control(t).ssthresh(t);
+}
+
+/** tcp_end_cwnd_reduction: cwnd falls to ssthresh, unless the reduction was undone. */
+function endCwndReduction(t: Tcb): void {
+  if (t.ssthresh < INFINITE && t.recovery.undoMarker !== undefined) t.cwnd = t.ssthresh;
+}
+
+/** tcp_try_to_open. */
+function tryToOpen(t: Tcb): void {
+  if (!anyRetransDone(t)) t.recovery.retransStamp = undefined;
+  tryKeepOpen(t);
+}
+
+/** tcp_try_keep_open: Disorder while anything is SACKed, lost or retransmitted. */
+function tryKeepOpen(t: Tcb): void {
+  const r = t.recovery;
+  const state = leftOut(t) || anyRetransDone(t) ? CaState.DISORDER : CaState.OPEN;
+  if (t.caState !== state) {
+    t.caState = state;
+    r.highSeq = t.sndMax;
+  }
+}
+
+/** tcp_any_retrans_done. */
+function anyRetransDone(t: Tcb): boolean {
+  const q = t.recovery.queue;
+  return q.retransOut > 0 || (q.packetsOut > 0 && (q.at(0).marks & SegMark.EVER_RETRANS) !== 0);
+}
+
+// --- Undo (RFC 3522, RFC 2883) -------------------------------------------------------
+
+/** tcp_packet_delayed: the ACK echoes a timestamp from before the first retransmission. */
+function packetDelayed(t: Tcb): boolean {
+  const r = t.recovery;
+  if (r.retransStamp !== undefined) {
+    const ecr = r.ackEcr;
+    return t.tsOk && ecr !== undefined && ecr !== 0 && seq.lt(ecr, r.retransStamp);
+  }
+  // Nothing retransmitted, unless NewReno cleared the stamp holding recovery at high_seq.
+  return t.sackOk || seq.lt(t.sndUna, r.highSeq);
+}
+
+/** tcp_may_undo. */
+function mayUndo(t: Tcb): boolean {
+  const r = t.recovery;
+  return r.undoMarker !== undefined && (r.undoRetrans === 0 || packetDelayed(t));
+}
+
+/**
+ * tcp_try_undo_recovery: at the end of recovery, undo if it proved
+ * spurious. Without SACK, recovery holds until data above high_seq is
+ * acknowledged (RFC 6582 §3.2 step 5's caution, tcp_is_non_sack_preventing_reopen).
+ */
+function tryUndoRecovery(t: Tcb): boolean {
+  const r = t.recovery;
+  if (mayUndo(t)) undoCwndReduction(t, false);
+  if (!t.sackOk && t.sndUna === r.highSeq) {
+    if (!anyRetransDone(t)) r.retransStamp = undefined;
+    return true;
+  }
+  t.caState = CaState.OPEN;
+  return false;
+}
+
+/** tcp_try_undo_partial: a partial ACK that echoes an original's timestamp was reordering. */
+function tryUndoPartial(t: Tcb): boolean {
+  const r = t.recovery;
+  if (r.undoMarker === undefined || !packetDelayed(t)) return false;
+  if (r.queue.retransOut) return true;
+  if (!anyRetransDone(t)) r.retransStamp = undefined;
+  undoCwndReduction(t, true);
+  tryKeepOpen(t);
+  return false;
+}
+
+/** tcp_try_undo_dsack: every retransmission was reported a duplicate. */
+function tryUndoDsack(t: Tcb): boolean {
+  const r = t.recovery;
+  if (r.undoMarker === undefined || r.undoRetrans !== 0) return false;
+  undoCwndReduction(t, false);
+  return true;
+}
+
+/** tcp_undo_cwnd_reduction: cwnd and ssthresh back as they were (Reno's undo_cwnd). */
+function undoCwndReduction(t: Tcb, unmarkLoss: boolean): void {
+  const r = t.recovery;
+  if (unmarkLoss) r.queue.unmarkLost();
+  if (r.priorSsthresh) {
+    setCwndSegs(t, Math.max(cwndSegs(t), r.priorCwnd));
+    if (r.priorSsthresh > t.ssthresh) t.ssthresh = r.priorSsthresh;
+  }
+  r.undoMarker = undefined;
+  r.rack.advanced = true;
+}
+
+// --- Reno's duplicate-ACK count -------------------------------------------------------
+
+/** tcp_add_reno_sack: each duplicate ACK stands for a segment that left the network. */
+function addRenoSack(t: Tcb, dupacks: number): void {
+  if (!dupacks) return;
+  const r = t.recovery;
+  const prior = r.renoSacked;
+  r.renoSacked += dupacks;
+  // tcp_limit_reno_sacked: leave room for the holes.
+  const holes = Math.min(Math.max(r.queue.lostOut, 1), r.queue.packetsOut);
+  if (r.renoSacked + holes > r.queue.packetsOut) r.renoSacked = r.queue.packetsOut - holes;
+  if (r.renoSacked > prior) r.delivered += r.renoSacked - prior;
+}
+
+/** tcp_remove_reno_sacks: one acknowledged segment filled the hole; the rest ate duplicates. */
+function removeRenoSacks(t: Tcb, acked: number): void {
+  if (acked <= 0) return;
+  const r = t.recovery;
+  r.delivered += Math.max(acked - r.renoSacked, 1);
+  r.renoSacked = acked - 1 >= r.renoSacked ? 0 : r.renoSacked - (acked - 1);
+}
+
+/** tcp_rack_mark_lost: check for losses when RACK advanced; arm the reordering timer if one may be due. */
+function rackMarkLost(t: Tcb): void {
+  const r = t.recovery;
+  if (!r.rack.advanced) return;
+  r.rack.advanced = false;
+  const wait = rackDetectLoss(t);
+  if (wait > 0) {
+    // usecs_to_jiffies(timeout + TCP_TIMEOUT_MIN_US), whole jiffies.
+    const j = t.profile.jiffyMs;
+    armReoTimer(t, Math.ceil((wait + TIMEOUT_MIN_MS) / j) * j);
+  }
+}
+
+function armReoTimer(t: Tcb, ms: number): void {
+  const r = t.recovery, c = t.host.clock;
+  c.cancel(r.reoTimer);
+  r.reoTimer = c.setTimer(c.now() + ms, () => {
+    r.reoTimer = undefined;
+    if (t.state !== "CLOSE") rackReoTimeout(t);
+  });
+}
+
+/** tcp_rack_reo_timeout: losses now due start recovery and are retransmitted. */
+function rackReoTimeout(t: Tcb): void {
+  const r = t.recovery;
+  const priorInFlight = inFlight(t), priorLost = r.lost;
+  rackDetectLoss(t);
+  if (priorInFlight === inFlight(t)) return;
+  if (t.caState !== CaState.RECOVERY && t.caState !== CaState.LOSS) {
+    enterRecovery(t);
+    cwndReduction(t, 1, r.lost - priorLost, 0);
+  }
+  xmitRetransmitQueue(t);
+}
+
+// --- cwnd and sending --------------------------------------------------------------------
+
+/** tcp_cong_control: PRR while recovering, growth by congestion control otherwise. */
+function congControl(t: Tcb, ackedSacked: number, newlyLost: number, flag: number): void {
+  if (t.caState === CaState.RECOVERY) cwndReduction(t, ackedSacked, newlyLost, flag);
+  else if (flag & DATA_ACKED && ackedSacked > 0 && isCwndLimited(t)) {
+    control(t).grow(t, ackedSacked);
+  }
+}
+
+/**
+ * tcp_is_cwnd_limited: cwnd grows only when it limits the sender, or, in
+ * slow start, while it is below twice the most segments in flight.
+ */
+function isCwndLimited(t: Tcb): boolean {
+  const r = t.recovery;
+  if (r.cwndLimited) return true;
+  return t.cwnd < t.ssthresh && cwndSegs(t) < 2 * r.maxPacketsOut;
+}
+
+/**
+ * tcp_cwnd_validate, after sending: remember for the current window whether
+ * cwnd held data back, else the most segments that were in flight.
+ */
+export function cwndValidate(t: Tcb, held: boolean): void {
+  const r = t.recovery;
+  // tcp_write_xmit: limited when cwnd held data back, or when the flight fills it.
+  const limited = held || inFlight(t) >= cwndSegs(t);
+  if (
+    !seq.lt(t.sndUna, r.cwndUsageSeq) || limited ||
+    (!r.cwndLimited && r.queue.packetsOut > r.maxPacketsOut)
+  ) {
+    r.cwndLimited = limited;
+    r.maxPacketsOut = r.queue.packetsOut;
+    r.cwndUsageSeq = t.sndMax;
+  }
+}
+
+/** The inputs of PRR's send count (RFC 6937 §3), in segments. */
+export interface PrrState {
+  ssthresh: number;
+  inFlight: number;
+  priorCwnd: number;
+  /** prr_delivered, this ACK's included. */
+  delivered: number;
+  /** prr_out. */
+  out: number;
+}
+
+/**
+ * tcp_cwnd_reduction's sndcnt: proportional while the flight is above
+ * ssthresh, slow-start-like reduction bound below it, and at least one
+ * segment (the fast retransmit) before anything was sent.
+ */
+export function prrSendCount(
+  p: PrrState,
+  newlyAckedSacked: number,
+  unaGrewNoLoss: boolean,
+): number {
+  const delta = p.ssthresh - p.inFlight;
+  let sndcnt: number;
+  if (delta < 0) {
+    sndcnt = Math.floor((p.ssthresh * p.delivered + p.priorCwnd - 1) / p.priorCwnd) - p.out;
+  } else {
+    sndcnt = Math.max(p.delivered - p.out, newlyAckedSacked);
+    if (unaGrewNoLoss) sndcnt++;
+    sndcnt = Math.min(delta, sndcnt);
+  }
+  return Math.max(sndcnt, p.out ? 0 : 1);
+}
+
+/** tcp_cwnd_reduction (RFC 6937): cwnd = what is in flight + PRR's send count. */
+function cwndReduction(t: Tcb, newlyAckedSacked: number, newlyLost: number, flag: number): void {
+  const r = t.recovery;
+  if (newlyAckedSacked <= 0 || !r.priorCwnd) return;
+  r.prrDelivered += newlyAckedSacked;
+  const pif = inFlight(t);
+  const sndcnt = prrSendCount(
+    {
+      ssthresh: Math.ceil(t.ssthresh / t.effMss),
+      inFlight: pif,
+      priorCwnd: r.priorCwnd,
+      delivered: r.prrDelivered,
+      out: r.prrOut,
+    },
+    newlyAckedSacked,
+    (flag & SND_UNA_ADVANCED) !== 0 && !newlyLost,
+  );
+  setCwndSegs(t, pif + sndcnt);
+}
+
+/**
+ * tcp_xmit_retransmit_queue: lost segments, lowest first, while cwnd
+ * leaves room and some lost segment is not yet retransmitted.
+ */
+export function xmitRetransmitQueue(t: Tcb): void {
+  const q = t.recovery.queue;
+  for (let i = 0; i < q.packetsOut; i++) {
+    if (cwndSegs(t) - inFlight(t) <= 0 || q.retransOut >= q.lostOut) return;
+    const s = q.at(i);
+    if (!(s.marks & SegMark.LOST) || s.marks & (SegMark.SACKED | SegMark.RETRANS)) continue;
+    if (t.drive.retransmit(t, s.start, seq.diff(s.end, s.start)) === 0) return;
+  }
+}
+
+/**
+ * Records a segment as it goes out (called for every data or FIN segment):
+ * new ones join the queue, retransmissions mark what they cover, start the
+ * Eifel clock and count toward D-SACK undo; in recovery each counts for PRR.
+ */
+export function segmentSent(t: Tcb, start: number, end: number): void {
+  const r = t.recovery, q = r.queue;
+  const now = t.host.clock.now();
+  const top = q.end ?? start;
+  if (seq.lt(start, top)) {
+    // A loss probe goes out through __tcp_retransmit_skb: marked ever retransmitted, nothing more.
+    const added = q.retransmitted(start, seq.min(end, top), now, r.probing);
+    if (!r.probing) {
+      r.retransStamp ??= t.tsVal();
+      r.undoRetrans = Math.max(r.undoRetrans, 0) + added;
+    }
+  }
+  if (seq.gt(end, top)) q.sent(seq.max(start, top), end, now);
+  if (t.caState === CaState.RECOVERY) r.prrOut++;
+}
+
+/** tcp_packets_in_flight, in segments. */
+export function inFlight(t: Tcb): number {
+  const r = t.recovery;
+  return r.queue.inFlight(t.sackOk ? r.queue.sackedOut : r.renoSacked);
+}
+
+/** sacked_out as TCP_INFO shows it: SACKed segments, or without SACK the duplicate ACKs counted. */
+export function sackedOut(t: Tcb): number {
+  return t.sackOk ? t.recovery.queue.sackedOut : t.recovery.renoSacked;
+}
+
+function leftOut(t: Tcb): number {
+  return sackedOut(t) + t.recovery.queue.lostOut;
+}
+
+const cwndSegs = (t: Tcb): number => Math.max(1, Math.floor(t.cwnd / Math.max(1, t.effMss)));
+const setCwndSegs = (t: Tcb, n: number): void => {
+  t.cwnd = Math.max(1, n) * t.effMss;
+};
+const control = (t: Tcb) => CONGESTION_CONTROLS[t.profile.congestionControl];
