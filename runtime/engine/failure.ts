@@ -110,11 +110,7 @@ export function relativeLine(p: Packet, dir: "in" | "out", flows: Flows): string
 }
 
 /** The last `n` packets and calls of a trace, one per line. */
-export function traceTail(
-  trace: Trace,
-  flows: Flows,
-  n = Number(Deno.env.get("TAIL") ?? 8),
-): string[] {
+export function traceTail(trace: Trace, flows: Flows, n = 8): string[] {
   const shown = trace.events.filter((e) => e.kind === "packet" || e.kind === "call");
   const tail = shown.slice(-n);
   const lines = [`trace (last ${tail.length} of ${shown.length}):`];
