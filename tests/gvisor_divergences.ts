@@ -59,11 +59,6 @@ export const GVISOR_DIVERGENCES: Readonly<Record<string, string>> = {
   "while established, host unreachable is a soft error: the timeout reports it":
     "no tail loss probe 200 ms after the segment: the first retransmission comes later",
   "slow start: cwnd grows by what each ACK covers (Linux tcp_slow_start, RFC 3465)": HANDSHAKE,
-  "NewReno: the third duplicate ACK retransmits; cwnd = ssthresh + 3 segments (RFC 6582)":
-    HANDSHAKE,
-  "NewReno: a partial ACK retransmits the next hole at once; the full ACK ends recovery": HANDSHAKE,
-  "RTO recovery: one-segment window, go back to snd.una, slow start again (RFC 5681 §3.1)":
-    HANDSHAKE,
   "duplicate ACKs after a timeout do not start fast retransmit (RFC 6582 §3.2 step 2)": HANDSHAKE,
   "passive open: SYN-ACK carries Linux's options and window": HANDSHAKE,
   "active open: SYN, then ESTABLISHED on the SYN-ACK": HANDSHAKE,
@@ -112,12 +107,10 @@ export const GVISOR_DIVERGENCES: Readonly<Record<string, string>> = {
   "SACK blocks: at most three beside a timestamp, the oldest dropped": SACK_RECEIVER,
   "D-SACK: a segment received twice is reported once in the first block (RFC 2883 §4)":
     SACK_RECEIVER,
-  "SACK recovery: three SACKed segments above a hole mark it lost; one retransmission": SACK_SENDER,
-  "SACK recovery: more than two segments' worth SACKed is a loss at once (RFC 6675 IsLost)":
+  "SACK recovery: DupThresh segments SACKed above a hole is a loss at once (RFC 6675 IsLost, RACK)":
     SACK_SENDER,
   "limited transmit: the first two duplicate ACKs each release a new segment (RFC 3042)":
     "no limited transmit: a duplicate ACK retransmits the first segment instead of sending new data",
-  "SACK recovery fills two holes, then sends new data while pipe is below cwnd": SACK_SENDER,
   "after a timeout, going back skips what the peer SACKs meanwhile": SACK_SENDER,
   "simultaneous open: SYN-SENT → SYN-RECEIVED → ESTABLISHED (RFC 9293 figure 8)":
     "the ACK that ends a simultaneous open carries no D-SACK block (SACK not negotiated)",

@@ -1,4 +1,5 @@
-// The built-in stack: SACK blocks as a receiver (RFC 2018, RFC 2883) and SACK loss recovery as a sender (RFC 6675).
+// The built-in stack: SACK blocks as a receiver (RFC 2018, RFC 2883), and SACK loss recovery as a
+// sender, as Linux does it (RACK, PRR, undo) and as RFC 6675 states it (profile recovery "rfc6675").
 import {
   ack,
   data,
@@ -8,8 +9,10 @@ import {
   inject,
   read,
   scenario,
+  wait,
   write,
 } from "../mod.ts";
+import { CaState } from "../runtime/stack/ca_state.ts";
 import { established, flight, MSS, RFC_RECOVERY, sender, senderRtt } from "./fixtures.ts";
 
 const TS = "nop,nop,TS val 0 ecr 100";
@@ -89,15 +92,16 @@ scenario(
 );
 
 scenario(
-  "SACK recovery: more than two segments' worth SACKed is a loss at once (RFC 6675 IsLost)",
+  "SACK recovery: DupThresh segments SACKed above a hole is a loss at once (RFC 6675 IsLost, RACK)",
   [
-    ...sender(),
+    // A measured RTT keeps the loss probe (2·srtt + 2 ms) out of the way on every target.
+    ...senderRtt("20ms"),
     write(new Uint8Array(10 * MSS)).returns(10 * MSS),
     ...flight(9),
     expect(data(MSS).seq(1 + 9 * MSS)),
     inject(sackTo(5)),
     expect(ack().payload(MSS).seq(1)).within("1ms"),
-    getsockopt("TCP_INFO").returns({ caState: 3 }),
+    getsockopt("TCP_INFO").returns({ caState: CaState.RECOVERY }),
   ],
 );
 
@@ -105,9 +109,11 @@ scenario("limited transmit: the first two duplicate ACKs each release a new segm
   ...senderRtt("20ms"),
   write(new Uint8Array(12 * MSS)).returns(12 * MSS),
   ...flight(10),
+  // The SACKs come 10 ms after the flight: RACK's reordering timer (≥ 4 ms) cannot fire between them.
+  wait("10ms"),
   inject(sackTo(2)),
   expect(ack().payload(MSS).seq(1 + 10 * MSS)),
-  getsockopt("TCP_INFO").returns({ caState: 1 }),
+  getsockopt("TCP_INFO").returns({ caState: CaState.DISORDER }),
   inject(sackTo(3)),
   expect(data(MSS).seq(1 + 11 * MSS)),
   inject(sackTo(4)),
@@ -152,3 +158,99 @@ scenario("after a timeout, going back skips what the peer SACKs meanwhile", [
   inject(ack().ack(1 + 4 * MSS)),
   getsockopt("TCP_INFO").returns({ caState: 0, totalRetrans: 3, unacked: 0 }),
 ]);
+
+// --- Linux's recovery with SACK: RACK finds the losses (RFC 8985), PRR sizes cwnd (RFC 6937).
+// The handshake takes 20 ms and the SACKs come 10 ms after the flight: min_rtt is then 10 ms on
+// every target, and RACK's reordering window min_rtt/4.
+
+const INFINITE = 2147483647;
+const info = (want: Record<string, number>) => getsockopt("TCP_INFO").returns(want);
+const sacking = (...blocks: Array<[number, number]>) =>
+  ack().ack(1).opts({ sack: blocks.map(([s, e]) => [1 + s * MSS, 1 + e * MSS]) });
+
+scenario("RACK: one SACKed segment above a hole retransmits it once the reordering window passes", [
+  ...senderRtt("20ms"),
+  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+  ...flight(10),
+  wait("10ms"),
+  inject(sackTo(2)),
+  // Not at once: the hole may be reordering. RACK's timer is min_rtt/4 + 2 ms, in whole jiffies.
+  expectNothing("3ms"),
+  expect(ack().payload(MSS).seq(1)).within("30ms"),
+  info({ caState: CaState.RECOVERY, sndSsthresh: 5, sndCwnd: 9, sacked: 1, lost: 1, retrans: 1 }),
+  inject(sackTo(3)),
+  info({ sndCwnd: 8, sacked: 2 }),
+  inject(ack().ack(1 + 10 * MSS)),
+  info({ caState: CaState.OPEN, sndCwnd: 6, totalRetrans: 1 }),
+]);
+
+scenario(
+  "RACK: two holes are both lost once three segments are SACKed; PRR retransmits one per delivery",
+  [
+    ...senderRtt("20ms"),
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(10),
+    wait("10ms"),
+    // Segments 1 and 4 are lost; 2, 3 and 5..10 arrive.
+    inject(sacking([1, 3])),
+    info({ caState: CaState.DISORDER, sacked: 2 }),
+    inject(sacking([4, 5], [1, 3])),
+    expect(ack().payload(MSS).seq(1)),
+    info({ caState: CaState.RECOVERY, sacked: 3, lost: 2, retrans: 1, sndCwnd: 6 }),
+    inject(sacking([4, 6], [1, 3])),
+    expectNothing("5ms"),
+    info({ sacked: 4, sndCwnd: 5 }),
+    inject(sacking([4, 10], [1, 3])),
+    expect(ack().payload(MSS).seq(1 + 3 * MSS)),
+    info({ sacked: 8, lost: 2, retrans: 2, sndCwnd: 5 }),
+    inject(ack().ack(1 + 3 * MSS).opts({ sack: [[1 + 4 * MSS, 1 + 10 * MSS]] })),
+    info({ unacked: 7, sacked: 6, lost: 1, retrans: 1 }),
+    // One retransmission is in flight: cwnd lets three new segments go.
+    write(new Uint8Array(3 * MSS)).returns(3 * MSS),
+    ...flight(3, 10),
+    inject(ack().ack(1 + 13 * MSS)),
+    info({ caState: CaState.OPEN, sndSsthresh: 5, totalRetrans: 2, unacked: 0 }),
+  ],
+);
+
+scenario(
+  "Linux RTO with SACK: every segment lost, slow start retransmits them; no undo for a real loss",
+  [
+    ...senderRtt("20ms"),
+    write(new Uint8Array(4 * MSS)).returns(4 * MSS),
+    ...flight(4),
+    // The tail loss probe (2·srtt + 2 ms), then the timeout.
+    expect(data(MSS).seq(1 + 3 * MSS)).within("100ms"),
+    expect(ack().payload(MSS).seq(1)).within("400ms"),
+    info({
+      caState: CaState.LOSS,
+      sndSsthresh: 5,
+      sndCwnd: 1,
+      lost: 4,
+      retrans: 1,
+      totalRetrans: 2,
+    }),
+    inject(ack().ack(1 + MSS)),
+    expect(ack().payload(MSS).seq(1 + MSS)),
+    expect(ack().payload(MSS).seq(1 + 2 * MSS)),
+    info({ caState: CaState.LOSS, sndCwnd: 2, lost: 3, retrans: 2 }),
+    inject(ack().ack(1 + 4 * MSS)),
+    info({ caState: CaState.OPEN, sndSsthresh: 5, sndCwnd: 5, totalRetrans: 4, unacked: 0 }),
+  ],
+);
+
+scenario(
+  "D-SACK: every retransmission reported as a duplicate undoes the reduction (RFC 2883, RFC 3708)",
+  [
+    ...senderRtt("20ms"),
+    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+    ...flight(10),
+    wait("10ms"),
+    inject(sackTo(4)),
+    expect(ack().payload(MSS).seq(1)),
+    info({ caState: CaState.RECOVERY, sndSsthresh: 5 }),
+    // The original arrived after all; the retransmission comes back as a duplicate.
+    inject(ack().ack(1 + 10 * MSS).opts({ sack: [[1, 1 + MSS]] })),
+    info({ caState: CaState.OPEN, sndSsthresh: INFINITE, sndCwnd: 18 }),
+  ],
+);

@@ -163,5 +163,3 @@ export function onRetransmitTimeout(t: Tcb): void {
 
 /** RFC 5681 eq. (4), from the flight: the RFC recovery's ssthresh. */
 const rfcSsthresh = (t: Tcb): number => ssthreshAfterLoss(t.flightSize, t.effMss);
-
-

@@ -133,14 +133,13 @@ function sacktag(
   const r = t.recovery;
   let flag = 0, first = 0;
   const [s0, e0] = blocks[0];
-  // RFC 2883 §4: a first block below the ACK or inside the second reports a duplicate.
+  // RFC 2883 §4 (tcp_check_dsack): a first block starting below the ACK, or inside the second.
   if (
-    seq.le(e0, ack) ||
-    (blocks.length > 1 && seq.ge(s0, blocks[1][0]) && seq.le(e0, blocks[1][1]))
+    seq.lt(s0, ack) ||
+    (blocks.length > 1 && !seq.gt(e0, blocks[1][1]) && !seq.lt(s0, blocks[1][0]))
   ) {
     first = 1;
-    flag |= DSACKING_ACK;
-    checkDsack(t, s0, e0);
+    flag |= checkDsack(t, s0, e0);
   }
   const now = t.host.clock.now();
   const highest = highestSacked(t);
@@ -171,15 +170,25 @@ function highestSacked(t: Tcb): number {
 }
 
 /**
- * tcp_check_dsack: a D-SACK for data retransmitted in this episode says
- * the retransmission was not needed; when every one is so reported, the
- * reduction is undone (tcp_try_undo_dsack).
+ * tcp_dsack_seen and tcp_check_dsack: a D-SACK reports a duplicate, which
+ * counts as delivered, unless more duplicates were reported than segments
+ * retransmitted (then it is dubious and ignored). One for data
+ * retransmitted in this episode says the retransmission was not needed;
+ * when every one is so reported, the reduction is undone (tcp_try_undo_dsack).
+ * Returns DSACKING_ACK, or 0 for a dubious one.
  */
-function checkDsack(t: Tcb, start: number, end: number): void {
-  const r = t.recovery;
-  if (r.undoMarker === undefined || r.undoRetrans <= 0 || !seq.gt(end, r.undoMarker)) return;
-  const segs = Math.max(1, Math.ceil(seq.diff(end, start) / Math.max(1, t.effMss)));
-  r.undoRetrans = Math.max(0, r.undoRetrans - segs);
+function checkDsack(t: Tcb, start: number, end: number): number {
+  const r = t.recovery, mss = Math.max(1, t.effMss);
+  const len = seq.diff(end, start);
+  if (len <= 0 || len > t.maxSndWnd) return 0;
+  const dups = len > mss ? Math.ceil(len / mss) : 1;
+  r.dsackDups += dups;
+  if (r.dsackDups > t.totalRetrans) return 0;
+  r.delivered += dups;
+  if (r.undoMarker !== undefined && r.undoRetrans > 0 && seq.gt(end, r.undoMarker)) {
+    r.undoRetrans = Math.max(0, r.undoRetrans - dups);
+  }
+  return DSACKING_ACK;
 }
 
 /** The cumulative ACK (tcp_clean_rtx_queue); returns FLAG bits. */

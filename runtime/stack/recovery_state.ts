@@ -54,6 +54,8 @@ export class RecoveryState {
   renoSacked = 0;
   /** tp->delivered: segments delivered, by cumulative ACK or SACK. */
   delivered = 0;
+  /** dsack_dups: duplicate segments D-SACKs reported. */
+  dsackDups = 0;
   /** tp->lost: segments ever marked lost. */
   lost = 0;
   /** The least RTT seen (tcp_min_rtt), ms; a zero sample counts as one jiffy, as Linux's does. */

@@ -29,22 +29,6 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   "window scale: without the peer's option, neither side scales and the window is 65160":
     "Linux charges a queued skb's truesize, not its bytes, against the receive buffer; after a " +
     "small segment it keeps the old right edge (65158) where the built-in stack re-offers 65160",
-  "NewReno: the third duplicate ACK retransmits; cwnd = ssthresh + 3 segments (RFC 6582)":
-    "Linux sizes the window in recovery with PRR (RFC 6937), and its TCP_INFO shows no ssthresh " +
-    "(2147483647) here: the duplicate ACKs echo the timestamps of the original segments, so it " +
-    "can undo the reduction (Eifel, RFC 3522); the built-in stack reports RFC 6582's values",
-  "NewReno: a partial ACK retransmits the next hole at once; the full ACK ends recovery":
-    "without SACK, Linux stays in Recovery until data above the recovery point is acknowledged " +
-    "(tcp_try_undo_recovery holds Reno there) and then undoes the reduction (cwnd 13, as before " +
-    "the loss); the built-in stack leaves on the full ACK with cwnd = ssthresh (RFC 6582)",
-  "SACK recovery: three SACKed segments above a hole mark it lost; one retransmission":
-    "Linux marks losses with RACK (RFC 8985): two SACKed segments and a reordering timer of " +
-    "min_rtt/4 retransmit the hole, where the built-in stack waits for DupThresh (RFC 6675)",
-  "SACK recovery fills two holes, then sends new data while pipe is below cwnd":
-    "Linux's cwnd in recovery follows PRR (RFC 6937): 7 segments here against RFC 6675's 5",
-  "RTO recovery: one-segment window, go back to snd.una, slow start again (RFC 5681 §3.1)":
-    "Linux recovers with RACK-TLP and PRR (RFC 8985, RFC 6937); the built-in stack uses RFC 6675 " +
-    "and RFC 5681 as the conformance scenarios state them",
   "while established, host unreachable is a soft error: the timeout reports it":
     "Linux times a connection out by elapsed time (tcp_retries2 = 2 is 1.4 s after the first " +
     "retransmission, checked when the timer fires); here it sends the probe and two RTOs as the " +
@@ -69,10 +53,6 @@ export const VARIES_ON_KERNEL: Readonly<Record<string, string>> = {
   "challenge ACKs: the stack-wide budget per second (net.ipv4.tcp_challenge_ack_limit)":
     "Linux draws each second's budget at random between limit/2 and 1.5·limit (1 or 2 here) and " +
     "counts whole wall-clock seconds; the built-in stack grants exactly the limit",
-  "limited transmit: the first two duplicate ACKs each release a new segment (RFC 3042)":
-    "with several segments in flight Linux sends a tail loss probe 2·srtt + 2 ms after the last " +
-    "one (RFC 8985); on a TUN device srtt is well under a millisecond, so the probe may land " +
-    "inside the scenario's expectNothing(10ms)",
   "connect() fails with ECONNREFUSED on ICMP port unreachable": ICMP_RACE,
   "IPv6 connect() fails with ECONNREFUSED on ICMPv6 port unreachable": ICMP_RACE,
 };
