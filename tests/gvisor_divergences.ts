@@ -32,6 +32,22 @@ const ACCEPT_QUEUE =
 
 /** Where gVisor's netstack and Linux differ, scenario by scenario: what gVisor does instead. */
 export const GVISOR_DIVERGENCES: Readonly<Record<string, string>> = {
+  "Linux NewReno: the third duplicate ACK marks the head lost; PRR takes cwnd from 7 to ssthresh (RFC 6937)":
+    HANDSHAKE,
+  "Linux NewReno: a partial ACK echoing the original's timestamp undoes the reduction (RFC 3522)":
+    HANDSHAKE,
+  "Linux NewReno: after a partial ACK PRR holds the next hole for a duplicate; recovery holds to high_seq":
+    HANDSHAKE,
+  "Linux RTO: an ACK echoing the original's timestamp undoes the timeout; F-RTO then opens (RFC 5682)":
+    HANDSHAKE,
+  "RACK: one SACKed segment above a hole retransmits it once the reordering window passes":
+    SACK_SENDER,
+  "RACK: two holes are both lost once three segments are SACKed; PRR retransmits one per delivery":
+    SACK_SENDER,
+  "Linux RTO with SACK: every segment lost, slow start retransmits them; no undo for a real loss":
+    "no tail loss probe: the first retransmission waits for the RTO",
+  "D-SACK: every retransmission reported as a duplicate undoes the reduction (RFC 2883, RFC 3708)":
+    SACK_SENDER,
   "SYN cookies: a SYN beyond the backlog gets a cookie, which is never repeated; its ACK connects":
     NO_WSCALE_INFO,
   "SYN cookies without the peer's timestamps: the SYN-ACK offers only the MSS": NO_WSCALE_INFO,
@@ -48,7 +64,7 @@ export const GVISOR_DIVERGENCES: Readonly<Record<string, string>> = {
     "no challenge ACK for an in-window RST with the wrong sequence number",
   "challenge ACKs: one per 500 ms per connection (net.ipv4.tcp_invalid_ratelimit)":
     "no challenge ACK for an in-window RST with the wrong sequence number",
-  "challenge ACKs: the stack-wide budget per second (net.ipv4.tcp_challenge_ack_limit)":
+  "challenge ACKs: a limit of 1 answers one challenge each second (net.ipv4.tcp_challenge_ack_limit)":
     "no counterpart of net.ipv4.tcp_invalid_ratelimit or tcp_challenge_ack_limit",
   "SO_LINGER {1, 2}: close() returns once the FIN is acknowledged":
     "no tail loss probe repeats the FIN within 50 ms (2·SRTT + 2 ms on Linux)",

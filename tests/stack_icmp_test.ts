@@ -15,6 +15,7 @@ import {
   syn,
   sysctl,
   unreachable,
+  wait,
   write,
 } from "../mod.ts";
 import { established } from "./fixtures.ts";
@@ -23,6 +24,8 @@ scenario("connect() fails with ECONNREFUSED on ICMP port unreachable", [
   socket(),
   connect(9000).fails("ECONNREFUSED"),
   expect(syn()),
+  // connect() sleeps by now: an error that meets the socket lock held would only be a soft one.
+  wait("50ms"),
   inject(unreachable("port")),
   expectNothing("2s"),
 ]);
@@ -31,6 +34,8 @@ scenario("connect() fails with EHOSTUNREACH on ICMP host unreachable", [
   socket(),
   connect(9000).fails("EHOSTUNREACH"),
   expect(syn()),
+  // connect() sleeps by now: an error that meets the socket lock held would only be a soft one.
+  wait("50ms"),
   inject(unreachable("host")),
 ]);
 
@@ -38,6 +43,8 @@ scenario("connect() fails with ENETUNREACH on ICMP net unreachable", [
   socket(),
   connect(9000).fails("ENETUNREACH"),
   expect(syn()),
+  // connect() sleeps by now: an error that meets the socket lock held would only be a soft one.
+  wait("50ms"),
   inject(unreachable("net")),
 ]);
 

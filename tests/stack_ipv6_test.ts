@@ -17,6 +17,7 @@ import {
   socket,
   syn,
   synAck,
+  wait,
   write,
 } from "../mod.ts";
 
@@ -68,5 +69,7 @@ scenario("IPv6 connect() fails with ECONNREFUSED on ICMPv6 port unreachable", [
   socket({ family: 6 }),
   connect(9000, "fd3d:fa7b:d17d::1").fails("ECONNREFUSED"),
   expect(syn()),
+  // connect() sleeps by now: an error that meets the socket lock held would only be a soft one.
+  wait("50ms"),
   inject(icmp(1, 4)),
 ], v6);

@@ -109,6 +109,8 @@ export class Stack implements SocketApi, TcbHost, StackHost {
   readonly random: () => number;
   /** RFC 5961 §7: the challenge-ACK budget of the current second. */
   #challenge = { second: -1, left: 0 };
+  /** Draws each second's challenge-ACK budget (its own, so ISNs stay as they were). */
+  readonly #challengeDraw: () => number;
   readonly #conns = new Map<string, Tcb>();
   readonly listeners = new Map<number, Listener>();
   readonly #sockets: SocketLayer;
@@ -127,6 +129,7 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     this.random = mulberry32(o.seed ?? 0x5eed);
     // Its own draw, so that the ISNs of every run stay as they were before cookies.
     this.#cookieSecret = mulberry32((o.seed ?? 0x5eed) ^ 0x5ec7e7)();
+    this.#challengeDraw = mulberry32((o.seed ?? 0x5eed) ^ 0xc4a11e);
     this.#sockets = new SocketLayer(this);
   }
 
@@ -173,12 +176,22 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     return l !== undefined && queueFull(l);
   }
 
+  /**
+   * Linux's tcp_challenge_ack_allowed: each second (jiffies / HZ; here the
+   * run's own seconds) draws a budget at random in [⌈limit/2⌉, limit +
+   * ⌈limit/2⌉ − 1], so an attacker cannot count on the limit (CVE-2016-5696).
+   * INT_MAX means no limit.
+   */
   challengeAckAllowed(): boolean {
+    const limit = this.profile.challengeAckLimit;
+    if (limit === 0x7fffffff) return true;
     const second = Math.floor(this.clock.now() / 1000);
     const c = this.#challenge;
     if (c.second !== second) {
       c.second = second;
-      c.left = this.profile.challengeAckLimit;
+      const half = (limit + 1) >> 1;
+      // limit 0 wraps the kernel's u32 range to [0, 2^32 − 1].
+      c.left = limit === 0 ? this.#challengeDraw() : half + (this.#challengeDraw() % limit);
     }
     if (c.left <= 0) {
       this.counters.challengeAcksSkipped++;

@@ -8,7 +8,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { TCB_DRIVER } from "./tcb_wiring.ts";
- * assert.equal(Object.keys(TCB_DRIVER).length, 14);
+ * assert.equal(Object.keys(TCB_DRIVER).length, 15);
  * ```
  */
 import { startFinWait2 } from "./close_states.ts";

@@ -1,9 +1,10 @@
 /**
  * TCP_INFO for a connection of the built-in stack, filled the way Linux's
- * tcp_get_info fills it where the stack has the state: segment counts are
- * bytes over the current MSS, times are in microseconds, and the loss
- * counters follow Linux's marking (after a timeout everything outstanding is
- * lost; in SACK recovery, what RFC 6675's IsLost() says).
+ * tcp_get_info fills it where the stack has the state: times are in
+ * microseconds; with Linux's recovery the segment counters are its
+ * retransmission queue's (packets_out, sacked_out, lost_out, retrans_out);
+ * with the RFC recovery they are bytes over the current MSS, lost as RFC
+ * 6675's IsLost() says, everything outstanding after a timeout.
  *
  * @example
  * ```ts
@@ -31,7 +32,8 @@ export function tcpInfo(t: Tcb): TcpInfo {
   const mss = Math.max(1, t.effMss);
   const segs = (bytes: number) => Math.ceil(bytes / mss);
   // After a timeout Linux marks everything outstanding lost (tcp_enter_loss).
-  const linux = t.profile.recovery === "linux";
+  // Linux's recovery keeps Linux's counters; its queue holds data and FINs, not the SYN.
+  const linux = t.profile.recovery === "linux" && t.state !== "SYN_SENT" && t.state !== "SYN_RECV";
   const q = t.recovery.queue;
   const lost = linux
     ? q.lostOut
