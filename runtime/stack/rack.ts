@@ -9,9 +9,9 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { sentAfter } from "./rack.ts";
- * // Sent at the same instant, the higher sequence counts as later (tcp_skb_sent_after).
- * assert.equal(sentAfter(5, 5, 2001, 1001), true);
- * assert.equal(sentAfter(4, 5, 9001, 1001), false);
+ * // Sent at the same instant, the later transmission counts as later (tcp_skb_sent_after).
+ * assert.equal(sentAfter(5, 5, 12, 11), true);
+ * assert.equal(sentAfter(4, 5, 90, 11), false);
  * ```
  */
 import { seq } from "../wire/seq.ts";
@@ -27,15 +27,15 @@ export function rackAdvance(t: Tcb, s: SentSegment, now: number): void {
   if (rtt < r.minRtt && s.marks & (SegMark.RETRANS | SegMark.EVER_RETRANS)) return;
   r.rack.advanced = true;
   r.rack.rtt = rtt;
-  if (sentAfter(s.sentAt, r.rack.sentAt, s.end, r.rack.endSeq)) {
+  if (sentAfter(s.sentAt, r.rack.sentAt, s.order, r.rack.order)) {
     r.rack.sentAt = s.sentAt;
-    r.rack.endSeq = s.end;
+    r.rack.order = s.order;
   }
 }
 
-/** tcp_skb_sent_after: later in time, or at the same time and higher in sequence. */
-export function sentAfter(t1: number, t2: number, seq1: number, seq2: number): boolean {
-  return t1 > t2 || (t1 === t2 && seq.gt(seq1, seq2));
+/** tcp_skb_sent_after: later in time, or at the same instant later in the queue's order of transmissions. */
+export function sentAfter(t1: number, t2: number, order1: number, order2: number): boolean {
+  return t1 > t2 || (t1 === t2 && order1 > order2);
 }
 
 /**
@@ -64,9 +64,14 @@ export function rackDetectLoss(t: Tcb): number {
   let wait = 0;
   for (let i = 0; i < q.packetsOut; i++) {
     const s = q.at(i);
+    if (!sentAfter(r.rack.sentAt, s.sentAt, r.rack.order, s.order)) {
+      // Linux walks a list sorted by send time and stops here. In sequence order, a segment
+      // sent once was sent no later than any after it, so nothing after it qualifies either.
+      if (!(s.marks & SegMark.EVER_RETRANS)) break;
+      continue;
+    }
     if (s.marks & SegMark.SACKED) continue;
     if (s.marks & SegMark.LOST && !(s.marks & SegMark.RETRANS)) continue;
-    if (!sentAfter(r.rack.sentAt, s.sentAt, r.rack.endSeq, s.end)) continue;
     const remaining = r.rack.rtt + reoWnd - (now - s.sentAt);
     if (remaining <= 0) markLost(t, s);
     else wait = Math.max(wait, remaining);

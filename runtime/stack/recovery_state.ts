@@ -22,8 +22,8 @@ import { RtxQueue } from "./rtx_queue.ts";
 export interface RackRecord {
   /** When that segment was sent (ms). */
   sentAt: number;
-  /** Its end, to order segments sent at the same instant. */
-  endSeq: number;
+  /** Its transmission count, to order segments sent at the same instant. */
+  order: number;
   /** Its round trip: from when it was sent to the ACK that delivered it (ms). */
   rtt: number;
   /** Set when a delivery moved it; a loss check runs only then. */
@@ -62,7 +62,7 @@ export class RecoveryState {
   minRtt = Infinity;
   /** reord_seen: a SACK showed reordering, so RACK keeps a reordering window even in recovery. */
   reordSeen = false;
-  readonly rack: RackRecord = { sentAt: -Infinity, endSeq: 0, rtt: 0, advanced: false };
+  readonly rack: RackRecord = { sentAt: -Infinity, order: 0, rtt: 0, advanced: false };
   /** RACK's reordering timer (ICSK_TIME_REO_TIMEOUT). */
   reoTimer: Timer | undefined;
   /** snd_cwnd_cnt: segments delivered toward the next cwnd increase in congestion avoidance. */

@@ -50,6 +50,12 @@ export interface SentSegment {
   readonly end: number;
   /** When it last went out (ms on the stack's clock): RACK compares these. */
   sentAt: number;
+  /**
+   * The queue's count of transmissions when it last went out: orders what
+   * went out at the same instant, as a µs clock would (a virtual clock
+   * sends a whole flight, and its retransmissions, at one instant).
+   */
+  order: number;
   /** `SegMark` bits. */
   marks: number;
 }
@@ -58,6 +64,7 @@ export interface SentSegment {
 export class RtxQueue {
   #segs: SentSegment[] = [];
   #head = 0;
+  #sends = 0;
   /** packets_out: segments sent and not cumulatively acknowledged. */
   packetsOut = 0;
   /** sacked_out (SACK connections): segments marked SACKED. */
@@ -79,7 +86,7 @@ export class RtxQueue {
 
   /** A new segment [start, end) went out at `now`. */
   sent(start: number, end: number, now: number): void {
-    this.#segs.push({ start, end, sentAt: now, marks: 0 });
+    this.#segs.push({ start, end, sentAt: now, order: ++this.#sends, marks: 0 });
     this.packetsOut++;
   }
 
@@ -95,6 +102,7 @@ export class RtxQueue {
       const s = this.#segs[i];
       if (!seq.lt(s.start, end)) break;
       s.sentAt = now;
+      s.order = ++this.#sends;
       if (!probe && !(s.marks & SegMark.RETRANS)) {
         s.marks |= SegMark.RETRANS;
         this.retransOut++;
