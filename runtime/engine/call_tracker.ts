@@ -156,10 +156,14 @@ export class CallTracker {
     if (!this.#pending.length) return;
     const clock = this.#clock;
     if (final) {
-      await clock.waitFor(
-        () => this.#pending.every((p) => p.handle.result !== undefined),
-        clock.now() + timeoutMs,
-      );
+      // A call expected to return at a time (`.after("131s")`) is waited for until then, with
+      // its tolerance, and the usual timeout beyond the last step otherwise.
+      let until = clock.now() + timeoutMs;
+      for (const p of this.#pending) {
+        const t = p.step.kind === "call" ? p.step.timing : undefined;
+        if (t) until = Math.max(until, p.since + t.ms + this.#cx.timing.tolerance(t.ms));
+      }
+      await clock.waitFor(() => this.#pending.every((p) => p.handle.result !== undefined), until);
     }
     const still: Pending[] = [];
     for (const p of this.#pending) {

@@ -35,7 +35,15 @@ import { TcpFlag } from "../wire/tcp.ts";
 import type { StackReasons } from "../engine/target.ts";
 import { acquireTracer, type KernelEvent, type KernelTracer, releaseTracer } from "./tracefs.ts";
 
-type ResetEvent = Extract<KernelEvent, { kind: "reset" }>;
+type ResetEvent = Extract<KernelEvent, { kind: "reset" }> & { seen?: number };
+
+/**
+ * How long an RST event waits for its datagram. The pump reads both within
+ * milliseconds; an event older than this belongs to another target of this
+ * process with the same addresses (its namespace's teardown, say), and would
+ * otherwise be paired with a later RST of ours sent from a timer.
+ */
+const RESET_EVENT_TTL_MS = 2000;
 
 /** `ip:port` as `%pISpc` prints it (`[v6]:port`), for the sender and the receiver of a datagram. */
 function ends(bytes: Uint8Array): { src: string; dst: string } | undefined {
@@ -152,7 +160,8 @@ export class ReasonMatcher {
         const answered = e.skb && this.#current?.skb === e.skb
           ? ends(this.#current.bytes)
           : undefined;
-        list.push(answered ? { ...e, src: answered.dst, dst: answered.src } : e);
+        const seen = performance.now();
+        list.push(answered ? { ...e, src: answered.dst, dst: answered.src, seen } : { ...e, seen });
         if (list.length > 256) list.shift();
         this.#pair(this.#resets);
         return;
@@ -168,6 +177,10 @@ export class ReasonMatcher {
   }
 
   #pair(events: ResetEvent[]): void {
+    const stale = performance.now() - RESET_EVENT_TTL_MS;
+    for (let k = events.length - 1; k >= 0; k--) {
+      if ((events[k].seen ?? Infinity) < stale) events.splice(k, 1);
+    }
     for (let i = 0; i < this.#rsts.length;) {
       const r = this.#rsts[i];
       const k = events.findIndex((e) => e.src === r.src && e.dst === r.dst);

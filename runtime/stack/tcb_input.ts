@@ -31,9 +31,23 @@ export function segmentArrives(t: Tcb, seg: TcpFields): void {
   t.segsIn++;
   t.lastRecv = t.host.clock.now();
   if (seg.payload.length) t.dataSegsIn++;
+  const timewait = inTimewaitSock(t);
   if (t.state === "SYN_SENT") synSent(t, seg);
   else if (t.state !== "CLOSE" && t.state !== "LISTEN") synchronized(t, seg);
+  // Linux has handed these to a timewait sock: what it consumes is freed as NOT_SPECIFIED
+  // (TCP_TW_SUCCESS, TCP_TW_ACK), unless a reason was given first.
+  if (timewait) t.host.drop("NOT_SPECIFIED");
   if (t.state !== "CLOSE") t.trySend();
+}
+
+/**
+ * Whether Linux keeps this connection as a timewait sock: TIME-WAIT, and an
+ * orphan's FIN-WAIT-2 whose tcp_fin_timeout fits in TCP_TIMEWAIT_LEN
+ * (tcp_rcv_state_process calls tcp_time_wait for it).
+ */
+function inTimewaitSock(t: Tcb): boolean {
+  return t.state === "TIME_WAIT" ||
+    (t.state === "FIN_WAIT2" && t.orphan && t.profile.finTimeoutMs <= t.profile.timeWaitMs);
 }
 
 /**
@@ -200,6 +214,8 @@ function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
 function synchronized(t: Tcb, seg: TcpFields): void {
   const f = seg.flags;
   const ts = tsOf(seg);
+  // Linux tcp_timewait_state_process: any segment with an ACK (not a reset) restarts TIME-WAIT.
+  if (t.state === "TIME_WAIT" && f & ACK && !(f & RST)) enterTimeWait(t);
   if (timestampCheck(t, seg, ts)) return;
   if (timeWaitFin(t, seg)) return;
   if (t.state === "SYN_RECV" && f & SYN && !(f & RST) && seg.seq === t.irs) {
