@@ -14,6 +14,7 @@ import {
   write,
 } from "../mod.ts";
 import { CaState } from "../runtime/stack/ca_state.ts";
+import { profiles } from "../runtime/stack/profile.ts";
 import { flight, MSS, RFC_RECOVERY, sender, senderRtt } from "./fixtures.ts";
 
 const noSack = sender(
@@ -196,3 +197,19 @@ scenario(
     expectNothing("10ms"),
   ],
 );
+
+// CUBIC (RFC 9438) on the built-in stack only: this host's namespaces may not choose it.
+scenario("CUBIC: the third duplicate ACK sets ssthresh to β·cwnd = 7 of 10; PRR holds cwnd there", [
+  ...noSackRtt,
+  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+  ...flight(10),
+  wait("10ms"),
+  inject(ack().ack(1)),
+  inject(ack().ack(1)),
+  inject(ack().ack(1)),
+  expect(ack().payload(MSS).seq(1)).within("1ms"),
+  info({ caState: CaState.RECOVERY, sndSsthresh: 7, sndCwnd: 7 }),
+  inject(ack().ack(1 + 10 * MSS)),
+  // NewReno holds recovery at high_seq, as under Reno.
+  info({ caState: CaState.RECOVERY, sndSsthresh: 7, sndCwnd: 7, unacked: 0 }),
+], { profile: { ...profiles.linux, name: "cubic", congestionControl: "cubic" } });

@@ -1,8 +1,9 @@
 /**
  * Congestion control as Linux plugs it in (`struct tcp_congestion_ops`):
  * where ssthresh goes after a loss, and how cwnd grows on ACKs outside
- * recovery. The profile names one (`congestionControl`); Reno (RFC 5681)
- * is the one the built-in stack has. CUBIC (RFC 9438) is not modelled yet.
+ * recovery. The profile names one (`congestionControl`, or the sysctl
+ * net.ipv4.tcp_congestion_control): Linux's Reno, or CUBIC (RFC 9438,
+ * `cubic.ts`). Both count in segments, as Linux does.
  *
  * @example
  * ```ts
@@ -14,6 +15,7 @@
  * assert.equal(CONGESTION_CONTROLS.reno.name, "reno");
  * ```
  */
+import { cubicAcked, cubicSsthresh, cubicUpdate, hystartReset, jiffies } from "./cubic.ts";
 import type { Tcb } from "./tcb.ts";
 
 /** One congestion controller. */
@@ -24,6 +26,10 @@ export interface CongestionControl {
   ssthresh(t: Tcb): number;
   /** cwnd growth for `acked` segments newly delivered, outside recovery (cong_avoid). */
   grow(t: Tcb, acked: number): void;
+  /** An RTT sample in µs as an ACK delivers data (pkts_acked). */
+  acked?(t: Tcb, rttUs: number): void;
+  /** The connection entered CaState.LOSS, a timeout (set_state). */
+  onLoss?(t: Tcb): void;
 }
 
 /** RFC 5681 eq. (4): ssthresh = max(FlightSize / 2, 2 × SMSS). */
@@ -58,34 +64,66 @@ const RENO: CongestionControl = {
   name: "reno",
   ssthresh: (t) => Math.max(segs(t.cwnd, t) >> 1, 2) * t.effMss,
   grow(t, acked) {
-    const mss = t.effMss, r = t.recovery;
-    let cwnd = segs(t.cwnd, t), left = acked;
-    const ssthresh = t.ssthresh >= 0x7fffffff ? Infinity : segs(t.ssthresh, t);
-    if (cwnd < ssthresh) {
-      const grown = Math.min(cwnd + left, ssthresh);
-      left -= grown - cwnd;
-      cwnd = grown;
-    }
-    if (left > 0) {
-      if (r.cwndCnt >= cwnd) {
-        r.cwndCnt = 0;
-        cwnd++;
-      }
-      r.cwndCnt += left;
-      if (r.cwndCnt >= cwnd) {
-        const delta = Math.floor(r.cwndCnt / cwnd);
-        r.cwndCnt -= delta * cwnd;
-        cwnd += delta;
-      }
-    }
-    t.cwnd = cwnd * mss;
+    const left = slowStart(t, acked);
+    if (left > 0) congAvoidAi(t, segs(t.cwnd, t), left);
   },
 };
+
+/** CUBIC (RFC 9438), as `cubic.ts` computes it. */
+const CUBIC: CongestionControl = {
+  name: "cubic",
+  ssthresh: (t) => cubicSsthresh(t.recovery.cubic, segs(t.cwnd, t)) * t.effMss,
+  grow(t, acked) {
+    const left = slowStart(t, acked);
+    if (left <= 0) return;
+    const ca = t.recovery.cubic;
+    cubicUpdate(ca, segs(t.cwnd, t), left, jiffies(t), 1000 / t.profile.jiffyMs);
+    congAvoidAi(t, ca.cnt, left);
+  },
+  acked(t, rttUs) {
+    const ca = t.recovery.cubic;
+    if (!ca.roundStart) hystartReset(t, ca);
+    cubicAcked(t, ca, rttUs);
+  },
+  onLoss(t) {
+    t.recovery.cubic.reset();
+    hystartReset(t, t.recovery.cubic);
+  },
+};
+
+/** tcp_slow_start: cwnd grows by the segments delivered, up to ssthresh; returns what is left. */
+function slowStart(t: Tcb, acked: number): number {
+  const cwnd = segs(t.cwnd, t);
+  const ssthresh = t.ssthresh >= 0x7fffffff ? Infinity : segs(t.ssthresh, t);
+  if (cwnd >= ssthresh) return acked;
+  const grown = Math.min(cwnd + acked, ssthresh);
+  t.cwnd = grown * t.effMss;
+  return acked - (grown - cwnd);
+}
+
+/**
+ * tcp_cong_avoid_ai: one segment more for every `w` delivered, the rest
+ * kept in snd_cwnd_cnt.
+ */
+function congAvoidAi(t: Tcb, w: number, acked: number): void {
+  const r = t.recovery;
+  let cwnd = segs(t.cwnd, t);
+  if (r.cwndCnt >= w) {
+    r.cwndCnt = 0;
+    cwnd++;
+  }
+  r.cwndCnt += acked;
+  if (r.cwndCnt >= w) {
+    const delta = Math.floor(r.cwndCnt / w);
+    r.cwndCnt -= delta * w;
+    cwnd += delta;
+  }
+  t.cwnd = cwnd * t.effMss;
+}
 
 /** Bytes as whole segments of the connection's MSS. */
 const segs = (bytes: number, t: Tcb): number => Math.max(1, Math.floor(bytes / t.effMss));
 
 /** The controllers a profile may name. */
-export const CONGESTION_CONTROLS: Readonly<Record<"reno", CongestionControl>> = Object.freeze({
-  reno: RENO,
-});
+export const CONGESTION_CONTROLS: Readonly<Record<"reno" | "cubic", CongestionControl>> = Object
+  .freeze({ reno: RENO, cubic: CUBIC });

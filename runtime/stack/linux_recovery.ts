@@ -206,7 +206,8 @@ function cleanRtxQueue(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
   }
   if (pkts) flag |= DATA_ACKED;
   if (!t.sackOk) removeRenoSacks(t, pkts);
-  advanceUna(t, ack, ts);
+  const rtt = advanceUna(t, ack, ts);
+  if (rtt !== undefined && flag & DATA_ACKED) control(t).acked?.(t, rtt * 1000);
   t.drive.restartRto(t);
   return flag;
 }
@@ -282,6 +283,7 @@ export function enterLoss(t: Tcb): void {
   }
   timeoutMarkLost(t);
   setCwndSegs(t, inFlight(t) + 1);
+  if (t.caState !== CaState.LOSS) control(t).onLoss?.(t);
   t.caState = CaState.LOSS;
   r.highSeq = t.recover = t.sndMax;
   t.tlpHighSeq = undefined;

@@ -51,8 +51,12 @@ export interface StackProfile {
    * without SACK and RFC 6675's scoreboard with it, as the RFCs state them.
    */
   recovery: "linux" | "rfc6675";
-  /** Congestion control (net.ipv4.tcp_congestion_control): `reno`, the one modelled. */
-  congestionControl: "reno";
+  /**
+   * Congestion control (net.ipv4.tcp_congestion_control): Linux's `reno`, or
+   * `cubic` (RFC 9438), most distributions' default. The `linux` profile
+   * runs Reno, as the kernel target's namespace does for comparison.
+   */
+  congestionControl: "reno" | "cubic";
   /** Delay before a lone ACK is sent. Linux TCP_DELACK_MIN: 40 ms. RFC 9293 §3.8.6.3: under 0.5 s. */
   delayedAckMs: number;
   /** ACKs sent at once when data first arrives (Linux quickack mode, TCP_MAX_QUICKACKS = 16). */
@@ -170,7 +174,7 @@ export const profileSchema = z.strictObject({
   tlp: bool,
   rtoMaxMs: int(1, 3_600_000),
   synCookies: int(0, 2),
-  congestionControl: z.enum(["reno"], { error: '"reno" (CUBIC is not modelled yet)' }),
+  congestionControl: z.enum(["reno", "cubic"], { error: '"reno" or "cubic"' }),
   recovery: z.enum(["linux", "rfc6675"], { error: '"linux" or "rfc6675"' }),
   delayedAckMs: int(1, 500),
   quickAcks: int(0, 1000),
@@ -383,11 +387,20 @@ function rmemWscale(value: number | string): number {
 /** Applies a modelled sysctl to a profile, returning a new profile. */
 export function applySysctl(p: StackProfile, name: string, value: number | string): StackProfile {
   if (name === "net.ipv4.tcp_rmem") return checkProfile({ ...p, wscale: rmemWscale(value) });
+  if (name === "net.ipv4.tcp_congestion_control") {
+    const cc = String(value).trim();
+    if (cc !== "reno" && cc !== "cubic") {
+      throw new RangeError(
+        `sysctl ${name}: the built-in stack models reno and cubic, got ${JSON.stringify(value)}`,
+      );
+    }
+    return checkProfile({ ...p, congestionControl: cc });
+  }
   const entry = Object.hasOwn(SYSCTLS, name) ? SYSCTLS[name] : undefined;
   if (!entry) {
     throw new RangeError(
       `sysctl ${name} is not modelled by the built-in stack: want one of ${
-        [...Object.keys(SYSCTLS), "net.ipv4.tcp_rmem"].join(", ")
+        [...Object.keys(SYSCTLS), "net.ipv4.tcp_rmem", "net.ipv4.tcp_congestion_control"].join(", ")
       }`,
     );
   }

@@ -16,6 +16,7 @@
  * ```
  */
 import type { Timer } from "../engine/clock.ts";
+import { CubicState } from "./cubic_state.ts";
 import { RtxQueue } from "./rtx_queue.ts";
 
 /** RACK's view of the most recently sent segment known delivered (tp->rack). */
@@ -65,6 +66,8 @@ export class RecoveryState {
   readonly rack: RackRecord = { sentAt: -Infinity, order: 0, rtt: 0, advanced: false };
   /** RACK's reordering timer (ICSK_TIME_REO_TIMEOUT). */
   reoTimer: Timer | undefined;
+  /** CUBIC's per-connection state, used when the profile names it. */
+  readonly cubic = new CubicState();
   /** snd_cwnd_cnt: segments delivered toward the next cwnd increase in congestion avoidance. */
   cwndCnt = 0;
   /** A tail loss probe is going out (it is not counted as a retransmission in flight). */
