@@ -41,16 +41,8 @@ export const MSS = 1448;
  * `established`, with a 64 KiB send buffer so a write of many segments
  * does not block. `synSeg` and `synAckSeg` shape the handshake.
  */
-export const sender = (synSeg: TcpBuilder = syn(), synAckSeg: TcpBuilder = synAck()) => [
-  socket(),
-  setsockopt("SO_SNDBUF", 65536).returns(0),
-  bind(8080),
-  listen(),
-  inject(synSeg),
-  expect(synAckSeg),
-  inject(ack()),
-  accept().returns(4),
-];
+export const sender = (synSeg: TcpBuilder = syn(), synAckSeg: TcpBuilder = synAck()) =>
+  passiveOpen(synSeg, synAckSeg);
 
 /**
  * `sender`, with the handshake's final ACK `rtt` after the SYN-ACK: a round
@@ -63,14 +55,16 @@ export const senderRtt = (
   rtt: string,
   synSeg: TcpBuilder = syn(),
   synAckSeg: TcpBuilder = synAck(),
-) => [
+) => passiveOpen(synSeg, synAckSeg, rtt);
+
+const passiveOpen = (synSeg: TcpBuilder, synAckSeg: TcpBuilder, rtt?: string) => [
   socket(),
   setsockopt("SO_SNDBUF", 65536).returns(0),
   bind(8080),
   listen(),
   inject(synSeg),
   expect(synAckSeg),
-  wait(rtt),
+  ...(rtt === undefined ? [] : [wait(rtt)]),
   inject(ack()),
   accept().returns(4),
 ];

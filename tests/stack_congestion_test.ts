@@ -22,6 +22,21 @@ const noSack = sender(
   synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 10>"),
 );
 
+const noSackRtt = senderRtt(
+  "20ms",
+  syn().opts("<sackOK:false>"),
+  synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 10>"),
+);
+const INFINITE = 2147483647;
+/** The opening of the Linux recovery scenarios: ten segments out, the ACKs 10 ms later. */
+const tenInFlight = [
+  ...noSackRtt,
+  write(new Uint8Array(10 * MSS)).returns(10 * MSS),
+  ...flight(10),
+  wait("10ms"),
+];
+const dupAcks = (n: number) => Array.from({ length: n }, () => inject(ack().ack(1)));
+
 scenario("slow start: cwnd grows by what each ACK covers (Linux tcp_slow_start, RFC 3465)", [
   ...noSack,
   write(new Uint8Array(14 * MSS)).returns(14 * MSS),
@@ -56,9 +71,7 @@ scenario(
     write(new Uint8Array(10 * MSS)).returns(10 * MSS),
     ...flight(9),
     expect(data(MSS).seq(1 + 9 * MSS)),
-    inject(ack().ack(1)),
-    inject(ack().ack(1)),
-    inject(ack().ack(1)),
+    ...dupAcks(3),
     expect(ack().payload(MSS).seq(1)),
     inject(ack().ack(1 + 3 * MSS)),
     expect(ack().payload(MSS).seq(1 + 3 * MSS)).within("1ms"),
@@ -102,21 +115,12 @@ scenario("duplicate ACKs after a timeout do not start fast retransmit (RFC 6582 
 // The handshake takes 20 ms and the ACKs come 10 ms after the flight, so srtt and min_rtt are
 // the same on every target.
 
-const noSackRtt = senderRtt(
-  "20ms",
-  syn().opts("<sackOK:false>"),
-  synAck().opts("<mss 1460,nop,nop,TS val 0 ecr 100,nop,wscale 10>"),
-);
-const INFINITE = 2147483647;
 const info = (want: Record<string, number>) => getsockopt("TCP_INFO").returns(want);
 
 scenario(
   "Linux NewReno: the third duplicate ACK marks the head lost; PRR takes cwnd from 7 to ssthresh (RFC 6937)",
   [
-    ...noSackRtt,
-    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
-    ...flight(10),
-    wait("10ms"),
+    ...tenInFlight,
     inject(ack().ack(1)),
     inject(ack().ack(1)),
     expectNothing("10ms"),
@@ -135,13 +139,8 @@ scenario(
 scenario(
   "Linux NewReno: a partial ACK echoing the original's timestamp undoes the reduction (RFC 3522)",
   [
-    ...noSackRtt,
-    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
-    ...flight(10),
-    wait("10ms"),
-    inject(ack().ack(1)),
-    inject(ack().ack(1)),
-    inject(ack().ack(1)),
+    ...tenInFlight,
+    ...dupAcks(3),
     // The originals arrived after all: this ACK echoes their timestamp, not the retransmission's.
     inject(ack().ack(1 + 3 * MSS)),
     expect(ack().payload(MSS).seq(1)),
@@ -154,13 +153,8 @@ scenario(
 scenario(
   "Linux NewReno: after a partial ACK PRR holds the next hole for a duplicate; recovery holds to high_seq",
   [
-    ...noSackRtt,
-    write(new Uint8Array(10 * MSS)).returns(10 * MSS),
-    ...flight(10),
-    wait("10ms"),
-    inject(ack().ack(1)),
-    inject(ack().ack(1)),
-    inject(ack().ack(1)),
+    ...tenInFlight,
+    ...dupAcks(3),
     expect(ack().payload(MSS).seq(1)),
     // The partial ACK marks the next hole lost, but what is in flight already equals ssthresh.
     inject(ack().ack(1 + 3 * MSS)),
