@@ -45,8 +45,16 @@ export class CubicState {
 
   /** bictcp_reset: everything but the HyStart round. */
   reset(): void {
-    this.cnt = this.lastMaxCwnd = this.lastCwnd = this.lastTime = 0;
-    this.originPoint = this.k = this.delayMin = this.epochStart = 0;
+    this.cnt =
+      this.lastMaxCwnd =
+      this.lastCwnd =
+      this.lastTime =
+        0;
+    this.originPoint =
+      this.k =
+      this.delayMin =
+      this.epochStart =
+        0;
     this.ackCnt = this.tcpCwnd = 0;
     this.found = false;
   }

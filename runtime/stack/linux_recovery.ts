@@ -14,45 +14,51 @@
  *   RFC 2883 D-SACK: `tcp_try_undo_recovery`, `_partial`, `_dsack`), and
  *   NewReno holding recovery until data above it is acknowledged.
  *
+ * cwnd and PRR are `recovery_window.ts`, undo is `undo.ts`, RACK is
+ * `rack.ts`; this file is the ACK path, the state machine and timeouts.
  * Linux counts cwnd in segments; this stack keeps bytes, so cwnd is set to
- * whole segments here. The kernel's µs arithmetic is done in ms.
+ * whole segments. The kernel's µs arithmetic is done in ms.
  * `loss_recovery.ts` keeps the RFC 6582/6675 recovery for profiles that ask
  * for it (`recovery: "rfc6675"`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { prrSendCount } from "./linux_recovery.ts";
- * // RFC 6937 §3: 10 segments before, ssthresh 5, one delivered, 6 in flight: cwnd 7.
- * assert.equal(prrSendCount({ ssthresh: 5, inFlight: 6, priorCwnd: 10, delivered: 1, out: 0 }, 1, false), 1);
+ * import { AckFlag } from "./ack_flag.ts";
+ * import { linuxAck } from "./linux_recovery.ts";
+ * assert.equal(typeof linuxAck, "function"); // driven end to end in tests/stack_sack_test.ts
+ * assert.equal(AckFlag.DATA_SACKED, 0x20);
  * ```
  */
 import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
+import { AckFlag } from "./ack_flag.ts";
 import { CaState } from "./ca_state.ts";
 import { advanceUna } from "./congestion.ts";
-import { CONGESTION_CONTROLS } from "./congestion_control.ts";
+import {
+  anyRetransDone,
+  congControl,
+  control,
+  currentSsthresh,
+  cwndReduction,
+  cwndSegs,
+  endCwndReduction,
+  inFlight,
+  initCwndReduction,
+  setCwndSegs,
+} from "./recovery_window.ts";
+import {
+  initUndo,
+  tryKeepOpen,
+  tryUndoDsack,
+  tryUndoLoss,
+  tryUndoPartial,
+  tryUndoRecovery,
+} from "./undo.ts";
 import { markLost, rackAdvance, rackDetectLoss } from "./rack.ts";
 import { SegMark } from "./rtx_queue.ts";
 import type { Tcb } from "./tcb.ts";
 
-/** What an ACK did, as tcp_ack's FLAG_* bits. */
-export const AckFlag = Object.freeze({
-  /** The segment carried data or a FIN (FLAG_DATA), or moved the window (FLAG_WIN_UPDATE). */
-  NOT_DUP_SEGMENT: 0x01,
-  /** New data acknowledged (FLAG_DATA_ACKED). */
-  DATA_ACKED: 0x04,
-  /** New data SACKed (FLAG_DATA_SACKED). */
-  DATA_SACKED: 0x20,
-  /** A retransmission was found lost again (FLAG_LOST_RETRANS). */
-  LOST_RETRANS: 0x80,
-  /** Data sent once, never retransmitted, below high_seq was (S)ACKed (FLAG_ORIG_SACK_ACKED). */
-  ORIG_SACK_ACKED: 0x200,
-  /** snd.una advanced (FLAG_SND_UNA_ADVANCED). */
-  SND_UNA_ADVANCED: 0x400,
-  /** A D-SACK arrived (FLAG_DSACKING_ACK). */
-  DSACKING_ACK: 0x800,
-});
 const {
   NOT_DUP_SEGMENT,
   DATA_ACKED,
@@ -69,8 +75,6 @@ const NOT_DUP = NOT_DUP_SEGMENT | DATA_ACKED;
 const CA_ALERT = DATA_SACKED | DSACKING_ACK;
 /** TCP_TIMEOUT_MIN_US: 2 ms. */
 const TIMEOUT_MIN_MS = 2;
-/** TCP_INFINITE_SSTHRESH. */
-const INFINITE = 0x7fffffff;
 
 // --- The ACK ------------------------------------------------------------------------
 
@@ -349,20 +353,6 @@ function processLoss(t: Tcb, flag: number, dupack: number): Rexmit {
   return Rexmit.LOST;
 }
 
-/** tcp_try_undo_loss. */
-function tryUndoLoss(t: Tcb, frtoUndo: boolean): boolean {
-  const r = t.recovery;
-  if (!frtoUndo && !mayUndo(t)) return false;
-  undoCwndReduction(t, true);
-  t.retransmits = 0;
-  if (!t.sackOk && t.sndUna === r.highSeq) {
-    if (!anyRetransDone(t)) r.retransStamp = undefined;
-    return true;
-  }
-  if (frtoUndo || t.sackOk) t.caState = CaState.OPEN;
-  return true;
-}
-
 /** Whether data (or a FIN) waits that was never sent. */
 function unsentData(t: Tcb): boolean {
   const dataEnd = seq.add(t.sendBuf.seq, t.sendBuf.length);
@@ -417,121 +407,13 @@ function enterRecovery(t: Tcb): void {
   t.recover = t.sndMax;
 }
 
-/** tcp_init_undo. */
-function initUndo(t: Tcb): void {
-  const r = t.recovery;
-  r.undoMarker = t.sndUna;
-  r.undoRetrans = r.queue.retransOut || -1;
-}
-
-/** tcp_current_ssthresh: what an undo may restore. */
-function currentSsthresh(t: Tcb): number {
-  if (t.caState === CaState.RECOVERY) return t.ssthresh;
-  return Math.max(t.ssthresh, (cwndSegs(t) >> 1) * t.effMss + (cwndSegs(t) >> 2) * t.effMss);
-}
-
-/** tcp_init_cwnd_reduction. */
-function initCwndReduction(t: Tcb): void {
-  const r = t.recovery;
-  r.highSeq = t.sndMax;
-  t.tlpHighSeq = undefined;
-  r.priorCwnd = cwndSegs(t);
-  r.prrDelivered = r.prrOut = 0;
-  t.ssthresh = control(t).ssthresh(t);
-}
-
-/** tcp_end_cwnd_reduction: cwnd falls to ssthresh, unless the reduction was undone. */
-function endCwndReduction(t: Tcb): void {
-  if (t.ssthresh < INFINITE && t.recovery.undoMarker !== undefined) t.cwnd = t.ssthresh;
-}
-
 /** tcp_try_to_open. */
 function tryToOpen(t: Tcb): void {
   if (!anyRetransDone(t)) t.recovery.retransStamp = undefined;
   tryKeepOpen(t);
 }
 
-/** tcp_try_keep_open: Disorder while anything is SACKed, lost or retransmitted. */
-function tryKeepOpen(t: Tcb): void {
-  const r = t.recovery;
-  const state = leftOut(t) || anyRetransDone(t) ? CaState.DISORDER : CaState.OPEN;
-  if (t.caState !== state) {
-    t.caState = state;
-    r.highSeq = t.sndMax;
-  }
-}
-
-/** tcp_any_retrans_done. */
-function anyRetransDone(t: Tcb): boolean {
-  const q = t.recovery.queue;
-  return q.retransOut > 0 || (q.packetsOut > 0 && (q.at(0).marks & SegMark.EVER_RETRANS) !== 0);
-}
-
 // --- Undo (RFC 3522, RFC 2883) -------------------------------------------------------
-
-/** tcp_packet_delayed: the ACK echoes a timestamp from before the first retransmission. */
-function packetDelayed(t: Tcb): boolean {
-  const r = t.recovery;
-  if (r.retransStamp !== undefined) {
-    const ecr = r.ackEcr;
-    return t.tsOk && ecr !== undefined && ecr !== 0 && seq.lt(ecr, r.retransStamp);
-  }
-  // Nothing retransmitted, unless NewReno cleared the stamp holding recovery at high_seq.
-  return t.sackOk || seq.lt(t.sndUna, r.highSeq);
-}
-
-/** tcp_may_undo. */
-function mayUndo(t: Tcb): boolean {
-  const r = t.recovery;
-  return r.undoMarker !== undefined && (r.undoRetrans === 0 || packetDelayed(t));
-}
-
-/**
- * tcp_try_undo_recovery: at the end of recovery, undo if it proved
- * spurious. Without SACK, recovery holds until data above high_seq is
- * acknowledged (RFC 6582 §3.2 step 5's caution, tcp_is_non_sack_preventing_reopen).
- */
-function tryUndoRecovery(t: Tcb): boolean {
-  const r = t.recovery;
-  if (mayUndo(t)) undoCwndReduction(t, false);
-  if (!t.sackOk && t.sndUna === r.highSeq) {
-    if (!anyRetransDone(t)) r.retransStamp = undefined;
-    return true;
-  }
-  t.caState = CaState.OPEN;
-  return false;
-}
-
-/** tcp_try_undo_partial: a partial ACK that echoes an original's timestamp was reordering. */
-function tryUndoPartial(t: Tcb): boolean {
-  const r = t.recovery;
-  if (r.undoMarker === undefined || !packetDelayed(t)) return false;
-  if (r.queue.retransOut) return true;
-  if (!anyRetransDone(t)) r.retransStamp = undefined;
-  undoCwndReduction(t, true);
-  tryKeepOpen(t);
-  return false;
-}
-
-/** tcp_try_undo_dsack: every retransmission was reported a duplicate. */
-function tryUndoDsack(t: Tcb): boolean {
-  const r = t.recovery;
-  if (r.undoMarker === undefined || r.undoRetrans !== 0) return false;
-  undoCwndReduction(t, false);
-  return true;
-}
-
-/** tcp_undo_cwnd_reduction: cwnd and ssthresh back as they were (Reno's undo_cwnd). */
-function undoCwndReduction(t: Tcb, unmarkLoss: boolean): void {
-  const r = t.recovery;
-  if (unmarkLoss) r.queue.unmarkLost();
-  if (r.priorSsthresh) {
-    setCwndSegs(t, Math.max(cwndSegs(t), r.priorCwnd));
-    if (r.priorSsthresh > t.ssthresh) t.ssthresh = r.priorSsthresh;
-  }
-  r.undoMarker = undefined;
-  r.rack.advanced = true;
-}
 
 // --- Reno's duplicate-ACK count -------------------------------------------------------
 
@@ -592,95 +474,6 @@ function rackReoTimeout(t: Tcb): void {
 
 // --- cwnd and sending --------------------------------------------------------------------
 
-/** tcp_cong_control: PRR while recovering, growth by congestion control otherwise. */
-function congControl(t: Tcb, ackedSacked: number, newlyLost: number, flag: number): void {
-  if (t.caState === CaState.RECOVERY) cwndReduction(t, ackedSacked, newlyLost, flag);
-  else if (flag & DATA_ACKED && ackedSacked > 0 && isCwndLimited(t)) {
-    control(t).grow(t, ackedSacked);
-  }
-}
-
-/**
- * tcp_is_cwnd_limited: cwnd grows only when it limits the sender, or, in
- * slow start, while it is below twice the most segments in flight.
- */
-function isCwndLimited(t: Tcb): boolean {
-  const r = t.recovery;
-  if (r.cwndLimited) return true;
-  return t.cwnd < t.ssthresh && cwndSegs(t) < 2 * r.maxPacketsOut;
-}
-
-/**
- * tcp_cwnd_validate, after sending: remember for the current window whether
- * cwnd held data back, else the most segments that were in flight.
- */
-export function cwndValidate(t: Tcb, held: boolean): void {
-  const r = t.recovery;
-  // tcp_write_xmit: limited when cwnd held data back, or when the flight fills it.
-  const limited = held || inFlight(t) >= cwndSegs(t);
-  if (
-    !seq.lt(t.sndUna, r.cwndUsageSeq) || limited ||
-    (!r.cwndLimited && r.queue.packetsOut > r.maxPacketsOut)
-  ) {
-    r.cwndLimited = limited;
-    r.maxPacketsOut = r.queue.packetsOut;
-    r.cwndUsageSeq = t.sndMax;
-  }
-}
-
-/** The inputs of PRR's send count (RFC 6937 §3), in segments. */
-export interface PrrState {
-  ssthresh: number;
-  inFlight: number;
-  priorCwnd: number;
-  /** prr_delivered, this ACK's included. */
-  delivered: number;
-  /** prr_out. */
-  out: number;
-}
-
-/**
- * tcp_cwnd_reduction's sndcnt: proportional while the flight is above
- * ssthresh, slow-start-like reduction bound below it, and at least one
- * segment (the fast retransmit) before anything was sent.
- */
-export function prrSendCount(
-  p: PrrState,
-  newlyAckedSacked: number,
-  unaGrewNoLoss: boolean,
-): number {
-  const delta = p.ssthresh - p.inFlight;
-  let sndcnt: number;
-  if (delta < 0) {
-    sndcnt = Math.floor((p.ssthresh * p.delivered + p.priorCwnd - 1) / p.priorCwnd) - p.out;
-  } else {
-    sndcnt = Math.max(p.delivered - p.out, newlyAckedSacked);
-    if (unaGrewNoLoss) sndcnt++;
-    sndcnt = Math.min(delta, sndcnt);
-  }
-  return Math.max(sndcnt, p.out ? 0 : 1);
-}
-
-/** tcp_cwnd_reduction (RFC 6937): cwnd = what is in flight + PRR's send count. */
-function cwndReduction(t: Tcb, newlyAckedSacked: number, newlyLost: number, flag: number): void {
-  const r = t.recovery;
-  if (newlyAckedSacked <= 0 || !r.priorCwnd) return;
-  r.prrDelivered += newlyAckedSacked;
-  const pif = inFlight(t);
-  const sndcnt = prrSendCount(
-    {
-      ssthresh: Math.ceil(t.ssthresh / t.effMss),
-      inFlight: pif,
-      priorCwnd: r.priorCwnd,
-      delivered: r.prrDelivered,
-      out: r.prrOut,
-    },
-    newlyAckedSacked,
-    (flag & SND_UNA_ADVANCED) !== 0 && !newlyLost,
-  );
-  setCwndSegs(t, pif + sndcnt);
-}
-
 /**
  * tcp_xmit_retransmit_queue: lost segments, lowest first, while cwnd
  * leaves room and some lost segment is not yet retransmitted.
@@ -715,24 +508,3 @@ export function segmentSent(t: Tcb, start: number, end: number): void {
   if (seq.gt(end, top)) q.sent(seq.max(start, top), end, now);
   if (t.caState === CaState.RECOVERY) r.prrOut++;
 }
-
-/** tcp_packets_in_flight, in segments. */
-export function inFlight(t: Tcb): number {
-  const r = t.recovery;
-  return r.queue.inFlight(t.sackOk ? r.queue.sackedOut : r.renoSacked);
-}
-
-/** sacked_out as TCP_INFO shows it: SACKed segments, or without SACK the duplicate ACKs counted. */
-export function sackedOut(t: Tcb): number {
-  return t.sackOk ? t.recovery.queue.sackedOut : t.recovery.renoSacked;
-}
-
-function leftOut(t: Tcb): number {
-  return sackedOut(t) + t.recovery.queue.lostOut;
-}
-
-const cwndSegs = (t: Tcb): number => Math.max(1, Math.floor(t.cwnd / Math.max(1, t.effMss)));
-const setCwndSegs = (t: Tcb, n: number): void => {
-  t.cwnd = Math.max(1, n) * t.effMss;
-};
-const control = (t: Tcb) => CONGESTION_CONTROLS[t.profile.congestionControl];

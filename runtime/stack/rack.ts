@@ -14,7 +14,6 @@
  * assert.equal(sentAfter(4, 5, 90, 11), false);
  * ```
  */
-import { seq } from "../wire/seq.ts";
 import { CaState } from "./ca_state.ts";
 import { SegMark, type SentSegment } from "./rtx_queue.ts";
 import type { Tcb } from "./tcb.ts";

@@ -14,7 +14,7 @@ import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import { lossEdge } from "./loss_edge.ts";
 import { CaState } from "./ca_state.ts";
-import { cwndValidate, inFlight } from "./linux_recovery.ts";
+import { cwndValidate, inFlight } from "./recovery_window.ts";
 import type { Tcb } from "./tcb.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;

@@ -23,7 +23,7 @@ import { seq } from "../wire/seq.ts";
 import { type TcpInfo, TcpiOpt } from "../wire/socket_call.ts";
 import { lossEdge } from "./loss_edge.ts";
 import { CaState } from "./ca_state.ts";
-import { sackedOut } from "./linux_recovery.ts";
+import { sackedOut } from "./recovery_window.ts";
 import type { Tcb } from "./tcb.ts";
 
 /** The TCP_INFO view of `t`. */
