@@ -151,6 +151,11 @@ export class CallTracker {
     return { result: handle.result, time: handle.time ?? clock.now() };
   }
 
+  /** Whether a call is still blocked (or returned and not yet checked). */
+  get blocked(): boolean {
+    return this.#pending.length > 0;
+  }
+
   /** Checks blocked calls that have returned; when `final`, waits for the rest, then fails on any left. */
   async settle(final: boolean, timeoutMs: number): Promise<void> {
     if (!this.#pending.length) return;

@@ -78,6 +78,9 @@ export interface RunResult {
   reasons?: boolean;
 }
 
+/** Why a finished run's signal is aborted. */
+const RUN_ENDED = new Error("the run has ended");
+
 /**
  * Runs one scenario to its end or first failure. Whatever happens inside the
  * scenario is its verdict, never an exception out of here: a throw in its
@@ -291,7 +294,8 @@ class Runner {
 
   /** The run is over: nothing still pending may act on the target. */
   end(): void {
-    this.#abort.abort();
+    // A reason given, so that no DOMException (and its stack) is built for every run.
+    this.#abort.abort(RUN_ENDED);
     this.#log.manual();
     const clock = this.#t.clock;
     if (clock instanceof RealClock) clock.stop();
@@ -334,7 +338,7 @@ class Runner {
 
   /** Records calls that returned since the last step, on every host. */
   async #settle(final: boolean): Promise<void> {
-    for (const c of this.#calls.values()) await c.settle(final, this.#timeout);
+    for (const c of this.#calls.values()) if (c.blocked) await c.settle(final, this.#timeout);
   }
 
   async #step(s: Step): Promise<StepOutcome> {
