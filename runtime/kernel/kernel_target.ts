@@ -29,7 +29,13 @@ import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { KernelReasons } from "./kernel_reasons.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { libc } from "./libc.ts";
-import { liveTarget, parseLiveOptions, stackSideBatch, startCapture } from "./live_target.ts";
+import {
+  liveTarget,
+  parseLiveOptions,
+  stackSideBatch,
+  startCapture,
+  untilIpv6Routed,
+} from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import { openTun } from "./tun_backend.ts";
 
@@ -48,6 +54,7 @@ export async function kernelTarget(options: unknown = {}): Promise<Target> {
   try {
     tun = ns.inside(() => openTun("tun0"));
     await ns.exec(["ip", "-batch", "-"], stackSideBatch("tun0", o));
+    await untilIpv6Routed(ns, o.v6.local);
     for (const [k, v] of Object.entries(o.sysctls)) ns.writeSysctl(k, v);
     if (o.tcpdump !== undefined) capture = await startCapture(ns, "tun0", o.tcpdump);
   } catch (e) {

@@ -92,6 +92,31 @@ export function stackSideBatch(dev: string, o: LiveOptions, peerMac?: string): s
   ].join("\n");
 }
 
+/**
+ * Waits until the kernel routes to the stack's IPv6 address. Even with
+ * `nodad`, addrconf installs an address's local route from its workqueue,
+ * after `ip addr add` returns: a segment injected before then is dropped
+ * (IP_INADDRERRORS), seen once in some hundred runs on a busy machine.
+ * Reads the namespace's /proc/thread-self/net/ipv6_route from inside it.
+ */
+export async function untilIpv6Routed(ns: PrivateNetns, local: string): Promise<void> {
+  const want = ipv6Hex(local);
+  const deadline = performance.now() + 2000;
+  for (;;) {
+    const table = ns.inside(() => Deno.readTextFileSync("/proc/thread-self/net/ipv6_route"));
+    if (table.split("\n").some((l) => l.startsWith(`${want} 80 `))) return;
+    if (performance.now() > deadline) {
+      throw new Error(`the namespace's kernel has no route to ${local} 2 s after it was added`);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** An IPv6 address as /proc/net/ipv6_route writes it: 32 hex digits. */
+function ipv6Hex(a: string): string {
+  return [...address.parse(a)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** The parts of a live target. */
 export interface LiveParts {
   name: string;

@@ -31,7 +31,13 @@ import { TargetUnavailable } from "../engine/target_unavailable.ts";
 import { kernelUnavailable } from "./kernel_support.ts";
 import { libc, readLink } from "./libc.ts";
 import { KernelReasons } from "./kernel_reasons.ts";
-import { liveTarget, parseLiveOptions, stackSideBatch, startCapture } from "./live_target.ts";
+import {
+  liveTarget,
+  parseLiveOptions,
+  stackSideBatch,
+  startCapture,
+  untilIpv6Routed,
+} from "./live_target.ts";
 import { PrivateNetns } from "./netns.ts";
 import { ETH_P_IP, ETH_P_IPV6, openPacketSocket, sockaddrLl } from "./packet_socket.ts";
 import type { DatagramIo } from "./tun_backend.ts";
@@ -72,6 +78,7 @@ export async function rawTarget(options: Record<string, unknown> = {}): Promise<
     const mac0 = await macOf(a, "veth0");
     const mac1 = await macOf(b, "veth1");
     await b.exec(["ip", "-batch", "-"], stackSideBatch("veth1", o, mac0));
+    await untilIpv6Routed(b, o.v6.local);
     await a.exec(["ip", "link", "set", "veth0", "mtu", String(o.mtu)]);
     for (const [k, v] of Object.entries(o.sysctls)) b.writeSysctl(k, v);
     const ifindex = await ifindexOf(a, "veth0");
