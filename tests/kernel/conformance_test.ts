@@ -35,9 +35,8 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   "while established, host unreachable is a soft error: the timeout reports it":
     "with tcp_retries2 = 2 Linux's limit is 1.4 s from the first retransmission " +
     "(retransmits_timed_out, tcp_model_timeout), checked when the timer fires; after an ICMP " +
-    "host-unreachable it stops retransmitting after the second timeout and reports EHOSTUNREACH " +
-    "later than that limit (measured: RTOs at 430 and 862 ms, the error between 1.8 and 2.3 s); " +
-    "not yet explained",
+    "host-unreachable it reports EHOSTUNREACH between 1.8 and 2.3 s, later than that limit and " +
+    "later than the same connection times out without the ICMP (1.8 s); not yet explained",
 };
 
 /**
