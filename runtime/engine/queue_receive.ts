@@ -13,6 +13,10 @@
  * const queue: Received[] = [{ bytes: new Uint8Array([0x45]), time: 0 }];
  * assert.equal((await receiveQueued(queue, clock, 10, undefined, { stopped: () => false }))?.time, 0);
  * assert.equal(await receiveQueued(queue, clock, 10, undefined, { stopped: () => false }), undefined);
+ * // Stamped after the deadline: not returned, and kept for later.
+ * queue.push({ bytes: new Uint8Array([0x45]), time: 12 });
+ * assert.equal(await receiveQueued(queue, clock, 10, undefined, { stopped: () => false }), undefined);
+ * assert.equal(queue.length, 1);
  * ```
  */
 import type { Clock } from "./clock.ts";
@@ -32,6 +36,9 @@ export async function receiveQueued(
   for (;;) {
     if (o.stopped() || signal?.aborted) return undefined;
     o.refill?.();
+    // One that arrived after the deadline was not there in time, however late we look: it
+    // stays for the next step (on a busy machine the wait for the deadline can wake late).
+    if (queue.length && queue[0].time > deadline) return undefined;
     const next = queue.shift();
     if (next) return next;
     if (deadline - clock.now() <= 0) return undefined;
