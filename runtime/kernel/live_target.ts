@@ -97,13 +97,13 @@ export function stackSideBatch(dev: string, o: LiveOptions, peerMac?: string): s
  * `nodad`, addrconf installs an address's local route from its workqueue,
  * after `ip addr add` returns: a segment injected before then is dropped
  * (IP_INADDRERRORS), seen once in some hundred runs on a busy machine.
- * Reads the namespace's /proc/thread-self/net/ipv6_route from inside it.
+ * Reads the namespace's /proc/net/ipv6_route.
  */
 export async function untilIpv6Routed(ns: PrivateNetns, local: string): Promise<void> {
   const want = ipv6Hex(local);
   const deadline = performance.now() + 2000;
   for (;;) {
-    const table = ns.inside(() => Deno.readTextFileSync("/proc/thread-self/net/ipv6_route"));
+    const table = ns.readNetFile("ipv6_route");
     if (table.split("\n").some((l) => l.startsWith(`${want} 80 `))) return;
     if (performance.now() > deadline) {
       throw new Error(`the namespace's kernel has no route to ${local} 2 s after it was added`);

@@ -170,6 +170,28 @@ export class PrivateNetns {
     });
   }
 
+  /**
+   * Reads one of this namespace's /proc/net files (`ipv6_route`), through
+   * libc: Deno refuses /proc/self and /proc/thread-self without --allow-all.
+   */
+  readNetFile(name: string): string {
+    if (!/^[a-z0-9_]+$/.test(name)) throw new RangeError(`not a /proc/net file: ${name}`);
+    const c = libc();
+    return this.inside(() => {
+      const fd = c.open(cString(`/proc/thread-self/net/${name}`), K.O_RDONLY | K.O_CLOEXEC, 0);
+      if (fd < 0) throw new RangeError(`/proc/net/${name} cannot be read: ${c.errnoName()}`);
+      const parts: string[] = [];
+      const buf = new Uint8Array(16384);
+      for (;;) {
+        const n = Number(c.read(fd, buf, BigInt(buf.length)));
+        if (n <= 0) break;
+        parts.push(dec.decode(buf.subarray(0, n)));
+      }
+      c.close(fd);
+      return parts.join("");
+    });
+  }
+
   /** Drops our hold on the namespace; the kernel removes it once its sockets are closed too. */
   close(): void {
     if (this.#closed) return;
