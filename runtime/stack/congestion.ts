@@ -31,9 +31,8 @@ import type { Tcb } from "./tcb.ts";
  */
 export function sackArrived(t: Tcb, ack: number, options: readonly TcpOption[]): number {
   if (!t.sackOk) return 0;
-  let blocks: Array<[number, number]> | undefined;
-  for (const o of options) if (o.kind === "sack") blocks = o.blocks;
-  if (!blocks || !blocks.length) return 0;
+  const blocks = sackBlocksOf(options);
+  if (!blocks) return 0;
   let first = 0;
   const [s0, e0] = blocks[0];
   if (
@@ -42,25 +41,41 @@ export function sackArrived(t: Tcb, ack: number, options: readonly TcpOption[]):
   ) first = 1;
   let added = 0;
   for (let i = first; i < blocks.length; i++) {
-    // Only what lies between the cumulative ACK and what we sent is believable.
-    const s = seq.max(blocks[i][0], seq.max(ack, t.sndUna));
-    const e = seq.min(blocks[i][1], t.sndMax);
-    if (seq.lt(s, e)) added += t.scoreboard.add(s, e);
+    const b = believable(t, ack, blocks[i]);
+    if (b) added += t.scoreboard.add(b[0], b[1]);
   }
   return added;
+}
+
+/** The SACK option's blocks, or undefined when the segment carries none. */
+export function sackBlocksOf(options: readonly TcpOption[]): Array<[number, number]> | undefined {
+  let blocks: Array<[number, number]> | undefined;
+  for (const o of options) if (o.kind === "sack") blocks = o.blocks;
+  return blocks?.length ? blocks : undefined;
+}
+
+/** The part of a SACK block that is believable: between the cumulative ACK and what we sent. */
+export function believable(
+  t: Tcb,
+  ack: number,
+  [start, end]: [number, number],
+): [number, number] | undefined {
+  const s = seq.max(start, seq.max(ack, t.sndUna));
+  const e = seq.min(end, t.sndMax);
+  return seq.lt(s, e) ? [s, e] : undefined;
 }
 
 /**
  * What every cumulative ACK does to the sender, whichever recovery runs:
  * the send buffer and snd.una move, the loss probe is answered, the
- * scoreboard trimmed, an RTT sampled, backoff reset. Returns the RTT sample
- * taken (ms), if any.
+ * scoreboard trimmed, an RTT sampled, backoff reset. Returns the data bytes
+ * newly acknowledged and the RTT sample taken (ms), if any.
  */
 export function advanceUna(
   t: Tcb,
   ack: number,
   ts: { val: number; ecr: number } | undefined,
-): number | undefined {
+): { dataAcked: number; rtt: number | undefined } {
   const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.sendBuf.seq)), t.sendBuf.length);
   t.sendBuf.consume(dataAcked);
   t.sndUna = ack;
@@ -80,14 +95,13 @@ export function advanceUna(
   }
   if (rtt !== undefined) t.rttSample(rtt);
   t.retransmits = t.backoff = 0;
-  return rtt;
+  return { dataAcked, rtt };
 }
 
 /** Everything the cumulative ACK newly covers (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
 export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): void {
   const acked = seq.diff(ack, t.sndUna);
-  const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.sendBuf.seq)), t.sendBuf.length);
-  advanceUna(t, ack, ts);
+  const { dataAcked } = advanceUna(t, ack, ts);
   const mss = t.effMss;
   switch (t.caState) {
     case CaState.RECOVERY:

@@ -34,7 +34,7 @@ import { seq } from "../wire/seq.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import { AckFlag } from "./ack_flag.ts";
 import { CaState } from "./ca_state.ts";
-import { advanceUna } from "./congestion.ts";
+import { advanceUna, believable, sackBlocksOf } from "./congestion.ts";
 import {
   anyRetransDone,
   congControl,
@@ -130,9 +130,8 @@ function sacktag(
   ack: number,
   options: readonly TcpOption[],
 ): { flag: number; rtt: number | undefined } | undefined {
-  let blocks: Array<[number, number]> | undefined;
-  for (const o of options) if (o.kind === "sack") blocks = o.blocks;
-  if (!blocks || !blocks.length) return undefined;
+  const blocks = sackBlocksOf(options);
+  if (!blocks) return undefined;
   let firstSent = Infinity;
   const r = t.recovery;
   let flag = 0, first = 0;
@@ -148,9 +147,9 @@ function sacktag(
   const now = t.host.clock.now();
   const highest = highestSacked(t);
   for (let i = first; i < blocks.length; i++) {
-    const s = seq.max(blocks[i][0], seq.max(ack, t.sndUna));
-    const e = seq.min(blocks[i][1], t.sndMax);
-    if (!seq.lt(s, e)) continue;
+    const b = believable(t, ack, blocks[i]);
+    if (!b) continue;
+    const [s, e] = b;
     t.scoreboard.add(s, e);
     for (const was of r.queue.sack(s, e)) {
       flag |= DATA_SACKED;
@@ -210,7 +209,7 @@ function cleanRtxQueue(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
   }
   if (pkts) flag |= DATA_ACKED;
   if (!t.sackOk) removeRenoSacks(t, pkts);
-  const rtt = advanceUna(t, ack, ts);
+  const { rtt } = advanceUna(t, ack, ts);
   if (rtt !== undefined && flag & DATA_ACKED) control(t).acked?.(t, rtt * 1000);
   t.drive.restartRto(t);
   return flag;
