@@ -128,14 +128,13 @@ export class PredicatePending extends Error {
  * assert.equal(await withPredicates(() => 42), 42);
  * ```
  */
-export async function withPredicates<T>(compare: () => T): Promise<T> {
-  for (;;) {
-    try {
-      return compare();
-    } catch (e) {
-      if (!(e instanceof PredicatePending)) throw e;
-      await e.fetch();
-    }
+export function withPredicates<T>(compare: () => T): T | Promise<T> {
+  // Synchronous when no predicate needs asking (the common case): no promise is made.
+  try {
+    return compare();
+  } catch (e) {
+    if (!(e instanceof PredicatePending)) throw e;
+    return e.fetch().then(() => withPredicates(compare));
   }
 }
 

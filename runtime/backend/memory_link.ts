@@ -59,6 +59,10 @@ export class MemoryLink implements Backend {
 
   async receive(deadline: number): Promise<Received | undefined> {
     await this.#clock.waitFor(() => this.#head < this.#queue.length, deadline);
+    return this.takeNow();
+  }
+
+  takeNow(): Received | undefined {
     if (this.#head >= this.#queue.length) return undefined;
     const r = this.#queue[this.#head++];
     if (this.#head > 64 && this.#head * 2 > this.#queue.length) {

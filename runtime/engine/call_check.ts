@@ -28,7 +28,16 @@ const enc = new TextEncoder();
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  let i = 0;
+  // A read of kilobytes is compared four bytes a load when both start 4-aligned.
+  if (a.length >= 64 && ((a.byteOffset | b.byteOffset) & 3) === 0) {
+    const n = a.length >> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, n);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, n);
+    for (let k = 0; k < n; k++) if (wa[k] !== wb[k]) return false;
+    i = n << 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

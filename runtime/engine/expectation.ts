@@ -58,6 +58,11 @@ export interface ExpectContext {
   fail(summary: string, s: { at: Step["at"] } | undefined, details: string[]): ScenarioFailure;
 }
 
+/** The step's name in failures: `expect(synAck).from("peer")`. Built only on a failure. */
+function nameOf(s: ExpectStep): string {
+  return stepName(s) + (s.from ? `.from("${s.from}")` : "");
+}
+
 /** Runs `expect()` steps. */
 export class Expectations {
   readonly #cx: ExpectContext;
@@ -79,7 +84,6 @@ export class Expectations {
     const cx = this.#cx;
     const until = last + s.ms;
     const topo = cx.topology;
-    const name = stepName(s);
     for (;;) {
       const got = topo
         ? await topo.receive(topo.tap.b, until, cx.signal)
@@ -89,7 +93,7 @@ export class Expectations {
       if (topo && got.time < last) continue;
       if (s.pattern && !(await this.#matchesNothingPattern(s.pattern, got.packet))) continue;
       const where = topo ? ` on ${topo.tap.link}, from ${topo.tap.b}` : "";
-      throw cx.fail(`${name}: the stack sent ${s.pattern ? "one" : "a packet"}${where}`, s, [
+      throw cx.fail(`${stepName(s)}: the stack sent ${s.pattern ? "one" : "a packet"}${where}`, s, [
         `got:  ${topo ? formatLine(got.packet) : relativeLine(got.packet, "out", cx.flows)}`,
       ]);
     }
@@ -158,11 +162,12 @@ export class Expectations {
   /** An expect() in a topology: what crosses the tap from one of its ends. */
   async #watch(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
     const topo = this.#cx.topology!;
-    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
     const from = s.from === undefined || s.from === "target" ? topo.tap.b : s.from;
     if (from !== topo.tap.a && from !== topo.tap.b) {
       throw new ScenarioFailure(
-        `${name}: the script's tap is on ${topo.tap.link}: want "${topo.tap.a}" or "${topo.tap.b}"`,
+        `${
+          nameOf(s)
+        }: the script's tap is on ${topo.tap.link}: want "${topo.tap.a}" or "${topo.tap.b}"`,
         s.at,
       );
     }
@@ -176,7 +181,7 @@ export class Expectations {
       }
       if (!got) {
         throw this.#cx.fail(
-          `${name} got nothing on ${topo.tap.link} within ${
+          `${nameOf(s)} got nothing on ${topo.tap.link} within ${
             ((deadline - last) / 1000).toFixed(3)
           } s`,
           s,
@@ -184,29 +189,34 @@ export class Expectations {
         );
       }
       const patterns = s.alternatives.map((d) => path.patternFor(d, got.packet));
-      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      const compared = withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      const diffs = compared instanceof Promise ? await compared : compared;
       const hit = diffs.findIndex((d) => d.length === 0);
       if (hit < 0) continue;
       const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
-      if (late) throw this.#cx.fail(`${name} came at the wrong time`, s, [late]);
-      await this.#reason(s, hit, got.bytes, formatLine(got.packet));
+      if (late) throw this.#cx.fail(`${nameOf(s)} came at the wrong time`, s, [late]);
+      await this.#reason(s, hit, got.bytes, () => formatLine(got.packet));
       this.#cx.log.matched(index, got);
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
     }
   }
 
   async #expect(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
-    const name = stepName(s) + (s.from ? `.from("${s.from}")` : "");
     const from = s.from === "target" ? undefined : s.from;
     if (from !== undefined && from !== "peer") {
       throw new ScenarioFailure(
-        `${name}: this scenario has no side "${from}"; packets come from the stack under test ` +
+        `${
+          nameOf(s)
+        }: this scenario has no side "${from}"; packets come from the stack under test ` +
           'or from "peer"',
         s.at,
       );
     }
     if (from === "peer" && !this.#cx.live) {
-      throw new ScenarioFailure(`${name}: the peer stack is not running: peer.auto() first`, s.at);
+      throw new ScenarioFailure(
+        `${nameOf(s)}: the peer stack is not running: peer.auto() first`,
+        s.at,
+      );
     }
     let deadline = this.#deadline(s, last);
     const a = this.#cx.addrs;
@@ -214,44 +224,67 @@ export class Expectations {
     for (;;) {
       // Resolved before receiving: the packet itself must not move what it is checked against.
       const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
-      const got = await this.#cx.log.receive(deadline, this.#cx.signal, from);
+      const got = this.#cx.log.receiveNow(from) ??
+        await this.#cx.log.receive(deadline, this.#cx.signal, from);
       if (!got && this.#later(s, last, deadline)) {
         deadline = this.#deadline(s, last);
         continue;
       }
       if (!got) {
         throw this.#cx.fail(
-          `${name} got nothing within ${((deadline - last) / 1000).toFixed(3)} s`,
+          `${nameOf(s)} got nothing within ${((deadline - last) / 1000).toFixed(3)} s`,
           s,
           patterns.map((p) => `want: ${formatPattern(p, local, remote)}`),
         );
       }
-      const diffs = await withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      const compared = withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+      const diffs = compared instanceof Promise ? await compared : compared;
       const hit = diffs.findIndex((d) => d.length === 0);
       if (hit < 0) {
         if (this.#cx.live) continue; // the peer stack handles the traffic; look further
         const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
-        throw this.#cx.fail(`${name} did not match`, s, [
+        throw this.#cx.fail(`${nameOf(s)} did not match`, s, [
           `want: ${formatPattern(patterns[best], local, remote)}`,
           `got:  ${relativeLine(got.packet, "out", this.#cx.flows)}`,
           ...diffs[best],
         ]);
       }
       const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
-      if (late) throw this.#cx.fail(`${name} came at the wrong time`, s, [late]);
-      await this.#reason(s, hit, got.bytes, relativeLine(got.packet, "out", this.#cx.flows));
+      if (late) throw this.#cx.fail(`${nameOf(s)} came at the wrong time`, s, [late]);
+      if (this.#wantsReason(s, hit)) {
+        await this.#reason(
+          s,
+          hit,
+          got.bytes,
+          () => relativeLine(got.packet, "out", this.#cx.flows),
+        );
+      }
       this.#cx.log.matched(index, got);
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
     }
   }
 
+  /** Whether the alternative that matched names a reason (most do not: no await for them). */
+  #wantsReason(s: ExpectStep, hit: number): boolean {
+    const def = s.alternatives[hit];
+    return def?.proto === "tcp" && def.reason !== undefined;
+  }
+
   /** `rst().reason(…)`: the stack must give that reason for the RST that matched. */
-  async #reason(s: ExpectStep, hit: number, bytes: Uint8Array, line: string): Promise<void> {
+  async #reason(
+    s: ExpectStep,
+    hit: number,
+    bytes: Uint8Array,
+    line: () => string,
+  ): Promise<void> {
     const def = s.alternatives[hit];
     if (def?.proto !== "tcp" || def.reason === undefined) return;
     const problem = await this.#cx.rstReason(def.reason, bytes);
     if (problem) {
-      throw this.#cx.fail(`${stepName(s)} came for another reason`, s, [`got:  ${line}`, problem]);
+      throw this.#cx.fail(`${stepName(s)} came for another reason`, s, [
+        `got:  ${line()}`,
+        problem,
+      ]);
     }
   }
 }

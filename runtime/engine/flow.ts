@@ -75,6 +75,13 @@ function num(def: PacketDef, key: string, v: unknown): number | undefined {
   return v as number;
 }
 
+/**
+ * A payload given as a length is that many zeros. They are views of one buffer that
+ * nothing writes (the spec is only emitted, and emitting copies), so that an inject
+ * allocates no payload of its own.
+ */
+const ZEROS = new Uint8Array(65536);
+
 /** The flows of one scenario run. */
 export class Flows {
   readonly addrs: Endpoints;
@@ -189,9 +196,9 @@ export class Flows {
         extensions: [],
       };
     const payload = def.payload === undefined
-      ? new Uint8Array(0)
+      ? ZEROS.subarray(0, 0)
       : typeof def.payload === "number"
-      ? new Uint8Array(def.payload)
+      ? (def.payload <= ZEROS.length ? ZEROS.subarray(0, def.payload) : new Uint8Array(def.payload))
       : def.payload;
     const checksum = def.checksum;
     switch (def.proto) {

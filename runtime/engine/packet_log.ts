@@ -73,13 +73,13 @@ export class PacketLog {
   }
 
   /** Sends one datagram to the stack under test, traced; `path` says what the path did to it. */
-  async inject(
+  inject(
     bytes: Uint8Array,
     packet: Packet,
     by: Sender,
     step?: number,
     path?: string[],
-  ): Promise<void> {
+  ): void | Promise<void> {
     const time = this.#clock.now();
     const e: PacketEvent = { kind: "packet", dir: "in", time, bytes, step, by };
     if (path?.length) e.path = path;
@@ -87,7 +87,7 @@ export class PacketLog {
     if (step !== undefined) this.#bytes.set(step, bytes);
     this.#flows.sent(packet);
     if (this.#live && by === "peer") keepRecent(this.#live.in, { bytes, time, packet });
-    await this.#backend.send(bytes);
+    return this.#backend.send(bytes);
   }
 
   /**
@@ -158,6 +158,19 @@ export class PacketLog {
     return got;
   }
 
+  /**
+   * What `receive()` would return at once, taken without a promise: a datagram
+   * taken in earlier, or one waiting on a backend that can hand it over now.
+   * Undefined when a wait is needed (or in live mode); then call `receive()`.
+   */
+  receiveNow(from?: string): Arrival | undefined {
+    if (this.#broken || from === "peer" || this.#live) return undefined;
+    const early = this.#backlog.shift();
+    if (early) return early;
+    const r = this.#backend.takeNow?.();
+    return r && this.#took(r);
+  }
+
   /** Takes in what the stack has sent so far, without waiting. */
   async observe(signal: AbortSignal): Promise<void> {
     while (this.#backend.pending() > 0) {
@@ -217,7 +230,11 @@ export class PacketLog {
   /** The next datagram from the backend, traced and seen by the flows. */
   async #arrive(deadline: number, signal: AbortSignal): Promise<Arrival | undefined> {
     const r = await this.#backend.receive(deadline, signal);
-    if (!r) return undefined;
+    return r && this.#took(r);
+  }
+
+  /** A datagram from the backend: traced, parsed, and seen by the flows. */
+  #took(r: Received): Arrival {
     this.trace.add({ kind: "packet", dir: "out", time: r.time, bytes: r.bytes });
     let packet: Packet;
     try {

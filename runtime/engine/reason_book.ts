@@ -1,7 +1,7 @@
 /**
  * A stack's own account of why it reset or dropped what it did, kept by
  * datagram: the built-in stack writes here as it decides, in the kernel's
- * reason names, so nothing needs to wait (`settle()` resolves at once).
+ * reason names, so nothing needs to wait (`settle()` returns undefined).
  *
  * @example
  * ```ts
@@ -35,7 +35,7 @@ export class ReasonBook implements StackReasons {
     return this.#book.get(bytes);
   }
 
-  settle(): Promise<void> {
-    return Promise.resolve();
+  settle(): undefined {
+    return undefined;
   }
 }

@@ -11,7 +11,7 @@
  * const t = new Trace();
  * const seg = new Uint8Array([0x45]);
  * t.add({ kind: "packet", dir: "in", time: 0, bytes: seg, by: "script", step: 0 });
- * const reasons = { of: () => ({ source: "builtin" as const, kind: "drop" as const, name: "TCP_RFC7323_PAWS" }), settle: async () => {} };
+ * const reasons = { of: () => ({ source: "builtin" as const, kind: "drop" as const, name: "TCP_RFC7323_PAWS" }), settle: () => undefined };
  * await fillReasons(t, reasons);
  * assert.equal(dropProblem(t, "TCP_RFC7323_PAWS"), undefined);
  * assert.equal(dropProblem(t, "TCP_OLD_ACK"), "expectDrop: want the last injected segment dropped for TCP_OLD_ACK, got TCP_RFC7323_PAWS");
@@ -29,13 +29,16 @@ const SETTLE_LIMIT_MS = 3000;
 /** Waits for the stack's reasons and writes each onto its packet's trace event. */
 export async function fillReasons(trace: Trace, reasons: StackReasons | undefined): Promise<void> {
   if (!reasons || reasons.unavailable) return;
-  // A tracer that stopped answering must not hold the run: what is known by then is written.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    reasons.settle(),
-    new Promise<void>((resolve) => timer = setTimeout(resolve, SETTLE_LIMIT_MS)),
-  ]);
-  clearTimeout(timer);
+  const pending = reasons.settle();
+  if (pending) {
+    // A tracer that stopped answering must not hold the run: what is known by then is written.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      pending,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, SETTLE_LIMIT_MS)),
+    ]);
+    clearTimeout(timer);
+  }
   for (const e of trace.events) {
     if (e.kind !== "packet" || e.reason) continue;
     const r = reasons.of(e.bytes);

@@ -336,8 +336,16 @@ class Runner {
     for (const s of steps) await this.#step(s);
   }
 
-  /** Records calls that returned since the last step, on every host. */
-  async #settle(final: boolean): Promise<void> {
+  /**
+   * Records calls that returned since the last step, on every host; undefined
+   * (no promise) when no call is blocked, as in most steps.
+   */
+  #settle(final: boolean): Promise<void> | undefined {
+    for (const c of this.#calls.values()) if (c.blocked) return this.#settleAll(final);
+    return undefined;
+  }
+
+  async #settleAll(final: boolean): Promise<void> {
     for (const c of this.#calls.values()) if (c.blocked) await c.settle(final, this.#timeout);
   }
 
@@ -348,7 +356,8 @@ class Runner {
     try {
       // Calls that returned because of the last step are recorded before this one runs.
       for (const c of this.#calls.values()) c.recheck();
-      await this.#settle(false);
+      const before = this.#settle(false);
+      if (before) await before;
       const index = this.#done.length;
       this.#done.push(s);
       this.#current = { step: s, index };
@@ -364,7 +373,8 @@ class Runner {
           throw new ScenarioFailure(`${stepName(s)} was interrupted`, s.at);
         }
       }
-      await this.#settle(false);
+      const after = this.#settle(false);
+      if (after) await after;
       this.#checkHorizon(s, index);
       this.#current = undefined;
       return out;
@@ -557,7 +567,8 @@ class Runner {
     const bytes = emitPacket(spec);
     // Our own bytes: their checksum is only in doubt when the script set it.
     const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
-    await this.#log.inject(bytes, packet, "script", index);
+    const sent = this.#log.inject(bytes, packet, "script", index);
+    if (sent) await sent;
     this.#last = this.#t.clock.now();
     return { kind: "packet", packet, bytes, time: this.#last };
   }

@@ -378,7 +378,7 @@ export function netfilterHost(
     conntrack: () => Promise.resolve(view()),
     reasons: {
       of: (b) => dropped.of(b) ?? stack.reasons.of(stackBytes.get(b) ?? b),
-      settle: () => Promise.resolve(),
+      settle: () => undefined,
     },
     close: () => Promise.resolve(),
   };

@@ -302,8 +302,9 @@ function hostReasons(
       }
       return undefined;
     },
-    settle: async () => {
-      for (const r of all) await r.settle();
+    settle: () => {
+      const pending = all.map((r) => r.settle()).filter((p) => p !== undefined);
+      return pending.length ? Promise.all(pending).then(() => {}) : undefined;
     },
   };
 }

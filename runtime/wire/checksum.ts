@@ -1,3 +1,7 @@
+/** Below this many bytes the byte loop is cheaper than a 32-bit view. */
+const WIDE_FROM = 128;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * The Internet checksum (RFC 1071) and the pseudo-headers it covers for TCP,
  * UDP and ICMPv6 (RFC 9293 §3.1, RFC 768, RFC 8200 §8.1).
@@ -21,13 +25,29 @@ export const checksum = {
   sum(bytes: Uint8Array, start: number, end: number, acc: number): number {
     let s = acc;
     let i = start;
+    if (end - start >= WIDE_FROM && LITTLE_ENDIAN && ((bytes.byteOffset + start) & 1) === 0) {
+      // Two words to the head until 4-aligned, then 32-bit native loads (RFC 1071 §2(B):
+      // the sum is independent of byte order, so a little-endian sum is swapped once).
+      while (((bytes.byteOffset + i) & 3) !== 0) {
+        s += (bytes[i] << 8) | bytes[i + 1];
+        i += 2;
+      }
+      const words = (end - i) >> 2;
+      const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+      let le = 0;
+      for (let k = 0; k < words; k++) le += u32[k];
+      // Fold to 16 bits (2^16 ≡ 1 mod 0xffff), then swap: a swap is ×256 mod 0xffff.
+      while (le > 0xffff) le = (le & 0xffff) + Math.floor(le / 0x10000);
+      s += ((le & 0xff) << 8) | (le >> 8);
+      i += words << 2;
+    }
     // Eight bytes a round: the sum of four words stays far inside 2^53 for any datagram.
-    const by8 = end - ((end - start) & 7);
+    const by8 = end - ((end - i) & 7);
     for (; i < by8; i += 8) {
       s += ((bytes[i] << 8) | bytes[i + 1]) + ((bytes[i + 2] << 8) | bytes[i + 3]) +
         ((bytes[i + 4] << 8) | bytes[i + 5]) + ((bytes[i + 6] << 8) | bytes[i + 7]);
     }
-    const even = end - ((end - start) & 1);
+    const even = end - ((end - i) & 1);
     for (; i < even; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
     if (i < end) s += bytes[i] << 8;
     // Folding every so often keeps the sum inside a small integer for huge payloads.

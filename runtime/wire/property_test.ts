@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { checksum } from "./checksum.ts";
 import { DecodeError } from "./decode_error.ts";
 import { ipv4Header } from "./ipv4.ts";
 import { formatLine } from "./line_format.ts";
@@ -163,6 +164,38 @@ Deno.test("seq comparisons are antisymmetric and agree with add", () => {
       assert.ok(seq.inWindow(seq.add(a, n - 1), a, n));
       assert.ok(!seq.inWindow(b, a, n));
     }),
+    RUNS,
+  );
+});
+
+/** RFC 1071's sum by its definition: 16-bit big-endian words, an odd byte padded, folded. */
+function wordSum(b: Uint8Array, start: number, end: number): number {
+  let s = 0;
+  for (let i = start; i < end; i += 2) s += (b[i] << 8) | (i + 1 < end ? b[i + 1] : 0);
+  return checksum.fold(s);
+}
+
+Deno.test("checksum.sum() equals the word-by-word sum at every alignment and length", () => {
+  // Long runs take the 32-bit path; the offsets move the start across every alignment.
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.nat(7),
+      fc.nat(7),
+      fc.nat(0xffff),
+      (b, offset, start, acc) => {
+        const buf = new Uint8Array(offset + b.length);
+        buf.set(b, offset);
+        const view = buf.subarray(offset);
+        const from = Math.min(start, view.length);
+        // 0 and 0xffff are the same one's-complement number.
+        const canon = (x: number) => x === 0xffff ? 0 : x;
+        assert.equal(
+          canon(checksum.fold(checksum.sum(view, from, view.length, acc))),
+          canon(checksum.fold(wordSum(view, from, view.length) + acc)),
+        );
+      },
+    ),
     RUNS,
   );
 });
