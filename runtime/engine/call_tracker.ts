@@ -63,6 +63,12 @@ export interface CallContext {
   resolveAddr?(addr: string | undefined): string;
 }
 
+/** A call step's result, or undefined while it blocks, and when it returned. */
+export interface CallOutcome {
+  result: CallHandle["result"];
+  time: number;
+}
+
 interface Pending {
   step: CallStep;
   index: number;
@@ -108,13 +114,27 @@ export class CallTracker {
    * the peer stack answers on its own, so an earlier call of this host that
    * still blocks is waited for first.
    */
-  async run(
+  run(
     s: CallStep,
     index: number,
     since: number,
     timeoutMs: number,
     live = false,
-  ): Promise<{ result: CallHandle["result"]; time: number }> {
+  ): CallOutcome | Promise<CallOutcome> {
+    const waitFirst = (live && this.#pending.length) ||
+      (this.#clock.kind === "real" && this.#pending.some((p) => p.call.name === "accept"));
+    return waitFirst
+      ? this.#runAfterWaits(s, index, since, timeoutMs, live)
+      : this.#issue(s, index, since);
+  }
+
+  async #runAfterWaits(
+    s: CallStep,
+    index: number,
+    since: number,
+    timeoutMs: number,
+    live: boolean,
+  ): Promise<CallOutcome> {
     const clock = this.#clock;
     if (live && this.#pending.length) {
       // With both ends played by stacks, nothing the script does next can unblock this
@@ -137,18 +157,36 @@ export class CallTracker {
       );
       await this.settle(false, timeoutMs);
     }
+    return await this.#issue(s, index, since);
+  }
+
+  /** Makes the call; synchronous when the stack answers it at once (no promise made). */
+  #issue(s: CallStep, index: number, since: number): CallOutcome | Promise<CallOutcome> {
     const call = this.#resolve(s);
     const handle = this.#api.call(call);
+    const p: Pending = { step: s, index, handle, call, since };
+    if (handle.decided || handle.result === undefined) return this.#awaitAnswer(p);
+    return this.#returned(p);
+  }
+
+  /** A call not answered at once: its stack decides, and due timers run, before it blocks. */
+  async #awaitAnswer(p: Pending): Promise<CallOutcome> {
+    const clock = this.#clock;
+    const handle = p.handle;
     if (handle.decided) await handle.decided;
     await clock.waitFor(() => handle.result !== undefined, clock.now());
-    const p: Pending = { step: s, index, handle, call, since };
     if (handle.result === undefined) {
-      this.#cx.trace.add({ kind: "note", time: clock.now(), text: `${this.#label(call)} blocks` });
+      this.#cx.trace.add({ kind: "note", time: clock.now(), text: `${this.#label(p.call)} blocks` });
       this.#pending.push(p);
       return { result: undefined, time: clock.now() };
     }
-    await this.#complete(p);
-    return { result: handle.result, time: handle.time ?? clock.now() };
+    return await this.#returned(p);
+  }
+
+  #returned(p: Pending): CallOutcome | Promise<CallOutcome> {
+    const outcome = () => ({ result: p.handle.result, time: p.handle.time ?? this.#clock.now() });
+    const checked = this.#complete(p);
+    return checked ? checked.then(outcome) : outcome();
   }
 
   /** Whether a call is still blocked (or returned and not yet checked). */
@@ -219,7 +257,8 @@ export class CallTracker {
     return { ...c, fd } as SocketCall;
   }
 
-  async #complete(p: Pending): Promise<void> {
+  /** Records and checks a returned call; a promise only when a remote predicate is asked. */
+  #complete(p: Pending): Promise<void> | undefined {
     const r = p.handle.result!;
     const s = p.step;
     const time = p.handle.time ?? this.#clock.now();
@@ -231,7 +270,15 @@ export class CallTracker {
       call: p.call,
       result: r,
     });
-    const problem = await withPredicates(() => checkResult(s.want, r));
+    const problem = withPredicates(() => checkResult(s.want, r));
+    if (problem instanceof Promise) return problem.then((x) => this.#judged(p, time, x));
+    this.#judged(p, time, problem);
+    return undefined;
+  }
+
+  #judged(p: Pending, time: number, problem: string | undefined): void {
+    const r = p.handle.result!;
+    const s = p.step;
     const label = this.#label(p.call);
     if (problem) throw this.#cx.fail(`${label} = ${formatResult(r)}`, s, [problem]);
     const late = s.timing && this.#cx.timing.problem(s.timing, time - p.since);

@@ -28,13 +28,17 @@ import { type Packet, parsePacket } from "../wire/packet.ts";
 import type { Clock } from "./clock.ts";
 import { relativeLine, ScenarioFailure } from "./failure.ts";
 import type { Flows } from "./flow.ts";
-import type { PacketLog } from "./packet_log.ts";
+import type { Arrival, PacketLog } from "./packet_log.ts";
 import { comparePattern, formatPattern, type Pattern, relate, resolvePattern } from "./pattern.ts";
 import { stepName } from "./step_name.ts";
 import type { Endpoints, TopologyControl } from "./target.ts";
 import type { TimingCheck } from "./timing_check.ts";
 
 type ExpectStep = Extract<Step, { kind: "expect" }>;
+
+/** A packet that does not match, live: the peer stack handles it, and the step looks further. */
+const LOOK_FURTHER = Symbol("look further");
+type Verdict = StepOutcome | typeof LOOK_FURTHER;
 
 /** What an expectation needs from its run; the getters read the run's state as it is now. */
 export interface ExpectContext {
@@ -72,7 +76,7 @@ export class Expectations {
   }
 
   /** Runs one expect step; `last` is when the previous step ended (timing counts from it). */
-  run(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
+  run(s: ExpectStep, index: number, last: number): StepOutcome | Promise<StepOutcome> {
     return this.#cx.topology ? this.#watch(s, index, last) : this.#expect(s, index, last);
   }
 
@@ -201,7 +205,7 @@ export class Expectations {
     }
   }
 
-  async #expect(s: ExpectStep, index: number, last: number): Promise<StepOutcome> {
+  #expect(s: ExpectStep, index: number, last: number): StepOutcome | Promise<StepOutcome> {
     const from = s.from === "target" ? undefined : s.from;
     if (from !== undefined && from !== "peer") {
       throw new ScenarioFailure(
@@ -218,50 +222,95 @@ export class Expectations {
         s.at,
       );
     }
+    // What the stack has sent already is judged without a wait. (Not live, so a packet that
+    // does not match fails the step: there is no looking further.)
+    const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
+    const now = this.#cx.log.receiveNow(from);
+    if (now) return this.#judge(s, index, last, patterns, now) as StepOutcome | Promise<StepOutcome>;
+    return this.#awaitPacket(s, index, last, from);
+  }
+
+  async #awaitPacket(
+    s: ExpectStep,
+    index: number,
+    last: number,
+    from: string | undefined,
+  ): Promise<StepOutcome> {
     let deadline = this.#deadline(s, last);
-    const a = this.#cx.addrs;
-    const [local, remote] = from === "peer" ? [a.remote, a.local] : [a.local, a.remote];
     for (;;) {
       // Resolved before receiving: the packet itself must not move what it is checked against.
       const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
-      const got = this.#cx.log.receiveNow(from) ??
-        await this.#cx.log.receive(deadline, this.#cx.signal, from);
+      const got = await this.#cx.log.receive(deadline, this.#cx.signal, from);
       if (!got && this.#later(s, last, deadline)) {
         deadline = this.#deadline(s, last);
         continue;
       }
       if (!got) {
+        const [local, remote] = this.#ends(from);
         throw this.#cx.fail(
           `${nameOf(s)} got nothing within ${((deadline - last) / 1000).toFixed(3)} s`,
           s,
           patterns.map((p) => `want: ${formatPattern(p, local, remote)}`),
         );
       }
-      const compared = withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
-      const diffs = compared instanceof Promise ? await compared : compared;
-      const hit = diffs.findIndex((d) => d.length === 0);
-      if (hit < 0) {
-        if (this.#cx.live) continue; // the peer stack handles the traffic; look further
-        const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
-        throw this.#cx.fail(`${nameOf(s)} did not match`, s, [
-          `want: ${formatPattern(patterns[best], local, remote)}`,
-          `got:  ${relativeLine(got.packet, "out", this.#cx.flows)}`,
-          ...diffs[best],
-        ]);
-      }
-      const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
-      if (late) throw this.#cx.fail(`${nameOf(s)} came at the wrong time`, s, [late]);
-      if (this.#wantsReason(s, hit)) {
-        await this.#reason(
-          s,
-          hit,
-          got.bytes,
-          () => relativeLine(got.packet, "out", this.#cx.flows),
-        );
-      }
+      const verdict = await this.#judge(s, index, last, patterns, got);
+      if (verdict !== LOOK_FURTHER) return verdict;
+    }
+  }
+
+  /** The addresses a pattern is printed with: the stack's and the script's, or the peer's. */
+  #ends(from: string | undefined): [Uint8Array, Uint8Array] {
+    const a = this.#cx.addrs;
+    return from === "peer" ? [a.remote, a.local] : [a.local, a.remote];
+  }
+
+  /**
+   * Whether `got` is what the step wants: the outcome, a failure, or (live,
+   * where the peer stack handles the rest) `LOOK_FURTHER`. A promise only
+   * when a remote predicate or the stack's reason must be asked.
+   */
+  #judge(
+    s: ExpectStep,
+    index: number,
+    last: number,
+    patterns: Pattern[],
+    got: Arrival,
+  ): Verdict | Promise<Verdict> {
+    const compared = withPredicates(() => patterns.map((p) => comparePattern(p, got.packet)));
+    if (compared instanceof Promise) {
+      return compared.then((diffs) => this.#verdict(s, index, last, patterns, got, diffs));
+    }
+    return this.#verdict(s, index, last, patterns, got, compared);
+  }
+
+  #verdict(
+    s: ExpectStep,
+    index: number,
+    last: number,
+    patterns: Pattern[],
+    got: Arrival,
+    diffs: string[][],
+  ): Verdict | Promise<Verdict> {
+    const hit = diffs.findIndex((d) => d.length === 0);
+    if (hit < 0) {
+      if (this.#cx.live) return LOOK_FURTHER; // the peer stack handles the traffic
+      const best = diffs.reduce((b, d, i) => (d.length < diffs[b].length ? i : b), 0);
+      const [local, remote] = this.#ends(s.from === "target" ? undefined : s.from);
+      throw this.#cx.fail(`${nameOf(s)} did not match`, s, [
+        `want: ${formatPattern(patterns[best], local, remote)}`,
+        `got:  ${relativeLine(got.packet, "out", this.#cx.flows)}`,
+        ...diffs[best],
+      ]);
+    }
+    const late = s.timing && this.#cx.timing.problem(s.timing, got.time - last);
+    if (late) throw this.#cx.fail(`${nameOf(s)} came at the wrong time`, s, [late]);
+    const accept = (): StepOutcome => {
       this.#cx.log.matched(index, got);
       return { kind: "packet", packet: got.packet, bytes: got.bytes, time: got.time };
-    }
+    };
+    if (!this.#wantsReason(s, hit)) return accept();
+    const line = () => relativeLine(got.packet, "out", this.#cx.flows);
+    return this.#reason(s, hit, got.bytes, line).then(accept);
   }
 
   /** Whether the alternative that matched names a reason (most do not: no await for them). */

@@ -333,7 +333,10 @@ class Runner {
   }
 
   async runAll(steps: readonly Step[]): Promise<void> {
-    for (const s of steps) await this.#step(s);
+    for (const s of steps) {
+      const out = this.#step(s);
+      if (out instanceof Promise) await out;
+    }
   }
 
   /**
@@ -349,41 +352,73 @@ class Runner {
     for (const c of this.#calls.values()) if (c.blocked) await c.settle(final, this.#timeout);
   }
 
-  async #step(s: Step): Promise<StepOutcome> {
+  /**
+   * Runs one step. Synchronous when nothing in it waits (a stack in this
+   * process, on a virtual clock, answers at once): a promise per step and per
+   * layer was most of a step's cost, so each layer makes one only when it must.
+   */
+  #step(s: Step): StepOutcome | Promise<StepOutcome> {
     if (this.#abort.signal.aborted) {
-      throw new ScenarioFailure("the run has ended: no more steps are taken", s.at);
+      return Promise.reject(
+        new ScenarioFailure("the run has ended: no more steps are taken", s.at),
+      );
     }
     try {
       // Calls that returned because of the last step are recorded before this one runs.
       for (const c of this.#calls.values()) c.recheck();
       const before = this.#settle(false);
-      if (before) await before;
-      const index = this.#done.length;
-      this.#done.push(s);
-      this.#current = { step: s, index };
-      if (this.#stepAbort.signal.aborted) this.#stepAbort = new AbortController();
-      const abandoned = this.#stepAbort.signal;
-      let out: StepOutcome;
-      try {
-        out = await this.#exec(s, index);
-      } finally {
-        // Whatever the step made of its cut-short wait, it was abandoned (Ctrl-C in a REPL).
-        if (abandoned.aborted) {
-          // deno-lint-ignore no-unsafe-finally
-          throw new ScenarioFailure(`${stepName(s)} was interrupted`, s.at);
-        }
-      }
-      const after = this.#settle(false);
-      if (after) await after;
+      const out = before ? before.then(() => this.#begin(s)) : this.#begin(s);
+      return out instanceof Promise ? out.catch((e) => this.#failed(e)) : out;
+    } catch (e) {
+      return this.#failed(e);
+    }
+  }
+
+  /** A step's failure, told with the stack's reasons, and kept as the run's first. */
+  async #failed(e: unknown): Promise<never> {
+    if (!(e instanceof ScenarioFailure)) throw e;
+    const told = await this.#withReasons(e);
+    this.firstFailure ??= told;
+    throw told;
+  }
+
+  #begin(s: Step): StepOutcome | Promise<StepOutcome> {
+    const index = this.#done.length;
+    this.#done.push(s);
+    this.#current = { step: s, index };
+    if (this.#stepAbort.signal.aborted) this.#stepAbort = new AbortController();
+    const abandoned = this.#stepAbort.signal;
+    // Whatever the step made of its cut-short wait, it was abandoned (Ctrl-C in a REPL).
+    const interrupted = () => new ScenarioFailure(`${stepName(s)} was interrupted`, s.at);
+    let out;
+    try {
+      out = this.#exec(s, index);
+    } catch (e) {
+      throw abandoned.aborted ? interrupted() : e;
+    }
+    if (out instanceof Promise) {
+      return out.then(
+        (o) => {
+          if (abandoned.aborted) throw interrupted();
+          return this.#end(s, index, o);
+        },
+        (e) => {
+          throw abandoned.aborted ? interrupted() : e;
+        },
+      );
+    }
+    if (abandoned.aborted) throw interrupted();
+    return this.#end(s, index, out);
+  }
+
+  #end(s: Step, index: number, out: StepOutcome): StepOutcome | Promise<StepOutcome> {
+    const after = this.#settle(false);
+    const done = () => {
       this.#checkHorizon(s, index);
       this.#current = undefined;
       return out;
-    } catch (e) {
-      if (!(e instanceof ScenarioFailure)) throw e;
-      const told = await this.#withReasons(e);
-      this.firstFailure ??= told;
-      throw told;
-    }
+    };
+    return after ? after.then(done) : done();
   }
 
   /** The stack's reasons for what it did, on the trace; false where it cannot say. */
@@ -464,16 +499,46 @@ class Runner {
     }
   }
 
-  async #exec(s: Step, index: number): Promise<StepOutcome> {
+  /** The steps that can finish without a wait run here; the rest in `#execAwaited`. */
+  #exec(s: Step, index: number): StepOutcome | Promise<StepOutcome> {
+    switch (s.kind) {
+      case "inject":
+        return this.#inject(s, index);
+      case "expect":
+        return this.#expect(s, index);
+      case "call":
+        return this.#call(s, index);
+      default:
+        return this.#execAwaited(s, index);
+    }
+  }
+
+  #expect(s: StepOf<"expect">, index: number): StepOutcome | Promise<StepOutcome> {
+    const out = this.#expectations.run(s, index, this.#last);
+    const done = (o: StepOutcome) => {
+      this.#last = o.time;
+      return o;
+    };
+    return out instanceof Promise ? out.then(done) : done(out);
+  }
+
+  #call(s: StepOf<"call">, index: number): StepOutcome | Promise<StepOutcome> {
+    const tracker = this.#trackerFor(s);
+    const r = tracker.run(s, index, this.#last, this.#timeout, this.#auto);
+    const done = (x: Awaited<typeof r>): StepOutcome => {
+      if (x.result !== undefined) this.#last = x.time;
+      return { kind: "result", result: x.result, time: x.time };
+    };
+    return r instanceof Promise ? r.then(done) : done(r);
+  }
+
+  async #execAwaited(s: Step, index: number): Promise<StepOutcome> {
     const clock = this.#t.clock;
     switch (s.kind) {
       case "inject":
         return await this.#inject(s, index);
-      case "expect": {
-        const out = await this.#expectations.run(s, index, this.#last);
-        this.#last = out.time;
-        return out;
-      }
+      case "expect":
+        return await this.#expect(s, index);
       case "expectDrop":
         await this.#expectDrop(s);
         return { kind: "none", time: clock.now() };
@@ -482,12 +547,8 @@ class Runner {
         this.#last = clock.now();
         return { kind: "none", time: this.#last };
       }
-      case "call": {
-        const tracker = this.#trackerFor(s);
-        const r = await tracker.run(s, index, this.#last, this.#timeout, this.#auto);
-        if (r.result !== undefined) this.#last = r.time;
-        return { kind: "result", result: r.result, time: r.time };
-      }
+      case "call":
+        return await this.#call(s, index);
       case "wait": {
         const abandoned = this.#stepAbort.signal;
         await clock.waitFor(() => abandoned.aborted, clock.now() + s.ms);
@@ -557,7 +618,7 @@ class Runner {
     }
   }
 
-  async #inject(s: StepOf<"inject">, index: number): Promise<StepOutcome> {
+  #inject(s: StepOf<"inject">, index: number): StepOutcome | Promise<StepOutcome> {
     let spec;
     try {
       spec = this.#flows.resolve(s.packet, this.#log.quote(s.packet, this.#done));
@@ -568,9 +629,11 @@ class Runner {
     // Our own bytes: their checksum is only in doubt when the script set it.
     const packet = parsePacket(bytes, "raw", { verify: s.packet.checksum !== undefined });
     const sent = this.#log.inject(bytes, packet, "script", index);
-    if (sent) await sent;
-    this.#last = this.#t.clock.now();
-    return { kind: "packet", packet, bytes, time: this.#last };
+    const done = (): StepOutcome => {
+      this.#last = this.#t.clock.now();
+      return { kind: "packet", packet, bytes, time: this.#last };
+    };
+    return sent ? sent.then(done) : done();
   }
 
   #trackerFor(s: StepOf<"call">): CallTracker {
