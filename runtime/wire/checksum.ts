@@ -33,9 +33,18 @@ export const checksum = {
         i += 2;
       }
       const words = (end - i) >> 2;
-      const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+      const w32 = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
       let le = 0;
-      for (let k = 0; k < words; k++) le += u32[k];
+      for (let k = 0; k < words;) {
+        // Halves of each word summed in small integers (no doubles), 8192 words at a time.
+        const stop = Math.min(words, k + 8192);
+        let part = 0;
+        for (; k < stop; k++) {
+          const w = w32[k];
+          part += (w & 0xffff) + (w >>> 16);
+        }
+        le += part;
+      }
       // Fold to 16 bits (2^16 ≡ 1 mod 0xffff), then swap: a swap is ×256 mod 0xffff.
       while (le > 0xffff) le = (le & 0xffff) + Math.floor(le / 0x10000);
       s += ((le & 0xff) << 8) | (le >> 8);
