@@ -176,7 +176,11 @@ export class CallTracker {
     if (handle.decided) await handle.decided;
     await clock.waitFor(() => handle.result !== undefined, clock.now());
     if (handle.result === undefined) {
-      this.#cx.trace.add({ kind: "note", time: clock.now(), text: `${this.#label(p.call)} blocks` });
+      this.#cx.trace.add({
+        kind: "note",
+        time: clock.now(),
+        text: `${this.#label(p.call)} blocks`,
+      });
       this.#pending.push(p);
       return { result: undefined, time: clock.now() };
     }

@@ -226,7 +226,9 @@ export class Expectations {
     // does not match fails the step: there is no looking further.)
     const patterns = from === "peer" ? this.#peerPatterns(s) : this.#patterns(s);
     const now = this.#cx.log.receiveNow(from);
-    if (now) return this.#judge(s, index, last, patterns, now) as StepOutcome | Promise<StepOutcome>;
+    if (now) {
+      return this.#judge(s, index, last, patterns, now) as StepOutcome | Promise<StepOutcome>;
+    }
     return this.#awaitPacket(s, index, last, from);
   }
 

@@ -15,13 +15,13 @@ import type { Tcb } from "./tcb.ts";
 
 /** Schedules or sends the ACK for in-order data: every second full segment at once, else after the delay. */
 export function ackData(t: Tcb, fullSized: boolean): void {
-  if (t.quickAcks > 0) {
-    t.quickAcks--;
+  if (t.rcv.quickAcks > 0) {
+    t.rcv.quickAcks--;
     t.sendAck();
     return;
   }
-  if (fullSized) t.unackedSegs++;
-  if (t.unackedSegs >= 2) {
+  if (fullSized) t.rcv.unackedSegs++;
+  if (t.rcv.unackedSegs >= 2) {
     t.sendAck();
     return;
   }
@@ -30,10 +30,10 @@ export function ackData(t: Tcb, fullSized: boolean): void {
 
 /** Sends an ACK `ms` from now, unless one is already due or goes out with a segment before. */
 function delayAck(t: Tcb, ms: number): void {
-  if (t.ackTimer) return;
+  if (t.rcv.ackTimer) return;
   const c = t.host.clock;
-  t.ackTimer = c.setTimer(c.now() + ms, () => {
-    t.ackTimer = undefined;
+  t.rcv.ackTimer = c.setTimer(c.now() + ms, () => {
+    t.rcv.ackTimer = undefined;
     if (t.state !== "CLOSE") t.sendAck();
   });
 }
@@ -46,8 +46,8 @@ function delayAck(t: Tcb, ms: number): void {
  * be acknowledged. A FIN that fills a hole is ACKed at once, as the hole is.
  */
 export function ackFin(t: Tcb, fullSized: boolean, now: boolean): void {
-  if (fullSized) t.unackedSegs++;
-  if (now || !t.profile.finPingpong || t.unackedSegs >= 2) {
+  if (fullSized) t.rcv.unackedSegs++;
+  if (now || !t.profile.finPingpong || t.rcv.unackedSegs >= 2) {
     t.sendAck();
     return;
   }

@@ -42,7 +42,7 @@ export function sackArrived(t: Tcb, ack: number, options: readonly TcpOption[]):
   let added = 0;
   for (let i = first; i < blocks.length; i++) {
     const b = believable(t, ack, blocks[i]);
-    if (b) added += t.scoreboard.add(b[0], b[1]);
+    if (b) added += t.snd.scoreboard.add(b[0], b[1]);
   }
   return added;
 }
@@ -60,8 +60,8 @@ export function believable(
   ack: number,
   [start, end]: [number, number],
 ): [number, number] | undefined {
-  const s = seq.max(start, seq.max(ack, t.sndUna));
-  const e = seq.min(end, t.sndMax);
+  const s = seq.max(start, seq.max(ack, t.snd.una));
+  const e = seq.min(end, t.snd.max);
   return seq.lt(s, e) ? [s, e] : undefined;
 }
 
@@ -76,104 +76,104 @@ export function advanceUna(
   ack: number,
   ts: { val: number; ecr: number } | undefined,
 ): { dataAcked: number; rtt: number | undefined } {
-  const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.sendBuf.seq)), t.sendBuf.length);
-  t.sendBuf.consume(dataAcked);
-  t.sndUna = ack;
-  if (seq.lt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+  const dataAcked = Math.min(Math.max(0, seq.diff(ack, t.snd.buf.seq)), t.snd.buf.length);
+  t.snd.buf.consume(dataAcked);
+  t.snd.una = ack;
+  if (seq.lt(t.snd.nxt, t.snd.una)) t.snd.nxt = t.snd.una;
   // The tail loss probe is answered once the ACK covers it (tcp_process_tlp_ack).
-  if (t.tlpHighSeq !== undefined && seq.ge(ack, t.tlpHighSeq)) t.tlpHighSeq = undefined;
-  t.scoreboard.trimBelow(ack);
+  if (t.snd.tlpHighSeq !== undefined && seq.ge(ack, t.snd.tlpHighSeq)) t.snd.tlpHighSeq = undefined;
+  t.snd.scoreboard.trimBelow(ack);
   const now = t.host.clock.now();
   let rtt: number | undefined;
   // RTT: from the echoed timestamp (RFC 7323 §4.1), else from the timed segment (Karn).
   if (t.tsOk && ts && ts.ecr !== 0) {
     rtt = Math.max(0, seq.diff(t.tsVal(), ts.ecr));
-    t.rttProbe = undefined;
-  } else if (t.rttProbe && seq.ge(ack, t.rttProbe.seq)) {
-    rtt = now - t.rttProbe.at;
-    t.rttProbe = undefined;
+    t.snd.rttProbe = undefined;
+  } else if (t.snd.rttProbe && seq.ge(ack, t.snd.rttProbe.seq)) {
+    rtt = now - t.snd.rttProbe.at;
+    t.snd.rttProbe = undefined;
   }
-  if (rtt !== undefined) t.rttSample(rtt);
-  t.retransmits = t.backoff = 0;
+  if (rtt !== undefined) t.snd.rttSample(rtt, t.profile);
+  t.snd.retransmits = t.snd.backoff = 0;
   return { dataAcked, rtt };
 }
 
 /** Everything the cumulative ACK newly covers (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
 export function newAck(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): void {
-  const acked = seq.diff(ack, t.sndUna);
+  const acked = seq.diff(ack, t.snd.una);
   const { dataAcked } = advanceUna(t, ack, ts);
   const mss = t.effMss;
-  switch (t.caState) {
+  switch (t.snd.caState) {
     case CaState.RECOVERY:
-      if (seq.ge(ack, t.recover)) {
+      if (seq.ge(ack, t.snd.recover)) {
         // RFC 6582 §3.2 step 6 / RFC 6675 §5: recovery ends; deflate to ssthresh.
-        t.cwnd = t.ssthresh;
-        t.caState = CaState.OPEN;
-        t.dupAcks = 0;
+        t.snd.cwnd = t.snd.ssthresh;
+        t.snd.caState = CaState.OPEN;
+        t.snd.dupAcks = 0;
       } else {
         // A partial ACK: the next hole is lost too (RFC 6582 §3.2 step 5).
         recoveryOf(t).partial(t, acked);
-        if (!seq.gt(t.highRxt, t.sndUna)) {
-          const n = t.drive.retransmit(t, t.sndUna, mss);
-          t.highRxt = seq.add(t.sndUna, n);
+        if (!seq.gt(t.snd.highRxt, t.snd.una)) {
+          const n = t.drive.retransmit(t, t.snd.una, mss);
+          t.snd.highRxt = seq.add(t.snd.una, n);
         }
         t.drive.restartRto(t);
         return;
       }
       break;
     case CaState.LOSS:
-      if (seq.ge(ack, t.recover)) t.caState = CaState.OPEN;
+      if (seq.ge(ack, t.snd.recover)) t.snd.caState = CaState.OPEN;
       break;
     default:
-      t.caState = CaState.OPEN;
-      t.dupAcks = 0;
+      t.snd.caState = CaState.OPEN;
+      t.snd.dupAcks = 0;
   }
   // A SYN or FIN alone grows nothing.
-  if (dataAcked > 0 && t.caState !== CaState.RECOVERY) rfc5681Grow(t, dataAcked);
+  if (dataAcked > 0 && t.snd.caState !== CaState.RECOVERY) rfc5681Grow(t, dataAcked);
   t.drive.restartRto(t);
 }
 
 /** A duplicate ACK (RFC 5681 §2, or one that SACKs new data, RFC 6675 §2). */
 export function dupAck(t: Tcb): void {
-  switch (t.caState) {
+  switch (t.snd.caState) {
     case CaState.RECOVERY:
       recoveryOf(t).duplicate(t);
       return;
     case CaState.LOSS:
       return;
     default:
-      t.dupAcks++;
+      t.snd.dupAcks++;
       if (recoveryOf(t).starts(t)) enterRecovery(t);
-      else t.caState = CaState.DISORDER;
+      else t.snd.caState = CaState.DISORDER;
   }
 }
 
 /** Fast retransmit (RFC 5681 §3.2 steps 2–3, RFC 6675 §5 step 4). */
 function enterRecovery(t: Tcb): void {
   const mss = t.effMss;
-  t.recover = t.sndMax;
-  t.ssthresh = rfcSsthresh(t);
-  t.caState = CaState.RECOVERY;
-  t.cwnd = recoveryOf(t).entryCwnd(t);
-  const n = t.drive.retransmit(t, t.sndUna, mss);
-  t.highRxt = seq.add(t.sndUna, n);
+  t.snd.recover = t.snd.max;
+  t.snd.ssthresh = rfcSsthresh(t);
+  t.snd.caState = CaState.RECOVERY;
+  t.snd.cwnd = recoveryOf(t).entryCwnd(t);
+  const n = t.drive.retransmit(t, t.snd.una, mss);
+  t.snd.highRxt = seq.add(t.snd.una, n);
 }
 
 /** The retransmission timer expired on data (RFC 5681 §3.1, RFC 6298 §5.4). */
 export function onRetransmitTimeout(t: Tcb): void {
   const mss = t.effMss;
   // RFC 5681 §3.1: a segment already retransmitted by the timer leaves ssthresh alone.
-  if (t.caState !== CaState.LOSS || t.retransmits <= 1) {
-    t.ssthresh = rfcSsthresh(t);
+  if (t.snd.caState !== CaState.LOSS || t.snd.retransmits <= 1) {
+    t.snd.ssthresh = rfcSsthresh(t);
   }
-  t.cwnd = mss;
-  t.caState = CaState.LOSS;
-  t.recover = t.sndMax;
-  t.dupAcks = 0;
-  t.scoreboard.clear();
-  t.highRxt = t.sndUna;
+  t.snd.cwnd = mss;
+  t.snd.caState = CaState.LOSS;
+  t.snd.recover = t.snd.max;
+  t.snd.dupAcks = 0;
+  t.snd.scoreboard.clear();
+  t.snd.highRxt = t.snd.una;
   t.drive.rewind(t);
 }
 
 /** RFC 5681 eq. (4), from the flight: the RFC recovery's ssthresh. */
-const rfcSsthresh = (t: Tcb): number => ssthreshAfterLoss(t.flightSize, t.effMss);
+const rfcSsthresh = (t: Tcb): number => ssthreshAfterLoss(t.snd.flightSize, t.effMss);

@@ -44,13 +44,13 @@ export function ssthreshAfterLoss(flight: number, mss: number): number {
  */
 export function rfc5681Grow(t: Tcb, acked: number): void {
   let left = acked;
-  if (t.cwnd < t.ssthresh) {
-    const grown = Math.min(t.cwnd + left, t.ssthresh);
-    left -= grown - t.cwnd;
-    t.cwnd = grown;
+  if (t.snd.cwnd < t.snd.ssthresh) {
+    const grown = Math.min(t.snd.cwnd + left, t.snd.ssthresh);
+    left -= grown - t.snd.cwnd;
+    t.snd.cwnd = grown;
   }
   const mss = t.effMss;
-  if (left > 0) t.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.cwnd));
+  if (left > 0) t.snd.cwnd += Math.max(1, Math.floor((mss * Math.min(left, mss)) / t.snd.cwnd));
 }
 
 /**
@@ -62,42 +62,42 @@ export function rfc5681Grow(t: Tcb, acked: number): void {
  */
 const RENO: CongestionControl = {
   name: "reno",
-  ssthresh: (t) => Math.max(segs(t.cwnd, t) >> 1, 2) * t.effMss,
+  ssthresh: (t) => Math.max(segs(t.snd.cwnd, t) >> 1, 2) * t.effMss,
   grow(t, acked) {
     const left = slowStart(t, acked);
-    if (left > 0) congAvoidAi(t, segs(t.cwnd, t), left);
+    if (left > 0) congAvoidAi(t, segs(t.snd.cwnd, t), left);
   },
 };
 
 /** CUBIC (RFC 9438), as `cubic.ts` computes it. */
 const CUBIC: CongestionControl = {
   name: "cubic",
-  ssthresh: (t) => cubicSsthresh(t.recovery.cubic, segs(t.cwnd, t)) * t.effMss,
+  ssthresh: (t) => cubicSsthresh(t.snd.recovery.cubic, segs(t.snd.cwnd, t)) * t.effMss,
   grow(t, acked) {
     const left = slowStart(t, acked);
     if (left <= 0) return;
-    const ca = t.recovery.cubic;
-    cubicUpdate(ca, segs(t.cwnd, t), left, jiffies(t), 1000 / t.profile.jiffyMs);
+    const ca = t.snd.recovery.cubic;
+    cubicUpdate(ca, segs(t.snd.cwnd, t), left, jiffies(t), 1000 / t.profile.jiffyMs);
     congAvoidAi(t, ca.cnt, left);
   },
   acked(t, rttUs) {
-    const ca = t.recovery.cubic;
+    const ca = t.snd.recovery.cubic;
     if (!ca.roundStart) hystartReset(t, ca);
     cubicAcked(t, ca, rttUs);
   },
   onLoss(t) {
-    t.recovery.cubic.reset();
-    hystartReset(t, t.recovery.cubic);
+    t.snd.recovery.cubic.reset();
+    hystartReset(t, t.snd.recovery.cubic);
   },
 };
 
 /** tcp_slow_start: cwnd grows by the segments delivered, up to ssthresh; returns what is left. */
 function slowStart(t: Tcb, acked: number): number {
-  const cwnd = segs(t.cwnd, t);
-  const ssthresh = t.ssthresh >= 0x7fffffff ? Infinity : segs(t.ssthresh, t);
+  const cwnd = segs(t.snd.cwnd, t);
+  const ssthresh = t.snd.ssthresh >= 0x7fffffff ? Infinity : segs(t.snd.ssthresh, t);
   if (cwnd >= ssthresh) return acked;
   const grown = Math.min(cwnd + acked, ssthresh);
-  t.cwnd = grown * t.effMss;
+  t.snd.cwnd = grown * t.effMss;
   return acked - (grown - cwnd);
 }
 
@@ -106,8 +106,8 @@ function slowStart(t: Tcb, acked: number): number {
  * kept in snd_cwnd_cnt.
  */
 function congAvoidAi(t: Tcb, w: number, acked: number): void {
-  const r = t.recovery;
-  let cwnd = segs(t.cwnd, t);
+  const r = t.snd.recovery;
+  let cwnd = segs(t.snd.cwnd, t);
   if (r.cwndCnt >= w) {
     r.cwndCnt = 0;
     cwnd++;
@@ -118,7 +118,7 @@ function congAvoidAi(t: Tcb, w: number, acked: number): void {
     r.cwndCnt -= delta * w;
     cwnd += delta;
   }
-  t.cwnd = cwnd * t.effMss;
+  t.snd.cwnd = cwnd * t.effMss;
 }
 
 /** Bytes as whole segments of the connection's MSS. */

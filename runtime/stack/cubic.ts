@@ -178,7 +178,7 @@ export function cubicUpdate(
 /** bictcp_hystart_reset: a new round of HyStart, ending at snd.nxt. */
 export function hystartReset(t: Tcb, ca: CubicState): void {
   ca.roundStart = ca.lastAck = usNow(t);
-  ca.endSeq = t.sndMax;
+  ca.endSeq = t.snd.max;
   ca.curRtt = Infinity;
   ca.sampleCnt = 0;
 }
@@ -192,14 +192,14 @@ export function cubicAcked(t: Tcb, ca: CubicState, rttUs: number): void {
   if (ca.epochStart && jiffies(t) - ca.epochStart < hz) return;
   const delay = Math.max(1, Math.round(rttUs));
   if (ca.delayMin === 0 || ca.delayMin > delay) ca.delayMin = delay;
-  if (!ca.found && t.cwnd < t.ssthresh) hystartUpdate(t, ca, delay);
+  if (!ca.found && t.snd.cwnd < t.snd.ssthresh) hystartUpdate(t, ca, delay);
 }
 
 /** hystart_update: slow start ends where ACKs stop coming as a train, or the delay rises. */
 function hystartUpdate(t: Tcb, ca: CubicState, delay: number): void {
-  if (seq.gt(t.sndUna, ca.endSeq)) hystartReset(t, ca);
+  if (seq.gt(t.snd.una, ca.endSeq)) hystartReset(t, ca);
   const mss = t.effMss;
-  const cwnd = Math.floor(t.cwnd / mss);
+  const cwnd = Math.floor(t.snd.cwnd / mss);
   if (cwnd < HYSTART_LOW_WINDOW) return;
   const now = usNow(t);
   if (now - ca.lastAck <= HYSTART_ACK_DELTA_US) {
@@ -208,14 +208,14 @@ function hystartUpdate(t: Tcb, ca: CubicState, delay: number): void {
     const threshold = (ca.delayMin + ackDelay(t, cwnd)) / 2;
     if (now - ca.roundStart > threshold) {
       ca.found = true;
-      t.ssthresh = cwnd * mss;
+      t.snd.ssthresh = cwnd * mss;
     }
   }
   ca.curRtt = Math.min(ca.curRtt, delay);
   if (ca.sampleCnt < HYSTART_MIN_SAMPLES) ca.sampleCnt++;
   else if (ca.curRtt > ca.delayMin + Math.min(16000, Math.max(4000, ca.delayMin >> 3))) {
     ca.found = true;
-    t.ssthresh = cwnd * mss;
+    t.snd.ssthresh = cwnd * mss;
   }
 }
 
@@ -225,8 +225,8 @@ function hystartUpdate(t: Tcb, ca: CubicState, delay: number): void {
  * 200 % of cwnd per srtt in slow start), at most 1 ms.
  */
 function ackDelay(t: Tcb, cwnd: number): number {
-  if (!t.srtt) return 0;
-  const rate = (t.effMss * cwnd * 2) / (t.srtt / 1000); // bytes per second
+  if (!t.snd.srtt) return 0;
+  const rate = (t.effMss * cwnd * 2) / (t.snd.srtt / 1000); // bytes per second
   return Math.min(1000, (GSO_MAX_SIZE * 4 * 1e6) / rate);
 }
 

@@ -86,7 +86,7 @@ export function icmpArrives(stack: StackHost, m: IcmpFields): void {
   ) return ignore();
   const t = stack.connectionFor(q.src, q.srcPort, q.dst, q.dstPort);
   if (!t || t.state === "TIME_WAIT") return ignore();
-  if (seq.lt(q.seq, t.sndUna) || seq.gt(q.seq, t.sndMax)) return ignore();
+  if (seq.lt(q.seq, t.snd.una) || seq.gt(q.seq, t.snd.max)) return ignore();
   const v4 = m.kind === "icmpv4";
   const tooBig = v4 ? m.type === 3 && m.code === 4 : m.type === 2;
   if (tooBig) {
@@ -97,11 +97,11 @@ export function icmpArrives(stack: StackHost, m: IcmpFields): void {
     // locked MTU means IPv4 segments go without DF from then on.
     if (v4 && m.mtu < stack.profile.minPmtu) t.pmtuLocked = true;
     const hdr = v4 ? 40 : 60;
-    const current = t.pmtu || t.sndMss + hdr;
+    const current = t.pmtu || t.snd.mss + hdr;
     if (mtu >= current) return;
     t.pmtu = mtu;
     // Linux tcp_simple_retransmit: resend the unacknowledged data in segments that fit.
-    if (t.state !== "SYN_SENT" && t.state !== "SYN_RECV" && t.sndNxt !== t.sndUna) {
+    if (t.state !== "SYN_SENT" && t.state !== "SYN_RECV" && t.snd.nxt !== t.snd.una) {
       rewind(t);
       t.trySend();
     }
@@ -115,7 +115,7 @@ export function icmpArrives(stack: StackHost, m: IcmpFields): void {
   }
   if (t.state === "SYN_RECV") {
     // A request that was never accepted goes quietly on a fatal error (Linux tcp_req_err).
-    if (e.fatal && q.seq === t.iss) t.abort(undefined);
+    if (e.fatal && q.seq === t.snd.iss) t.abort(undefined);
     return;
   }
   t.softError = e.errno;

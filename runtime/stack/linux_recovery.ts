@@ -90,18 +90,18 @@ export function linuxAck(
   ts: { val: number; ecr: number } | undefined,
   notDup: boolean,
 ): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   const priorPackets = r.queue.packetsOut;
   const priorDelivered = r.delivered, priorLost = r.lost;
   let flag = notDup ? NOT_DUP_SEGMENT : 0;
   r.ackEcr = ts?.ecr;
   const sackRtt = t.sackOk ? sacktag(t, ack, options) : undefined;
   if (sackRtt) flag |= sackRtt.flag;
-  if (seq.gt(ack, t.sndUna)) flag |= cleanRtxQueue(t, ack, ts);
-  else if (sackRtt?.rtt !== undefined) t.rttSample(sackRtt.rtt); // tcp_ack_update_rtt's sack_rtt_us
+  if (seq.gt(ack, t.snd.una)) flag |= cleanRtxQueue(t, ack, ts);
+  else if (sackRtt?.rtt !== undefined) t.snd.rttSample(sackRtt.rtt, t.profile); // tcp_ack_update_rtt's sack_rtt_us
   if (!priorPackets) return; // nothing was outstanding: no recovery to drive
   let rexmit: Rexmit = Rexmit.NONE;
-  if (!(flag & NOT_DUP) || flag & CA_ALERT || t.caState !== CaState.OPEN) {
+  if (!(flag & NOT_DUP) || flag & CA_ALERT || t.snd.caState !== CaState.OPEN) {
     const dupack = flag & (SND_UNA_ADVANCED | NOT_DUP | DSACKING_ACK) ? 0 : 1;
     rexmit = fastretransAlert(t, dupack, flag);
   }
@@ -114,8 +114,8 @@ function xmitRecovery(t: Tcb, rexmit: Rexmit): void {
   if (rexmit === Rexmit.NONE) return;
   if (rexmit === Rexmit.NEW) {
     t.drive.trySend(t);
-    if (seq.gt(t.sndMax, t.recovery.highSeq)) return;
-    t.recovery.frto = false;
+    if (seq.gt(t.snd.max, t.snd.recovery.highSeq)) return;
+    t.snd.recovery.frto = false;
   }
   xmitRetransmitQueue(t);
 }
@@ -133,7 +133,7 @@ function sacktag(
   const blocks = sackBlocksOf(options);
   if (!blocks) return undefined;
   let firstSent = Infinity;
-  const r = t.recovery;
+  const r = t.snd.recovery;
   let flag = 0, first = 0;
   const [s0, e0] = blocks[0];
   // RFC 2883 §4 (tcp_check_dsack): a first block starting below the ACK, or inside the second.
@@ -150,7 +150,7 @@ function sacktag(
     const b = believable(t, ack, blocks[i]);
     if (!b) continue;
     const [s, e] = b;
-    t.scoreboard.add(s, e);
+    t.snd.scoreboard.add(s, e);
     for (const was of r.queue.sack(s, e)) {
       flag |= DATA_SACKED;
       r.delivered++;
@@ -168,8 +168,8 @@ function sacktag(
 
 /** The end of the highest SACKed segment, or snd.una. */
 function highestSacked(t: Tcb): number {
-  const sb = t.scoreboard;
-  return sb.count ? sb.end(sb.count - 1) : t.sndUna;
+  const sb = t.snd.scoreboard;
+  return sb.count ? sb.end(sb.count - 1) : t.snd.una;
 }
 
 /**
@@ -181,12 +181,12 @@ function highestSacked(t: Tcb): number {
  * Returns DSACKING_ACK, or 0 for a dubious one.
  */
 function checkDsack(t: Tcb, start: number, end: number): number {
-  const r = t.recovery, mss = Math.max(1, t.effMss);
+  const r = t.snd.recovery, mss = Math.max(1, t.effMss);
   const len = seq.diff(end, start);
-  if (len <= 0 || len > t.maxSndWnd) return 0;
+  if (len <= 0 || len > t.snd.maxWnd) return 0;
   const dups = len > mss ? Math.ceil(len / mss) : 1;
   r.dsackDups += dups;
-  if (r.dsackDups > t.totalRetrans) return 0;
+  if (r.dsackDups > t.snd.totalRetrans) return 0;
   r.delivered += dups;
   if (r.undoMarker !== undefined && r.undoRetrans > 0 && seq.gt(end, r.undoMarker)) {
     r.undoRetrans = Math.max(0, r.undoRetrans - dups);
@@ -196,7 +196,7 @@ function checkDsack(t: Tcb, start: number, end: number): number {
 
 /** The cumulative ACK (tcp_clean_rtx_queue); returns FLAG bits. */
 function cleanRtxQueue(t: Tcb, ack: number, ts: { val: number; ecr: number } | undefined): number {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   const now = t.host.clock.now();
   let flag = SND_UNA_ADVANCED, pkts = 0;
   for (const was of r.queue.acked(ack)) {
@@ -219,24 +219,24 @@ function cleanRtxQueue(t: Tcb, ack: number, ts: { val: number; ecr: number } | u
 
 /** What to send once the ACK is processed (tcp_fastretrans_alert's *rexmit). */
 function fastretransAlert(t: Tcb, dupack: number, flag: number): Rexmit {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   // D. Exit conditions: recovery ends once high_seq is acknowledged.
-  if (t.caState === CaState.OPEN) r.retransStamp = undefined;
-  else if (t.caState === CaState.RECOVERY && !seq.lt(t.sndUna, r.highSeq)) {
+  if (t.snd.caState === CaState.OPEN) r.retransStamp = undefined;
+  else if (t.snd.caState === CaState.RECOVERY && !seq.lt(t.snd.una, r.highSeq)) {
     if (!t.sackOk) r.renoSacked = 0;
     if (tryUndoRecovery(t)) return Rexmit.NONE;
     endCwndReduction(t);
   }
   // E. Process the state.
   let rexmit: Rexmit = Rexmit.NONE;
-  switch (t.caState) {
+  switch (t.snd.caState) {
     case CaState.RECOVERY:
       if (!(flag & SND_UNA_ADVANCED)) {
         if (!t.sackOk) addRenoSack(t, dupack);
       } else if (tryUndoPartial(t)) return Rexmit.NONE;
       if (tryUndoDsack(t)) tryToOpen(t);
       identifyPacketLoss(t, flag);
-      if (t.caState !== CaState.RECOVERY) {
+      if (t.snd.caState !== CaState.RECOVERY) {
         if (!timeToRecover(t)) return Rexmit.NONE;
         enterRecovery(t);
       }
@@ -252,7 +252,7 @@ function fastretransAlert(t: Tcb, dupack: number, flag: number): Rexmit {
     if (flag & SND_UNA_ADVANCED) r.renoSacked = 0;
     addRenoSack(t, dupack);
   }
-  if (t.caState <= CaState.DISORDER) tryUndoDsack(t);
+  if (t.snd.caState <= CaState.DISORDER) tryUndoDsack(t);
   identifyPacketLoss(t, flag);
   if (!timeToRecover(t)) {
     tryToOpen(t);
@@ -271,25 +271,25 @@ function fastretransAlert(t: Tcb, dupack: number, flag: number): Rexmit {
  * and the head retransmitted (tcp_retransmit_timer).
  */
 export function enterLoss(t: Tcb): void {
-  const r = t.recovery;
-  const newRecovery = t.caState < CaState.RECOVERY;
-  // t.retransmits already counts this timeout: Linux increments icsk_retransmits after.
-  const first = t.retransmits - 1 === 0;
+  const r = t.snd.recovery;
+  const newRecovery = t.snd.caState < CaState.RECOVERY;
+  // t.snd.retransmits already counts this timeout: Linux increments icsk_retransmits after.
+  const first = t.snd.retransmits - 1 === 0;
   if (
-    t.caState <= CaState.DISORDER || !seq.gt(r.highSeq, t.sndUna) ||
-    (t.caState === CaState.LOSS && first)
+    t.snd.caState <= CaState.DISORDER || !seq.gt(r.highSeq, t.snd.una) ||
+    (t.snd.caState === CaState.LOSS && first)
   ) {
     r.priorSsthresh = currentSsthresh(t);
     r.priorCwnd = cwndSegs(t);
-    t.ssthresh = control(t).ssthresh(t);
+    t.snd.ssthresh = control(t).ssthresh(t);
     initUndo(t);
   }
   timeoutMarkLost(t);
   setCwndSegs(t, inFlight(t) + 1);
-  if (t.caState !== CaState.LOSS) control(t).onLoss?.(t);
-  t.caState = CaState.LOSS;
-  r.highSeq = t.recover = t.sndMax;
-  t.tlpHighSeq = undefined;
+  if (t.snd.caState !== CaState.LOSS) control(t).onLoss?.(t);
+  t.snd.caState = CaState.LOSS;
+  r.highSeq = t.snd.recover = t.snd.max;
+  t.snd.tlpHighSeq = undefined;
   r.frto = newRecovery || !first;
   t.host.clock.cancel(r.reoTimer);
   r.reoTimer = undefined;
@@ -305,12 +305,12 @@ export function enterLoss(t: Tcb): void {
  * within RACK's RTT are not yet called lost.
  */
 function timeoutMarkLost(t: Tcb): void {
-  const r = t.recovery, q = r.queue;
+  const r = t.snd.recovery, q = r.queue;
   if (!q.packetsOut) return;
   const reneged = (q.at(0).marks & SegMark.SACKED) !== 0;
   if (reneged) {
     q.forgetSacks();
-    t.scoreboard.clear();
+    t.snd.scoreboard.clear();
   } else if (!t.sackOk) r.renoSacked = 0;
   const now = t.host.clock.now();
   for (let i = 0; i < q.packetsOut; i++) {
@@ -326,18 +326,18 @@ function timeoutMarkLost(t: Tcb): void {
  * F-RTO first sends new data to see; otherwise lost segments go again.
  */
 function processLoss(t: Tcb, flag: number, dupack: number): Rexmit {
-  const r = t.recovery;
-  const recovered = !seq.lt(t.sndUna, r.highSeq);
+  const r = t.snd.recovery;
+  const recovered = !seq.lt(t.snd.una, r.highSeq);
   if (flag & SND_UNA_ADVANCED && tryUndoLoss(t, false)) return Rexmit.NONE;
   if (r.frto) {
     // RFC 5682 §3.1 step 3.b: never-retransmitted data arrived, so not everything was lost.
     if (flag & ORIG_SACK_ACKED && tryUndoLoss(t, true)) return Rexmit.NONE;
-    if (seq.gt(t.sndMax, r.highSeq)) {
+    if (seq.gt(t.snd.max, r.highSeq)) {
       if (flag & DATA_SACKED || dupack) r.frto = false; // step 3.a: the loss was real
     } else if (flag & SND_UNA_ADVANCED && !recovered) {
-      r.highSeq = t.sndMax;
+      r.highSeq = t.snd.max;
       // Step 2.b: send new data, if there is any and the window takes it.
-      if (unsentData(t) && seq.gt(seq.add(t.sndUna, t.sndWnd), t.sndMax)) return Rexmit.NEW;
+      if (unsentData(t) && seq.gt(seq.add(t.snd.una, t.snd.wnd), t.snd.max)) return Rexmit.NEW;
       r.frto = false;
     }
   }
@@ -346,7 +346,7 @@ function processLoss(t: Tcb, flag: number, dupack: number): Rexmit {
     return Rexmit.NONE;
   }
   if (!t.sackOk) {
-    if (seq.gt(t.sndMax, r.highSeq) && dupack) addRenoSack(t, dupack);
+    if (seq.gt(t.snd.max, r.highSeq) && dupack) addRenoSack(t, dupack);
     else if (flag & SND_UNA_ADVANCED) r.renoSacked = 0;
   }
   return Rexmit.LOST;
@@ -354,21 +354,21 @@ function processLoss(t: Tcb, flag: number, dupack: number): Rexmit {
 
 /** Whether data (or a FIN) waits that was never sent. */
 function unsentData(t: Tcb): boolean {
-  const dataEnd = seq.add(t.sendBuf.seq, t.sendBuf.length);
-  return seq.gt(dataEnd, t.sndMax) || (t.finQueued && t.finSeq === undefined);
+  const dataEnd = seq.add(t.snd.buf.seq, t.snd.buf.length);
+  return seq.gt(dataEnd, t.snd.max) || (t.snd.finQueued && t.snd.finSeq === undefined);
 }
 
 /** The state, read afresh where a call may have changed it. */
-const stateOf = (t: Tcb): number => t.caState;
+const stateOf = (t: Tcb): number => t.snd.caState;
 
 /** tcp_time_to_recover with RACK on: only a segment marked lost starts recovery. */
 function timeToRecover(t: Tcb): boolean {
-  return t.recovery.queue.lostOut > 0;
+  return t.snd.recovery.queue.lostOut > 0;
 }
 
 /** tcp_identify_packet_loss; returns LOST_RETRANS when a retransmission was lost again. */
 function identifyPacketLoss(t: Tcb, flag: number): number {
-  const q = t.recovery.queue;
+  const q = t.snd.recovery.queue;
   if (!q.packetsOut) return 0;
   if (!t.sackOk) {
     newrenoMarkLost(t, (flag & SND_UNA_ADVANCED) !== 0);
@@ -385,8 +385,8 @@ function identifyPacketLoss(t: Tcb, flag: number): number {
  * partial ACK.
  */
 function newrenoMarkLost(t: Tcb, unaAdvanced: boolean): void {
-  const r = t.recovery;
-  const recovering = t.caState === CaState.RECOVERY;
+  const r = t.snd.recovery;
+  const recovering = t.snd.caState === CaState.RECOVERY;
   if ((!recovering && r.renoSacked >= t.profile.dupThresh) || (recovering && unaAdvanced)) {
     const head = r.queue.at(0);
     if (!(head.marks & SegMark.LOST)) markLost(t, head);
@@ -395,20 +395,20 @@ function newrenoMarkLost(t: Tcb, unaAdvanced: boolean): void {
 
 /** tcp_enter_recovery: ssthresh from congestion control, PRR starts, undo is armed. */
 function enterRecovery(t: Tcb): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   r.priorSsthresh = 0;
   initUndo(t);
-  if (t.caState !== CaState.RECOVERY) {
+  if (t.snd.caState !== CaState.RECOVERY) {
     r.priorSsthresh = currentSsthresh(t);
     initCwndReduction(t);
   }
-  t.caState = CaState.RECOVERY;
-  t.recover = t.sndMax;
+  t.snd.caState = CaState.RECOVERY;
+  t.snd.recover = t.snd.max;
 }
 
 /** tcp_try_to_open. */
 function tryToOpen(t: Tcb): void {
-  if (!anyRetransDone(t)) t.recovery.retransStamp = undefined;
+  if (!anyRetransDone(t)) t.snd.recovery.retransStamp = undefined;
   tryKeepOpen(t);
 }
 
@@ -419,7 +419,7 @@ function tryToOpen(t: Tcb): void {
 /** tcp_add_reno_sack: each duplicate ACK stands for a segment that left the network. */
 function addRenoSack(t: Tcb, dupacks: number): void {
   if (!dupacks) return;
-  const r = t.recovery;
+  const r = t.snd.recovery;
   const prior = r.renoSacked;
   r.renoSacked += dupacks;
   // tcp_limit_reno_sacked: leave room for the holes.
@@ -431,14 +431,14 @@ function addRenoSack(t: Tcb, dupacks: number): void {
 /** tcp_remove_reno_sacks: one acknowledged segment filled the hole; the rest ate duplicates. */
 function removeRenoSacks(t: Tcb, acked: number): void {
   if (acked <= 0) return;
-  const r = t.recovery;
+  const r = t.snd.recovery;
   r.delivered += Math.max(acked - r.renoSacked, 1);
   r.renoSacked = acked - 1 >= r.renoSacked ? 0 : r.renoSacked - (acked - 1);
 }
 
 /** tcp_rack_mark_lost: check for losses when RACK advanced; arm the reordering timer if one may be due. */
 function rackMarkLost(t: Tcb): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (!r.rack.advanced) return;
   r.rack.advanced = false;
   const wait = rackDetectLoss(t);
@@ -450,7 +450,7 @@ function rackMarkLost(t: Tcb): void {
 }
 
 function armReoTimer(t: Tcb, ms: number): void {
-  const r = t.recovery, c = t.host.clock;
+  const r = t.snd.recovery, c = t.host.clock;
   c.cancel(r.reoTimer);
   r.reoTimer = c.setTimer(c.now() + ms, () => {
     r.reoTimer = undefined;
@@ -460,11 +460,11 @@ function armReoTimer(t: Tcb, ms: number): void {
 
 /** tcp_rack_reo_timeout: losses now due start recovery and are retransmitted. */
 function rackReoTimeout(t: Tcb): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   const priorInFlight = inFlight(t), priorLost = r.lost;
   rackDetectLoss(t);
   if (priorInFlight === inFlight(t)) return;
-  if (t.caState !== CaState.RECOVERY && t.caState !== CaState.LOSS) {
+  if (t.snd.caState !== CaState.RECOVERY && t.snd.caState !== CaState.LOSS) {
     enterRecovery(t);
     cwndReduction(t, 1, r.lost - priorLost, 0);
   }
@@ -478,7 +478,7 @@ function rackReoTimeout(t: Tcb): void {
  * leaves room and some lost segment is not yet retransmitted.
  */
 export function xmitRetransmitQueue(t: Tcb): void {
-  const q = t.recovery.queue;
+  const q = t.snd.recovery.queue;
   for (let i = 0; i < q.packetsOut; i++) {
     if (cwndSegs(t) - inFlight(t) <= 0 || q.retransOut >= q.lostOut) return;
     const s = q.at(i);
@@ -493,7 +493,7 @@ export function xmitRetransmitQueue(t: Tcb): void {
  * Eifel clock and count toward D-SACK undo; in recovery each counts for PRR.
  */
 export function segmentSent(t: Tcb, start: number, end: number): void {
-  const r = t.recovery, q = r.queue;
+  const r = t.snd.recovery, q = r.queue;
   const now = t.host.clock.now();
   const top = q.end ?? start;
   if (seq.lt(start, top)) {
@@ -505,5 +505,5 @@ export function segmentSent(t: Tcb, start: number, end: number): void {
     }
   }
   if (seq.gt(end, top)) q.sent(seq.max(start, top), end, now);
-  if (t.caState === CaState.RECOVERY) r.prrOut++;
+  if (t.snd.caState === CaState.RECOVERY) r.prrOut++;
 }

@@ -20,13 +20,13 @@ import type { Tcb } from "./tcb.ts";
  * ones below one edge, which this returns (snd.una when nothing is lost).
  */
 export function lossEdge(t: Tcb): number {
-  const sb = t.scoreboard;
+  const sb = t.snd.scoreboard;
   const thresh = t.profile.dupThresh;
   const bytes = (thresh - 1) * t.effMss;
   let above = 0;
   for (let i = sb.count - 1; i >= 0; i--) {
     above += seq.diff(sb.end(i), sb.start(i));
-    if (above > bytes || sb.count - i >= thresh) return seq.max(sb.start(i), t.sndUna);
+    if (above > bytes || sb.count - i >= thresh) return seq.max(sb.start(i), t.snd.una);
   }
-  return t.sndUna;
+  return t.snd.una;
 }

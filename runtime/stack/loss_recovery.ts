@@ -33,22 +33,22 @@ export interface LossRecovery {
 /** RFC 6582: three duplicates start it; each inflates cwnd by a segment, a partial ACK deflates it. */
 export const NEWRENO: LossRecovery = {
   name: "newreno",
-  starts: (t) => t.dupAcks >= t.profile.dupThresh,
-  entryCwnd: (t) => t.ssthresh + t.profile.dupThresh * t.effMss,
+  starts: (t) => t.snd.dupAcks >= t.profile.dupThresh,
+  entryCwnd: (t) => t.snd.ssthresh + t.profile.dupThresh * t.effMss,
   duplicate(t) {
-    t.cwnd += t.effMss; // §3.2 step 4
+    t.snd.cwnd += t.effMss; // §3.2 step 4
   },
   partial(t, acked) {
     const mss = t.effMss; // §3.2 step 5: deflate by what was acknowledged, add back a segment
-    t.cwnd = Math.max(mss, t.cwnd - acked + (acked >= mss ? mss : 0));
+    t.snd.cwnd = Math.max(mss, t.snd.cwnd - acked + (acked >= mss ? mss : 0));
   },
 };
 
 /** RFC 6675: DupThresh duplicates, or a lost byte on the scoreboard; cwnd is ssthresh, pipe counts. */
 export const RFC6675: LossRecovery = {
   name: "sack",
-  starts: (t) => t.dupAcks >= t.profile.dupThresh || seq.gt(lossEdge(t), t.sndUna),
-  entryCwnd: (t) => t.ssthresh,
+  starts: (t) => t.snd.dupAcks >= t.profile.dupThresh || seq.gt(lossEdge(t), t.snd.una),
+  entryCwnd: (t) => t.snd.ssthresh,
   duplicate() {},
   partial() {},
 };

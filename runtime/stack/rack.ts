@@ -20,7 +20,7 @@ import type { Tcb } from "./tcb.ts";
 
 /** tcp_rack_advance: a delivered segment moves RACK's record if it was sent later. */
 export function rackAdvance(t: Tcb, s: SentSegment, now: number): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   const rtt = now - s.sentAt;
   // A retransmitted segment delivered sooner than min_rtt may be the original's delivery.
   if (rtt < r.minRtt && s.marks & (SegMark.RETRANS | SegMark.EVER_RETRANS)) return;
@@ -42,13 +42,13 @@ export function sentAfter(t1: number, t2: number, order1: number, order2: number
  * once DupThresh segments are SACKed; else min_rtt/4, at most srtt.
  */
 function rackReoWnd(t: Tcb): number {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (!r.reordSeen) {
-    if (t.caState >= CaState.RECOVERY) return 0;
+    if (t.snd.caState >= CaState.RECOVERY) return 0;
     if (r.queue.sackedOut >= t.profile.dupThresh) return 0;
   }
   // The kernel's µs: (min_rtt >> 2) and srtt_us >> 3.
-  return Math.min(Math.floor((r.minRtt * 1000) / 4), Math.floor(t.srtt * 1000)) / 1000;
+  return Math.min(Math.floor((r.minRtt * 1000) / 4), Math.floor(t.snd.srtt * 1000)) / 1000;
 }
 
 /**
@@ -57,7 +57,7 @@ function rackReoWnd(t: Tcb): number {
  * the longest wait among those not yet due (ms), 0 for none.
  */
 export function rackDetectLoss(t: Tcb): number {
-  const r = t.recovery, q = r.queue;
+  const r = t.snd.recovery, q = r.queue;
   const now = t.host.clock.now();
   const reoWnd = rackReoWnd(t);
   let wait = 0;
@@ -80,6 +80,6 @@ export function rackDetectLoss(t: Tcb): number {
 
 /** tcp_mark_skb_lost, counting tp->lost. */
 export function markLost(t: Tcb, s: SentSegment): void {
-  if (!(s.marks & (SegMark.LOST | SegMark.SACKED))) t.recovery.lost++;
-  t.recovery.queue.markLost(s);
+  if (!(s.marks & (SegMark.LOST | SegMark.SACKED))) t.snd.recovery.lost++;
+  t.snd.recovery.queue.markLost(s);
 }

@@ -26,57 +26,60 @@ const { DATA_ACKED, SND_UNA_ADVANCED } = AckFlag;
 const INFINITE = 0x7fffffff;
 /** tcp_packets_in_flight, in segments. */
 export function inFlight(t: Tcb): number {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   return r.queue.inFlight(t.sackOk ? r.queue.sackedOut : r.renoSacked);
 }
 
 /** sacked_out as TCP_INFO shows it: SACKed segments, or without SACK the duplicate ACKs counted. */
 export function sackedOut(t: Tcb): number {
-  return t.sackOk ? t.recovery.queue.sackedOut : t.recovery.renoSacked;
+  return t.sackOk ? t.snd.recovery.queue.sackedOut : t.snd.recovery.renoSacked;
 }
 
 export function leftOut(t: Tcb): number {
-  return sackedOut(t) + t.recovery.queue.lostOut;
+  return sackedOut(t) + t.snd.recovery.queue.lostOut;
 }
 
 /** tcp_any_retrans_done. */
 export function anyRetransDone(t: Tcb): boolean {
-  const q = t.recovery.queue;
+  const q = t.snd.recovery.queue;
   return q.retransOut > 0 || (q.packetsOut > 0 && (q.at(0).marks & SegMark.EVER_RETRANS) !== 0);
 }
 
-export const cwndSegs = (t: Tcb): number => Math.max(1, Math.floor(t.cwnd / Math.max(1, t.effMss)));
+export const cwndSegs = (t: Tcb): number =>
+  Math.max(1, Math.floor(t.snd.cwnd / Math.max(1, t.effMss)));
 
 export const setCwndSegs = (t: Tcb, n: number): void => {
-  t.cwnd = Math.max(1, n) * t.effMss;
+  t.snd.cwnd = Math.max(1, n) * t.effMss;
 };
 
 export const control = (t: Tcb) => CONGESTION_CONTROLS[t.profile.congestionControl];
 
 /** tcp_current_ssthresh: what an undo may restore. */
 export function currentSsthresh(t: Tcb): number {
-  if (t.caState === CaState.RECOVERY) return t.ssthresh;
-  return Math.max(t.ssthresh, (cwndSegs(t) >> 1) * t.effMss + (cwndSegs(t) >> 2) * t.effMss);
+  if (t.snd.caState === CaState.RECOVERY) return t.snd.ssthresh;
+  return Math.max(t.snd.ssthresh, (cwndSegs(t) >> 1) * t.effMss + (cwndSegs(t) >> 2) * t.effMss);
 }
 
 /** tcp_init_cwnd_reduction. */
 export function initCwndReduction(t: Tcb): void {
-  const r = t.recovery;
-  r.highSeq = t.sndMax;
-  t.tlpHighSeq = undefined;
+  const r = t.snd.recovery;
+  r.highSeq = t.snd.max;
+  t.snd.tlpHighSeq = undefined;
   r.priorCwnd = cwndSegs(t);
   r.prrDelivered = r.prrOut = 0;
-  t.ssthresh = control(t).ssthresh(t);
+  t.snd.ssthresh = control(t).ssthresh(t);
 }
 
 /** tcp_end_cwnd_reduction: cwnd falls to ssthresh, unless the reduction was undone. */
 export function endCwndReduction(t: Tcb): void {
-  if (t.ssthresh < INFINITE && t.recovery.undoMarker !== undefined) t.cwnd = t.ssthresh;
+  if (t.snd.ssthresh < INFINITE && t.snd.recovery.undoMarker !== undefined) {
+    t.snd.cwnd = t.snd.ssthresh;
+  }
 }
 
 /** tcp_cong_control: PRR while recovering, growth by congestion control otherwise. */
 export function congControl(t: Tcb, ackedSacked: number, newlyLost: number, flag: number): void {
-  if (t.caState === CaState.RECOVERY) cwndReduction(t, ackedSacked, newlyLost, flag);
+  if (t.snd.caState === CaState.RECOVERY) cwndReduction(t, ackedSacked, newlyLost, flag);
   else if (flag & DATA_ACKED && ackedSacked > 0 && isCwndLimited(t)) {
     control(t).grow(t, ackedSacked);
   }
@@ -87,9 +90,9 @@ export function congControl(t: Tcb, ackedSacked: number, newlyLost: number, flag
  * slow start, while it is below twice the most segments in flight.
  */
 function isCwndLimited(t: Tcb): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (r.cwndLimited) return true;
-  return t.cwnd < t.ssthresh && cwndSegs(t) < 2 * r.maxPacketsOut;
+  return t.snd.cwnd < t.snd.ssthresh && cwndSegs(t) < 2 * r.maxPacketsOut;
 }
 
 /**
@@ -97,16 +100,16 @@ function isCwndLimited(t: Tcb): boolean {
  * cwnd held data back, else the most segments that were in flight.
  */
 export function cwndValidate(t: Tcb, held: boolean): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   // tcp_write_xmit: limited when cwnd held data back, or when the flight fills it.
   const limited = held || inFlight(t) >= cwndSegs(t);
   if (
-    !seq.lt(t.sndUna, r.cwndUsageSeq) || limited ||
+    !seq.lt(t.snd.una, r.cwndUsageSeq) || limited ||
     (!r.cwndLimited && r.queue.packetsOut > r.maxPacketsOut)
   ) {
     r.cwndLimited = limited;
     r.maxPacketsOut = r.queue.packetsOut;
-    r.cwndUsageSeq = t.sndMax;
+    r.cwndUsageSeq = t.snd.max;
   }
 }
 
@@ -150,13 +153,13 @@ export function cwndReduction(
   newlyLost: number,
   flag: number,
 ): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (newlyAckedSacked <= 0 || !r.priorCwnd) return;
   r.prrDelivered += newlyAckedSacked;
   const pif = inFlight(t);
   const sndcnt = prrSendCount(
     {
-      ssthresh: Math.ceil(t.ssthresh / t.effMss),
+      ssthresh: Math.ceil(t.snd.ssthresh / t.effMss),
       inFlight: pif,
       priorCwnd: r.priorCwnd,
       delivered: r.prrDelivered,

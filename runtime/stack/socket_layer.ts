@@ -145,12 +145,12 @@ export class SocketLayer {
     if (!t) return PollEvent.POLLOUT | PollEvent.POLLHUP;
     let m = t.error ? PollEvent.POLLERR : 0;
     const closed = t.state === "CLOSE";
-    if (closed || (t.finReceived && t.finQueued)) m |= PollEvent.POLLHUP;
-    if (t.finReceived || t.readShut || closed) m |= PollEvent.POLLIN | PollEvent.POLLRDHUP;
-    if (t.recvBuf.readable > 0) m |= PollEvent.POLLIN;
+    if (closed || (t.rcv.finReceived && t.snd.finQueued)) m |= PollEvent.POLLHUP;
+    if (t.rcv.finReceived || t.rcv.readShut || closed) m |= PollEvent.POLLIN | PollEvent.POLLRDHUP;
+    if (t.rcv.buf.readable > 0) m |= PollEvent.POLLIN;
     const synced = t.state !== "SYN_SENT" && t.state !== "SYN_RECV";
     // Writable when connected with room in the send buffer; after shutdown(SHUT_WR) too.
-    if (synced && (t.finQueued || closed || t.opts.sndBuf - t.sendBuf.length > 0)) {
+    if (synced && (t.snd.finQueued || closed || t.opts.sndBuf - t.snd.buf.length > 0)) {
       m |= PollEvent.POLLOUT;
     }
     return m;
@@ -316,7 +316,7 @@ export class SocketLayer {
       }
       const st = t.state;
       if (st === "SYN_SENT" || st === "SYN_RECV") return s.nonblock ? err("EAGAIN") : undefined;
-      if ((st !== "ESTABLISHED" && st !== "CLOSE_WAIT") || t.finQueued) {
+      if ((st !== "ESTABLISHED" && st !== "CLOSE_WAIT") || t.snd.finQueued) {
         return done > 0 ? ok(done) : err("EPIPE");
       }
       done += t.write(data.subarray(done));
@@ -335,8 +335,8 @@ export class SocketLayer {
     let have = 0;
     const sofar = () => parts.length === 1 ? parts[0] : concatBytes(parts);
     const attempt = (): SysResult | undefined => {
-      if (t.recvBuf.readable > 0 && !t.readShut) {
-        const got = t.recvBuf.take(count - have);
+      if (t.rcv.buf.readable > 0 && !t.rcv.readShut) {
+        const got = t.rcv.buf.take(count - have);
         t.afterRead();
         if (!all) return ok(got);
         parts.push(got);
@@ -344,17 +344,17 @@ export class SocketLayer {
         if (have >= count) return ok(sofar());
         return s.nonblock ? ok(sofar()) : undefined;
       }
-      if (have > 0 && (t.finReceived || t.error || t.readShut || t.state === "CLOSE")) {
+      if (have > 0 && (t.rcv.finReceived || t.error || t.rcv.readShut || t.state === "CLOSE")) {
         return ok(sofar());
       }
       // Linux tcp_recvmsg: a FIN already received (SOCK_DONE) reads as EOF before any error.
-      if (t.finReceived) return ok(new Uint8Array(0));
+      if (t.rcv.finReceived) return ok(new Uint8Array(0));
       if (t.error) {
         const e = t.error;
         t.error = undefined;
         return err(e);
       }
-      if (t.finReceived || t.readShut || t.state === "CLOSE") return ok(new Uint8Array(0));
+      if (t.rcv.finReceived || t.rcv.readShut || t.state === "CLOSE") return ok(new Uint8Array(0));
       return s.nonblock ? err("EAGAIN") : undefined;
     };
     return { wait: attempt };
@@ -363,7 +363,7 @@ export class SocketLayer {
   #shutdown(s: Sock, how: "SHUT_RD" | "SHUT_WR" | "SHUT_RDWR"): SysResult {
     const t = s.tcb;
     if (!t || t.state === "SYN_SENT" || t.state === "CLOSE") return err("ENOTCONN");
-    if (how !== "SHUT_WR") t.readShut = true;
+    if (how !== "SHUT_WR") t.rcv.readShut = true;
     if (how !== "SHUT_RD") t.shutdownWrite();
     return ok(0);
   }

@@ -225,7 +225,7 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     const t = new Tcb(this, tuple, opts, this.random(), this.random());
     this.#conns.set(k, t);
     t.setState("SYN_SENT");
-    t.rcvWscale = this.profile.windowScaling ? t.ourWscale() : 0;
+    t.rcv.wscale = this.profile.windowScaling ? t.ourWscale() : 0;
     t.sendSyn();
     return t;
   }
@@ -356,8 +356,8 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     const t = new Tcb(this, tuple, { ...l.opts }, isn ?? this.random(), this.random());
     t.passive = true;
     t.segsIn++;
-    t.irs = seg.seq;
-    t.rcvNxt = seq.add(seg.seq, 1);
+    t.rcv.irs = seg.seq;
+    t.rcv.nxt = seq.add(seg.seq, 1);
     t.negotiate(seg.options, true);
     t.peerSynOptions = seg.options;
     takeWindow(t, seg, true);
@@ -402,13 +402,13 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     );
     const t = new Tcb(this, tuple, { ...l.opts }, iss, this.#cookieTsOffset(tuple));
     t.passive = true;
-    t.irs = seg.seq;
-    t.rcvNxt = seq.add(seg.seq, 1);
+    t.rcv.irs = seg.seq;
+    t.rcv.nxt = seq.add(seg.seq, 1);
     const ts = seg.options.some((o) => o.kind === "ts");
     t.negotiate(ts ? seg.options : seg.options.filter((o) => o.kind === "mss"), true);
     const options = t.synOptions(true).map((o) =>
       o.kind === "ts"
-        ? { ...o, val: encodeTsOptions(o.val, t.wscaleOk ? t.sndWscale : undefined, t.sackOk) }
+        ? { ...o, val: encodeTsOptions(o.val, t.wscaleOk ? t.snd.wscale : undefined, t.sackOk) }
         : o
     );
     t.send(SYN | ACK, iss, new Uint8Array(0), options);
@@ -453,12 +453,12 @@ export class Stack implements SocketApi, TcbHost, StackHost {
     const t = new Tcb(this, tuple, { ...l.opts }, iss, this.#cookieTsOffset(tuple));
     t.passive = true;
     t.fromCookie = true;
-    t.irs = irs;
-    t.rcvNxt = seg.seq;
+    t.rcv.irs = irs;
+    t.rcv.nxt = seg.seq;
     t.negotiate(synOptions, true);
     t.peerSynOptions = synOptions;
-    t.sndNxt = t.sndMax = seg.ack;
-    t.sndWl1 = irs;
+    t.snd.nxt = t.snd.max = seg.ack;
+    t.snd.wl1 = irs;
     this.#conns.set(this.#key(ip.dst, seg.dstPort, ip.src, seg.srcPort), t);
     t.setState("SYN_RECV");
     segmentArrives(t, seg);

@@ -1,10 +1,16 @@
 /**
  * One TCP connection of the built-in stack: the transmission control block of
- * RFC 9293 §3.3.1, its options, windows and application calls. The rest of a
- * connection lives beside it: segment arrival in `tcb_input.ts`, sending and
- * retransmission in `tcb_output.ts`, timers in `tcb_timers.ts`, congestion
- * control and loss recovery in `congestion.ts`; sockets, demultiplexing and
- * passive resets in `stack.ts`.
+ * RFC 9293 §3.3.1. Its two halves own their state, as gVisor's `snd.go` and
+ * `rcv.go` do: the `Sender` (`t.snd`: send sequence space, send buffer,
+ * congestion and RTT state) and the `Receiver` (`t.rcv`: receive sequence
+ * space, receive buffer, delayed ACKs, the advertised window). The `Tcb` keeps
+ * what belongs to the whole connection: its state, the negotiated options, the
+ * connection timers and the application calls. The rest lives beside it:
+ * segment arrival in `tcb_input.ts`, sending and retransmission in
+ * `tcb_output.ts`, timers in `tcb_timers.ts`, congestion control in
+ * `congestion_control.ts`, loss recovery in `loss_recovery.ts` (RFC) and
+ * `linux_recovery.ts` (Linux); sockets, demultiplexing and passive resets in
+ * `stack.ts`.
  *
  * State names are Linux's (`SYN_RECV`, `FIN_WAIT1`, …) so TCP_INFO and the
  * kernel target read the same. Sequence numbers are absolute; all comparison
@@ -37,13 +43,9 @@ import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import type { DropReason, RstReason } from "../wire/stack_reasons.ts";
-import { CaState } from "./ca_state.ts";
 import type { StackProfile } from "./profile.ts";
-import { RecoveryState } from "./recovery_state.ts";
-import { RecvBuffer } from "./recv_buffer.ts";
-import { SackBlocks } from "./sack_blocks.ts";
-import { SendBuffer } from "./send_buffer.ts";
-import { SeqRanges } from "./seq_ranges.ts";
+import { Receiver } from "./receiver.ts";
+import { Sender } from "./sender.ts";
 import type { TcbDriver } from "./tcb_driver.ts";
 
 /** What a connection needs from its stack. */
@@ -127,32 +129,12 @@ export class Tcb {
   /** The last ICMP error while established, reported only if the connection times out (sk_err_soft). */
   softError: ErrnoName | undefined;
 
-  // Send sequence space (RFC 9293 §3.3.1).
-  iss = 0;
-  sndUna = 0;
-  sndNxt = 0;
-  /** Highest sequence number sent plus one; `sndNxt` rewinds below it on timeout. */
-  sndMax = 0;
-  /** End of the last small (sub-MSS) segment sent, for Minshall's Nagle. */
-  sndSml = 0;
-  sndWnd = 0;
-  /** The largest window the peer has offered (RFC 9293 §3.8.6.2.1, "Fs × max window"). */
-  maxSndWnd = 0;
-  sndWl1 = 0;
-  sndWl2 = 0;
-  // Receive sequence space.
-  irs = 0;
-  rcvNxt = 0;
-  /** The right edge we last advertised, so the window never shrinks (RFC 9293 §3.8.6). */
-  rcvAdvEdge = 0;
-  /** The most we offer: the initial window (Linux grows it by autotuning, which is not modelled). */
-  rcvWndClamp = 0xffff;
+  /** The sending half: sequence space, buffer, congestion and RTT state (`sender.ts`). */
+  readonly snd: Sender;
+  /** The receiving half: sequence space, buffer, ACK state and window (`receiver.ts`). */
+  readonly rcv: Receiver;
 
   // Negotiated options.
-  sndMss: number;
-  rcvMss: number;
-  sndWscale = 0;
-  rcvWscale = 0;
   wscaleOk = false;
   tsOk = false;
   sackOk = false;
@@ -168,51 +150,6 @@ export class Tcb {
   pmtuLocked = false;
   #activeSynWnd: number | undefined;
 
-  readonly sendBuf: SendBuffer;
-  readonly recvBuf = new RecvBuffer();
-  /** Out-of-order blocks to report in our ACKs (RFC 2018). */
-  readonly sackBlocks = new SackBlocks();
-  /** What the peer has SACKed above snd.una: the scoreboard of RFC 6675 §3. */
-  readonly scoreboard = new SeqRanges();
-  /** Linux's loss recovery: the retransmission queue, PRR, undo and RACK (`linux_recovery.ts`). */
-  readonly recovery = new RecoveryState();
-  /** close()/shutdown(SHUT_WR) asked for a FIN. */
-  finQueued = false;
-  /** Sequence number of our FIN once sent. */
-  finSeq: number | undefined;
-  /** The peer's FIN was received: reads return 0 once the data is drained. */
-  finReceived = false;
-  readShut = false;
-
-  // Congestion control (RFC 5681, 6582, 6675) and retransmission (RFC 6298).
-  cwnd: number;
-  ssthresh = 0x7fffffff;
-  caState: number = CaState.OPEN;
-  dupAcks = 0;
-  /** RFC 6582 `recover` / RFC 6675 RecoveryPoint: snd.max when recovery began. */
-  recover = 0;
-  /** RFC 6675 HighRxt, as an end: retransmissions in this recovery reached here. */
-  highRxt = 0;
-  srtt = 0;
-  rttvar = 0;
-  /** Whether any RTT sample was taken (a sample may be 0 ms on a virtual clock). */
-  rttSeen = false;
-  rto: number;
-  backoff = 0;
-  retransmits = 0;
-  totalRetrans = 0;
-  /** Karn's algorithm: the one segment being timed, unless retransmitted. */
-  rttProbe: { seq: number; at: number } | undefined;
-  /** When the retransmission timer is due; the timer itself may be set earlier (it re-arms). */
-  rtoAt = 0;
-  rtoTimer: Timer | undefined;
-  /** When the retransmission timer was last (re)started: an RTO is due rto after it. */
-  rtoStart = 0;
-  /** The pending retransmission timer is a tail loss probe (RFC 8985 §7), not an RTO. */
-  probeTimer = false;
-  /** snd.nxt when the last tail loss probe went out, until an ACK covers it (tlp_high_seq). */
-  tlpHighSeq: number | undefined;
-  persistTimer: Timer | undefined;
   keepaliveTimer: Timer | undefined;
   /** Zero-window or keepalive probes sent and not answered (icsk_probes_out). */
   probesOut = 0;
@@ -220,10 +157,6 @@ export class Tcb {
   lastRecv = 0;
   /** When we last answered an invalid segment (tcp_invalid_ratelimit). */
   lastOowAck = -Infinity;
-  // Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
-  ackTimer: Timer | undefined;
-  unackedSegs = 0;
-  quickAcks: number;
   /** TIME-WAIT or FIN-WAIT-2 lifetime. */
   otherTimer: Timer | undefined;
   // Counters for TCP_INFO.
@@ -237,20 +170,10 @@ export class Tcb {
     this.tuple = tuple;
     this.opts = opts;
     const p = host.profile;
-    this.iss =
-      this.sndUna =
-      this.sndNxt =
-      this.sndMax =
-      this.sndSml =
-        iss >>> 0;
-    this.sendBuf = new SendBuffer(seq.add(iss, 1));
+    const mss = tuple.localAddr.length === 16 ? DEFAULT_MSS_V6 : DEFAULT_MSS_V4;
+    this.snd = new Sender(iss, mss, p);
+    this.rcv = new Receiver(mss, p.quickAcks);
     this.tsOffset = tsOffset >>> 0;
-    const v6 = tuple.localAddr.length === 16;
-    this.sndMss = v6 ? DEFAULT_MSS_V6 : DEFAULT_MSS_V4;
-    this.rcvMss = this.sndMss;
-    this.cwnd = p.initialCwnd * p.mss;
-    this.rto = p.rtoInitMs;
-    this.quickAcks = p.quickAcks;
     this.lastRecv = host.clock.now();
   }
 
@@ -275,23 +198,13 @@ export class Tcb {
 
   /** Payload bytes per segment once options are counted, and the path MTU. */
   get effMss(): number {
-    const mss = this.pmtu ? Math.min(this.sndMss, this.pmtu - (this.v6 ? 60 : 40)) : this.sndMss;
+    const mss = this.pmtu ? Math.min(this.snd.mss, this.pmtu - (this.v6 ? 60 : 40)) : this.snd.mss;
     return mss - (this.tsOk ? TS_ALIGNED : 0);
   }
 
   /** The timestamp clock: ms since the run started plus a random offset (RFC 7323 §5.4). */
   tsVal(): number {
     return (this.tsOffset + Math.floor(this.host.clock.now())) >>> 0;
-  }
-
-  /** Bytes sent and not yet acknowledged or rewound. */
-  get inflight(): number {
-    return seq.diff(this.sndNxt, this.sndUna);
-  }
-
-  /** RFC 5681's FlightSize: everything sent and not yet acknowledged. */
-  get flightSize(): number {
-    return seq.diff(this.sndMax, this.sndUna);
   }
 
   // --- State ---------------------------------------------------------------
@@ -315,7 +228,7 @@ export class Tcb {
 
   #teardown(): void {
     this.drive.cancelAll(this);
-    this.sendBuf.clear();
+    this.snd.buf.clear();
     this.host.removed(this);
   }
 
@@ -332,7 +245,7 @@ export class Tcb {
     if (ts && sack) out.push({ kind: "sackOk" }, tsOpt);
     else if (ts) out.push({ kind: "nop" }, { kind: "nop" }, tsOpt);
     else if (sack) out.push({ kind: "nop" }, { kind: "nop" }, { kind: "sackOk" });
-    if (ws) out.push({ kind: "nop" }, { kind: "wscale", shift: this.rcvWscale });
+    if (ws) out.push({ kind: "nop" }, { kind: "wscale", shift: this.rcv.wscale });
     return out;
   }
 
@@ -350,15 +263,15 @@ export class Tcb {
       else if (o.kind === "sackOk") sack = true;
     }
     // RFC 9293 §3.7.1: no MSS option means 536 (IPv4) or 1220 (IPv6); Linux floors a tiny one at 48.
-    if (mss !== undefined) this.sndMss = Math.max(48, Math.min(mss, this.advMss));
-    else this.sndMss = Math.min(this.sndMss, this.advMss);
+    if (mss !== undefined) this.snd.mss = Math.max(48, Math.min(mss, this.advMss));
+    else this.snd.mss = Math.min(this.snd.mss, this.advMss);
     this.wscaleOk = ws !== undefined && p.windowScaling && weOffered;
-    this.sndWscale = this.wscaleOk ? Math.min(ws!, MAX_WSCALE) : 0;
-    this.rcvWscale = this.wscaleOk ? this.ourWscale() : 0;
+    this.snd.wscale = this.wscaleOk ? Math.min(ws!, MAX_WSCALE) : 0;
+    this.rcv.wscale = this.wscaleOk ? this.ourWscale() : 0;
     this.tsOk = ts !== undefined && p.timestamps && weOffered;
     if (this.tsOk) this.tsRecent = ts!.val;
     this.sackOk = sack && p.sack && weOffered;
-    this.rcvMss = this.sndMss;
+    this.rcv.mss = this.snd.mss;
   }
 
   // --- Windows -----------------------------------------------------------------
@@ -377,7 +290,7 @@ export class Tcb {
 
   /** Receive space: half the buffer (tcp_adv_win_scale = 1), less what is queued. */
   space(): number {
-    return Math.max(0, (this.opts.rcvBuf >> 1) - this.recvBuf.readable - this.recvBuf.oooBytes);
+    return this.rcv.space(this.opts.rcvBuf);
   }
 
   /** The window on a SYN or SYN-ACK: never scaled (RFC 7323 §2.2), rounded down to whole segments. */
@@ -387,27 +300,14 @@ export class Tcb {
     if (!this.passive && this.#activeSynWnd !== undefined) return this.#activeSynWnd;
     const m = this.advMss - (this.tsOk ? TS_ALIGNED : 0);
     const w = Math.min(this.space(), 65535);
-    this.rcvWndClamp = Math.floor(w / m) * m;
-    if (!this.passive) this.#activeSynWnd = this.rcvWndClamp;
-    return this.rcvWndClamp;
+    this.rcv.wndClamp = Math.floor(w / m) * m;
+    if (!this.passive) this.#activeSynWnd = this.rcv.wndClamp;
+    return this.rcv.wndClamp;
   }
 
-  /** What the window would be now, before the never-shrink rule (receiver SWS avoidance, RFC 9293 §3.8.6.2.2). */
+  /** What the window would be now, before the never-shrink rule (`Receiver.freshWindow`). */
   freshWindow(): number {
-    const w = Math.min(this.space(), this.rcvWndClamp);
-    // Offer nothing rather than a sliver: less than a segment (or half the buffer) waits.
-    return w < Math.min(this.rcvMss, this.rcvWndClamp >> 1) ? 0 : w;
-  }
-
-  /** The window field for a non-SYN segment, scaled, and never moving the right edge left. */
-  windowField(): number {
-    const unit = 1 << this.rcvWscale;
-    let w = this.freshWindow();
-    const promised = seq.diff(this.rcvAdvEdge, this.rcvNxt);
-    if (promised > w) w = promised;
-    const field = Math.min(Math.ceil(w / unit), 0xffff);
-    this.rcvAdvEdge = seq.add(this.rcvNxt, field * unit);
-    return field;
+    return this.rcv.freshWindow(this.opts.rcvBuf);
   }
 
   // --- Output ---------------------------------------------------------------------
@@ -424,19 +324,23 @@ export class Tcb {
     let opts = options;
     if (!opts) {
       opts = this.tsOk ? [{ kind: "nop" }, { kind: "nop" }, this.#tsOption()] : [];
-      if (this.sackOk && flags & ACK && !(flags & RST) && !this.sackBlocks.empty) {
-        const blocks = this.sackBlocks.take(MAX_SACK_BLOCKS - (this.tsOk ? 1 : 0));
+      if (this.sackOk && flags & ACK && !(flags & RST) && !this.rcv.sackBlocks.empty) {
+        const blocks = this.rcv.sackBlocks.take(MAX_SACK_BLOCKS - (this.tsOk ? 1 : 0));
         opts.push({ kind: "nop" }, { kind: "nop" }, { kind: "sack", blocks });
       }
     }
     if (flags & ACK) {
-      this.host.clock.cancel(this.ackTimer);
-      this.ackTimer = undefined;
-      this.unackedSegs = 0;
+      this.host.clock.cancel(this.rcv.ackTimer);
+      this.rcv.ackTimer = undefined;
+      this.rcv.unackedSegs = 0;
     }
     // A reset without ACK answers a segment, not the connection: window 0, as Linux's tcp_v4_send_reset.
-    const window = flags & RST && !(flags & ACK) ? 0 : syn ? this.synWindow() : this.windowField();
-    if (syn) this.rcvAdvEdge = seq.add(this.rcvNxt, window);
+    const window = flags & RST && !(flags & ACK)
+      ? 0
+      : syn
+      ? this.synWindow()
+      : this.rcv.windowField(this.opts.rcvBuf);
+    if (syn) this.rcv.advEdge = seq.add(this.rcv.nxt, window);
     const t = this.tuple;
     this.segsOut++;
     if (payload.length) this.dataSegsOut++;
@@ -452,7 +356,7 @@ export class Tcb {
         srcPort: t.localPort,
         dstPort: t.remotePort,
         seq: seqNo >>> 0,
-        ack: flags & ACK ? this.rcvNxt : 0,
+        ack: flags & ACK ? this.rcv.nxt : 0,
         flags,
         window,
         urgent: 0,
@@ -468,7 +372,7 @@ export class Tcb {
 
   /** A bare ACK of everything received. */
   sendAck(): void {
-    this.send(ACK, this.sndMax, EMPTY);
+    this.send(ACK, this.snd.max, EMPTY);
   }
 
   /**
@@ -490,31 +394,26 @@ export class Tcb {
    * moved to CLOSE by then).
    */
   sendActiveReset(name: RstReason, state: string = this.state): void {
-    this.send(RST | ACK, this.sndMax, EMPTY, undefined, { name, state });
+    this.send(RST | ACK, this.snd.max, EMPTY, undefined, { name, state });
   }
 
   /** Sends our SYN (active open). */
   sendSyn(): void {
     // State first: the segment may be answered before send() returns.
     this.#synSent();
-    this.send(SYN, this.iss, EMPTY, this.synOptions(false));
+    this.send(SYN, this.snd.iss, EMPTY, this.synOptions(false));
   }
 
   /** Sends our SYN-ACK (passive open). */
   sendSynAck(): void {
     this.#synSent();
-    this.send(SYN | ACK, this.iss, EMPTY, this.synOptions(true));
+    this.send(SYN | ACK, this.snd.iss, EMPTY, this.synOptions(true));
   }
 
   #synSent(): void {
-    this.sndNxt = this.sndMax = seq.add(this.iss, 1);
-    this.rttProbe = { seq: this.sndNxt, at: this.host.clock.now() };
+    this.snd.nxt = this.snd.max = seq.add(this.snd.iss, 1);
+    this.snd.rttProbe = { seq: this.snd.nxt, at: this.host.clock.now() };
     this.drive.armRto(this);
-  }
-
-  /** Whether our FIN is acknowledged. */
-  get finAcked(): boolean {
-    return this.finSeq !== undefined && seq.gt(this.sndUna, this.finSeq);
   }
 
   /** Sends what the windows, Nagle, recovery and the FIN allow (`tcb_output.ts`). */
@@ -522,30 +421,14 @@ export class Tcb {
     this.drive.trySend(this);
   }
 
-  /** A new RTT sample in ms (RFC 6298 §2.2–2.3, with Linux's floor on the variance term). */
-  rttSample(r: number): void {
-    // tcp_update_rtt_min: a zero sample counts as one jiffy.
-    this.recovery.minRtt = Math.min(this.recovery.minRtt, r || this.profile.jiffyMs);
-    if (!this.rttSeen) {
-      this.rttSeen = true;
-      this.srtt = r;
-      this.rttvar = r / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
-    }
-    const p = this.profile;
-    this.rto = Math.min(p.rtoMaxMs, this.srtt + Math.max(4 * this.rttvar, p.rtoMinMs));
-  }
-
   // --- Application calls ---------------------------------------------------------------
 
   /** Queues data for sending; returns how many bytes fit in the send buffer. */
   write(data: Uint8Array): number {
-    const room = Math.max(0, this.opts.sndBuf - this.sendBuf.length);
+    const room = Math.max(0, this.opts.sndBuf - this.snd.buf.length);
     const n = Math.min(room, data.length);
     if (n > 0) {
-      this.sendBuf.push(n === data.length ? data : data.subarray(0, n));
+      this.snd.buf.push(n === data.length ? data : data.subarray(0, n));
       this.trySend();
     }
     return n;
@@ -559,19 +442,19 @@ export class Tcb {
   afterRead(): void {
     const s = this.state;
     if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
-    const now = Math.max(0, seq.diff(this.rcvAdvEdge, this.rcvNxt));
-    if (2 * now > this.rcvWndClamp) return;
+    const now = Math.max(0, seq.diff(this.rcv.advEdge, this.rcv.nxt));
+    if (2 * now > this.rcv.wndClamp) return;
     const fresh = this.freshWindow();
     if (fresh > 0 && fresh >= 2 * now) this.sendAck();
   }
 
   /** shutdown(SHUT_WR): queue a FIN (RFC 9293 §3.10.4). */
   shutdownWrite(): void {
-    if (this.finQueued) return;
+    if (this.snd.finQueued) return;
     if (this.state === "ESTABLISHED" || this.state === "SYN_RECV") this.setState("FIN_WAIT1");
     else if (this.state === "CLOSE_WAIT") this.setState("LAST_ACK");
     else return;
-    this.finQueued = true;
+    this.snd.finQueued = true;
     this.trySend();
   }
 
@@ -587,10 +470,10 @@ export class Tcb {
       this.setState("CLOSE");
       return;
     }
-    const unread = this.recvBuf.readable > 0 || this.recvBuf.oooBytes > 0;
+    const unread = this.rcv.buf.readable > 0 || this.rcv.buf.oooBytes > 0;
     const lingerZero = this.opts.linger?.onoff === true && this.opts.linger.linger === 0;
     if (unread || lingerZero) {
-      this.recvBuf.clear();
+      this.rcv.buf.clear();
       // tcp_close checks unread data first; linger 0 resets through tcp_disconnect.
       const why = unread ? "TCP_ABORT_ON_CLOSE" : "TCP_STATE";
       if (s !== "SYN_RECV" || !this.passive) this.sendActiveReset(why, "CLOSE");

@@ -63,10 +63,10 @@ export function timeWaitReuse(t: Tcb, seg: TcpFields): number | undefined {
     t.host.drop("TCP_RFC7323_TW_PAWS"); // tcp_timewait_state_process
     return undefined;
   }
-  const newer = seq.gt(seg.seq, t.rcvNxt) ||
+  const newer = seq.gt(seg.seq, t.rcv.nxt) ||
     (t.tsOk && ts !== undefined && seq.gt(ts.val, t.tsRecent));
   if (!newer) return undefined;
-  return seq.add(t.sndMax, 65535 + 2) || 1;
+  return seq.add(t.snd.max, 65535 + 2) || 1;
 }
 
 function tsOf(seg: TcpFields): { val: number; ecr: number } | undefined {
@@ -92,10 +92,10 @@ function resetFor(
 function synSent(t: Tcb, seg: TcpFields): void {
   const f = seg.flags;
   if (f & ACK) {
-    if (seq.le(seg.ack, t.iss) || seq.gt(seg.ack, t.sndMax)) {
+    if (seq.le(seg.ack, t.snd.iss) || seq.gt(seg.ack, t.snd.max)) {
       // Linux: "Previous FIN/ACK or RST/ACK might be ignored": before any retransmission,
       // try the SYN again almost at once (TCP_TIMEOUT_MIN, 2 jiffies).
-      if (t.retransmits === 0) rtoIn(t, TIMEOUT_MIN_MS);
+      if (t.snd.retransmits === 0) rtoIn(t, TIMEOUT_MIN_MS);
       if (!(f & RST)) resetFor(t, seg, "TCP_INVALID_ACK_SEQUENCE");
       else t.host.drop("TCP_INVALID_ACK_SEQUENCE");
       return;
@@ -108,16 +108,18 @@ function synSent(t: Tcb, seg: TcpFields): void {
     return;
   }
   if (!(f & SYN)) return t.host.drop("TCP_FLAGS");
-  t.irs = seg.seq;
-  t.rcvNxt = t.rcvAdvEdge = seq.add(seg.seq, 1);
+  t.rcv.irs = seg.seq;
+  t.rcv.nxt = t.rcv.advEdge = seq.add(seg.seq, 1);
   t.negotiate(seg.options, true);
-  t.rcvMss = Math.min(536, t.effMss);
+  t.rcv.mss = Math.min(536, t.effMss);
   takeWindow(t, seg, true);
   if (f & ACK) {
-    t.sndUna = seg.ack;
-    if (t.retransmits === 0 && t.rttProbe) t.rttSample(t.host.clock.now() - t.rttProbe.at);
-    t.rttProbe = undefined;
-    t.retransmits = t.backoff = 0;
+    t.snd.una = seg.ack;
+    if (t.snd.retransmits === 0 && t.snd.rttProbe) {
+      t.snd.rttSample(t.host.clock.now() - t.snd.rttProbe.at, t.profile);
+    }
+    t.snd.rttProbe = undefined;
+    t.snd.retransmits = t.snd.backoff = 0;
     restartRto(t);
     t.setState("ESTABLISHED");
     t.sendAck();
@@ -138,16 +140,16 @@ function synRecvSyn(t: Tcb, seg: TcpFields): void {
   if (!(seg.flags & ACK)) {
     // The request sock answers and the SYN goes unremarked (NOT_SPECIFIED).
     if (t.passive) t.host.drop("NOT_SPECIFIED");
-    t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
+    t.send(SYN | ACK, t.snd.iss, EMPTY, t.synOptions(true));
     return;
   }
-  if (t.passive || seg.ack !== t.sndMax) {
+  if (t.passive || seg.ack !== t.snd.max) {
     t.sendOowAck(true);
     return;
   }
-  t.sndUna = seg.ack;
+  t.snd.una = seg.ack;
   takeWindow(t, seg, true);
-  t.retransmits = t.backoff = 0;
+  t.snd.retransmits = t.snd.backoff = 0;
   restartRto(t);
   t.setState("ESTABLISHED");
   // Linux then sees the SYN's sequence number again, below rcv.nxt: a duplicate,
@@ -168,15 +170,15 @@ function pawsDrop(t: Tcb, seg: TcpFields, tsVal: number): DropReason | undefined
   const f = seg.flags;
   if (!t.profile.disorderedAcks) return "TCP_RFC7323_PAWS";
   if (!(f & ACK) || seg.payload.length > 0 || f & (SYN | FIN)) return "TCP_RFC7323_PAWS";
-  if (seg.seq !== t.rcvNxt) {
-    return seq.lt(seg.seq, t.rcvNxt) ? "TCP_RFC7323_PAWS_ACK" : "TCP_RFC7323_PAWS";
+  if (seg.seq !== t.rcv.nxt) {
+    return seq.lt(seg.seq, t.rcv.nxt) ? "TCP_RFC7323_PAWS_ACK" : "TCP_RFC7323_PAWS";
   }
-  if (seg.ack !== t.sndUna) return "TCP_RFC7323_PAWS";
-  const win = seg.window << t.sndWscale;
-  const mayUpdate = seq.gt(seg.ack, t.sndUna) || seq.gt(seg.seq, t.sndWl1) ||
-    (seg.seq === t.sndWl1 && (win > t.sndWnd || win === 0));
+  if (seg.ack !== t.snd.una) return "TCP_RFC7323_PAWS";
+  const win = seg.window << t.snd.wscale;
+  const mayUpdate = seq.gt(seg.ack, t.snd.una) || seq.gt(seg.seq, t.snd.wl1) ||
+    (seg.seq === t.snd.wl1 && (win > t.snd.wnd || win === 0));
   if (mayUpdate) return "TCP_RFC7323_PAWS";
-  if (seq.diff(t.tsRecent, tsVal) > (t.rto * 1200) / 1000) return "TCP_RFC7323_PAWS";
+  if (seq.diff(t.tsRecent, tsVal) > (t.snd.rto * 1200) / 1000) return "TCP_RFC7323_PAWS";
   return undefined;
 }
 
@@ -186,24 +188,24 @@ function pawsDrop(t: Tcb, seg: TcpFields, tsVal: number): DropReason | undefined
  * before, an old pure segment, or data into a closed window.
  */
 function unacceptable(t: Tcb, seg: TcpFields, len: number): DropReason {
-  const wnd = Math.max(0, seq.diff(t.rcvAdvEdge, t.rcvNxt));
-  if (len > 0 && wnd === 0 && seg.seq === t.rcvNxt) {
+  const wnd = Math.max(0, seq.diff(t.rcv.advEdge, t.rcv.nxt));
+  if (len > 0 && wnd === 0 && seg.seq === t.rcv.nxt) {
     // tcp_sequence takes a segment past the window only while nothing waits to be read.
-    return t.recvBuf.readable > 0 ? "TCP_INVALID_END_SEQUENCE" : "TCP_ZEROWINDOW";
+    return t.rcv.buf.readable > 0 ? "TCP_INVALID_END_SEQUENCE" : "TCP_ZEROWINDOW";
   }
-  if (seq.gt(seg.seq, t.rcvNxt)) return "TCP_INVALID_SEQUENCE";
-  if (len > 0 && seq.le(seq.add(seg.seq, len), t.rcvNxt)) return "TCP_OLD_DATA";
+  if (seq.gt(seg.seq, t.rcv.nxt)) return "TCP_INVALID_SEQUENCE";
+  if (len > 0 && seq.le(seq.add(seg.seq, len), t.rcv.nxt)) return "TCP_OLD_DATA";
   return "TCP_OLD_SEQUENCE";
 }
 
 function acceptable(t: Tcb, seg: TcpFields, segLen: number): boolean {
-  const wnd = Math.max(0, seq.diff(t.rcvAdvEdge, t.rcvNxt));
+  const wnd = Math.max(0, seq.diff(t.rcv.advEdge, t.rcv.nxt));
   if (segLen === 0) {
-    return wnd === 0 ? seg.seq === t.rcvNxt : seq.inWindow(seg.seq, t.rcvNxt, wnd);
+    return wnd === 0 ? seg.seq === t.rcv.nxt : seq.inWindow(seg.seq, t.rcv.nxt, wnd);
   }
   if (wnd === 0) return false;
-  return seq.inWindow(seg.seq, t.rcvNxt, wnd) ||
-    seq.inWindow(seq.add(seg.seq, segLen - 1), t.rcvNxt, wnd);
+  return seq.inWindow(seg.seq, t.rcv.nxt, wnd) ||
+    seq.inWindow(seq.add(seg.seq, segLen - 1), t.rcv.nxt, wnd);
 }
 
 /**
@@ -218,7 +220,7 @@ function synchronized(t: Tcb, seg: TcpFields): void {
   if (t.state === "TIME_WAIT" && f & ACK && !(f & RST)) enterTimeWait(t);
   if (timestampCheck(t, seg, ts)) return;
   if (timeWaitFin(t, seg)) return;
-  if (t.state === "SYN_RECV" && f & SYN && !(f & RST) && seg.seq === t.irs) {
+  if (t.state === "SYN_RECV" && f & SYN && !(f & RST) && seg.seq === t.rcv.irs) {
     synRecvSyn(t, seg);
     return;
   }
@@ -262,7 +264,7 @@ function timestampCheck(t: Tcb, seg: TcpFields, ts: { val: number } | undefined)
 /** A retransmitted FIN in TIME-WAIT: our last ACK was lost. ACK again and restart the 2MSL wait. */
 function timeWaitFin(t: Tcb, seg: TcpFields): boolean {
   if (t.state !== "TIME_WAIT" || !(seg.flags & FIN)) return false;
-  if (seq.add(seg.seq, seg.payload.length + 1) !== t.rcvNxt) return false;
+  if (seq.add(seg.seq, seg.payload.length + 1) !== t.rcv.nxt) return false;
   t.sendAck();
   enterTimeWait(t);
   return true;
@@ -276,7 +278,7 @@ function sequenceCheck(t: Tcb, seg: TcpFields): boolean {
   if (seg.flags & RST) return true;
   // RFC 2883: data wholly below rcv.nxt is a duplicate; report it with a D-SACK.
   const end = seq.add(seg.seq, len);
-  if (len > 0 && seq.le(end, t.rcvNxt)) dsack(t, seg.seq, end);
+  if (len > 0 && seq.le(end, t.rcv.nxt)) dsack(t, seg.seq, end);
   invalidAck(t, seg);
   return true;
 }
@@ -287,14 +289,14 @@ function sequenceCheck(t: Tcb, seg: TcpFields): boolean {
  * tcp_replace_ts_recent).
  */
 function rememberTimestamp(t: Tcb, seg: TcpFields, ts: { val: number } | undefined): void {
-  if (t.tsOk && ts && seq.le(seg.seq, t.rcvNxt) && !seq.lt(ts.val, t.tsRecent)) {
+  if (t.tsOk && ts && seq.le(seg.seq, t.rcv.nxt) && !seq.lt(ts.val, t.tsRecent)) {
     t.tsRecent = ts.val;
   }
 }
 
 /** Second: RST. RFC 5961 §3.2 resets only on an exact match; in-window otherwise gets a challenge ACK. */
 function resetCheck(t: Tcb, seg: TcpFields): void {
-  if (t.profile.challengeAcks && seg.seq !== t.rcvNxt) {
+  if (t.profile.challengeAcks && seg.seq !== t.rcv.nxt) {
     t.host.drop("TCP_RESET");
     t.sendOowAck(true);
     return;
@@ -321,13 +323,13 @@ function ackCheck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | und
     return true;
   }
   if (t.state === "SYN_RECV" && synRecvAck(t, seg)) return true;
-  if (seq.gt(seg.ack, t.sndMax)) {
+  if (seq.gt(seg.ack, t.snd.max)) {
     t.host.drop("TCP_ACK_UNSENT_DATA");
     invalidAck(t, seg); // RFC 9293: an ACK for something not yet sent
     return true;
   }
   // RFC 5961 §5.2: an ACK older than snd.una − MAX.SND.WND is a blind injection; challenge it.
-  if (seq.lt(seg.ack, seq.add(t.sndUna, -t.maxSndWnd))) {
+  if (seq.lt(seg.ack, seq.add(t.snd.una, -t.snd.maxWnd))) {
     t.host.drop("TCP_TOO_OLD_ACK");
     t.sendOowAck(true);
     return true;
@@ -335,14 +337,14 @@ function ackCheck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | und
   t.probesOut = 0;
   if (t.profile.recovery === "linux") {
     const notDup = seg.payload.length > 0 || (f & (SYN | FIN)) !== 0 ||
-      seg.window << t.sndWscale !== t.sndWnd;
+      seg.window << t.snd.wscale !== t.snd.wnd;
     linuxAck(t, seg.ack, seg.options, ts, notDup);
   } else {
     const sacked = sackArrived(t, seg.ack, seg.options);
-    if (seq.gt(seg.ack, t.sndUna)) newAck(t, seg.ack, ts);
+    if (seq.gt(seg.ack, t.snd.una)) newAck(t, seg.ack, ts);
     else if (
-      seg.ack === t.sndUna && t.sndMax !== t.sndUna && seg.payload.length === 0 &&
-      !(f & (SYN | FIN)) && (seg.window << t.sndWscale === t.sndWnd || sacked > 0)
+      seg.ack === t.snd.una && t.snd.max !== t.snd.una && seg.payload.length === 0 &&
+      !(f & (SYN | FIN)) && (seg.window << t.snd.wscale === t.snd.wnd || sacked > 0)
     ) dupAck(t);
   }
   updateWindow(t, seg);
@@ -354,7 +356,7 @@ function ackCheck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | und
  * it does not: a bad ACK is reset; a full accept queue drops it.
  */
 function synRecvAck(t: Tcb, seg: TcpFields): boolean {
-  if (!seq.gt(seg.ack, t.sndUna) || seq.gt(seg.ack, t.sndMax)) {
+  if (!seq.gt(seg.ack, t.snd.una) || seq.gt(seg.ack, t.snd.max)) {
     // A request sock hands a bad ACK back to its listener (tcp_check_req), which refuses it
     // as TCP_FLAGS; a simultaneous open's socket refuses it as TCP_OLD_ACK.
     if (t.passive) resetFor(t, seg, "TCP_FLAGS", "LISTEN");
@@ -376,7 +378,7 @@ function synRecvAck(t: Tcb, seg: TcpFields): boolean {
     return true;
   }
   takeWindow(t, seg, true);
-  t.rcvMss = Math.min(536, t.effMss);
+  t.rcv.mss = Math.min(536, t.effMss);
   // Linux's SYN-ACKs go out from the request sock; the child socket's
   // tcpi_segs_out starts at 0 (its segs_in counts the SYN and this ACK).
   if (t.passive) t.segsOut = 0;
@@ -391,24 +393,26 @@ function synRecvAck(t: Tcb, seg: TcpFields): boolean {
  * the largest seen so far.
  */
 export function takeWindow(t: Tcb, seg: TcpFields, first: boolean): void {
-  t.sndWnd = seg.flags & SYN ? seg.window : seg.window << t.sndWscale;
-  t.maxSndWnd = first ? t.sndWnd : Math.max(t.maxSndWnd, t.sndWnd);
-  t.sndWl1 = seg.seq;
-  t.sndWl2 = seg.ack;
+  t.snd.wnd = seg.flags & SYN ? seg.window : seg.window << t.snd.wscale;
+  t.snd.maxWnd = first ? t.snd.wnd : Math.max(t.snd.maxWnd, t.snd.wnd);
+  t.snd.wl1 = seg.seq;
+  t.snd.wl2 = seg.ack;
 }
 
 /** RFC 9293 §3.10.7.4 fifth: the window moves only with a segment newer than the last that set it. */
 function updateWindow(t: Tcb, seg: TcpFields): void {
-  if (!seq.le(t.sndUna, seg.ack)) return;
-  if (!(seq.lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seq.le(t.sndWl2, seg.ack)))) return;
+  if (!seq.le(t.snd.una, seg.ack)) return;
+  if (!(seq.lt(t.snd.wl1, seg.seq) || (t.snd.wl1 === seg.seq && seq.le(t.snd.wl2, seg.ack)))) {
+    return;
+  }
   takeWindow(t, seg, false);
   // The window opened: stop probing it (Linux tcp_ack_probe).
-  if (t.persistTimer && seq.gt(seq.add(t.sndUna, t.sndWnd), t.sndNxt)) stopPersist(t);
+  if (t.snd.persistTimer && seq.gt(seq.add(t.snd.una, t.snd.wnd), t.snd.nxt)) stopPersist(t);
 }
 
 /** What our FIN's acknowledgment does to FIN-WAIT-1, CLOSING and LAST-ACK; true once CLOSED. */
 function finAcked(t: Tcb): boolean {
-  if (!t.finAcked) return false;
+  if (!t.snd.finAcked) return false;
   switch (t.state) {
     case "FIN_WAIT1":
       t.setState("FIN_WAIT2");
@@ -431,7 +435,7 @@ function segmentText(t: Tcb, seg: TcpFields): void {
   if (len === 0 && !fin) return;
   const s = t.state;
   if (s !== "ESTABLISHED" && s !== "FIN_WAIT1" && s !== "FIN_WAIT2") return;
-  if (t.orphan && len > 0 && seq.gt(seq.add(seg.seq, len), t.rcvNxt)) {
+  if (t.orphan && len > 0 && seq.gt(seq.add(seg.seq, len), t.rcv.nxt)) {
     // New data for a socket the application closed: Linux resets (TCPAbortOnData), after
     // tcp_reset has set CLOSE.
     resetFor(t, seg, "TCP_ABORT_ON_DATA", "CLOSE");
@@ -440,30 +444,30 @@ function segmentText(t: Tcb, seg: TcpFields): void {
   }
   let start = seg.seq;
   let data = seg.payload;
-  if (seq.lt(start, t.rcvNxt)) {
-    const dup = Math.min(data.length, seq.diff(t.rcvNxt, start));
+  if (seq.lt(start, t.rcv.nxt)) {
+    const dup = Math.min(data.length, seq.diff(t.rcv.nxt, start));
     if (dup > 0) dsack(t, start, seq.add(start, dup));
     data = data.subarray(dup);
-    start = t.rcvNxt;
+    start = t.rcv.nxt;
   }
-  const room = seq.diff(t.rcvAdvEdge, start);
+  const room = seq.diff(t.rcv.advEdge, start);
   if (data.length > room) {
     data = data.subarray(0, Math.max(0, room));
     fin = false; // the FIN lies beyond the window
   }
-  if (len >= t.rcvMss) t.rcvMss = Math.min(len, t.advMss);
-  if (start !== t.rcvNxt) return outOfOrder(t, start, data, fin);
-  const gap = t.recvBuf.oooBytes > 0;
-  t.rcvNxt = t.recvBuf.append(t.rcvNxt, copy(data));
+  if (len >= t.rcv.mss) t.rcv.mss = Math.min(len, t.advMss);
+  if (start !== t.rcv.nxt) return outOfOrder(t, start, data, fin);
+  const gap = t.rcv.buf.oooBytes > 0;
+  t.rcv.nxt = t.rcv.buf.append(t.rcv.nxt, copy(data));
   if (gap) {
-    const d = t.recvBuf.drain(t.rcvNxt);
-    t.rcvNxt = d.next;
+    const d = t.rcv.buf.drain(t.rcv.nxt);
+    t.rcv.nxt = d.next;
     fin ||= d.fin;
-    t.sackBlocks.advance(t.rcvNxt);
+    t.rcv.sackBlocks.advance(t.rcv.nxt);
   }
-  if (fin) finArrives(t, len >= t.rcvMss, gap);
+  if (fin) finArrives(t, len >= t.rcv.mss, gap);
   else if (gap) t.sendAck(); // filling a hole is ACKed at once
-  else if (data.length) ackData(t, len >= t.rcvMss);
+  else if (data.length) ackData(t, len >= t.rcv.mss);
   else if (len > 0) t.sendAck(); // all of it was a duplicate: ACK at once, with its D-SACK
 }
 
@@ -471,19 +475,19 @@ function segmentText(t: Tcb, seg: TcpFields): void {
 function outOfOrder(t: Tcb, start: number, data: Uint8Array, fin: boolean): void {
   if (data.length || fin) {
     const end = seq.add(start, data.length);
-    if (t.recvBuf.holds(start, end)) {
+    if (t.rcv.buf.holds(start, end)) {
       // tcp_data_queue_ofo: wholly inside a segment already queued.
       t.host.drop("TCP_OFOMERGE");
       dsack(t, start, end);
-    } else t.recvBuf.store(start, copy(data), fin);
-    if (data.length) t.sackBlocks.received(start, end);
+    } else t.rcv.buf.store(start, copy(data), fin);
+    if (data.length) t.rcv.sackBlocks.received(start, end);
   }
   t.sendAck();
 }
 
 /** RFC 2883: the next ACK reports `[s, e)` as received twice. */
 function dsack(t: Tcb, s: number, e: number): void {
-  if (t.sackOk && t.profile.dsack) t.sackBlocks.duplicate(s, e);
+  if (t.sackOk && t.profile.dsack) t.rcv.sackBlocks.duplicate(s, e);
 }
 
 /**
@@ -515,7 +519,7 @@ function rstArrives(t: Tcb): void {
     case "FIN_WAIT1":
     case "FIN_WAIT2":
     case "CLOSE_WAIT":
-      t.recvBuf.clear();
+      t.rcv.buf.clear();
       // Linux tcp_reset: the peer already closed its half in CLOSE-WAIT, so EPIPE.
       t.abort(t.state === "CLOSE_WAIT" ? "EPIPE" : "ECONNRESET");
       return;
@@ -529,8 +533,8 @@ function rstArrives(t: Tcb): void {
  * `fullSized`: it came with a full segment; `now`: it filled a hole.
  */
 function finArrives(t: Tcb, fullSized: boolean, now: boolean): void {
-  t.rcvNxt = seq.add(t.rcvNxt, 1);
-  t.finReceived = true;
+  t.rcv.nxt = seq.add(t.rcv.nxt, 1);
+  t.rcv.finReceived = true;
   switch (t.state) {
     case "SYN_RECV":
     case "ESTABLISHED":
@@ -540,7 +544,7 @@ function finArrives(t: Tcb, fullSized: boolean, now: boolean): void {
     case "FIN_WAIT1":
       // A simultaneous close: ACK at once, CLOSING until our FIN is acknowledged.
       t.sendAck();
-      if (t.finAcked) enterTimeWait(t);
+      if (t.snd.finAcked) enterTimeWait(t);
       else t.setState("CLOSING");
       return;
     case "FIN_WAIT2":

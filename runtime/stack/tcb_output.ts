@@ -30,91 +30,93 @@ function sending(t: Tcb): boolean {
  * the loss edge count, and so do lost bytes already retransmitted.
  */
 export function pipe(t: Tcb): number {
-  const sb = t.scoreboard;
+  const sb = t.snd.scoreboard;
   const edge = lossEdge(t);
-  const rxt = seq.min(seq.max(t.highRxt, t.sndUna), edge);
-  return sb.uncovered(t.sndUna, rxt) + sb.uncovered(edge, t.sndMax);
+  const rxt = seq.min(seq.max(t.snd.highRxt, t.snd.una), edge);
+  return sb.uncovered(t.snd.una, rxt) + sb.uncovered(edge, t.snd.max);
 }
 
 /** How many more bytes the congestion window lets out. */
 function cwndRoom(t: Tcb): number {
   // Linux tcp_cwnd_test: cwnd less tcp_packets_in_flight, in segments.
-  if (t.profile.recovery === "linux") return t.cwnd - inFlight(t) * t.effMss;
-  if (t.caState === CaState.RECOVERY && t.sackOk) return t.cwnd - pipe(t);
-  let cwnd = t.cwnd;
+  if (t.profile.recovery === "linux") return t.snd.cwnd - inFlight(t) * t.effMss;
+  if (t.snd.caState === CaState.RECOVERY && t.sackOk) return t.snd.cwnd - pipe(t);
+  let cwnd = t.snd.cwnd;
   // RFC 3042 limited transmit: the first two duplicate ACKs may each release one new segment.
-  if (t.caState === CaState.DISORDER) cwnd += Math.min(t.dupAcks, 2) * t.effMss;
-  return cwnd - t.inflight;
+  if (t.snd.caState === CaState.DISORDER) cwnd += Math.min(t.snd.dupAcks, 2) * t.effMss;
+  return cwnd - t.snd.inflight;
 }
 
 /** Sends what the windows, Nagle (RFC 9293 §3.7.4), recovery and the FIN allow. */
 export function trySend(t: Tcb): void {
   if (!sending(t)) return;
   const mss = t.effMss;
-  if (t.caState === CaState.RECOVERY && t.sackOk && t.profile.recovery === "rfc6675") {
+  if (t.snd.caState === CaState.RECOVERY && t.sackOk && t.profile.recovery === "rfc6675") {
     sackRetransmit(t, mss);
   }
   let sentNew = false, cwndLimited = false;
   for (;;) {
     // Going back after a timeout, skip what the peer has SACKed since (Linux tcp_xmit_retransmit_queue).
-    if (t.sackOk && seq.lt(t.sndNxt, t.sndMax) && t.scoreboard.has(t.sndNxt)) {
-      const dataEnd = seq.add(t.sendBuf.seq, t.sendBuf.length);
-      t.sndNxt = seq.min(t.scoreboard.nextUncovered(t.sndNxt), dataEnd);
+    if (t.sackOk && seq.lt(t.snd.nxt, t.snd.max) && t.snd.scoreboard.has(t.snd.nxt)) {
+      const dataEnd = seq.add(t.snd.buf.seq, t.snd.buf.length);
+      t.snd.nxt = seq.min(t.snd.scoreboard.nextUncovered(t.snd.nxt), dataEnd);
     }
-    const offset = seq.diff(t.sndNxt, t.sendBuf.seq);
-    const avail = t.sendBuf.length - offset;
+    const offset = seq.diff(t.snd.nxt, t.snd.buf.seq);
+    const avail = t.snd.buf.length - offset;
     if (avail > 0) {
-      const rwnd = seq.diff(seq.add(t.sndUna, t.sndWnd), t.sndNxt);
+      const rwnd = seq.diff(seq.add(t.snd.una, t.snd.wnd), t.snd.nxt);
       const room = cwndRoom(t);
       const n = Math.min(avail, mss, rwnd, room);
       if (room <= 0) cwndLimited = true;
       if (n <= 0) {
-        if (rwnd <= 0 && t.sndNxt === t.sndUna) t.drive.armPersist(t);
+        if (rwnd <= 0 && t.snd.nxt === t.snd.una) t.drive.armPersist(t);
         break;
       }
       // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1), with Fs = 1/2.
-      if (n < mss && n < avail && n < t.maxSndWnd >> 1) {
-        if (t.sndNxt === t.sndUna) t.drive.armPersist(t);
+      if (n < mss && n < avail && n < t.snd.maxWnd >> 1) {
+        if (t.snd.nxt === t.snd.una) t.drive.armPersist(t);
         break;
       }
-      const rewound = seq.lt(t.sndNxt, t.sndMax);
+      const rewound = seq.lt(t.snd.nxt, t.snd.max);
       if (!rewound) sentNew = true;
       if (n < mss && !rewound) {
         // TCP_CORK holds partial segments until uncorked, or until the probe timer
         // sends them (Linux's 200 ms ceiling: tcp_check_probe_timer, tcp_write_wakeup).
         if (t.opts.cork) {
-          if (t.sndNxt === t.sndUna) t.drive.armPersist(t);
+          if (t.snd.nxt === t.snd.una) t.drive.armPersist(t);
           break;
         }
         // Nagle with Minshall's change, as Linux: hold a small segment only
         // while an earlier small one is unacknowledged.
-        if (!t.opts.nodelay && seq.gt(t.sndSml, t.sndUna)) break;
+        if (!t.opts.nodelay && seq.gt(t.snd.sml, t.snd.una)) break;
       }
       const last = n === avail;
-      const fin = last && t.finQueued;
+      const fin = last && t.snd.finQueued;
       const flags = ACK | (last ? PSH : 0) | (fin ? FIN : 0);
-      const at = t.sndNxt;
-      t.send(flags, at, t.sendBuf.read(offset, n));
-      if (rewound) t.totalRetrans++;
-      else if (!t.rttProbe) t.rttProbe = { seq: seq.add(at, n), at: t.host.clock.now() };
-      t.sndNxt = seq.add(at, n + (fin ? 1 : 0));
-      if (n < mss) t.sndSml = seq.add(at, n);
-      if (fin) t.finSeq = seq.add(at, n);
-      if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+      const at = t.snd.nxt;
+      t.send(flags, at, t.snd.buf.read(offset, n));
+      if (rewound) t.snd.totalRetrans++;
+      else if (!t.snd.rttProbe) t.snd.rttProbe = { seq: seq.add(at, n), at: t.host.clock.now() };
+      t.snd.nxt = seq.add(at, n + (fin ? 1 : 0));
+      if (n < mss) t.snd.sml = seq.add(at, n);
+      if (fin) t.snd.finSeq = seq.add(at, n);
+      if (seq.gt(t.snd.nxt, t.snd.max)) t.snd.max = t.snd.nxt;
       t.drive.armRto(t);
       continue;
     }
-    if (t.finQueued && (t.finSeq === undefined || seq.lt(t.sndNxt, seq.add(t.finSeq, 1)))) {
-      const at = t.sndNxt;
-      if (seq.lt(at, t.sndMax)) t.totalRetrans++;
+    if (
+      t.snd.finQueued && (t.snd.finSeq === undefined || seq.lt(t.snd.nxt, seq.add(t.snd.finSeq, 1)))
+    ) {
+      const at = t.snd.nxt;
+      if (seq.lt(at, t.snd.max)) t.snd.totalRetrans++;
       t.send(FIN | ACK, at, EMPTY);
-      if (!seq.lt(at, t.sndMax)) {
+      if (!seq.lt(at, t.snd.max)) {
         sentNew = true;
         t.finAlone = true;
       }
-      t.finSeq = at;
-      t.sndNxt = seq.add(at, 1);
-      if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+      t.snd.finSeq = at;
+      t.snd.nxt = seq.add(at, 1);
+      if (seq.gt(t.snd.nxt, t.snd.max)) t.snd.max = t.snd.nxt;
       t.drive.armRto(t);
     }
     break;
@@ -130,20 +132,21 @@ export function trySend(t: Tcb): void {
  * Returns the sequence space it covered.
  */
 export function retransmit(t: Tcb, at: number, max: number): number {
-  const stop = t.scoreboard.nextStart(at);
-  let end = seq.min(t.sndMax, seq.add(at, max));
+  const stop = t.snd.scoreboard.nextStart(at);
+  let end = seq.min(t.snd.max, seq.add(at, max));
   if (stop !== undefined) end = seq.min(end, stop);
-  const dataEnd = seq.add(t.sendBuf.seq, t.sendBuf.length);
+  const dataEnd = seq.add(t.snd.buf.seq, t.snd.buf.length);
   const n = Math.max(0, seq.diff(seq.min(end, dataEnd), at));
-  const fin = t.finSeq !== undefined && seq.add(at, n) === t.finSeq && seq.gt(end, t.finSeq);
+  const fin = t.snd.finSeq !== undefined && seq.add(at, n) === t.snd.finSeq &&
+    seq.gt(end, t.snd.finSeq);
   if (n === 0 && !fin) return 0;
   const last = seq.add(at, n) === dataEnd;
   const flags = ACK | (fin ? FIN : 0) | (n && last ? PSH : 0);
-  const payload = n ? t.sendBuf.read(seq.diff(at, t.sendBuf.seq), n) : EMPTY;
+  const payload = n ? t.snd.buf.read(seq.diff(at, t.snd.buf.seq), n) : EMPTY;
   t.send(flags, at, payload);
-  t.totalRetrans++;
+  t.snd.totalRetrans++;
   // Karn: no RTT sample from anything sent twice.
-  if (t.rttProbe && seq.gt(t.rttProbe.seq, at)) t.rttProbe = undefined;
+  if (t.snd.rttProbe && seq.gt(t.snd.rttProbe.seq, at)) t.snd.rttProbe = undefined;
   t.drive.armRto(t);
   return n + (fin ? 1 : 0);
 }
@@ -151,13 +154,13 @@ export function retransmit(t: Tcb, at: number, max: number): number {
 /** RFC 6675 §5 step (C): while pipe leaves room, retransmit lost holes, lowest first (NextSeg rule 1). */
 function sackRetransmit(t: Tcb, mss: number): void {
   for (;;) {
-    if (t.cwnd - pipe(t) < mss) return;
+    if (t.snd.cwnd - pipe(t) < mss) return;
     const edge = lossEdge(t);
-    const at = t.scoreboard.nextUncovered(seq.max(t.highRxt, t.sndUna));
+    const at = t.snd.scoreboard.nextUncovered(seq.max(t.snd.highRxt, t.snd.una));
     if (!seq.lt(at, edge)) return;
     const n = retransmit(t, at, mss);
     if (n === 0) return;
-    t.highRxt = seq.add(at, n);
+    t.snd.highRxt = seq.add(at, n);
   }
 }
 
@@ -166,8 +169,8 @@ function sackRetransmit(t: Tcb, mss: number): void {
  * if it was not acknowledged (after a timeout, or when the MSS shrank).
  */
 export function rewind(t: Tcb): void {
-  t.sndNxt = t.sndUna;
-  if (t.finSeq !== undefined && seq.le(t.sndUna, t.finSeq)) t.finSeq = undefined;
+  t.snd.nxt = t.snd.una;
+  if (t.snd.finSeq !== undefined && seq.le(t.snd.una, t.snd.finSeq)) t.snd.finSeq = undefined;
 }
 
 /**
@@ -178,7 +181,7 @@ export function rewind(t: Tcb): void {
 export function sendProbe(t: Tcb): void {
   // Linux tcp_write_wakeup: new data when the window has room for any (corked
   // or silly-window-held bytes), else an ACK one byte behind snd.una.
-  if (!sendNewSegment(t)) t.send(ACK, seq.add(t.sndUna, -1), EMPTY);
+  if (!sendNewSegment(t)) t.send(ACK, seq.add(t.snd.una, -1), EMPTY);
 }
 
 /**
@@ -186,20 +189,20 @@ export function sendProbe(t: Tcb): void {
  * peer's window has room for any of it. Returns whether it did.
  */
 export function sendNewSegment(t: Tcb): boolean {
-  if (seq.lt(t.sndNxt, t.sndMax)) return false;
-  const offset = seq.diff(t.sndNxt, t.sendBuf.seq);
-  const avail = t.sendBuf.length - offset;
-  const rwnd = seq.diff(seq.add(t.sndUna, t.sndWnd), t.sndNxt);
+  if (seq.lt(t.snd.nxt, t.snd.max)) return false;
+  const offset = seq.diff(t.snd.nxt, t.snd.buf.seq);
+  const avail = t.snd.buf.length - offset;
+  const rwnd = seq.diff(seq.add(t.snd.una, t.snd.wnd), t.snd.nxt);
   if (avail <= 0 || rwnd <= 0) return false;
   const n = Math.min(avail, t.effMss, rwnd);
-  const at = t.sndNxt;
-  const fin = n === avail && t.finQueued;
-  t.send(ACK | PSH | (fin ? FIN : 0), at, t.sendBuf.read(offset, n));
-  t.rttProbe ??= { seq: seq.add(at, n), at: t.host.clock.now() };
-  t.sndNxt = seq.add(at, n + (fin ? 1 : 0));
-  if (fin) t.finSeq = seq.add(at, n);
-  if (n < t.effMss) t.sndSml = seq.add(at, n);
-  if (seq.gt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+  const at = t.snd.nxt;
+  const fin = n === avail && t.snd.finQueued;
+  t.send(ACK | PSH | (fin ? FIN : 0), at, t.snd.buf.read(offset, n));
+  t.snd.rttProbe ??= { seq: seq.add(at, n), at: t.host.clock.now() };
+  t.snd.nxt = seq.add(at, n + (fin ? 1 : 0));
+  if (fin) t.snd.finSeq = seq.add(at, n);
+  if (n < t.effMss) t.snd.sml = seq.add(at, n);
+  if (seq.gt(t.snd.nxt, t.snd.max)) t.snd.max = t.snd.nxt;
   t.drive.armRto(t);
   return true;
 }

@@ -27,15 +27,15 @@ const { SYN, ACK } = TcpFlag;
 /** Cancels every timer of a connection that reached CLOSED. */
 export function cancelAll(t: Tcb): void {
   const c = t.host.clock;
-  c.cancel(t.rtoTimer);
-  c.cancel(t.ackTimer);
+  c.cancel(t.snd.rtoTimer);
+  c.cancel(t.rcv.ackTimer);
   c.cancel(t.otherTimer);
-  c.cancel(t.persistTimer);
+  c.cancel(t.snd.persistTimer);
   c.cancel(t.keepaliveTimer);
-  t.rtoTimer =
-    t.ackTimer =
+  t.snd.rtoTimer =
+    t.rcv.ackTimer =
     t.otherTimer =
-    t.persistTimer =
+    t.snd.persistTimer =
     t.keepaliveTimer =
       undefined;
 }
@@ -43,25 +43,25 @@ export function cancelAll(t: Tcb): void {
 // --- Retransmission (RFC 6298) ------------------------------------------------------
 
 function outstanding(t: Tcb): boolean {
-  return t.sndMax !== t.sndUna;
+  return t.snd.max !== t.snd.una;
 }
 
 function schedule(t: Tcb): void {
   const c = t.host.clock;
-  t.rtoTimer = c.setTimer(t.rtoAt, () => {
-    t.rtoTimer = undefined;
+  t.snd.rtoTimer = c.setTimer(t.snd.rtoAt, () => {
+    t.snd.rtoTimer = undefined;
     if (!outstanding(t) || t.state === "CLOSE") return;
-    if (c.now() < t.rtoAt) schedule(t);
+    if (c.now() < t.snd.rtoAt) schedule(t);
     else fire(t);
   });
 }
 
 /** Starts the timer if data is outstanding and it is not running (RFC 6298 §5.1). */
 export function armRto(t: Tcb): void {
-  if (t.rtoTimer || !outstanding(t)) return;
-  t.rtoStart = t.host.clock.now();
-  t.rtoAt = t.rtoStart + t.rto;
-  t.probeTimer = false;
+  if (t.snd.rtoTimer || !outstanding(t)) return;
+  t.snd.rtoStart = t.host.clock.now();
+  t.snd.rtoAt = t.snd.rtoStart + t.snd.rto;
+  t.snd.probeTimer = false;
   schedule(t);
 }
 
@@ -77,18 +77,18 @@ export const TIMEOUT_MIN_MS = 2;
  */
 export function scheduleLossProbe(t: Tcb, advancingRto: boolean): boolean {
   const p = t.profile;
-  if (!p.tlp || !t.sackOk || !outstanding(t) || t.caState !== CaState.OPEN) return false;
+  if (!p.tlp || !t.sackOk || !outstanding(t) || t.snd.caState !== CaState.OPEN) return false;
   if (t.state === "SYN_SENT" || t.state === "SYN_RECV") return false;
   const c = t.host.clock;
   const now = c.now();
   const segments = packetsOut(t);
-  let timeout = t.rttSeen
-    ? 2 * t.srtt + (segments <= 1 ? p.rtoMinMs : TIMEOUT_MIN_MS)
+  let timeout = t.snd.rttSeen
+    ? 2 * t.snd.srtt + (segments <= 1 ? p.rtoMinMs : TIMEOUT_MIN_MS)
     : p.rtoInitMs;
-  const rtoDelta = advancingRto ? t.rto : t.rtoStart + t.rto - now;
+  const rtoDelta = advancingRto ? t.snd.rto : t.snd.rtoStart + t.snd.rto - now;
   if (rtoDelta > 0) timeout = Math.min(timeout, rtoDelta);
-  if (advancingRto) t.rtoStart = now;
-  t.probeTimer = true;
+  if (advancingRto) t.snd.rtoStart = now;
+  t.snd.probeTimer = true;
   moveTimer(t, now + timeout);
   return true;
 }
@@ -104,9 +104,9 @@ export function rtoIn(t: Tcb, ms: number): void {
  * an ACK or a send costs no timer of its own (the clock's heap stays small).
  */
 function moveTimer(t: Tcb, at: number): void {
-  t.rtoAt = at;
-  if (t.rtoTimer && !t.rtoTimer.cancelled && t.rtoTimer.at <= at) return;
-  t.host.clock.cancel(t.rtoTimer);
+  t.snd.rtoAt = at;
+  if (t.snd.rtoTimer && !t.snd.rtoTimer.cancelled && t.snd.rtoTimer.at <= at) return;
+  t.host.clock.cancel(t.snd.rtoTimer);
   schedule(t);
 }
 
@@ -114,20 +114,20 @@ function moveTimer(t: Tcb, at: number): void {
 export function restartRto(t: Tcb): void {
   const c = t.host.clock;
   if (!outstanding(t)) {
-    c.cancel(t.rtoTimer);
-    t.rtoTimer = undefined;
-    t.probeTimer = false;
+    c.cancel(t.snd.rtoTimer);
+    t.snd.rtoTimer = undefined;
+    t.snd.probeTimer = false;
     return;
   }
   // Linux tcp_set_xmit_timer: a loss probe if one applies, else the RTO.
   if (scheduleLossProbe(t, true)) return;
-  t.probeTimer = false;
-  t.rtoStart = c.now();
-  moveTimer(t, t.rtoStart + t.rto);
+  t.snd.probeTimer = false;
+  t.snd.rtoStart = c.now();
+  moveTimer(t, t.snd.rtoStart + t.snd.rto);
 }
 
 function fire(t: Tcb): void {
-  if (t.probeTimer) {
+  if (t.snd.probeTimer) {
     lossProbe(t);
     return;
   }
@@ -138,28 +138,28 @@ function fire(t: Tcb): void {
     : t.state === "SYN_RECV"
     ? p.synAckRetries
     : p.dataRetries;
-  if (t.retransmits >= limit) {
+  if (t.snd.retransmits >= limit) {
     // Linux gives up without a reset; an embryonic passive connection just vanishes.
     t.abort(t.state === "SYN_RECV" && t.passive ? undefined : t.softError ?? "ETIMEDOUT");
     return;
   }
-  t.retransmits++;
-  t.rttProbe = undefined;
-  t.tlpHighSeq = undefined;
-  if (t.state === "SYN_SENT" && t.retransmits <= p.synLinearTimeouts) {
+  t.snd.retransmits++;
+  t.snd.rttProbe = undefined;
+  t.snd.tlpHighSeq = undefined;
+  if (t.state === "SYN_SENT" && t.snd.retransmits <= p.synLinearTimeouts) {
     // Linux tcp_syn_linear_timeouts: the first SYN retransmissions keep a 1 s timeout.
-    t.backoff = 0;
+    t.snd.backoff = 0;
   } else {
-    t.backoff++;
+    t.snd.backoff++;
     // RFC 6298 §5.5: back off the timer; §5.7 cap by the profile's maximum.
-    t.rto = Math.min(t.rto * 2, p.rtoMaxMs);
+    t.snd.rto = Math.min(t.snd.rto * 2, p.rtoMaxMs);
   }
   if (t.state === "SYN_SENT") {
-    t.totalRetrans++;
-    t.send(SYN, t.iss, EMPTY, t.synOptions(false));
+    t.snd.totalRetrans++;
+    t.send(SYN, t.snd.iss, EMPTY, t.synOptions(false));
   } else if (t.state === "SYN_RECV") {
-    t.totalRetrans++;
-    t.send(SYN | ACK, t.iss, EMPTY, t.synOptions(true));
+    t.snd.totalRetrans++;
+    t.send(SYN | ACK, t.snd.iss, EMPTY, t.synOptions(true));
   } else {
     t.drive.onRetransmitTimeout(t);
     t.drive.trySend(t);
@@ -169,8 +169,8 @@ function fire(t: Tcb): void {
 
 /** Segments in flight as Linux counts them (packets_out): a FIN sent alone is one more. */
 function packetsOut(t: Tcb): number {
-  const finOut = t.finSeq !== undefined && seq.gt(t.sndMax, t.finSeq);
-  const data = t.flightSize - (finOut ? 1 : 0);
+  const finOut = t.snd.finSeq !== undefined && seq.gt(t.snd.max, t.snd.finSeq);
+  const data = t.snd.flightSize - (finOut ? 1 : 0);
   return Math.ceil(data / Math.max(1, t.effMss)) + (finOut && t.finAlone ? 1 : 0);
 }
 
@@ -181,27 +181,27 @@ function packetsOut(t: Tcb): number {
  * just becomes the RTO.
  */
 function lossProbe(t: Tcb): void {
-  t.probeTimer = false;
+  t.snd.probeTimer = false;
   if (t.state === "CLOSE" || !outstanding(t)) return;
   const c = t.host.clock;
   // Duplicate ACKs since have started loss recovery: Linux's ACK processing would
   // have put the RTO back in the probe's place.
-  if (t.tlpHighSeq === undefined && t.caState === CaState.OPEN) {
+  if (t.snd.tlpHighSeq === undefined && t.snd.caState === CaState.OPEN) {
     if (!t.drive.sendNewSegment(t)) {
       // The last segment sent: a FIN that went alone, else the last data segment's worth.
       const mss = t.effMss;
-      const finOut = t.finSeq !== undefined && seq.gt(t.sndMax, t.finSeq);
-      const dataEnd = seq.min(seq.add(t.sendBuf.seq, t.sendBuf.length), t.sndMax);
-      const dataOut = Math.max(0, seq.diff(dataEnd, t.sndUna));
+      const finOut = t.snd.finSeq !== undefined && seq.gt(t.snd.max, t.snd.finSeq);
+      const dataEnd = seq.min(seq.add(t.snd.buf.seq, t.snd.buf.length), t.snd.max);
+      const dataOut = Math.max(0, seq.diff(dataEnd, t.snd.una));
       const tail = finOut && t.finAlone ? 0 : dataOut % mss || Math.min(mss, dataOut);
-      t.recovery.probing = true;
+      t.snd.recovery.probing = true;
       t.drive.retransmit(t, seq.add(dataEnd, -tail), mss);
-      t.recovery.probing = false;
+      t.snd.recovery.probing = false;
     }
-    t.tlpHighSeq = t.sndMax;
-    t.rtoStart = c.now();
+    t.snd.tlpHighSeq = t.snd.max;
+    t.snd.rtoStart = c.now();
   }
-  moveTimer(t, Math.max(c.now(), t.rtoStart + t.rto));
+  moveTimer(t, Math.max(c.now(), t.snd.rtoStart + t.snd.rto));
 }
 
 // --- Persist (RFC 9293 §3.8.6.1) ------------------------------------------------------
@@ -211,30 +211,30 @@ function lossProbe(t: Tcb): void {
  * the RTO doubled each time (Linux tcp_probe0_when), capped at the maximum.
  */
 export function armPersist(t: Tcb): void {
-  if (t.persistTimer || t.rtoTimer) return;
+  if (t.snd.persistTimer || t.snd.rtoTimer) return;
   const c = t.host.clock;
-  const base = Math.max(t.rto, t.profile.rtoMinMs);
-  const when = Math.min(base * 2 ** t.backoff, t.profile.rtoMaxMs);
-  t.persistTimer = c.setTimer(c.now() + when, () => {
-    t.persistTimer = undefined;
+  const base = Math.max(t.snd.rto, t.profile.rtoMinMs);
+  const when = Math.min(base * 2 ** t.snd.backoff, t.profile.rtoMaxMs);
+  t.snd.persistTimer = c.setTimer(c.now() + when, () => {
+    t.snd.persistTimer = undefined;
     onPersist(t);
   });
 }
 
 /** The window opened or data went out: stop probing. */
 export function stopPersist(t: Tcb): void {
-  if (!t.persistTimer) return;
-  t.host.clock.cancel(t.persistTimer);
-  t.persistTimer = undefined;
-  t.backoff = 0;
+  if (!t.snd.persistTimer) return;
+  t.host.clock.cancel(t.snd.persistTimer);
+  t.snd.persistTimer = undefined;
+  t.snd.backoff = 0;
   t.probesOut = 0;
 }
 
 function onPersist(t: Tcb): void {
   if (t.state === "CLOSE" || outstanding(t)) return;
-  const pending = t.sendBuf.length > 0 || (t.finQueued && t.finSeq === undefined);
+  const pending = t.snd.buf.length > 0 || (t.snd.finQueued && t.snd.finSeq === undefined);
   if (!pending) {
-    t.backoff = t.probesOut = 0;
+    t.snd.backoff = t.probesOut = 0;
     return;
   }
   // Linux tcp_probe_timer: unanswered probes count toward tcp_retries2.
@@ -244,7 +244,7 @@ function onPersist(t: Tcb): void {
   }
   if (probe(t)) return;
   t.probesOut++;
-  if (t.backoff < t.profile.dataRetries) t.backoff++;
+  if (t.snd.backoff < t.profile.dataRetries) t.snd.backoff++;
   armPersist(t);
 }
 
@@ -255,7 +255,7 @@ function onPersist(t: Tcb): void {
 function probe(t: Tcb): boolean {
   t.drive.sendProbe(t);
   if (!outstanding(t)) return false;
-  t.backoff = t.probesOut = 0;
+  t.snd.backoff = t.probesOut = 0;
   return true;
 }
 
@@ -287,7 +287,7 @@ function onKeepalive(t: Tcb): void {
   if (!t.opts.keepalive || s === "CLOSE" || s === "SYN_SENT" || s === "TIME_WAIT") return;
   const now = t.host.clock.now();
   // A connection with data in flight is alive by the retransmission timer's account.
-  if (outstanding(t) || t.sendBuf.length > 0) {
+  if (outstanding(t) || t.snd.buf.length > 0) {
     keepaliveAt(t, now + idleOf(t));
     return;
   }

@@ -34,39 +34,39 @@ export function tcpInfo(t: Tcb): TcpInfo {
   // After a timeout Linux marks everything outstanding lost (tcp_enter_loss).
   // Linux's recovery keeps Linux's counters; its queue holds data and FINs, not the SYN.
   const linux = t.profile.recovery === "linux" && t.state !== "SYN_SENT" && t.state !== "SYN_RECV";
-  const q = t.recovery.queue;
+  const q = t.snd.recovery.queue;
   const lost = linux
     ? q.lostOut
-    : t.caState === CaState.LOSS
-    ? segs(t.flightSize)
-    : t.caState === CaState.RECOVERY
+    : t.snd.caState === CaState.LOSS
+    ? segs(t.snd.flightSize)
+    : t.snd.caState === CaState.RECOVERY
     ? segs(lostBytes(t))
     : 0;
   return {
     // Linux hands TIME-WAIT to a timewait sock and closes the full socket: an fd sees CLOSE.
     state: t.state === "TIME_WAIT" ? "CLOSE" : t.state,
-    caState: t.caState,
-    retransmits: t.retransmits,
+    caState: t.snd.caState,
+    retransmits: t.snd.retransmits,
     probes: t.probesOut,
-    backoff: t.backoff,
+    backoff: t.snd.backoff,
     options: (t.tsOk ? TcpiOpt.TIMESTAMPS : 0) | (t.sackOk ? TcpiOpt.SACK : 0) |
       (t.wscaleOk ? TcpiOpt.WSCALE : 0),
-    sndWscale: t.sndWscale,
-    rcvWscale: t.rcvWscale,
-    rto: us(t.rto),
+    sndWscale: t.snd.wscale,
+    rcvWscale: t.rcv.wscale,
+    rto: us(t.snd.rto),
     sndMss: t.effMss,
-    rcvMss: t.rcvMss,
-    unacked: linux ? q.packetsOut : segs(t.flightSize),
-    sacked: linux ? sackedOut(t) : segs(t.scoreboard.bytes),
+    rcvMss: t.rcv.mss,
+    unacked: linux ? q.packetsOut : segs(t.snd.flightSize),
+    sacked: linux ? sackedOut(t) : segs(t.snd.scoreboard.bytes),
     lost,
-    retrans: linux ? q.retransOut : t.caState === CaState.OPEN ? 0 : segs(retransBytes(t)),
-    rtt: us(t.srtt),
-    rttvar: us(t.rttvar),
-    sndSsthresh: t.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(t.ssthresh / mss),
-    sndCwnd: Math.max(1, Math.round(t.cwnd / mss)),
+    retrans: linux ? q.retransOut : t.snd.caState === CaState.OPEN ? 0 : segs(retransBytes(t)),
+    rtt: us(t.snd.srtt),
+    rttvar: us(t.snd.rttvar),
+    sndSsthresh: t.snd.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.ceil(t.snd.ssthresh / mss),
+    sndCwnd: Math.max(1, Math.round(t.snd.cwnd / mss)),
     // Linux takes the aligned TS option off tp->advmss once timestamps are on.
     advmss: t.advMss - (t.tsOk ? 12 : 0),
-    totalRetrans: t.totalRetrans,
+    totalRetrans: t.snd.totalRetrans,
     segsOut: t.segsOut,
     segsIn: t.segsIn,
     dataSegsOut: t.dataSegsOut,
@@ -76,11 +76,11 @@ export function tcpInfo(t: Tcb): TcpInfo {
 
 /** Unsacked bytes RFC 6675's IsLost() calls lost: everything below the loss edge. */
 function lostBytes(t: Tcb): number {
-  return t.scoreboard.uncovered(t.sndUna, lossEdge(t));
+  return t.snd.scoreboard.uncovered(t.snd.una, lossEdge(t));
 }
 
 /** Bytes retransmitted in the current recovery or loss episode and not yet acknowledged. */
 function retransBytes(t: Tcb): number {
-  if (t.caState === CaState.LOSS) return Math.max(0, seq.diff(t.sndNxt, t.sndUna));
-  return t.scoreboard.uncovered(t.sndUna, seq.max(t.sndUna, t.highRxt));
+  if (t.snd.caState === CaState.LOSS) return Math.max(0, seq.diff(t.snd.nxt, t.snd.una));
+  return t.snd.scoreboard.uncovered(t.snd.una, seq.max(t.snd.una, t.snd.highRxt));
 }

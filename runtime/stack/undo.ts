@@ -20,35 +20,35 @@ import type { Tcb } from "./tcb.ts";
 
 /** tcp_try_keep_open: Disorder while anything is SACKed, lost or retransmitted. */
 export function tryKeepOpen(t: Tcb): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   const state = leftOut(t) || anyRetransDone(t) ? CaState.DISORDER : CaState.OPEN;
-  if (t.caState !== state) {
-    t.caState = state;
-    r.highSeq = t.sndMax;
+  if (t.snd.caState !== state) {
+    t.snd.caState = state;
+    r.highSeq = t.snd.max;
   }
 }
 
 /** tcp_init_undo. */
 export function initUndo(t: Tcb): void {
-  const r = t.recovery;
-  r.undoMarker = t.sndUna;
+  const r = t.snd.recovery;
+  r.undoMarker = t.snd.una;
   r.undoRetrans = r.queue.retransOut || -1;
 }
 
 /** tcp_packet_delayed: the ACK echoes a timestamp from before the first retransmission. */
 export function packetDelayed(t: Tcb): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (r.retransStamp !== undefined) {
     const ecr = r.ackEcr;
     return t.tsOk && ecr !== undefined && ecr !== 0 && seq.lt(ecr, r.retransStamp);
   }
   // Nothing retransmitted, unless NewReno cleared the stamp holding recovery at high_seq.
-  return t.sackOk || seq.lt(t.sndUna, r.highSeq);
+  return t.sackOk || seq.lt(t.snd.una, r.highSeq);
 }
 
 /** tcp_may_undo. */
 export function mayUndo(t: Tcb): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   return r.undoMarker !== undefined && (r.undoRetrans === 0 || packetDelayed(t));
 }
 
@@ -58,19 +58,19 @@ export function mayUndo(t: Tcb): boolean {
  * acknowledged (RFC 6582 §3.2 step 5's caution, tcp_is_non_sack_preventing_reopen).
  */
 export function tryUndoRecovery(t: Tcb): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (mayUndo(t)) undoCwndReduction(t, false);
-  if (!t.sackOk && t.sndUna === r.highSeq) {
+  if (!t.sackOk && t.snd.una === r.highSeq) {
     if (!anyRetransDone(t)) r.retransStamp = undefined;
     return true;
   }
-  t.caState = CaState.OPEN;
+  t.snd.caState = CaState.OPEN;
   return false;
 }
 
 /** tcp_try_undo_partial: a partial ACK that echoes an original's timestamp was reordering. */
 export function tryUndoPartial(t: Tcb): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (r.undoMarker === undefined || !packetDelayed(t)) return false;
   if (r.queue.retransOut) return true;
   if (!anyRetransDone(t)) r.retransStamp = undefined;
@@ -81,7 +81,7 @@ export function tryUndoPartial(t: Tcb): boolean {
 
 /** tcp_try_undo_dsack: every retransmission was reported a duplicate. */
 export function tryUndoDsack(t: Tcb): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (r.undoMarker === undefined || r.undoRetrans !== 0) return false;
   undoCwndReduction(t, false);
   return true;
@@ -89,11 +89,11 @@ export function tryUndoDsack(t: Tcb): boolean {
 
 /** tcp_undo_cwnd_reduction: cwnd and ssthresh back as they were (Reno's undo_cwnd). */
 export function undoCwndReduction(t: Tcb, unmarkLoss: boolean): void {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (unmarkLoss) r.queue.unmarkLost();
   if (r.priorSsthresh) {
     setCwndSegs(t, Math.max(cwndSegs(t), r.priorCwnd));
-    if (r.priorSsthresh > t.ssthresh) t.ssthresh = r.priorSsthresh;
+    if (r.priorSsthresh > t.snd.ssthresh) t.snd.ssthresh = r.priorSsthresh;
   }
   r.undoMarker = undefined;
   r.rack.advanced = true;
@@ -101,14 +101,14 @@ export function undoCwndReduction(t: Tcb, unmarkLoss: boolean): void {
 
 /** tcp_try_undo_loss. */
 export function tryUndoLoss(t: Tcb, frtoUndo: boolean): boolean {
-  const r = t.recovery;
+  const r = t.snd.recovery;
   if (!frtoUndo && !mayUndo(t)) return false;
   undoCwndReduction(t, true);
-  t.retransmits = 0;
-  if (!t.sackOk && t.sndUna === r.highSeq) {
+  t.snd.retransmits = 0;
+  if (!t.sackOk && t.snd.una === r.highSeq) {
     if (!anyRetransDone(t)) r.retransStamp = undefined;
     return true;
   }
-  if (frtoUndo || t.sackOk) t.caState = CaState.OPEN;
+  if (frtoUndo || t.sackOk) t.snd.caState = CaState.OPEN;
   return true;
 }
