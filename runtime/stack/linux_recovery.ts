@@ -31,6 +31,7 @@
  * ```
  */
 import { seq } from "../wire/seq.ts";
+import { type TcpFields, TcpFlag } from "../wire/tcp.ts";
 import type { TcpOption } from "../wire/tcp_options.ts";
 import { AckFlag } from "./ack_flag.ts";
 import { CaState } from "./ca_state.ts";
@@ -42,11 +43,15 @@ import {
   currentSsthresh,
   cwndReduction,
   cwndSegs,
+  cwndValidate,
   endCwndReduction,
   inFlight,
   initCwndReduction,
+  sackedOut,
   setCwndSegs,
 } from "./recovery_window.ts";
+import type { RecoveryAlgorithm } from "./recovery_algorithm.ts";
+import { flightCounters } from "./rfc_recovery.ts";
 import {
   initUndo,
   tryKeepOpen,
@@ -507,3 +512,29 @@ export function segmentSent(t: Tcb, start: number, end: number): void {
   if (seq.gt(end, top)) q.sent(seq.max(start, top), end, now);
   if (t.snd.caState === CaState.RECOVERY) r.prrOut++;
 }
+
+/** Linux's loss recovery, behind the port (`recovery_algorithm.ts`). */
+export const LINUX_RECOVERY: RecoveryAlgorithm<Tcb> = Object.freeze({
+  name: "linux" as const,
+  ack(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | undefined): void {
+    // tcp_ack's FLAG_NOT_DUP: data, a SYN or FIN, or a window update is no duplicate ACK.
+    const notDup = seg.payload.length > 0 || (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) !== 0 ||
+      seg.window << t.snd.wscale !== t.snd.wnd;
+    linuxAck(t, seg.ack, seg.options, ts, notDup);
+  },
+  // tcp_cwnd_test: cwnd less tcp_packets_in_flight, in segments.
+  cwndRoom: (t: Tcb) => t.snd.cwnd - inFlight(t) * t.effMss,
+  // Retransmissions go out from the ACK path (tcp_xmit_recovery), not before new data.
+  beforeSend: () => {},
+  afterSend(t: Tcb, sentNew: boolean, cwndLimited: boolean): void {
+    if (sentNew || cwndLimited) cwndValidate(t, cwndLimited);
+  },
+  segmentSent,
+  timeout: enterLoss,
+  counters(t: Tcb) {
+    // The queue holds data and FINs, not the SYN: before it is established the flight says.
+    if (t.state === "SYN_SENT" || t.state === "SYN_RECV") return flightCounters(t);
+    const q = t.snd.recovery.queue;
+    return { unacked: q.packetsOut, sacked: sackedOut(t), lost: q.lostOut, retrans: q.retransOut };
+  },
+});

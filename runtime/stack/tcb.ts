@@ -344,10 +344,9 @@ export class Tcb {
     const t = this.tuple;
     this.segsOut++;
     if (payload.length) this.dataSegsOut++;
-    if (
-      (payload.length || flags & FIN) && !(flags & (SYN | RST)) && this.profile.recovery === "linux"
-    ) {
-      this.drive.segmentSent(this, seqNo, seq.add(seqNo, payload.length + (flags & FIN ? 1 : 0)));
+    if ((payload.length || flags & FIN) && !(flags & (SYN | RST))) {
+      const end = seq.add(seqNo, payload.length + (flags & FIN ? 1 : 0));
+      this.drive.recovery(this).segmentSent(this, seqNo, end);
     }
     this.host.emit({
       ip: ipHeader(t.localAddr, t.remoteAddr, !this.pmtuLocked),

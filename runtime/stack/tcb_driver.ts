@@ -16,6 +16,7 @@
  * ```
  */
 import type { TcpInfo } from "../wire/socket_call.ts";
+import type { RecoveryAlgorithm } from "./recovery_algorithm.ts";
 
 /** The operations, each on connection `T`. */
 export interface TcbDriver<T> {
@@ -29,10 +30,8 @@ export interface TcbDriver<T> {
   sendNewSegment(t: T): boolean;
   /** A zero-window or keepalive probe. */
   sendProbe(t: T): void;
-  /** A data or FIN segment [start, end) went out: Linux's recovery records it. */
-  segmentSent(t: T, start: number, end: number): void;
-  /** Congestion control's answer to a retransmission timeout. */
-  onRetransmitTimeout(t: T): void;
+  /** The connection's loss recovery, as its profile chooses it. */
+  recovery(t: T): RecoveryAlgorithm<T>;
   armRto(t: T): void;
   restartRto(t: T): void;
   armPersist(t: T): void;

@@ -15,8 +15,6 @@ import type { DropReason, RstReason } from "../wire/stack_reasons.ts";
 import { allocBytes } from "../wire/byte_pool.ts";
 import { seq } from "../wire/seq.ts";
 import { segmentLength, type TcpFields, TcpFlag } from "../wire/tcp.ts";
-import { dupAck, newAck, sackArrived } from "./congestion.ts";
-import { linuxAck } from "./linux_recovery.ts";
 import type { Tcb } from "./tcb.ts";
 import { ackData, ackFin } from "./ack_policy.ts";
 import { enterTimeWait } from "./close_states.ts";
@@ -335,18 +333,7 @@ function ackCheck(t: Tcb, seg: TcpFields, ts: { val: number; ecr: number } | und
     return true;
   }
   t.probesOut = 0;
-  if (t.profile.recovery === "linux") {
-    const notDup = seg.payload.length > 0 || (f & (SYN | FIN)) !== 0 ||
-      seg.window << t.snd.wscale !== t.snd.wnd;
-    linuxAck(t, seg.ack, seg.options, ts, notDup);
-  } else {
-    const sacked = sackArrived(t, seg.ack, seg.options);
-    if (seq.gt(seg.ack, t.snd.una)) newAck(t, seg.ack, ts);
-    else if (
-      seg.ack === t.snd.una && t.snd.max !== t.snd.una && seg.payload.length === 0 &&
-      !(f & (SYN | FIN)) && (seg.window << t.snd.wscale === t.snd.wnd || sacked > 0)
-    ) dupAck(t);
-  }
+  t.drive.recovery(t).ack(t, seg, ts);
   updateWindow(t, seg);
   return finAcked(t);
 }

@@ -12,9 +12,6 @@
  */
 import { seq } from "../wire/seq.ts";
 import { TcpFlag } from "../wire/tcp.ts";
-import { lossEdge } from "./loss_edge.ts";
-import { CaState } from "./ca_state.ts";
-import { cwndValidate, inFlight } from "./recovery_window.ts";
 import type { Tcb } from "./tcb.ts";
 
 const { FIN, PSH, ACK } = TcpFlag;
@@ -25,35 +22,12 @@ function sending(t: Tcb): boolean {
     s === "CLOSING";
 }
 
-/**
- * RFC 6675 §4 SetPipe(): bytes believed in the network. Unsacked bytes above
- * the loss edge count, and so do lost bytes already retransmitted.
- */
-export function pipe(t: Tcb): number {
-  const sb = t.snd.scoreboard;
-  const edge = lossEdge(t);
-  const rxt = seq.min(seq.max(t.snd.highRxt, t.snd.una), edge);
-  return sb.uncovered(t.snd.una, rxt) + sb.uncovered(edge, t.snd.max);
-}
-
-/** How many more bytes the congestion window lets out. */
-function cwndRoom(t: Tcb): number {
-  // Linux tcp_cwnd_test: cwnd less tcp_packets_in_flight, in segments.
-  if (t.profile.recovery === "linux") return t.snd.cwnd - inFlight(t) * t.effMss;
-  if (t.snd.caState === CaState.RECOVERY && t.sackOk) return t.snd.cwnd - pipe(t);
-  let cwnd = t.snd.cwnd;
-  // RFC 3042 limited transmit: the first two duplicate ACKs may each release one new segment.
-  if (t.snd.caState === CaState.DISORDER) cwnd += Math.min(t.snd.dupAcks, 2) * t.effMss;
-  return cwnd - t.snd.inflight;
-}
-
 /** Sends what the windows, Nagle (RFC 9293 §3.7.4), recovery and the FIN allow. */
 export function trySend(t: Tcb): void {
   if (!sending(t)) return;
   const mss = t.effMss;
-  if (t.snd.caState === CaState.RECOVERY && t.sackOk && t.profile.recovery === "rfc6675") {
-    sackRetransmit(t, mss);
-  }
+  const recovery = t.drive.recovery(t);
+  recovery.beforeSend(t, mss);
   let sentNew = false, cwndLimited = false;
   for (;;) {
     // Going back after a timeout, skip what the peer has SACKed since (Linux tcp_xmit_retransmit_queue).
@@ -65,7 +39,7 @@ export function trySend(t: Tcb): void {
     const avail = t.snd.buf.length - offset;
     if (avail > 0) {
       const rwnd = seq.diff(seq.add(t.snd.una, t.snd.wnd), t.snd.nxt);
-      const room = cwndRoom(t);
+      const room = recovery.cwndRoom(t);
       const n = Math.min(avail, mss, rwnd, room);
       if (room <= 0) cwndLimited = true;
       if (n <= 0) {
@@ -123,7 +97,7 @@ export function trySend(t: Tcb): void {
   }
   // Linux tcp_write_xmit: new data out, so a tail loss probe may take the RTO's place.
   if (sentNew) t.drive.scheduleLossProbe(t, false);
-  if (t.profile.recovery === "linux" && (sentNew || cwndLimited)) cwndValidate(t, cwndLimited);
+  recovery.afterSend(t, sentNew, cwndLimited);
 }
 
 /**
@@ -149,19 +123,6 @@ export function retransmit(t: Tcb, at: number, max: number): number {
   if (t.snd.rttProbe && seq.gt(t.snd.rttProbe.seq, at)) t.snd.rttProbe = undefined;
   t.drive.armRto(t);
   return n + (fin ? 1 : 0);
-}
-
-/** RFC 6675 §5 step (C): while pipe leaves room, retransmit lost holes, lowest first (NextSeg rule 1). */
-function sackRetransmit(t: Tcb, mss: number): void {
-  for (;;) {
-    if (t.snd.cwnd - pipe(t) < mss) return;
-    const edge = lossEdge(t);
-    const at = t.snd.scoreboard.nextUncovered(seq.max(t.snd.highRxt, t.snd.una));
-    if (!seq.lt(at, edge)) return;
-    const n = retransmit(t, at, mss);
-    if (n === 0) return;
-    t.snd.highRxt = seq.add(at, n);
-  }
 }
 
 /**

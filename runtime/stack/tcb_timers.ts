@@ -161,7 +161,7 @@ function fire(t: Tcb): void {
     t.snd.totalRetrans++;
     t.send(SYN | ACK, t.snd.iss, EMPTY, t.synOptions(true));
   } else {
-    t.drive.onRetransmitTimeout(t);
+    t.drive.recovery(t).timeout(t);
     t.drive.trySend(t);
   }
   armRto(t);
